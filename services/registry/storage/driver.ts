@@ -1,0 +1,87 @@
+/**
+ * StorageDriver: bytes at paths, nothing more. Drivers know nothing of digests,
+ * repositories or uploads; storage/paths.ts builds every path they see.
+ *
+ * Paths are absolute, `/`-separated, made of `[A-Za-z0-9._-]` components, never `.` or
+ * `..` (checkPath enforces it); anything else is InvalidPathError. Every driver passes
+ * test/contracts/storage-driver.contract.ts.
+ */
+import type { Readable } from 'node:stream';
+
+/** What stat() reports for a path. */
+export interface FileInfo {
+  path: string;
+  size: number;
+  modTime: Date;
+  isDirectory: boolean;
+}
+
+/**
+ * An append-only writer for one path (upload data). Bytes become durable only at
+ * commit(); cancel() removes the file.
+ */
+export interface FileWriter {
+  /** Bytes in the file so far, including what was there before an append-open. */
+  readonly size: number;
+  /** Appends a chunk; resolves when the driver has accepted it (backpressure). */
+  write(chunk: Buffer): Promise<void>;
+  /** Flushes and makes the content durable (fsync), then closes. */
+  commit(): Promise<void>;
+  /** Closes without the durability guarantee; the content stays for a later append. */
+  close(): Promise<void>;
+  /** Closes and deletes the file. */
+  cancel(): Promise<void>;
+}
+
+export interface StorageDriver {
+  /** Short name for logs and metrics: `filesystem`, `memory`, `s3`. */
+  readonly name: string;
+  /** Whole content of a small object. PathNotFoundError if absent. */
+  getContent(path: string): Promise<Buffer>;
+  /** Atomically replaces the object at path with data (durable when it resolves). */
+  putContent(path: string, data: Buffer): Promise<void>;
+  /** Stream of the object from offset, `length` bytes or to the end. PathNotFoundError if absent. */
+  reader(path: string, offset?: number, length?: number): Promise<Readable>;
+  /** Opens path for writing; append keeps existing bytes, otherwise it is truncated. */
+  writer(path: string, append: boolean): Promise<FileWriter>;
+  /** PathNotFoundError if absent. */
+  stat(path: string): Promise<FileInfo>;
+  /** Direct children (full paths) of a directory, sorted. PathNotFoundError if absent. */
+  list(path: string): Promise<string[]>;
+  /** Atomically moves an object, replacing the destination (durable when it resolves). */
+  move(sourcePath: string, destPath: string): Promise<void>;
+  /** Removes an object or a whole directory tree. PathNotFoundError if absent. */
+  delete(path: string): Promise<void>;
+  /** Cheap liveness probe for /readyz. */
+  ping(): Promise<void>;
+}
+
+/** The path does not exist. */
+export class PathNotFoundError extends Error {
+  readonly code = 'PATH_NOT_FOUND';
+  constructor(readonly path: string) {
+    super(`path not found: ${path}`);
+    this.name = 'PathNotFoundError';
+  }
+}
+
+/** The path is not a valid storage path. */
+export class InvalidPathError extends Error {
+  readonly code = 'INVALID_PATH';
+  constructor(readonly path: string) {
+    super(`invalid storage path: ${path.slice(0, 200)}`);
+    this.name = 'InvalidPathError';
+  }
+}
+
+const COMPONENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+
+/** Throws InvalidPathError unless path is `/a/b/c` with safe components. */
+export function checkPath(path: string): string {
+  if (path === '/') return path;
+  if (!path.startsWith('/') || path.endsWith('/') || path.length > 4096) throw new InvalidPathError(path);
+  for (const part of path.slice(1).split('/')) {
+    if (!COMPONENT.test(part) || part === '.' || part === '..') throw new InvalidPathError(path);
+  }
+  return path;
+}
