@@ -43,6 +43,14 @@ export interface NewManifest {
   manifests: string[];
 }
 
+/** What a stored manifest references, as recorded by putManifest. */
+export interface ManifestReferences {
+  /** Blob digests (config, layers). */
+  blobs: string[];
+  /** Child manifest digests (entries of an index / manifest list). */
+  manifests: string[];
+}
+
 /** Pagination for tag and catalog listings, in lexical order. */
 export interface Page {
   /** Return entries strictly after this one. */
@@ -57,7 +65,7 @@ export interface MetadataStore {
 
   /** True when the repository has at least one manifest, tag or blob link. */
   repositoryExists(name: string, tx?: Tx): Promise<boolean>;
-  /** Repository names in lexical order. */
+  /** Names of every repository that ever held content, in byte order (an emptied one stays listed, as in distribution). */
   listRepositories(page: Page, tx?: Tx): Promise<string[]>;
 
   /** Makes the blob visible in the repository (idempotent). */
@@ -72,6 +80,11 @@ export interface MetadataStore {
   /** Records a manifest and its references (idempotent for the same digest). */
   putManifest(repository: string, manifest: NewManifest, tx?: Tx): Promise<void>;
   getManifest(repository: string, digest: string, tx?: Tx): Promise<ManifestRecord | null>;
+  /**
+   * The distinct digests a manifest references, each list in byte order (for GC and for
+   * delete checks); null when the manifest is not in the repository.
+   */
+  getManifestReferences(repository: string, digest: string, tx?: Tx): Promise<ManifestReferences | null>;
   /** Deletes the manifest and every tag pointing at it; false if it was not there. */
   deleteManifest(repository: string, digest: string, tx?: Tx): Promise<boolean>;
 

@@ -31,6 +31,11 @@ export interface FileWriter {
   close(): Promise<void>;
   /** Closes and deletes the file. */
   cancel(): Promise<void>;
+  /**
+   * Cuts the file back to `size` bytes (at most the current size), so a request that
+   * failed halfway can drop exactly its own bytes; later writes append after `size`.
+   */
+  truncate(size: number): Promise<void>;
 }
 
 export interface StorageDriver {

@@ -1,0 +1,126 @@
+/**
+ * Credentials → principal. Users are checked with bcrypt; robots (`robot$NAME`) by the
+ * SHA-256 of their random secret compared in constant time, so robot logins never pay for
+ * bcrypt. An unknown user costs one bcrypt comparison against a dummy hash, the same as a
+ * wrong password, so timing does not reveal which names exist. Every refusal looks the
+ * same to the client; the reason is only for the audit trail.
+ */
+import bcrypt from 'bcryptjs';
+import type { Knex } from 'knex';
+import { ANONYMOUS, type Principal } from './authorize.js';
+import { ROBOT_PREFIX } from './names.js';
+import { hashesEqual, secretHash } from './secrets.js';
+import { GroupStore } from './store/groups.js';
+import { RobotStore, type RobotRecord } from './store/robots.js';
+import { UserStore } from './store/users.js';
+import type { LoginThrottle } from './throttle.js';
+
+export { ANONYMOUS };
+
+/** Why a login was refused (audit only; never sent to the client). */
+export type AuthFailureReason = 'unknown' | 'password' | 'disabled' | 'expired' | 'revoked' | 'malformed';
+
+/** The outcome of checking credentials. */
+export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: AuthFailureReason };
+
+/** Robots' last_used_at is written at most this often. */
+const ROBOT_TOUCH_INTERVAL_MS = 60_000;
+const USERNAME_MAX = 256;
+const PASSWORD_MAX = 1024;
+const DUMMY_SECRET_HASH = '0'.repeat(64);
+
+/** Checks credentials against the users and robots tables. */
+export class Authenticator {
+  private readonly users: UserStore;
+  private readonly groups: GroupStore;
+  private readonly robots: RobotStore;
+  private readonly throttle: LoginThrottle;
+  private readonly now: () => number;
+  /** Computed once up front so the first unknown user costs the same as later ones. */
+  private readonly dummyHash: Promise<string>;
+
+  constructor(deps: { db: Knex; bcryptCost: number; throttle: LoginThrottle; now?: () => number }) {
+    this.users = new UserStore(deps.db);
+    this.groups = new GroupStore(deps.db);
+    this.robots = new RobotStore(deps.db);
+    this.throttle = deps.throttle;
+    this.now = deps.now ?? Date.now;
+    this.dummyHash = bcrypt.hash('dockyard-dummy-password', deps.bcryptCost);
+  }
+
+  /**
+   * A login attempt from `clientAddress`, throttled: throws TOOMANYREQUESTS when the
+   * account or address has too many recent failures, records failures, and resets the
+   * account counter on success. Robots are only checked against the throttle after a
+   * failure: their secrets cannot be guessed, and their fast path stays free of it.
+   */
+  async login(username: string, password: string, clientAddress: string): Promise<AuthResult> {
+    const isRobot = username.startsWith(ROBOT_PREFIX);
+    const { accountFailures } = isRobot ? { accountFailures: 0 } : await this.throttle.check(username, clientAddress);
+    const result = await this.verify(username, password);
+    if (!result.ok) {
+      if (isRobot) await this.throttle.check(username, clientAddress);
+      await this.throttle.failure(username, clientAddress);
+    } else if (accountFailures > 0) {
+      await this.throttle.success(username);
+    }
+    return result;
+  }
+
+  /** Checks credentials without throttling (the throttle wraps this in `login`). */
+  async verify(username: string, password: string): Promise<AuthResult> {
+    if (username.length === 0 || username.length > USERNAME_MAX || password.length > PASSWORD_MAX) {
+      return { ok: false, reason: 'malformed' };
+    }
+    return username.startsWith(ROBOT_PREFIX) ? this.verifyRobot(username, password) : this.verifyUser(username, password);
+  }
+
+  /**
+   * The current principal for a subject named in a refresh token or admin bearer token,
+   * or null when it no longer exists, is disabled, revoked or expired. Reads the database
+   * every time, so changes take effect on the next request.
+   */
+  async principalFor(kind: 'user' | 'robot', name: string): Promise<Principal | null> {
+    if (kind === 'robot') {
+      const robot = await this.robots.find(name);
+      return robot && this.robotUsable(robot) ? this.robotPrincipal(robot) : null;
+    }
+    const user = await this.users.find(name);
+    if (!user || user.disabled) return null;
+    return { kind: 'user', name: user.name, admin: user.admin, groups: await this.groups.namesForUser(user.id) };
+  }
+
+  private async verifyUser(username: string, password: string): Promise<AuthResult> {
+    const user = await this.users.find(username);
+    if (!user) {
+      await bcrypt.compare(password, await this.dummyHash);
+      return { ok: false, reason: 'unknown' };
+    }
+    if (!(await bcrypt.compare(password, user.passwordHash))) return { ok: false, reason: 'password' };
+    if (user.disabled) return { ok: false, reason: 'disabled' };
+    const groups = await this.groups.namesForUser(user.id);
+    return { ok: true, principal: { kind: 'user', name: user.name, admin: user.admin, groups } };
+  }
+
+  private async verifyRobot(username: string, secret: string): Promise<AuthResult> {
+    const robot = await this.robots.find(username);
+    const matches = hashesEqual(secretHash(secret), robot?.secretHash ?? DUMMY_SECRET_HASH);
+    if (!robot) return { ok: false, reason: 'unknown' };
+    if (!matches) return { ok: false, reason: 'password' };
+    if (robot.revoked) return { ok: false, reason: 'revoked' };
+    if (!this.robotUsable(robot)) return { ok: false, reason: 'expired' };
+    return { ok: true, principal: await this.robotPrincipal(robot) };
+  }
+
+  private robotUsable(robot: RobotRecord): boolean {
+    return !robot.revoked && (robot.expiresAt === null || robot.expiresAt > this.now());
+  }
+
+  private async robotPrincipal(robot: RobotRecord): Promise<Principal> {
+    const now = this.now();
+    if (robot.lastUsedAt === null || robot.lastUsedAt < now - ROBOT_TOUCH_INTERVAL_MS) {
+      await this.robots.touch(robot.id, now, ROBOT_TOUCH_INTERVAL_MS);
+    }
+    return { kind: 'robot', name: robot.name, admin: false, groups: [] };
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * HTTP input helpers for the auth service's routes: Basic credentials, bounded request
+ * bodies (form and JSON), and single-valued query parameters. Every malformed input
+ * becomes a REQUEST_INVALID (or PAYLOAD_TOO_LARGE) with a message, never a 500.
+ */
+import type { Context } from 'koa';
+import { fail } from '../../shared/errors.js';
+
+/** Token and admin requests are small; anything larger is refused while reading. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Credentials from an `Authorization: Basic` header. */
+export interface BasicCredentials {
+  username: string;
+  password: string;
+}
+
+/**
+ * The Authorization header parsed: null when absent, `basic` with credentials, `bearer`
+ * with its token, or `invalid` for anything else (a malformed or unknown scheme).
+ */
+export type AuthorizationHeader =
+  | null
+  | { scheme: 'basic'; credentials: BasicCredentials }
+  | { scheme: 'bearer'; token: string }
+  | { scheme: 'invalid' };
+
+/** Parses the Authorization header of a request. */
+export function authorizationHeader(ctx: Context): AuthorizationHeader {
+  const header = ctx.get('authorization');
+  if (header === '') return null;
+  const space = header.indexOf(' ');
+  const scheme = (space > 0 ? header.slice(0, space) : header).toLowerCase();
+  const value = space > 0 ? header.slice(space + 1).trim() : '';
+  if (scheme === 'bearer' && value !== '') return { scheme: 'bearer', token: value };
+  if (scheme !== 'basic' || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return { scheme: 'invalid' };
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return { scheme: 'invalid' };
+  return { scheme: 'basic', credentials: { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) } };
+}
+
+/** The client address used for throttling and audit. */
+export function clientAddress(ctx: Context): string {
+  return ctx.ip || ctx.req.socket.remoteAddress || '';
+}
+
+/** One query parameter: undefined when absent, REQUEST_INVALID when given twice. */
+export function singleQuery(ctx: Context, name: string): string | undefined {
+  const value = ctx.query[name];
+  if (Array.isArray(value)) throw fail('REQUEST_INVALID', `query parameter ${name} must be given at most once`);
+  return value;
+}
+
+/** Every value of a repeatable query parameter. */
+export function repeatedQuery(ctx: Context, name: string): string[] {
+  const value = ctx.query[name];
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+async function readBody(ctx: Context): Promise<string> {
+  const declared = Number(ctx.get('content-length') || '0');
+  if (declared > BODY_LIMIT_BYTES) throw fail('PAYLOAD_TOO_LARGE', `request body larger than ${BODY_LIMIT_BYTES} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > BODY_LIMIT_BYTES) throw fail('PAYLOAD_TOO_LARGE', `request body larger than ${BODY_LIMIT_BYTES} bytes`);
+    chunks.push(buffer);
+  }
+  const text = Buffer.concat(chunks);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(text);
+  } catch {
+    throw fail('REQUEST_INVALID', 'request body is not valid UTF-8');
+  }
+}
+
+/** Reads an `application/x-www-form-urlencoded` body; a field given twice is refused. */
+export async function readForm(ctx: Context): Promise<Map<string, string>> {
+  if (!ctx.is('application/x-www-form-urlencoded')) {
+    throw fail('REQUEST_INVALID', 'expected a body of type application/x-www-form-urlencoded');
+  }
+  const form = new Map<string, string>();
+  for (const [key, value] of new URLSearchParams(await readBody(ctx))) {
+    if (form.has(key)) throw fail('REQUEST_INVALID', `form field ${key} must be given at most once`);
+    form.set(key, value);
+  }
+  return form;
+}
+
+/** Reads a JSON object body (an empty body reads as `{}`). */
+export async function readJsonObject(ctx: Context): Promise<Record<string, unknown>> {
+  const text = await readBody(ctx);
+  if (text.trim() === '') return {};
+  if (!ctx.is('application/json')) throw fail('REQUEST_INVALID', 'expected a body of type application/json');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw fail('REQUEST_INVALID', 'request body is not valid JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw fail('REQUEST_INVALID', 'request body must be a JSON object');
+  return value as Record<string, unknown>;
+}

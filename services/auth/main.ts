@@ -1,0 +1,162 @@
+/**
+ * The auth service process: configuration (YAML file and environment), database and
+ * migrations, signing keys (created on first start), the first admin when there are no
+ * users, an HTTP(S) listener, hourly housekeeping and a graceful stop on SIGTERM/SIGINT.
+ * `npm run auth` runs this file; the combined launcher reuses `startAuthService`.
+ */
+import { randomBytes } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { ConfigError, configFileFrom, loadAuthConfig, type AuthServiceConfig, type Env } from '../../shared/config.js';
+import { migrateLatest, openDatabase } from '../../shared/db.js';
+import { isDockyardError } from '../../shared/errors.js';
+import { KeyStore } from '../../shared/keys.js';
+import { createLogger, type Logger } from '../../shared/logger.js';
+import type { Registry } from '../../shared/metrics.js';
+import { gracefulShutdown } from '../../shared/shutdown.js';
+import { createServer, listen } from '../../shared/tls.js';
+import { createAuthApp } from './app.js';
+import { TokenIssuer } from './issue.js';
+import { AdminOperations } from './operations/index.js';
+import { RefreshTokenStore } from './store/refresh-tokens.js';
+import { throttlePolicyFromEnv } from './throttle.js';
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+const HOUSEKEEPING_INTERVAL_MS = 60 * 60_000;
+const DEFAULT_ADMIN_NAME = 'admin';
+
+/** Options for startAuthService. */
+export interface StartAuthOptions {
+  logger?: Logger;
+  /** Source of DOCKYARD_ADMIN_USER/PASSWORD and AUTH_LOGIN_* (default process.env). */
+  env?: Env;
+  /** Where the one-time line with a generated admin password goes (default stdout). */
+  announce?: (line: string) => void;
+  metrics?: Registry;
+}
+
+/** A started auth service. */
+export interface RunningAuthService {
+  server: Server;
+  url: string;
+  /** Set only when this start created the first admin with a generated password. */
+  adminPassword?: string;
+  /** Stops accepting, lets in-flight requests finish (up to 10 s), closes the database. */
+  close(): Promise<void>;
+}
+
+/** Creates the first admin when the users table is empty; returns the generated password, if any. */
+async function bootstrapAdmin(ops: AdminOperations, env: Env, logger: Logger, announce: (line: string) => void): Promise<string | undefined> {
+  const name = env.DOCKYARD_ADMIN_USER || DEFAULT_ADMIN_NAME;
+  const fromEnv = env.DOCKYARD_ADMIN_PASSWORD;
+  const password = fromEnv || randomBytes(18).toString('base64url');
+  let created: boolean;
+  try {
+    created = await ops.users.createFirstAdmin(name, password);
+  } catch (err) {
+    if (isDockyardError(err) && err.code === 'REQUEST_INVALID') {
+      throw new ConfigError(fromEnv ? 'DOCKYARD_ADMIN_PASSWORD / DOCKYARD_ADMIN_USER' : 'DOCKYARD_ADMIN_USER', 'a valid first admin', undefined, err.message);
+    }
+    throw err;
+  }
+  if (!created) return undefined;
+  if (fromEnv) {
+    logger.info({ user: name }, 'created the first admin user with the password from DOCKYARD_ADMIN_PASSWORD');
+    return undefined;
+  }
+  // Printed once, to stdout only: the logger never sees it.
+  announce(`Dockyard auth: created the first admin user "${name}" with password: ${password}  (shown once; change it with: npm run admin -- users passwd ${name} --password-stdin)`);
+  return password;
+}
+
+/** Wires and starts the auth service for `config`. */
+export async function startAuthService(config: AuthServiceConfig, options: StartAuthOptions = {}): Promise<RunningAuthService> {
+  const logger = options.logger ?? createLogger({ name: 'auth', level: config.log?.level });
+  const env = options.env ?? process.env;
+  const db = openDatabase(config.database);
+  try {
+    await migrateLatest(db, 'auth');
+    const keys = await KeyStore.open(config.keysDir);
+    const issuer = new TokenIssuer({ keys, issuer: config.token.issuer, ttlSeconds: config.token.ttlSeconds });
+    const ops = new AdminOperations({ db, bcryptCost: config.bcryptCost, keys });
+    const adminPassword = await bootstrapAdmin(ops, env, logger, options.announce ?? ((line) => process.stdout.write(`${line}\n`)));
+
+    const app = createAuthApp(config, { db, keys, issuer, logger, throttle: throttlePolicyFromEnv(env), metrics: options.metrics });
+    const server = createServer(app.callback(), config.http, { tlsKeyName: 'auth.http.tls' }) as Server;
+    const refreshTokens = new RefreshTokenStore(db);
+    const housekeeping = setInterval(() => {
+      refreshTokens.purge(Date.now() - config.refreshTokens.idleSeconds * 1000).then(
+        (purged) => purged > 0 && logger.info({ purged }, 'purged expired refresh tokens'),
+        (err: unknown) => logger.error({ err }, 'refresh token purge failed'),
+      );
+    }, HOUSEKEEPING_INTERVAL_MS);
+    housekeeping.unref();
+
+    const address = await listen(server, config.http);
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `${config.http.tls ? 'https' : 'http'}://${host}:${address.port}`;
+    logger.info({ url, service: config.token.service, issuer: config.token.issuer, kid: keys.current().kid }, 'listening');
+    const close = gracefulShutdown(server, {
+      deadlineMs: SHUTDOWN_DEADLINE_MS,
+      logger,
+      signals: [],
+      exit: () => undefined,
+      onClose: async () => {
+        clearInterval(housekeeping);
+        await db.destroy();
+      },
+    });
+    return { server, url, adminPassword, close: () => close('close') };
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  let config: AuthServiceConfig;
+  try {
+    config = loadAuthConfig({ file: configFileFrom(process.argv.slice(2)) });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger({ name: 'auth', level: config.log?.level });
+  let running: RunningAuthService;
+  try {
+    running = await startAuthService(config, { logger });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (invokedDirectly) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`auth service failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

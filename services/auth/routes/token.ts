@@ -1,0 +1,97 @@
+/**
+ * GET and POST /token, the Docker token protocol (see ARCHITECTURE.md "Token protocol
+ * notes"). GET: `service`, repeated `scope` (each may hold several, space separated),
+ * `account`, `client_id`, `offline_token=true`; Basic credentials or none (anonymous).
+ * POST (form, what docker sends after login, with NO Authorization header):
+ * `grant_type=password` (username, password, access_type=offline) or
+ * `grant_type=refresh_token` (refresh_token), plus service, client_id, scope.
+ */
+import type { Router } from '@koa/router';
+import type { Context } from 'koa';
+import { fail } from '../../../shared/errors.js';
+import { formatScope, parseScopes } from '../../../shared/scope.js';
+import { ANONYMOUS, type Principal } from '../authorize.js';
+import { authorizationHeader, clientAddress, readForm, repeatedQuery, singleQuery } from '../http.js';
+import { invalidCredentials, type TokenGrant, type TokenRequestInfo, type TokenService } from '../tokens.js';
+
+function noStore(ctx: Context): void {
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Pragma', 'no-cache');
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value !== undefined && /^(true|1)$/i.test(value);
+}
+
+function tokenFields(grant: TokenGrant): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    token: grant.issued.token,
+    access_token: grant.issued.token,
+    expires_in: grant.issued.expiresIn,
+    issued_at: grant.issued.issuedAt,
+  };
+  if (grant.refreshToken !== undefined) body.refresh_token = grant.refreshToken;
+  return body;
+}
+
+async function getToken(ctx: Context, tokens: TokenService): Promise<void> {
+  const service = tokens.checkService(singleQuery(ctx, 'service'));
+  const account = singleQuery(ctx, 'account');
+  const info: TokenRequestInfo = {
+    via: 'get',
+    service,
+    clientAddress: clientAddress(ctx),
+    clientId: singleQuery(ctx, 'client_id') || undefined,
+    requested: parseScopes(repeatedQuery(ctx, 'scope')),
+  };
+  const auth = authorizationHeader(ctx);
+  let principal: Principal = ANONYMOUS;
+  if (auth?.scheme === 'basic') {
+    const { username, password } = auth.credentials;
+    if (account !== undefined && account !== '' && account !== username) {
+      throw fail('REQUEST_INVALID', 'the account parameter does not match the user name in the credentials');
+    }
+    principal = await tokens.login(username, password, info);
+  } else if (auth !== null) {
+    throw invalidCredentials(service);
+  }
+  const grant = await tokens.grant(principal, info, isTrue(singleQuery(ctx, 'offline_token')));
+  ctx.state.tokenOutcome = principal.kind === 'anonymous' ? 'anonymous' : 'issued';
+  noStore(ctx);
+  ctx.body = tokenFields(grant);
+}
+
+function required(form: Map<string, string>, field: string): string {
+  const value = form.get(field);
+  if (value === undefined || value === '') throw fail('REQUEST_INVALID', `form field ${field} is required`);
+  return value;
+}
+
+async function postToken(ctx: Context, tokens: TokenService): Promise<void> {
+  const form = await readForm(ctx);
+  const grantType = required(form, 'grant_type');
+  const service = tokens.checkService(form.get('service'));
+  const clientId = required(form, 'client_id');
+  const base = { service, clientAddress: clientAddress(ctx), clientId, requested: parseScopes([form.get('scope') ?? '']) };
+  let grant: TokenGrant;
+  if (grantType === 'password') {
+    const info: TokenRequestInfo = { ...base, via: 'password' };
+    const principal = await tokens.login(required(form, 'username'), required(form, 'password'), info);
+    grant = await tokens.grant(principal, info, form.get('access_type') === 'offline');
+  } else if (grantType === 'refresh_token') {
+    const info = { ...base, via: 'refresh_token' as const };
+    const principal = await tokens.redeem(required(form, 'refresh_token'), info);
+    grant = await tokens.grant(principal, info, false);
+    ctx.state.tokenOutcome = 'refreshed';
+  } else {
+    throw fail('REQUEST_INVALID', 'unsupported grant_type: expected password or refresh_token');
+  }
+  noStore(ctx);
+  ctx.body = { ...tokenFields(grant), scope: grant.access.map(formatScope).join(' ') };
+}
+
+/** Mounts GET and POST /token on `router`. */
+export function mountTokenRoutes(router: Router, tokens: TokenService): void {
+  router.get('/token', (ctx) => getToken(ctx, tokens));
+  router.post('/token', (ctx) => postToken(ctx, tokens));
+}

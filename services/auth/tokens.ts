@@ -1,0 +1,169 @@
+/**
+ * The token flow, independent of HTTP: check the service, turn credentials or a refresh
+ * token into a principal, authorize the requested scopes against the grants read fresh
+ * from the database, sign, optionally mint a refresh token, and audit the outcome. The
+ * routes in routes/token.ts only parse requests and render responses.
+ */
+import type { Knex } from 'knex';
+import { DockyardError, fail } from '../../shared/errors.js';
+import { formatScope, type AccessRecord } from '../../shared/scope.js';
+import type { AuditLog } from './audit.js';
+import type { Authenticator } from './authenticate.js';
+import { authorize, type Principal } from './authorize.js';
+import type { IssuedToken, TokenIssuer } from './issue.js';
+import { randomSecret, secretHash } from './secrets.js';
+import { GrantStore } from './store/grants.js';
+import { RefreshTokenStore } from './store/refresh-tokens.js';
+import type { LoginThrottle } from './throttle.js';
+
+/** How the client asked: GET /token, or POST /token with a password or refresh token grant. */
+export type TokenVia = 'get' | 'password' | 'refresh_token';
+
+/** Request facts that go into the audit entry. */
+export interface TokenRequestInfo {
+  via: TokenVia;
+  service: string;
+  clientAddress: string;
+  clientId: string | undefined;
+  requested: AccessRecord[];
+}
+
+/** A signed token, what it grants, and a refresh token when one was asked for. */
+export interface TokenGrant {
+  issued: IssuedToken;
+  access: AccessRecord[];
+  refreshToken?: string;
+}
+
+/** Refresh tokens' last_used_at is written at most this often. */
+const REFRESH_TOUCH_INTERVAL_MS = 60_000;
+/** Our refresh tokens are 43 characters; anything far longer is not one. */
+const REFRESH_TOKEN_MAX = 256;
+
+/** Issues tokens for the /token endpoint. */
+export class TokenService {
+  private readonly grants: GrantStore;
+  private readonly refreshTokens: RefreshTokenStore;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly deps: {
+      db: Knex;
+      issuer: Pick<TokenIssuer, 'issue'>;
+      authenticator: Authenticator;
+      throttle: LoginThrottle;
+      audit: AuditLog;
+      service: string;
+      refreshIdleSeconds: number;
+      now?: () => number;
+    },
+  ) {
+    this.grants = new GrantStore(deps.db);
+    this.refreshTokens = new RefreshTokenStore(deps.db);
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** The service a request names (the configured one when absent); REQUEST_INVALID for another. */
+  checkService(service: string | undefined): string {
+    if (service === undefined || service === '') return this.deps.service;
+    if (service !== this.deps.service) {
+      throw fail('REQUEST_INVALID', `unknown service "${service.slice(0, 100)}": this token server issues tokens for "${this.deps.service}"`);
+    }
+    return service;
+  }
+
+  /** Checks a username and password (throttled); UNAUTHORIZED for any refusal. */
+  async login(username: string, password: string, info: TokenRequestInfo): Promise<Principal> {
+    let result;
+    try {
+      result = await this.deps.authenticator.login(username, password, info.clientAddress);
+    } catch (err) {
+      if (err instanceof DockyardError && err.code === 'TOOMANYREQUESTS') await this.auditRefusal(username, info, 'throttled', 'throttled');
+      throw err;
+    }
+    if (!result.ok) {
+      await this.auditRefusal(username, info, 'denied', result.reason);
+      throw invalidCredentials(this.deps.service);
+    }
+    return result.principal;
+  }
+
+  /**
+   * The principal a refresh token stands for, if the token is live, bound to this service
+   * and client_id, not idle for too long, and its subject still exists and is enabled.
+   * Failures count against the client address only (a token names no account).
+   */
+  async redeem(refreshToken: string, info: TokenRequestInfo & { clientId: string }): Promise<Principal> {
+    const now = this.now();
+    const record = refreshToken.length <= REFRESH_TOKEN_MAX ? await this.refreshTokens.findByHash(secretHash(refreshToken)) : null;
+    let reason: string | null = null;
+    let principal: Principal | null = null;
+    if (!record) reason = 'unknown';
+    else if (record.revoked) reason = 'revoked';
+    else if (record.service !== info.service) reason = 'service';
+    else if (record.clientId !== info.clientId) reason = 'client_id';
+    else if (record.lastUsedAt + this.deps.refreshIdleSeconds * 1000 < now) reason = 'idle';
+    else {
+      principal = await this.deps.authenticator.principalFor(record.subjectKind, record.subjectName);
+      if (!principal) reason = 'subject';
+    }
+    if (!record || !principal || reason) {
+      if (record && !record.revoked && (reason === 'idle' || reason === 'subject')) await this.refreshTokens.revoke(record.id);
+      await this.auditRefusal(record?.subjectName ?? '', info, 'denied', `refresh_token:${reason}`);
+      await this.deps.throttle.check(null, info.clientAddress);
+      await this.deps.throttle.failure(null, info.clientAddress);
+      throw fail('UNAUTHORIZED', 'invalid or expired refresh token; log in again');
+    }
+    if (record.lastUsedAt < now - REFRESH_TOUCH_INTERVAL_MS) await this.refreshTokens.touch(record.id, now, REFRESH_TOUCH_INTERVAL_MS);
+    return principal;
+  }
+
+  /**
+   * Authorizes and signs a token for `principal`. With `offline` (and a client_id) a
+   * logged-in principal also gets a refresh token; anonymous never does.
+   */
+  async grant(principal: Principal, info: TokenRequestInfo, offline: boolean): Promise<TokenGrant> {
+    const wantsRefresh = offline && principal.kind !== 'anonymous';
+    if (wantsRefresh && !info.clientId) throw fail('REQUEST_INVALID', 'client_id is required to obtain a refresh token');
+    const rules = await this.grants.forPrincipal(principal);
+    const access = authorize(principal, info.requested, rules);
+    const issued = await this.deps.issuer.issue({ subject: principal.name, audience: info.service, access });
+    let refreshToken: string | undefined;
+    if (wantsRefresh && info.clientId && principal.kind !== 'anonymous') {
+      refreshToken = randomSecret();
+      await this.refreshTokens.insert({
+        tokenHash: secretHash(refreshToken),
+        subjectKind: principal.kind,
+        subjectName: principal.name,
+        service: info.service,
+        clientId: info.clientId,
+        now: this.now(),
+      });
+    }
+    await this.deps.audit.record({
+      ...this.auditBase(principal.name, info),
+      outcome: 'ok',
+      details: { ...this.auditDetails(info), granted: access.map(formatScope), refreshToken: refreshToken !== undefined },
+    });
+    return { issued, access, refreshToken };
+  }
+
+  private async auditRefusal(actor: string, info: TokenRequestInfo, outcome: string, reason: string): Promise<void> {
+    await this.deps.audit.record({ ...this.auditBase(actor, info), outcome, details: { ...this.auditDetails(info), reason } });
+  }
+
+  private auditBase(actor: string, info: TokenRequestInfo) {
+    return { at: this.now(), actor, action: 'token.issue', target: info.service, clientAddress: info.clientAddress };
+  }
+
+  private auditDetails(info: TokenRequestInfo): Record<string, unknown> {
+    return { via: info.via, clientId: info.clientId ?? null, requested: info.requested.map(formatScope) };
+  }
+}
+
+/** The 401 for wrong credentials: identical for unknown users, wrong passwords and disabled accounts. */
+export function invalidCredentials(realm: string): DockyardError {
+  return new DockyardError('UNAUTHORIZED', 'invalid username or password', {
+    headers: { 'WWW-Authenticate': `Basic realm="${realm.replace(/["\\]/g, '')}"` },
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * The one place that decides which access a registry request needs. Every access
+ * controller (token, htpasswd, none) is asked for exactly these records, so a token's
+ * scope, a challenge's `scope=` and the permission check always agree.
+ */
+import { isValidName, tryParseDigest, type Digest } from '../../shared/reference.js';
+import type { AccessRecord } from '../../shared/scope.js';
+import type { RegistryRoute } from './routes/path.js';
+
+/** The HTTP methods the registry serves. */
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** What a request needs; `minimum` is set when a smaller grant still serves it in a reduced way. */
+export interface AccessRequirement {
+  required: AccessRecord[];
+  /**
+   * A cross-repository mount needs pull on `from` as well; without it the request is
+   * still a valid upload start (the spec's fallback to 202), so it needs only this.
+   */
+  minimum?: AccessRecord[];
+}
+
+/** The catalog resource of the Docker token spec. */
+export const CATALOG_ACCESS: AccessRecord = { type: 'registry', name: 'catalog', actions: ['*'] };
+
+function repositoryActions(method: HttpMethod): string[] {
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      return ['pull'];
+    case 'POST':
+    case 'PUT':
+    case 'PATCH':
+      return ['pull', 'push'];
+    case 'DELETE':
+      return ['delete'];
+  }
+}
+
+/** The mount source named by `?mount=<digest>&from=<repository>`, when both are well-formed. */
+export function mountSource(query: URLSearchParams): { from: string; digest: Digest } | null {
+  const from = query.get('from');
+  const mount = query.get('mount');
+  if (from === null || mount === null || !isValidName(from)) return null;
+  const digest = tryParseDigest(mount);
+  return digest ? { from, digest } : null;
+}
+
+/**
+ * Maps a matched route and method (and, for an upload start, the mount query) to the
+ * access it requires: GET/HEAD pull; POST/PUT/PATCH pull+push; DELETE delete; a mount
+ * also pull on `from`; the catalog `registry:catalog:*`; `GET /v2/` nothing beyond a
+ * valid identity.
+ */
+export function requiredAccess(route: RegistryRoute, method: HttpMethod, query: URLSearchParams): AccessRequirement {
+  if (route.kind === 'base') return { required: [] };
+  if (route.kind === 'catalog') return { required: [{ ...CATALOG_ACCESS, actions: [...CATALOG_ACCESS.actions] }] };
+  const own: AccessRecord = { type: 'repository', name: route.name, actions: repositoryActions(method) };
+  if (route.kind === 'uploads' && method === 'POST') {
+    const source = mountSource(query);
+    if (source && source.from !== route.name) {
+      return {
+        required: [own, { type: 'repository', name: source.from, actions: ['pull'] }],
+        minimum: [{ ...own, actions: [...own.actions] }],
+      };
+    }
+  }
+  return { required: [own] };
+}

@@ -1,0 +1,64 @@
+/**
+ * `GET|HEAD|DELETE /v2/<name>/blobs/<digest>`. A blob is visible in a repository only
+ * through its link there, so pulling needs the link (per-repository permission) and the
+ * content (the bytes may have been collected). Downloads stream; one byte range is served.
+ */
+import type { Readable } from 'node:stream';
+import { DockyardError, fail } from '../../../shared/errors.js';
+import type { Digest } from '../../../shared/reference.js';
+import { decideByteRange } from './byte-range.js';
+import { respondEmpty, type RegistryServices, type RequestContext } from './context.js';
+import type { RouteOf } from './path.js';
+
+function blobUnknown(digest: Digest): DockyardError {
+  return fail('BLOB_UNKNOWN', 'blob unknown to registry', { digest: digest.value });
+}
+
+/** Size of a blob linked into the repository whose content is present, else BLOB_UNKNOWN. */
+export async function linkedBlobSize(services: RegistryServices, name: string, digest: Digest): Promise<number> {
+  const link = await services.metadata.getBlobLink(name, digest.value);
+  const content = link && (await services.blobs.stat(digest));
+  if (!content) throw blobUnknown(digest);
+  return content.size;
+}
+
+/** 200 (or 206 for a Range) with the blob's bytes; HEAD sends the same headers without them. */
+export async function getBlob({ ctx, route, services }: RequestContext<RouteOf<'blob'>>): Promise<void> {
+  const size = await linkedBlobSize(services, route.name, route.digest);
+  const range = decideByteRange(ctx.get('Range') || undefined, size);
+  if (range.kind === 'unsatisfiable') {
+    throw new DockyardError('RANGE_INVALID', 'requested range not satisfiable', {
+      headers: { 'Content-Range': `bytes */${size}` },
+      detail: { size },
+    });
+  }
+  const slice = range.kind === 'partial' ? { start: range.start, end: range.end } : undefined;
+  const length = slice ? slice.end - slice.start + 1 : size;
+  // HEAD never opens the content: a stream nobody reads would hold a file handle.
+  const body = ctx.method === 'HEAD' || length === 0 ? null : await openContent(services, route.digest, slice);
+  ctx.set('Docker-Content-Digest', route.digest.value);
+  ctx.set('ETag', `"${route.digest.value}"`);
+  ctx.set('Accept-Ranges', 'bytes');
+  if (slice) ctx.set('Content-Range', `bytes ${slice.start}-${slice.end}/${size}`);
+  ctx.status = slice ? 206 : 200;
+  ctx.type = 'application/octet-stream';
+  if (body) ctx.body = body;
+  else if (ctx.method !== 'HEAD') ctx.body = Buffer.alloc(0);
+  ctx.length = length;
+}
+
+async function openContent(services: RegistryServices, digest: Digest, slice?: { start: number; end: number }): Promise<Readable> {
+  try {
+    return await services.blobs.read(digest, slice);
+  } catch (err) {
+    // Collected between stat and open: the same answer as if stat had missed it.
+    if ((err as { code?: string }).code === 'PATH_NOT_FOUND') throw blobUnknown(digest);
+    throw err;
+  }
+}
+
+/** 202 after removing the repository's link; the content stays for other repositories. */
+export async function deleteBlob({ ctx, route, services }: RequestContext<RouteOf<'blob'>>): Promise<void> {
+  if (!(await services.metadata.unlinkBlob(route.name, route.digest.value))) throw blobUnknown(route.digest);
+  respondEmpty(ctx, 202);
+}

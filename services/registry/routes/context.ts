@@ -1,0 +1,77 @@
+/**
+ * What every registry handler receives, and the small response helpers they share so
+ * that Location, Range and digest headers are spelled one way everywhere.
+ */
+import type { Context } from 'koa';
+import type { RegistryConfig } from '../../../shared/config.js';
+import type { Logger } from '../../../shared/logger.js';
+import type { Digest } from '../../../shared/reference.js';
+import type { Grant } from '../auth/controller.js';
+import type { MetadataStore } from '../metadata/store.js';
+import type { BlobStore } from '../storage/blobs.js';
+import type { StorageDriver } from '../storage/driver.js';
+import type { UploadManager } from '../storage/uploads.js';
+import type { RegistryRoute } from './path.js';
+
+/** The components handlers work with. */
+export interface RegistryServices {
+  config: RegistryConfig;
+  storage: StorageDriver;
+  metadata: MetadataStore;
+  blobs: BlobStore;
+  uploads: UploadManager;
+  logger: Logger;
+}
+
+/** One authorized request, as a handler sees it. */
+export interface RequestContext<R extends RegistryRoute = RegistryRoute> {
+  ctx: Context;
+  route: R;
+  query: URLSearchParams;
+  grant: Grant;
+  /** False when only the requirement's `minimum` was granted (a mount without pull on `from`). */
+  fullAccess: boolean;
+  services: RegistryServices;
+}
+
+/** A handler for one route kind and method. */
+export type Handler<R extends RegistryRoute> = (request: RequestContext<R>) => Promise<void>;
+
+/** Ends the response with `status`, no body and `Content-Length: 0`. */
+export function respondEmpty(ctx: Context, status: number): void {
+  // Koa turns a null body into 204 unless the status is set after it.
+  ctx.body = null;
+  ctx.status = status;
+}
+
+/** `/v2/<name>/blobs/<digest>` */
+export function blobLocation(name: string, digest: Digest | string): string {
+  return `/v2/${name}/blobs/${typeof digest === 'string' ? digest : digest.value}`;
+}
+
+/** `/v2/<name>/manifests/<digest>` */
+export function manifestLocation(name: string, digest: Digest): string {
+  return `/v2/${name}/manifests/${digest.value}`;
+}
+
+/** `/v2/<name>/blobs/uploads/<id>` */
+export function uploadLocation(name: string, id: string): string {
+  return `/v2/${name}/blobs/uploads/${id}`;
+}
+
+/** The upload progress header: `0-<offset-1>`, and `0-0` before the first byte (as CNCF distribution). */
+export function uploadRange(offset: number): string {
+  return `0-${Math.max(offset - 1, 0)}`;
+}
+
+/** The request's Content-Length, or undefined when it has none (chunked transfer). */
+export function requestContentLength(ctx: Context): number | undefined {
+  const raw = ctx.get('Content-Length');
+  return /^\d+$/.test(raw) ? Number(raw) : undefined;
+}
+
+/** True when the request carries a body (a positive Content-Length or chunked transfer). */
+export function requestHasBody(ctx: Context): boolean {
+  const length = requestContentLength(ctx);
+  return length === undefined ? ctx.get('Transfer-Encoding') !== '' : length > 0;
+}

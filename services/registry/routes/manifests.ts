@@ -1,0 +1,94 @@
+/**
+ * `GET|HEAD|PUT|DELETE /v2/<name>/manifests/<tag|digest>`. Manifest bytes are stored
+ * exactly as pushed, content-addressed like blobs, and indexed in the metadata store;
+ * GET returns those bytes with the stored media type (no Accept negotiation, no conversion).
+ */
+import { createHash } from 'node:crypto';
+import { fail } from '../../../shared/errors.js';
+import { parseDigest, type Digest, type DigestAlgorithm } from '../../../shared/reference.js';
+import { parseManifest } from '../manifests.js';
+import { referencedDigests, verifyReferences } from '../manifests/references.js';
+import type { ManifestRecord } from '../metadata/store.js';
+import { readBoundedBody } from './body.js';
+import { manifestLocation, respondEmpty, type RegistryServices, type RequestContext } from './context.js';
+import type { ManifestReference, RouteOf } from './path.js';
+
+function manifestUnknown(name: string, reference: ManifestReference) {
+  const detail = reference.kind === 'tag' ? { name, tag: reference.tag } : { name, digest: reference.digest.value };
+  return fail('MANIFEST_UNKNOWN', 'manifest unknown to registry', detail);
+}
+
+async function findManifest(services: RegistryServices, name: string, reference: ManifestReference): Promise<ManifestRecord> {
+  const digest = reference.kind === 'digest' ? reference.digest.value : await services.metadata.resolveTag(name, reference.tag);
+  const record = digest === null ? null : await services.metadata.getManifest(name, digest);
+  if (!record) throw manifestUnknown(name, reference);
+  return record;
+}
+
+/** 200 with the stored bytes and media type; HEAD the same headers from the index alone. */
+export async function getManifest({ ctx, route, services }: RequestContext<RouteOf<'manifest'>>): Promise<void> {
+  const record = await findManifest(services, route.name, route.reference);
+  const body = ctx.method === 'HEAD' ? null : await services.blobs.getBytes(parseDigest(record.digest));
+  ctx.set('Docker-Content-Digest', record.digest);
+  ctx.set('ETag', `"${record.digest}"`);
+  ctx.status = 200;
+  ctx.set('Content-Type', record.mediaType);
+  if (body) ctx.body = body;
+  ctx.length = record.size;
+}
+
+function digestOf(bytes: Buffer, algorithm: DigestAlgorithm): Digest {
+  const encoded = createHash(algorithm).update(bytes).digest('hex');
+  return { algorithm, encoded, value: `${algorithm}:${encoded}` };
+}
+
+/**
+ * 201 after validating the manifest and its references, storing the bytes and recording
+ * the manifest (and tag). Pushing by digest hashes with that digest's algorithm and must
+ * match it; pushing by tag uses sha256.
+ */
+export async function putManifest({ ctx, route, services }: RequestContext<RouteOf<'manifest'>>): Promise<void> {
+  const { reference } = route;
+  const bytes = await readBoundedBody(ctx.req, services.config.limits.manifestMaxBytes);
+  const manifest = parseManifest(bytes, ctx.get('Content-Type') || undefined);
+  const digest = digestOf(bytes, reference.kind === 'digest' ? reference.digest.algorithm : 'sha256');
+  if (reference.kind === 'digest' && digest.value !== reference.digest.value) {
+    throw fail('DIGEST_INVALID', 'manifest digest does not match the digest in the URL', {
+      expected: reference.digest.value,
+      computed: digest.value,
+    });
+  }
+  await verifyReferences(services.metadata, route.name, manifest);
+  await services.blobs.putBytes(bytes, digest.algorithm);
+  await services.metadata.transaction(async (tx) => {
+    await services.metadata.putManifest(
+      route.name,
+      {
+        digest: digest.value,
+        mediaType: manifest.mediaType,
+        size: bytes.length,
+        artifactType: manifest.artifactType,
+        subject: manifest.subject?.digest.value ?? null,
+        annotations: manifest.annotations,
+        ...referencedDigests(manifest),
+      },
+      tx,
+    );
+    if (reference.kind === 'tag') await services.metadata.putTag(route.name, reference.tag, digest.value, tx);
+  });
+  ctx.set('Location', manifestLocation(route.name, digest));
+  ctx.set('Docker-Content-Digest', digest.value);
+  if (manifest.subject) ctx.set('OCI-Subject', manifest.subject.digest.value);
+  respondEmpty(ctx, 201);
+}
+
+/** 202: by digest deletes the manifest and its tags; by tag removes only the tag. */
+export async function deleteManifest({ ctx, route, services }: RequestContext<RouteOf<'manifest'>>): Promise<void> {
+  const { reference } = route;
+  const deleted =
+    reference.kind === 'tag'
+      ? await services.metadata.deleteTag(route.name, reference.tag)
+      : await services.metadata.deleteManifest(route.name, reference.digest.value);
+  if (!deleted) throw manifestUnknown(route.name, reference);
+  respondEmpty(ctx, 202);
+}

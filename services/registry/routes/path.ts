@@ -1,0 +1,63 @@
+/**
+ * The one parser of registry URLs. Repository names contain `/`, so a router with
+ * `:name` segments cannot match them; instead one regex on the raw (still percent-encoded)
+ * path splits off the endpoint suffix, and every captured value passes the OCI grammar
+ * before anything else sees it. A `%`, `..` or empty component therefore never reaches
+ * storage or SQL: it fails the grammar with the spec's error code.
+ */
+import { fail } from '../../../shared/errors.js';
+import { assertName, assertTag, looksLikeDigest, parseDigest, type Digest } from '../../../shared/reference.js';
+
+/** A manifest is addressed by tag or by digest. */
+export type ManifestReference = { kind: 'tag'; tag: string } | { kind: 'digest'; digest: Digest };
+
+/** Every registry endpoint, with its validated path parameters. */
+export type RegistryRoute =
+  | { kind: 'base' }
+  | { kind: 'catalog' }
+  | { kind: 'tags'; name: string }
+  | { kind: 'manifest'; name: string; reference: ManifestReference }
+  | { kind: 'blob'; name: string; digest: Digest }
+  | { kind: 'uploads'; name: string }
+  | { kind: 'upload'; name: string; uploadId: string }
+  | { kind: 'referrers'; name: string; digest: Digest };
+
+/** The `kind` of a route. */
+export type RouteKind = RegistryRoute['kind'];
+
+/** The route variant of one kind. */
+export type RouteOf<K extends RouteKind> = Extract<RegistryRoute, { kind: K }>;
+
+// The name is greedy, so `/v2/a/manifests/manifests/x` is manifest `x` of repository
+// `a/manifests`. `blobs/uploads` is tried before `blobs/<digest>` at the same split.
+const REPOSITORY_ROUTE =
+  /^\/v2\/(.+)\/(?:tags\/(list)|manifests\/([^/]+)|blobs\/uploads(?:\/([^/]*))?|blobs\/([^/]+)|referrers\/([^/]+))$/;
+
+/** Upload ids are ours (UUIDs), so anything else cannot name a session. */
+const UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+function parseReference(reference: string): ManifestReference {
+  if (looksLikeDigest(reference)) return { kind: 'digest', digest: parseDigest(reference) };
+  return { kind: 'tag', tag: assertTag(reference) };
+}
+
+/**
+ * Parses a raw request path into a route. Returns null for paths that are no registry
+ * endpoint (404); throws NAME_INVALID, TAG_INVALID, DIGEST_INVALID or BLOB_UPLOAD_UNKNOWN
+ * for an endpoint whose parameters break the grammar.
+ */
+export function parseRegistryPath(rawPath: string): RegistryRoute | null {
+  if (rawPath === '/v2' || rawPath === '/v2/') return { kind: 'base' };
+  if (rawPath === '/v2/_catalog') return { kind: 'catalog' };
+  const match = REPOSITORY_ROUTE.exec(rawPath);
+  if (!match) return null;
+  const [, rawName, tagsList, reference, uploadId, blobDigest, subjectDigest] = match;
+  const name = assertName(rawName);
+  if (tagsList !== undefined) return { kind: 'tags', name };
+  if (reference !== undefined) return { kind: 'manifest', name, reference: parseReference(reference) };
+  if (blobDigest !== undefined) return { kind: 'blob', name, digest: parseDigest(blobDigest) };
+  if (subjectDigest !== undefined) return { kind: 'referrers', name, digest: parseDigest(subjectDigest) };
+  if (uploadId === undefined || uploadId === '') return { kind: 'uploads', name };
+  if (!UPLOAD_ID.test(uploadId)) throw fail('BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry', { uuid: uploadId.slice(0, 200) });
+  return { kind: 'upload', name, uploadId };
+}

@@ -1,0 +1,134 @@
+/**
+ * Content-addressed blob bytes on top of a StorageDriver. A blob is stored once under its
+ * digest (storage/paths.ts) whatever repository pushed it; which repositories may see it
+ * is the metadata store's business, not this module's.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { fail } from '../../../shared/errors.js';
+import type { Digest, DigestAlgorithm } from '../../../shared/reference.js';
+import { PathNotFoundError, type StorageDriver } from './driver.js';
+import { blobDataPath, blobDirectory } from './paths.js';
+
+/** Only blobs this small are cached: manifests, indexes and configs, never layers. */
+const CACHE_ENTRY_MAX_BYTES = 64 * 1024;
+const CACHE_TOTAL_MAX_BYTES = 32 * 1024 * 1024;
+/**
+ * getBytes loads a whole blob into memory; above this size the caller has confused a
+ * layer with a manifest, which is a bug to surface rather than an allocation to attempt.
+ */
+const GET_BYTES_MAX = 16 * 1024 * 1024;
+
+/** Least-recently-used byte cache with a total size bound (Map keeps insertion order). */
+class ByteCache {
+  private readonly entries = new Map<string, Buffer>();
+  private totalBytes = 0;
+
+  constructor(
+    private readonly entryMaxBytes: number,
+    private readonly totalMaxBytes: number,
+  ) {}
+
+  get(key: string): Buffer | undefined {
+    const value = this.entries.get(key);
+    if (value === undefined) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    return value;
+  }
+
+  set(key: string, value: Buffer): void {
+    if (value.length > this.entryMaxBytes) return;
+    this.delete(key);
+    this.entries.set(key, value);
+    this.totalBytes += value.length;
+    for (const [oldest, bytes] of this.entries) {
+      if (this.totalBytes <= this.totalMaxBytes) break;
+      this.entries.delete(oldest);
+      this.totalBytes -= bytes.length;
+    }
+  }
+
+  delete(key: string): void {
+    const value = this.entries.get(key);
+    if (value === undefined) return;
+    this.entries.delete(key);
+    this.totalBytes -= value.length;
+  }
+}
+
+/** Builds the digest of `bytes` under `algorithm`. */
+export function digestOf(bytes: Buffer, algorithm: DigestAlgorithm): Digest {
+  const encoded = createHash(algorithm).update(bytes).digest('hex');
+  return { algorithm, encoded, value: `${algorithm}:${encoded}` };
+}
+
+/** Reads and writes blobs by digest; the HTTP layer's only door to blob bytes. */
+export class BlobStore {
+  private readonly cache = new ByteCache(CACHE_ENTRY_MAX_BYTES, CACHE_TOTAL_MAX_BYTES);
+
+  constructor(private readonly driver: StorageDriver) {}
+
+  /** Size of the blob, or null when it is not stored. */
+  async stat(digest: Digest): Promise<{ size: number } | null> {
+    try {
+      const info = await this.driver.stat(blobDataPath(digest));
+      return { size: info.size };
+    } catch (err) {
+      if (err instanceof PathNotFoundError) return null;
+      throw err;
+    }
+  }
+
+  /** Streams bytes; range is inclusive [start, end], already validated by the caller against size. */
+  async read(digest: Digest, range?: { start: number; end: number }): Promise<Readable> {
+    try {
+      if (!range) return await this.driver.reader(blobDataPath(digest));
+      return await this.driver.reader(blobDataPath(digest), range.start, range.end - range.start + 1);
+    } catch (err) {
+      if (err instanceof PathNotFoundError) throw fail('BLOB_UNKNOWN', 'blob unknown to registry', { digest: digest.value });
+      throw err;
+    }
+  }
+
+  /** Whole content of a small blob (manifests); throws fail('BLOB_UNKNOWN') if absent. */
+  async getBytes(digest: Digest): Promise<Buffer> {
+    const cached = this.cache.get(digest.value);
+    // A copy, so no caller can alter what later callers receive.
+    if (cached) return Buffer.from(cached);
+    const size = (await this.stat(digest))?.size;
+    if (size === undefined) throw fail('BLOB_UNKNOWN', 'blob unknown to registry', { digest: digest.value });
+    if (size > GET_BYTES_MAX) throw new RangeError(`blob ${digest.value} is ${size} bytes, too large to load whole`);
+    let bytes: Buffer;
+    try {
+      bytes = await this.driver.getContent(blobDataPath(digest));
+    } catch (err) {
+      if (err instanceof PathNotFoundError) throw fail('BLOB_UNKNOWN', 'blob unknown to registry', { digest: digest.value });
+      throw err;
+    }
+    this.cache.set(digest.value, Buffer.from(bytes));
+    return bytes;
+  }
+
+  /** Stores bytes content-addressed under their digest of `algorithm` (atomic, idempotent). */
+  async putBytes(bytes: Buffer, algorithm: DigestAlgorithm): Promise<Digest> {
+    const digest = digestOf(bytes, algorithm);
+    const existing = await this.stat(digest);
+    // Same digest, same bytes: an existing blob of the right size needs no rewrite.
+    if (existing?.size !== bytes.length) await this.driver.putContent(blobDataPath(digest), bytes);
+    this.cache.set(digest.value, Buffer.from(bytes));
+    return digest;
+  }
+
+  /** Removes the content; false if absent. */
+  async delete(digest: Digest): Promise<boolean> {
+    this.cache.delete(digest.value);
+    try {
+      await this.driver.delete(blobDirectory(digest));
+      return true;
+    } catch (err) {
+      if (err instanceof PathNotFoundError) return false;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The one place storage paths are built. Nothing else concatenates storage paths, so the
+ * layout below is the whole truth about what lives where in a StorageDriver:
+ *
+ *   /blobs/<algorithm>/<first 2 hex of encoded>/<encoded>/data
+ *       Blob bytes, content-addressed and shared by every repository. A repository sees
+ *       a blob only through a link in the metadata store. The 2-hex fan-out keeps
+ *       directories small on filesystems.
+ *   /uploads/<id>/info.json
+ *       An upload session: {"repository","owner","startedAt"} (JSON). Written once at
+ *       start; the session exists exactly when this file does.
+ *   /uploads/<id>/data
+ *       Bytes received so far for that session (absent until the first byte arrives).
+ *
+ * `<id>` is a random UUID v4 in lowercase. Repository names never become paths: they are
+ * client strings, and keeping them out of the layout is what makes cross-repository
+ * mounts free and path tricks impossible.
+ */
+import type { Digest } from '../../../shared/reference.js';
+
+const UPLOADS_ROOT = '/uploads';
+const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** Directory holding everything stored for one blob. */
+export function blobDirectory(digest: Digest): string {
+  return `/blobs/${digest.algorithm}/${digest.encoded.slice(0, 2)}/${digest.encoded}`;
+}
+
+/** Path of a blob's bytes. */
+export function blobDataPath(digest: Digest): string {
+  return `${blobDirectory(digest)}/data`;
+}
+
+/** Directory holding every upload session. */
+export function uploadsRoot(): string {
+  return UPLOADS_ROOT;
+}
+
+/** True when `id` has the shape of an upload id (lowercase UUID v4). */
+export function isUploadId(id: string): boolean {
+  return UPLOAD_ID.test(id);
+}
+
+function checkedUploadId(id: string): string {
+  if (!isUploadId(id)) throw new TypeError('not an upload id');
+  return id;
+}
+
+/** Directory of one upload session. */
+export function uploadDirectory(id: string): string {
+  return `${UPLOADS_ROOT}/${checkedUploadId(id)}`;
+}
+
+/** Path of the bytes received so far for an upload session. */
+export function uploadDataPath(id: string): string {
+  return `${uploadDirectory(id)}/data`;
+}
+
+/** Path of an upload session's metadata. */
+export function uploadInfoPath(id: string): string {
+  return `${uploadDirectory(id)}/info.json`;
+}

@@ -1,0 +1,110 @@
+/**
+ * Turns a ConfigSource into the validated configuration of each service. Cross-field
+ * rules (TLS needs both files, token auth needs a key source) live here.
+ */
+import { join } from 'node:path';
+import { SETTINGS, type Setting } from './settings.js';
+import type { ConfigSource } from './source.js';
+import {
+  ConfigError,
+  LOG_LEVELS,
+  type AuthServiceConfig,
+  type ListenConfig,
+  type LogLevel,
+  type RegistryAuthConfig,
+  type RegistryConfig,
+} from './types.js';
+
+function tlsFrom(src: ConfigSource, certSetting: Setting, keySetting: Setting): ListenConfig['tls'] {
+  const certificate = src.path(certSetting);
+  const key = src.path(keySetting);
+  if (certificate === undefined && key === undefined) return undefined;
+  if (certificate === undefined) {
+    throw new ConfigError(src.name(certSetting), 'a certificate file', undefined, 'missing: required when the TLS key is set');
+  }
+  if (key === undefined) {
+    throw new ConfigError(src.name(keySetting), 'a key file', undefined, 'missing: required when the TLS certificate is set');
+  }
+  return { certificate, key };
+}
+
+function dataDirOf(src: ConfigSource): string {
+  return src.path(SETTINGS.common.dataDir)!;
+}
+
+function logOf(src: ConfigSource): { level: LogLevel } {
+  return { level: src.oneOf(SETTINGS.common.logLevel, LOG_LEVELS) };
+}
+
+function registryAuthOf(src: ConfigSource): RegistryAuthConfig {
+  const s = SETTINGS.registry;
+  const kind = src.choice(s.auth);
+  if (kind === 'none') return { kind };
+  if (kind === 'htpasswd') {
+    src.requiredString(s.htpasswdPath, 'for htpasswd auth');
+    return { kind, path: src.path(s.htpasswdPath)!, realm: src.string(s.htpasswdRealm)! };
+  }
+  src.requiredString(s.tokenRealm, 'for token auth');
+  const rootCertBundle = src.path(s.tokenRootCertBundle);
+  const jwksUrl = src.url(s.tokenJwks);
+  if (rootCertBundle === undefined && jwksUrl === undefined) {
+    throw new ConfigError(
+      src.name(s.tokenRootCertBundle),
+      'a certificate bundle or a JWKS URL',
+      undefined,
+      `missing: token auth needs it or ${src.name(s.tokenJwks)} to verify token signatures`,
+    );
+  }
+  return {
+    kind,
+    realm: src.url(s.tokenRealm)!,
+    service: src.string(s.tokenService)!,
+    issuer: src.string(s.tokenIssuer)!,
+    rootCertBundle,
+    jwksUrl,
+  };
+}
+
+/** The registry's configuration; throws ConfigError naming the first bad key. */
+export function buildRegistryConfig(src: ConfigSource): RegistryConfig {
+  const s = SETTINGS.registry;
+  const dataDir = dataDirOf(src);
+  const driver = src.choice(s.storage);
+  return {
+    http: { ...src.addr(s.addr), tls: tlsFrom(src, s.tlsCertificate, s.tlsKey) },
+    dataDir,
+    storage:
+      driver === 'memory'
+        ? { driver }
+        : { driver, rootDirectory: src.path(s.rootDirectory) ?? join(dataDir, 'registry', 'blobs') },
+    database: src.database(s.databaseUrl, join(dataDir, 'registry', 'registry.sqlite')),
+    auth: registryAuthOf(src),
+    readOnly: src.bool(s.readOnly),
+    uploads: { purgeAfterSeconds: src.int(s.purgeAfterSeconds, 60) },
+    limits: {
+      manifestMaxBytes: src.int(s.manifestMaxBytes, 1024),
+      pageMaxEntries: src.int(s.pageMaxEntries, 1),
+    },
+    log: logOf(src),
+  };
+}
+
+/** The auth service's configuration; throws ConfigError naming the first bad key. */
+export function buildAuthConfig(src: ConfigSource): AuthServiceConfig {
+  const s = SETTINGS.auth;
+  const dataDir = dataDirOf(src);
+  return {
+    http: { ...src.addr(s.addr), tls: tlsFrom(src, s.tlsCertificate, s.tlsKey) },
+    dataDir,
+    database: src.database(s.databaseUrl, join(dataDir, 'auth', 'auth.sqlite')),
+    token: {
+      issuer: src.string(s.tokenIssuer)!,
+      service: src.string(s.tokenService)!,
+      ttlSeconds: src.int(s.tokenTtlSeconds, 30),
+    },
+    refreshTokens: { idleSeconds: src.int(s.refreshIdleSeconds, 60) },
+    keysDir: src.path(s.keysDir) ?? join(dataDir, 'auth', 'keys'),
+    bcryptCost: src.int(s.bcryptCost, 4, 31),
+    log: logOf(src),
+  };
+}

@@ -1,0 +1,219 @@
+/**
+ * The table of every setting: its YAML path, its environment name, its default and what
+ * it means. The loaders read values through these entries, the YAML key check derives the
+ * allowed keys from them, and docs/configuration.md is checked against them, so a setting
+ * exists in all three places or in none.
+ */
+
+/** One configurable value. */
+export interface Setting {
+  /** Dotted YAML path, e.g. `registry.http.addr`. */
+  readonly yaml: string;
+  /** Environment variable that overrides the YAML value. */
+  readonly env: string;
+  /** Default used when neither YAML nor environment sets the value. */
+  readonly default?: string | number | boolean;
+  /** How the default reads in the docs when it is derived from another setting. */
+  readonly defaultText?: string;
+  /** For selectors (`registry.auth`, `registry.storage`): the YAML sub-keys, exactly one of which is given. */
+  readonly choices?: readonly string[];
+  readonly description: string;
+}
+
+const common = {
+  dataDir: {
+    yaml: 'datadir',
+    env: 'DOCKYARD_DATA_DIR',
+    default: './data',
+    description: 'Directory for everything stored by default: SQLite files, blobs, signing keys.',
+  },
+  logLevel: {
+    yaml: 'log.level',
+    env: 'LOG_LEVEL',
+    default: 'info',
+    description: 'pino log level: fatal, error, warn, info, debug, trace or silent.',
+  },
+} as const satisfies Record<string, Setting>;
+
+const registry = {
+  addr: {
+    yaml: 'registry.http.addr',
+    env: 'REGISTRY_HTTP_ADDR',
+    default: '127.0.0.1:5000',
+    description: 'host:port the registry listens on (`:5000` means every interface).',
+  },
+  tlsCertificate: {
+    yaml: 'registry.http.tls.certificate',
+    env: 'REGISTRY_HTTP_TLS_CERTIFICATE',
+    description: 'PEM certificate (chain) for HTTPS; set together with the key.',
+  },
+  tlsKey: {
+    yaml: 'registry.http.tls.key',
+    env: 'REGISTRY_HTTP_TLS_KEY',
+    description: 'PEM private key matching the certificate.',
+  },
+  storage: {
+    yaml: 'registry.storage',
+    env: 'REGISTRY_STORAGE',
+    default: 'filesystem',
+    choices: ['filesystem', 'memory'],
+    description: 'Blob storage driver: `filesystem`, or `memory` (tests only: lost on restart).',
+  },
+  rootDirectory: {
+    yaml: 'registry.storage.filesystem.rootdirectory',
+    env: 'REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY',
+    defaultText: '<datadir>/registry/blobs',
+    description: 'Directory of the filesystem blob store.',
+  },
+  databaseUrl: {
+    yaml: 'registry.database.url',
+    env: 'REGISTRY_DATABASE_URL',
+    defaultText: 'sqlite:<datadir>/registry/registry.sqlite',
+    description: 'Metadata database: `postgres://user:password@host:port/db` or `sqlite:PATH`.',
+  },
+  auth: {
+    yaml: 'registry.auth',
+    env: 'REGISTRY_AUTH',
+    default: 'none',
+    choices: ['none', 'htpasswd', 'token'],
+    description: 'Access control: `none` (anyone may push), `htpasswd` (Basic) or `token` (Bearer JWT).',
+  },
+  htpasswdPath: {
+    yaml: 'registry.auth.htpasswd.path',
+    env: 'REGISTRY_AUTH_HTPASSWD_PATH',
+    description: 'htpasswd file (bcrypt entries); required for htpasswd.',
+  },
+  htpasswdRealm: {
+    yaml: 'registry.auth.htpasswd.realm',
+    env: 'REGISTRY_AUTH_HTPASSWD_REALM',
+    default: 'Registry Realm',
+    description: 'Realm named in the Basic challenge.',
+  },
+  tokenRealm: {
+    yaml: 'registry.auth.token.realm',
+    env: 'REGISTRY_AUTH_TOKEN_REALM',
+    description: 'Token endpoint URL clients are sent to (must be reachable by clients); required for token.',
+  },
+  tokenService: {
+    yaml: 'registry.auth.token.service',
+    env: 'REGISTRY_AUTH_TOKEN_SERVICE',
+    default: 'dockyard',
+    description: 'Service name: sent in the challenge and required as the token audience.',
+  },
+  tokenIssuer: {
+    yaml: 'registry.auth.token.issuer',
+    env: 'REGISTRY_AUTH_TOKEN_ISSUER',
+    default: 'dockyard-auth',
+    description: 'Required `iss` of tokens.',
+  },
+  tokenRootCertBundle: {
+    yaml: 'registry.auth.token.rootcertbundle',
+    env: 'REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE',
+    description: 'PEM bundle of certificates whose keys may sign tokens. This or `jwks` is required for token.',
+  },
+  tokenJwks: {
+    yaml: 'registry.auth.token.jwks',
+    env: 'REGISTRY_AUTH_TOKEN_JWKS',
+    description: 'JWKS URL of the token server; fetched again when a token names an unknown key id.',
+  },
+  readOnly: {
+    yaml: 'registry.readonly',
+    env: 'REGISTRY_READONLY',
+    default: false,
+    description: 'Refuse every write (push, delete) with 405; pulls keep working.',
+  },
+  purgeAfterSeconds: {
+    yaml: 'registry.uploads.purgeafterseconds',
+    env: 'REGISTRY_UPLOADS_PURGE_AFTER_SECONDS',
+    default: 7 * 24 * 3600,
+    description: 'Unfinished uploads older than this are deleted (minimum 60).',
+  },
+  manifestMaxBytes: {
+    yaml: 'registry.limits.manifestmaxbytes',
+    env: 'REGISTRY_MANIFEST_MAX_BYTES',
+    default: 4 * 1024 * 1024,
+    description: 'Largest accepted manifest body (minimum 1024).',
+  },
+  pageMaxEntries: {
+    yaml: 'registry.limits.pagemaxentries',
+    env: 'REGISTRY_PAGE_MAX_ENTRIES',
+    default: 1000,
+    description: 'Most entries one catalog / tags / referrers page returns (minimum 1).',
+  },
+} as const satisfies Record<string, Setting>;
+
+const auth = {
+  addr: {
+    yaml: 'auth.http.addr',
+    env: 'AUTH_HTTP_ADDR',
+    default: '127.0.0.1:5001',
+    description: 'host:port the auth service listens on.',
+  },
+  tlsCertificate: {
+    yaml: 'auth.http.tls.certificate',
+    env: 'AUTH_HTTP_TLS_CERTIFICATE',
+    description: 'PEM certificate (chain) for HTTPS; set together with the key.',
+  },
+  tlsKey: {
+    yaml: 'auth.http.tls.key',
+    env: 'AUTH_HTTP_TLS_KEY',
+    description: 'PEM private key matching the certificate.',
+  },
+  databaseUrl: {
+    yaml: 'auth.database.url',
+    env: 'AUTH_DATABASE_URL',
+    defaultText: 'sqlite:<datadir>/auth/auth.sqlite',
+    description: 'Users, robots, grants: `postgres://user:password@host:port/db` or `sqlite:PATH`.',
+  },
+  tokenIssuer: {
+    yaml: 'auth.token.issuer',
+    env: 'AUTH_TOKEN_ISSUER',
+    default: 'dockyard-auth',
+    description: '`iss` of issued tokens; must equal the registry’s `registry.auth.token.issuer`.',
+  },
+  tokenService: {
+    yaml: 'auth.token.service',
+    env: 'AUTH_TOKEN_SERVICE',
+    default: 'dockyard',
+    description: 'The service tokens are issued for (`aud`); must equal the registry’s `registry.auth.token.service`.',
+  },
+  tokenTtlSeconds: {
+    yaml: 'auth.token.ttlseconds',
+    env: 'AUTH_TOKEN_TTL_SECONDS',
+    default: 300,
+    description: 'Lifetime of an access token (minimum 30).',
+  },
+  refreshIdleSeconds: {
+    yaml: 'auth.refreshtokens.idleseconds',
+    env: 'AUTH_REFRESH_TOKEN_IDLE_SECONDS',
+    default: 30 * 24 * 3600,
+    description: 'A refresh token unused for this long stops working (minimum 60).',
+  },
+  keysDir: {
+    yaml: 'auth.keysdir',
+    env: 'AUTH_KEYS_DIR',
+    defaultText: '<datadir>/auth/keys',
+    description: 'Directory of the token signing keys and their certificates; created on first start.',
+  },
+  bcryptCost: {
+    yaml: 'auth.bcryptcost',
+    env: 'AUTH_BCRYPT_COST',
+    default: 10,
+    description: 'bcrypt cost for new passwords (4 to 31).',
+  },
+} as const satisfies Record<string, Setting>;
+
+/** Every setting, grouped by the part of the file it lives in. */
+export const SETTINGS = { common, registry, auth } as const;
+
+/** Every setting as a flat list (docs, key checks, tests). */
+export const ALL_SETTINGS: readonly Setting[] = [
+  ...Object.values(common),
+  ...Object.values(registry),
+  ...Object.values(auth),
+];
+
+/** The setting whose YAML path is `yaml`, if any. */
+export function settingAt(yaml: string): Setting | undefined {
+  return ALL_SETTINGS.find((s) => s.yaml === yaml);
+}

@@ -1,0 +1,76 @@
+/**
+ * The shapes both services receive after configuration is loaded and validated, and the
+ * one error type every configuration problem becomes.
+ */
+import type { DatabaseConfig } from '../db.js';
+
+/** Environment variables as `process.env` holds them. */
+export type Env = Record<string, string | undefined>;
+
+/** A configuration problem found at startup; `key` is the YAML path or environment name at fault. */
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    readonly expected: string,
+    got?: string,
+    /** Replaces the standard "expected …, got …" sentence when the problem is not a wrong value. */
+    problem?: string,
+  ) {
+    super(
+      `invalid configuration ${key}: ` +
+        (problem ?? `expected ${expected}${got === undefined ? '' : `, got ${JSON.stringify(got)}`}`),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Where a service listens; TLS when both files are set. */
+export interface ListenConfig {
+  host: string;
+  port: number;
+  tls?: { certificate: string; key: string };
+}
+
+/** pino levels accepted by `log.level`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type RegistryAuthConfig =
+  | { kind: 'none' }
+  | { kind: 'htpasswd'; path: string; realm: string }
+  | {
+      kind: 'token';
+      realm: string;
+      service: string;
+      issuer: string;
+      /** PEM bundle of certificates whose keys may sign tokens. */
+      rootCertBundle?: string;
+      /** JWKS URL of the token server (keys refreshed on an unknown kid). */
+      jwksUrl?: string;
+    };
+
+export interface RegistryConfig {
+  http: ListenConfig;
+  dataDir: string;
+  storage: { driver: 'filesystem'; rootDirectory: string } | { driver: 'memory' };
+  database: DatabaseConfig;
+  auth: RegistryAuthConfig;
+  readOnly: boolean;
+  uploads: { purgeAfterSeconds: number };
+  limits: { manifestMaxBytes: number; pageMaxEntries: number };
+  /** Always set by the loaders; optional so hand-built test configs need not repeat it. */
+  log?: { level: LogLevel };
+}
+
+export interface AuthServiceConfig {
+  http: ListenConfig;
+  dataDir: string;
+  database: DatabaseConfig;
+  token: { issuer: string; service: string; ttlSeconds: number };
+  refreshTokens: { idleSeconds: number };
+  /** Directory holding the signing keys and certificates (mode 0600 files). */
+  keysDir: string;
+  bcryptCost: number;
+  /** Always set by the loaders; optional so hand-built test configs need not repeat it. */
+  log?: { level: LogLevel };
+}

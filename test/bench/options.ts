@@ -1,0 +1,95 @@
+/** Command-line flags of `npm run bench`. */
+import type { TargetName } from './scenarios/types.js';
+
+/** Parsed flags. */
+export interface BenchOptions {
+  quick: boolean;
+  only?: RegExp;
+  out?: string;
+  auth: 'none' | 'token';
+  targets: TargetName[];
+  /** How the scaling population reaches Dockyard: its MetadataStore (fast) or the API. */
+  seed: 'db' | 'api';
+  keep: boolean;
+  list: boolean;
+  help: boolean;
+}
+
+/** Usage text for --help and for bad flags. */
+export const USAGE = `usage: npm run bench -- [options]
+  --quick            small sizes and short rounds (a smoke run of every scenario)
+  --only PATTERN     run only scenarios whose id matches PATTERN (case-insensitive regex)
+  --out PATH         write the markdown table to PATH (.md) and details next to it (.json);
+                     default .tmp/bench/bench-<profile>-<auth>-<time>.md
+  --auth token       start Dockyard's auth service, make both registries trust it, run the
+                     manifest GET/HEAD scenarios with tokens plus token endpoint throughput
+  --targets LIST     comma-separated subset of dockyard,distribution (default both)
+  --seed api         seed Dockyard's scaling population through the API like distribution's
+                     (default db: through Dockyard's MetadataStore, see docs/performance.md)
+  --keep             keep the temp dir (data, server logs) instead of deleting it
+  --list             print the scenario ids and exit`;
+
+/** Parses argv (without node and script); throws with a clear message on a bad flag. */
+export function parseOptions(argv: string[]): BenchOptions {
+  const options: BenchOptions = { quick: false, auth: 'none', targets: ['dockyard', 'distribution'], seed: 'db', keep: false, list: false, help: false };
+  const value = (i: number, flag: string): string => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    switch (flag) {
+      case '--quick':
+        options.quick = true;
+        break;
+      case '--keep':
+        options.keep = true;
+        break;
+      case '--list':
+        options.list = true;
+        break;
+      case '--help':
+      case '-h':
+        options.help = true;
+        break;
+      case '--only':
+        try {
+          options.only = new RegExp(value(i, flag), 'i');
+        } catch (err) {
+          throw new Error(`--only: ${(err as Error).message}`);
+        }
+        i++;
+        break;
+      case '--out':
+        options.out = value(i, flag);
+        i++;
+        break;
+      case '--auth': {
+        const mode = value(i, flag);
+        if (mode !== 'none' && mode !== 'token') throw new Error(`--auth must be none or token, not ${mode}`);
+        options.auth = mode;
+        i++;
+        break;
+      }
+      case '--seed': {
+        const seed = value(i, flag);
+        if (seed !== 'db' && seed !== 'api') throw new Error(`--seed must be db or api, not ${seed}`);
+        options.seed = seed;
+        i++;
+        break;
+      }
+      case '--targets': {
+        const names = value(i, flag).split(',').map((n) => n.trim());
+        const bad = names.filter((n) => n !== 'dockyard' && n !== 'distribution');
+        if (bad.length > 0 || names.length === 0) throw new Error(`--targets takes dockyard and/or distribution, not ${bad.join(',')}`);
+        options.targets = [...new Set(names)] as TargetName[];
+        i++;
+        break;
+      }
+      default:
+        throw new Error(`unknown option ${flag}`);
+    }
+  }
+  return options;
+}

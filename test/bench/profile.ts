@@ -1,0 +1,56 @@
+/**
+ * Sizes and limits of a bench run in one place: `full` is the real measurement, `quick`
+ * a smoke run of every scenario in well under a minute.
+ */
+const MiB = 1024 * 1024;
+
+/** Every size, count and duration the scenarios use. */
+export interface Profile {
+  name: 'quick' | 'full';
+  /** Measured rounds per target per scenario (targets alternate between rounds). */
+  rounds: number;
+  /** Seconds one round of a request-rate scenario may run. */
+  rateSeconds: number;
+  smallBlob: { size: number; count: number };
+  largeBlob: { size: number; count: number; seconds: number };
+  chunked: { size: number; chunk: number; count: number };
+  pull: { size: number; count: number };
+  /** Tags in the tag-listing repository. */
+  tagListTags: number;
+  imagePush: { clients: number; imagesPerClient: number };
+  scaling: { smallRepos: number; largeRepos: number; tagsPerRepo: number; seedSeconds: number };
+  /** Connections used to seed (tags, repositories). */
+  seedConnections: number;
+}
+
+/** The profile for `--quick` (true) or a full run (false). */
+export function profileFor(quick: boolean): Profile {
+  if (quick) {
+    return {
+      name: 'quick',
+      rounds: 1,
+      rateSeconds: 0.25,
+      smallBlob: { size: MiB, count: 20 },
+      largeBlob: { size: 16 * MiB, count: 2, seconds: 10 },
+      chunked: { size: 16 * MiB, chunk: 8 * MiB, count: 2 },
+      pull: { size: 16 * MiB, count: 3 },
+      tagListTags: 300,
+      imagePush: { clients: 8, imagesPerClient: 2 },
+      scaling: { smallRepos: 5, largeRepos: 50, tagsPerRepo: 10, seedSeconds: 30 },
+      seedConnections: 16,
+    };
+  }
+  return {
+    name: 'full',
+    rounds: 2,
+    rateSeconds: 5,
+    smallBlob: { size: MiB, count: 500 },
+    largeBlob: { size: 256 * MiB, count: 3, seconds: 60 },
+    chunked: { size: 256 * MiB, chunk: 8 * MiB, count: 2 },
+    pull: { size: 256 * MiB, count: 4 },
+    tagListTags: 10_000,
+    imagePush: { clients: 8, imagesPerClient: 20 },
+    scaling: { smallRepos: 100, largeRepos: 10_000, tagsPerRepo: 10, seedSeconds: 900 },
+    seedConnections: 32,
+  };
+}

@@ -1,0 +1,218 @@
+/**
+ * `npm run bench`: starts Dockyard's registry and CNCF distribution side by side (and
+ * Dockyard's auth service with --auth token), runs the same scenarios against both, prints
+ * one comparison table and writes it to a file. Every child process dies with the bench,
+ * whether it ends normally, fails or is interrupted.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { availableParallelism, release, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { processTarget, runScenarios, TokenSource } from './harness.js';
+import { parseOptions, USAGE, type BenchOptions } from './options.js';
+import { treePeakRssBytes } from './proc.js';
+import { profileFor } from './profile.js';
+import { reportNotes, textTable, writeReports, type RunInfo } from './report.js';
+import type { DatabaseConfig } from '../../shared/db.js';
+import { allScenarios, selectScenarios } from './scenarios/index.js';
+import type { Target, TargetName } from './scenarios/types.js';
+import {
+  REPO_ROOT,
+  dockyardAuthPresent,
+  dockyardRegistryPresent,
+  killAllNow,
+  startAuthService,
+  startDistribution,
+  startDockyardRegistry,
+  stopAll,
+  type AuthService,
+  type Server,
+  type TokenTrust,
+} from './servers.js';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function distributionBinary(): string {
+  const find = () => spawnSync('sh', ['-c', 'command -v docker-registry'], { encoding: 'utf8' }).stdout.trim();
+  let binary = find();
+  if (!binary) {
+    log('docker-registry not found; installing it with apt-get');
+    spawnSync('apt-get', ['install', '-y', '-o', 'DPkg::Lock::Timeout=900', '--no-install-recommends', 'docker-registry'], { stdio: 'inherit' });
+    binary = find();
+  }
+  if (!binary) throw new Error('CNCF distribution (docker-registry) is not installed and apt-get could not install it');
+  return binary;
+}
+
+function machineInfo(binary: string | undefined): RunInfo['machine'] {
+  const cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown';
+  let distribution = 'not run';
+  if (binary) {
+    try {
+      distribution = execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim().split(/\s+/).pop() ?? 'unknown';
+    } catch {
+      distribution = 'unknown';
+    }
+  }
+  return { nproc: availableParallelism(), cpuModel, node: process.version, distribution, kernel: release() };
+}
+
+let tempDir: string | undefined;
+const interrupted = new AbortController();
+let keepTemp = false;
+
+/** Deletes the temp dir; fs.rm deletes entries concurrently, which matters for distribution's many directories. */
+async function removeTemp(): Promise<void> {
+  const dir = tempDir;
+  if (!dir || keepTemp) return;
+  log(`removing ${dir}`);
+  await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  tempDir = undefined;
+}
+
+/** Stops servers, removes the temp dir and exits; a second call (another Ctrl-C) exits at once, killing servers. */
+async function shutdown(code: number): Promise<never> {
+  if (interrupted.signal.aborted) process.exit(code);
+  interrupted.abort();
+  await stopAll();
+  await removeTemp();
+  process.exit(code);
+}
+
+function installExitHandlers(): void {
+  process.on('exit', () => {
+    killAllNow();
+    if (tempDir && !keepTemp) rmSync(tempDir, { recursive: true, force: true });
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      log(`\n${signal}: stopping servers`);
+      void shutdown(130);
+    });
+  }
+  process.on('uncaughtException', (err) => {
+    log(`bench failed: ${err.stack ?? err.message}`);
+    void shutdown(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    log(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    void shutdown(1);
+  });
+}
+
+async function startTokenServer(dir: string): Promise<{ auth: AuthService; trust: TokenTrust }> {
+  if (!dockyardAuthPresent()) throw new Error('--auth token needs services/auth/main.ts, which does not exist yet');
+  const auth = await startAuthService(join(dir, 'auth-data'), randomBytes(18).toString('base64url'));
+  const certs = await fetch(new URL('/certs.pem', auth.url));
+  if (!certs.ok) throw new Error(`GET /certs.pem from the auth service: ${certs.status}`);
+  const rootCertBundle = join(dir, 'auth-certs.pem');
+  writeFileSync(rootCertBundle, await certs.text());
+  return { auth, trust: { realm: new URL('/token', auth.url).href, service: auth.service, issuer: auth.issuer, rootCertBundle } };
+}
+
+async function main(options: BenchOptions): Promise<void> {
+  const profile = profileFor(options.quick);
+  let authService: AuthService | undefined;
+  const every = allScenarios({
+    profile,
+    seedThroughDatabase: options.seed === 'db',
+    authService() {
+      if (!authService) throw new Error('this scenario needs --auth token');
+      return authService;
+    },
+  });
+  if (options.list) {
+    for (const s of every) log(`${s.id.padEnd(32)} [${s.modes.join(',')}] ${s.description}`);
+    return;
+  }
+  const scenarios = selectScenarios(every, options.auth, options.only);
+  if (scenarios.length === 0) throw new Error(`no scenario of auth mode ${options.auth} matches ${String(options.only)} (see --list)`);
+  if (options.targets.includes('dockyard') && !dockyardRegistryPresent()) {
+    throw new Error('services/registry/main.ts does not exist yet; run with --targets distribution until it does');
+  }
+
+  const binary = options.targets.includes('distribution') ? distributionBinary() : undefined;
+  tempDir = mkdtempSync(join(tmpdir(), 'dockyard-bench-'));
+  keepTemp = options.keep;
+  log(`bench ${profile.name}, auth ${options.auth}, ${scenarios.length} scenarios; work dir ${tempDir}`);
+
+  let tokens: TokenSource | undefined;
+  let trust: TokenTrust | undefined;
+  if (options.auth === 'token') {
+    const started = await startTokenServer(tempDir);
+    authService = started.auth;
+    trust = started.trust;
+    tokens = new TokenSource(authService.url, authService.service, authService.adminPassword);
+    log(`auth service up at ${authService.url}`);
+  }
+  const servers = new Map<TargetName, Server>();
+  let dockyardDatabase: DatabaseConfig | undefined;
+  if (options.targets.includes('dockyard')) {
+    const dockyard = await startDockyardRegistry(join(tempDir, 'dockyard-data'), trust);
+    dockyardDatabase = dockyard.database;
+    servers.set('dockyard', dockyard);
+  }
+  if (binary) servers.set('distribution', await startDistribution(binary, join(tempDir, 'distribution-data'), trust));
+  for (const [name, server] of servers) log(`${name} up at ${server.url} (pid ${server.pid}, log ${server.logFile})`);
+
+  const registries: Target[] = [...servers].map(([name, server]) =>
+    processTarget(name, server.url, server.pid, tokens, name === 'dockyard' ? dockyardDatabase : undefined),
+  );
+  const authTarget = authService ? [processTarget('dockyard', authService.url, authService.pid)] : [];
+  const startedAt = new Date().toISOString();
+  const outcomes = await runScenarios(scenarios, (s) => (s.on === 'auth' ? authTarget : registries), profile.rounds, log, interrupted.signal);
+
+  const serverPeakRssMiB: RunInfo['serverPeakRssMiB'] = {};
+  for (const [name, server] of servers) serverPeakRssMiB[name] = treePeakRssBytes(server.pid) / (1024 * 1024);
+  if (authService) serverPeakRssMiB.auth = treePeakRssBytes(authService.pid) / (1024 * 1024);
+  tokens?.close();
+  await stopAll();
+
+  const info: RunInfo = {
+    command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+    startedAt,
+    profile: profile.name,
+    auth: options.auth,
+    machine: machineInfo(binary),
+    serverPeakRssMiB,
+    notes: [
+      'Dockyard runs as `node --import tsx services/registry/main.ts` (what `npm run registry` runs, without the npm/tsx wrapper processes), NODE_ENV=production, LOG_LEVEL=info, logs to a file.',
+      'distribution runs as `docker-registry serve` with filesystem storage, delete enabled and the in-memory blob descriptor cache (the Debian default config), log level info, logs to a file.',
+      'Both keep their data under one temp dir on the same disk; the load generator runs in this process on the same machine.',
+      options.seed === 'db'
+        ? "Scaling rows: Dockyard's population is seeded through its MetadataStore (same store calls as the API, large transactions); distribution's through its API."
+        : 'Scaling rows: both populations are seeded through the API.',
+    ],
+  };
+  const out = resolve(options.out ?? join(REPO_ROOT, '.tmp', 'bench', `bench-${profile.name}-${options.auth}-${startedAt.replace(/[:.]/g, '-')}.md`));
+  const written = writeReports(out, info, outcomes);
+  process.stdout.write(`\n${textTable(outcomes)}\n\n`);
+  process.stdout.write(`${reportNotes(info, outcomes).map((n) => `- ${n}`).join('\n')}\n\n`);
+  log(`wrote ${written.markdown} and ${written.json}`);
+  if (outcomes.some((o) => Object.values(o.targets).some((t) => t.status === 'failed'))) process.exitCode = 1;
+}
+
+let options: BenchOptions;
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (err) {
+  log(`${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (options.help) {
+  log(USAGE);
+  process.exit(0);
+}
+installExitHandlers();
+main(options).then(
+  async () => {
+    await removeTemp();
+    log('done');
+  },
+  async (err: unknown) => {
+    log(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
+    await shutdown(1);
+  },
+);

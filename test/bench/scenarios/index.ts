@@ -1,0 +1,28 @@
+/** Every scenario, in the order they run (scaling last: it grows the registries). */
+import { blobPullScenarios } from './blob-pull.js';
+import { blobPushScenarios } from './blob-push.js';
+import { imagePushScenarios } from './image-push.js';
+import { manifestScenarios } from './manifests.js';
+import { scalingScenarios } from './scaling.js';
+import { tagScenarios } from './tags.js';
+import { tokenEndpointScenarios } from './token-endpoint.js';
+import type { Scenario, ScenarioEnv } from './types.js';
+
+/** All scenarios of a run, in order. */
+export function allScenarios(env: ScenarioEnv): Scenario[] {
+  const { profile } = env;
+  return [
+    ...blobPushScenarios(profile),
+    ...blobPullScenarios(profile),
+    ...manifestScenarios(profile),
+    ...tagScenarios(profile),
+    ...imagePushScenarios(profile),
+    ...tokenEndpointScenarios(profile, env.authService),
+    ...scalingScenarios(profile, env.seedThroughDatabase),
+  ];
+}
+
+/** The scenarios of one auth mode whose id matches `only`. */
+export function selectScenarios(scenarios: Scenario[], mode: 'none' | 'token', only: RegExp | undefined): Scenario[] {
+  return scenarios.filter((s) => s.modes.includes(mode) && (!only || only.test(s.id)));
+}

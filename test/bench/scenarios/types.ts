@@ -1,0 +1,74 @@
+/**
+ * What a scenario is and what it gets to work with. A scenario prepares each target once
+ * (untimed), then runs measured rounds; the harness alternates targets between rounds and
+ * owns the accounting (CPU, memory, request counts).
+ */
+import type { DatabaseConfig } from '../../../shared/db.js';
+import type { Budget, LoopResult } from '../load.js';
+import type { Profile } from '../profile.js';
+import type { AuthService } from '../servers.js';
+
+/** Which column a target's figures land in. */
+export type TargetName = 'dockyard' | 'distribution';
+
+/** A LoopResult plus the server-side cost of producing it. */
+export interface Measured extends LoopResult {
+  /** HTTP requests the bench sent while measuring. */
+  requests: number;
+  /** CPU time of the server's process tree while measuring. */
+  cpuMs: number;
+  /** CPU time of the bench process itself while measuring (to spot a saturated load generator). */
+  clientCpuMs: number;
+  /** Highest sampled resident memory of the server's process tree while measuring. */
+  peakRssBytes: number;
+}
+
+/** One server under test, as a scenario sees it. */
+export interface Target {
+  name: TargetName;
+  url: string;
+  /** `Bearer …` for these scopes when running with --auth token, else undefined. */
+  authorize(scopes: string[]): Promise<string | undefined>;
+  /** Runs `work` with the server's CPU, memory and the bench's request count accounted. */
+  measure(work: () => Promise<LoopResult>): Promise<Measured>;
+  /** Dockyard's metadata database, for seeding through its MetadataStore; absent for distribution. */
+  metadataDatabase?: DatabaseConfig;
+}
+
+/** Units a scenario reports its throughput in. */
+export type Unit = 'MiB/s' | 'req/s' | 'images/s' | 'walks/s' | 'logins/s';
+
+/** A named, bounded measurement that runs the same way against every target. */
+export interface Scenario {
+  id: string;
+  description: string;
+  unit: Unit;
+  /** Whether p50/p99 latency of one op is meaningful (and shown). */
+  latency: boolean;
+  /** 'registries' runs against both registries; 'auth' only against Dockyard's auth service. */
+  on: 'registries' | 'auth';
+  /** Which auth modes the scenario runs in. */
+  modes: ReadonlyArray<'none' | 'token'>;
+  budget: Budget;
+  /** Untimed setup, once per target; may return a note for the report. */
+  prepare?(target: Target): Promise<string | void>;
+  /** One measured round; verifies what it moved before returning. */
+  round(target: Target, round: number): Promise<Measured>;
+}
+
+/** What scenario factories get besides the profile. */
+export interface ScenarioEnv {
+  profile: Profile;
+  /** The running auth service; throws unless the run uses --auth token. */
+  authService(): AuthService;
+  /** Seed the scaling population of targets that expose a metadata database directly (else via the API). */
+  seedThroughDatabase: boolean;
+}
+
+/** Thrown by prepare when a target cannot be measured fairly (e.g. seeding too slow); reported, not fatal. */
+export class SkipTarget extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SkipTarget';
+  }
+}

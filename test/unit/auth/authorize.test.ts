@@ -1,0 +1,184 @@
+// The authorizer as a table: principal + requested scope + rules → granted access.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ANONYMOUS, authorize, isValidPattern, patternMatches, type GrantRule, type Principal } from '../../../services/auth/authorize.js';
+import { formatScope, parseScope, type AccessRecord } from '../../../shared/scope.js';
+
+const alice: Principal = { kind: 'user', name: 'alice', admin: false, groups: ['devs'] };
+const bob: Principal = { kind: 'user', name: 'bob', admin: false, groups: [] };
+const root: Principal = { kind: 'user', name: 'root', admin: true, groups: [] };
+const ci: Principal = { kind: 'robot', name: 'robot$ci', admin: false, groups: [] };
+const fakeAdminRobot: Principal = { kind: 'robot', name: 'robot$x', admin: true, groups: [] };
+
+function rule(subject: string, pattern: string, actions: string): GrantRule {
+  const [kind, name = ''] = subject.split(':') as [GrantRule['subjectKind'], string?];
+  return { subjectKind: kind, subjectName: name, pattern, actions: actions.split(',') };
+}
+
+const RULES: GrantRule[] = [
+  rule('user:alice', 'team/app', 'pull,push'),
+  rule('group:devs', 'devs/*', 'pull,push'),
+  rule('group:ops', 'ops/**', '*'),
+  rule('user:bob', 'shared/**', 'pull'),
+  rule('user:bob', 'shared/bob-owned', 'push,delete'),
+  rule('anonymous', 'public/**', 'pull'),
+  rule('authenticated', 'internal/*', 'pull'),
+  rule('robot:robot$ci', 'team/*', 'pull,push'),
+  rule('user:alice', '${user}/*', '*'),
+  rule('authenticated', '${user}/**', 'pull'),
+  rule('user:bob', 'wild/*/app', 'pull'),
+];
+
+// [description, principal, requested scope, expected granted scope or null when nothing]
+const TABLE: Array<[string, Principal, string, string | null]> = [
+  ['exact grant gives requested actions', alice, 'repository:team/app:pull,push', 'repository:team/app:pull,push'],
+  ['exact grant keeps docker action order', alice, 'repository:team/app:push,pull', 'repository:team/app:push,pull'],
+  ['exact grant drops an ungranted action', alice, 'repository:team/app:pull,delete', 'repository:team/app:pull'],
+  ['exact grant does not cover a sibling', alice, 'repository:team/other:pull', null],
+  ['exact grant does not cover a child', alice, 'repository:team/app/sub:pull', null],
+  ['group grant with * covers one level', alice, 'repository:devs/tool:pull', 'repository:devs/tool:pull'],
+  ['group grant * does not cover two levels', alice, 'repository:devs/a/b:pull', null],
+  ['group grant * does not cover the prefix itself', alice, 'repository:devs:pull', null],
+  ['group grant applies only to members', bob, 'repository:devs/tool:pull', null],
+  ['grant to a group alice is not in', alice, 'repository:ops/x:pull', null],
+  ['** covers one level', bob, 'repository:shared/a:pull', 'repository:shared/a:pull'],
+  ['** covers many levels', bob, 'repository:shared/a/b/c:pull', 'repository:shared/a/b/c:pull'],
+  ['** does not cover the prefix itself', bob, 'repository:shared:pull', null],
+  ['** does not cover a lookalike prefix', bob, 'repository:sharedx/a:pull', null],
+  ['rules for one repo add up', bob, 'repository:shared/bob-owned:pull,push,delete', 'repository:shared/bob-owned:pull,push,delete'],
+  ['push alone is granted without pull', bob, 'repository:shared/bob-owned:push', 'repository:shared/bob-owned:push'],
+  ['anonymous grant applies to anonymous', ANONYMOUS, 'repository:public/lib:pull', 'repository:public/lib:pull'],
+  ['anonymous grant applies to users too', bob, 'repository:public/lib/x:pull', 'repository:public/lib/x:pull'],
+  ['anonymous grant applies to robots too', ci, 'repository:public/lib:pull', 'repository:public/lib:pull'],
+  ['anonymous cannot push under an anonymous pull grant', ANONYMOUS, 'repository:public/lib:push', null],
+  ['anonymous gets nothing elsewhere', ANONYMOUS, 'repository:team/app:pull', null],
+  ['authenticated grant applies to users', bob, 'repository:internal/x:pull', 'repository:internal/x:pull'],
+  ['authenticated grant applies to robots', ci, 'repository:internal/x:pull', 'repository:internal/x:pull'],
+  ['authenticated grant does not apply to anonymous', ANONYMOUS, 'repository:internal/x:pull', null],
+  ['robot grant applies to the robot', ci, 'repository:team/svc:push,pull', 'repository:team/svc:push,pull'],
+  ['robot grant does not apply to a user', bob, 'repository:team/svc:pull', null],
+  ['user grant does not apply to a robot of another name', ci, 'repository:team/app/x:pull', null],
+  ['personal namespace: own name', alice, 'repository:alice/tool:pull,push,delete', 'repository:alice/tool:pull,push,delete'],
+  ['personal namespace: another user name', alice, 'repository:bob/tool:pull', null],
+  ['personal namespace via authenticated ${user}/**', bob, 'repository:bob/deep/tool:pull', 'repository:bob/deep/tool:pull'],
+  ['personal namespace via authenticated: not someone else', bob, 'repository:alice/tool:pull', null],
+  ['${user} never matches for robots', ci, 'repository:robot$ci/x:pull', null],
+  ['${user} never matches for anonymous', ANONYMOUS, 'repository:x/y:pull', null],
+  ['* in the middle of a pattern', bob, 'repository:wild/any/app:pull', 'repository:wild/any/app:pull'],
+  ['* in the middle needs the exact tail', bob, 'repository:wild/any/other:pull', null],
+  ['a * grant gives every requested action', alice, 'repository:alice/x:pull,push,delete', 'repository:alice/x:pull,push,delete'],
+  ['a * grant answers a * request with *', alice, 'repository:alice/x:*', 'repository:alice/x:*'],
+  ['a * request without a * grant gets the concrete actions', bob, 'repository:shared/bob-owned:*', 'repository:shared/bob-owned:pull,push,delete'],
+  ['a * request with only pull gets pull', bob, 'repository:shared/lib:*', 'repository:shared/lib:pull'],
+  ['unknown actions are dropped', alice, 'repository:team/app:pull,frobnicate', 'repository:team/app:pull'],
+  ['unknown actions pass under a * grant', alice, 'repository:alice/x:frobnicate', 'repository:alice/x:frobnicate'],
+  ['admin gets every requested action', root, 'repository:any/thing:pull,push,delete', 'repository:any/thing:pull,push,delete'],
+  ['admin gets the catalog', root, 'registry:catalog:*', 'registry:catalog:*'],
+  ['non-admin never gets the catalog', alice, 'registry:catalog:*', null],
+  ['anonymous never gets the catalog', ANONYMOUS, 'registry:catalog:*', null],
+  ['admin flag on a robot is ignored', fakeAdminRobot, 'registry:catalog:*', null],
+  ['admin flag on a robot grants nothing extra', fakeAdminRobot, 'repository:any/thing:pull', null],
+  ['non-repository types are refused to non-admins', ci, 'plugin:team/app:pull', null],
+  ['invalid repository names are refused even to admins', root, 'repository:Team/App:pull', null],
+  ['invalid repository names are refused under ** grants', bob, 'repository:shared/../etc:pull', null],
+];
+
+for (const [description, principal, requested, expected] of TABLE) {
+  test(`authorize: ${description}`, () => {
+    const record = parseScope(requested);
+    assert.ok(record, `test scope ${requested} must parse`);
+    const granted = authorize(principal, [record], RULES);
+    assert.deepEqual(granted.map(formatScope), expected === null ? [] : [expected]);
+  });
+}
+
+test('authorize: several scopes at once are answered one by one, in order', () => {
+  const requested = ['repository:team/app:pull,push', 'repository:secret/x:pull', 'repository:public/base:pull'].map((s) => parseScope(s)!);
+  assert.deepEqual(authorize(alice, requested, RULES).map(formatScope), ['repository:team/app:pull,push', 'repository:public/base:pull']);
+});
+
+test('authorize: no rules means nothing for non-admins', () => {
+  assert.deepEqual(authorize(alice, [parseScope('repository:team/app:pull')!], []), []);
+});
+
+test('authorize: a user rule with an empty name never matches anonymous', () => {
+  const rules = [rule('user:', 'x/y', 'pull')];
+  assert.deepEqual(authorize(ANONYMOUS, [parseScope('repository:x/y:pull')!], rules), []);
+});
+
+const PATTERNS: Array<[string, boolean]> = [
+  ['team/app', true],
+  ['team/*', true],
+  ['team/**', true],
+  ['**', true],
+  ['*', true],
+  ['${user}/*', true],
+  ['${user}/**', true],
+  ['a/*/b', true],
+  ['a.b/c-d/e_f', true],
+  ['', false],
+  ['team/', false],
+  ['/team', false],
+  ['team//app', false],
+  ['**/app', false],
+  ['team/**/app', false],
+  ['Team/app', false],
+  ['team/ap*', false],
+  ['${USER}/*', false],
+  ['team/app?', false],
+  ['a'.repeat(256), false],
+];
+
+for (const [pattern, valid] of PATTERNS) {
+  test(`isValidPattern(${JSON.stringify(pattern.slice(0, 40))}) is ${valid}`, () => {
+    assert.equal(isValidPattern(pattern), valid);
+  });
+}
+
+test('patternMatches: ** alone matches every name, * alone only single segments', () => {
+  assert.equal(patternMatches('**', 'a', bob), true);
+  assert.equal(patternMatches('**', 'a/b/c', bob), true);
+  assert.equal(patternMatches('*', 'a', bob), true);
+  assert.equal(patternMatches('*', 'a/b', bob), false);
+});
+
+const segment = fc.constantFrom('team', 'app', 'alice', 'x', 'lib');
+const repoName = fc.array(segment, { minLength: 1, maxLength: 4 }).map((s) => s.join('/'));
+const actions = fc.subarray(['pull', 'push', 'delete', '*', 'other'], { minLength: 1 });
+const access = fc.record({ type: fc.constantFrom('repository', 'registry'), name: repoName, actions });
+const ruleArb = fc.record({
+  subjectKind: fc.constantFrom('user', 'group', 'robot', 'anonymous', 'authenticated') as fc.Arbitrary<GrantRule['subjectKind']>,
+  subjectName: fc.constantFrom('', 'alice', 'devs', 'robot$ci'),
+  pattern: fc.constantFrom('team/*', 'team/**', '**', 'alice/app', '${user}/*', 'x'),
+  actions: fc.subarray(['pull', 'push', 'delete', '*'], { minLength: 1 }),
+});
+const principalArb = fc.constantFrom(alice, bob, ci, ANONYMOUS);
+
+test('property: a non-admin is never granted more than it requested, nor anything outside repositories', () => {
+  fc.assert(
+    fc.property(principalArb, fc.array(access, { maxLength: 5 }), fc.array(ruleArb, { maxLength: 8 }), (principal, requested, rules) => {
+      const granted = authorize(principal, requested as AccessRecord[], rules);
+      for (const g of granted) {
+        assert.equal(g.type, 'repository');
+        const asked = requested.filter((r) => r.type === g.type && r.name === g.name).flatMap((r) => r.actions);
+        for (const action of g.actions) assert.ok(asked.includes(action) || (asked.includes('*') && action !== '*'), `${action} was not asked for`);
+        assert.ok(g.actions.length > 0);
+      }
+    }),
+  );
+});
+
+test('property: adding rules never takes access away', () => {
+  fc.assert(
+    fc.property(principalArb, fc.array(access, { maxLength: 4 }), fc.array(ruleArb, { maxLength: 6 }), ruleArb, (principal, requested, rules, extra) => {
+      const before = authorize(principal, requested as AccessRecord[], rules);
+      const after = authorize(principal, requested as AccessRecord[], [...rules, extra]);
+      for (const g of before) {
+        const now = after.find((a) => a.type === g.type && a.name === g.name);
+        assert.ok(now, `${formatScope(g)} disappeared`);
+        for (const action of g.actions) assert.ok(now.actions.includes(action) || now.actions.includes('*'), `${action} on ${g.name} disappeared`);
+      }
+    }),
+  );
+});

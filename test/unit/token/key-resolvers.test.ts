@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TokenIssuer } from '../../../services/auth/issue.js';
+import { KeyStore } from '../../../shared/keys.js';
+import { certificateBundleResolver, combinedResolver, jwksResolver } from '../../../shared/token-keys.js';
+import { KeySourceUnavailableError, TokenVerifier } from '../../../shared/token-verifier.js';
+import { jsonServer, keyFixture, type KeyFixture } from './helpers.js';
+
+const ISSUER = 'dockyard-auth';
+const SERVICE = 'dockyard';
+
+describe('key resolvers', () => {
+  let fx: KeyFixture;
+  let issuer: TokenIssuer;
+  before(async () => {
+    fx = await keyFixture('resolvers');
+    issuer = new TokenIssuer({ keys: fx.keys, issuer: ISSUER, ttlSeconds: 300 });
+  });
+  after(() => fx.cleanup());
+
+  const issue = async (keys: KeyStore = fx.keys): Promise<string> =>
+    (await new TokenIssuer({ keys, issuer: ISSUER, ttlSeconds: 300 }).issue({ subject: 's', audience: SERVICE, access: [] })).token;
+
+  it('stops trusting a certificate removed from the bundle once the file is re-checked', async () => {
+    const bundle = join(fx.dir, 'revocable.pem');
+    writeFileSync(bundle, fx.keys.certificatesPem());
+    const verifier = new TokenVerifier({ issuer: ISSUER, audience: SERVICE, cacheSize: 0, keys: await certificateBundleResolver(bundle, { recheckSeconds: 0 }) });
+    const token = (await issuer.issue({ subject: 's', audience: SERVICE, access: [] })).token;
+    assert.equal((await verifier.verify(token)).sub, 's');
+    const other = await KeyStore.open(join(fx.dir, 'other-keys'));
+    writeFileSync(bundle, other.certificatesPem());
+    await assert.rejects(verifier.verify(token), { code: 'TOKEN_KEY_UNKNOWN' });
+  });
+
+  it('keeps the previous trust when the bundle is rewritten with garbage', async () => {
+    const bundle = join(fx.dir, 'broken.pem');
+    writeFileSync(bundle, fx.keys.certificatesPem());
+    const verifier = new TokenVerifier({ issuer: ISSUER, audience: SERVICE, cacheSize: 0, keys: await certificateBundleResolver(bundle, { recheckSeconds: 0 }) });
+    writeFileSync(bundle, '-----BEGIN CERTIFICATE-----\nnot base64 DER\n-----END CERTIFICATE-----\n');
+    assert.equal((await verifier.verify(await issue())).sub, 's');
+  });
+
+  it('fetches a JWKS once per cooldown however many unknown kids arrive', async () => {
+    const server = await jsonServer(() => fx.keys.jwks());
+    try {
+      const verifier = new TokenVerifier({ issuer: ISSUER, audience: SERVICE, keys: jwksResolver(server.url, { cooldownSeconds: 3600 }) });
+      await verifier.verify(await issue());
+      const strangers = await KeyStore.open(join(fx.dir, 'strangers'));
+      for (let i = 0; i < 3; i++) await assert.rejects(verifier.verify(await issue(strangers)), { code: 'TOKEN_KEY_UNKNOWN' });
+      assert.equal(server.requests(), 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('combines a bundle and a JWKS: a key from either verifies, and an unreachable JWKS is reported as such', async () => {
+    const jwksKeys = await KeyStore.open(join(fx.dir, 'jwks-keys'));
+    const server = await jsonServer(() => jwksKeys.jwks());
+    const keys = combinedResolver([await certificateBundleResolver(fx.bundlePath), jwksResolver(server.url, { cooldownSeconds: 0 })]);
+    const verifier = new TokenVerifier({ issuer: ISSUER, audience: SERVICE, keys });
+    assert.equal((await verifier.verify(await issue())).sub, 's');
+    assert.equal((await verifier.verify(await issue(jwksKeys))).sub, 's');
+    await server.close();
+
+    const offline = new TokenVerifier({ issuer: ISSUER, audience: SERVICE, keys });
+    const strangers = await KeyStore.open(join(fx.dir, 'strangers-2'));
+    await assert.rejects(offline.verify(await issue(strangers)), KeySourceUnavailableError);
+  });
+});
