@@ -27,7 +27,7 @@ FROM node:20-bookworm-slim AS runtime
 # npm runs scripts through `sh -c`; dash stays the parent and dies on the SIGTERM npm
 # forwards, orphaning the service before it can shut down gracefully. bash execs a lone
 # command, so the signal reaches tsx, which relays it to the service.
-ENV npm_config_script_shell=/bin/sh \
+ENV npm_config_script_shell=/bin/bash \
     NODE_ENV=production \
     DOCKYARD_DATA_DIR=/data \
     REGISTRY_HTTP_ADDR=0.0.0.0:5000 \

@@ -7,10 +7,10 @@
  * A key inside the token (`jwk`) is never used; an `x5c` chain is used only when its leaf
  * is one of the bundle's certificates or is signed by a CA certificate of the bundle.
  */
-import { X509Certificate, type KeyObject, type webcrypto } from 'node:crypto';
+import { createPublicKey, X509Certificate, type KeyObject, type webcrypto } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { calculateJwkThumbprint, createRemoteJWKSet, errors as jose } from 'jose';
-import { libtrustKeyId } from './keys.js';
+import { libtrustKeyId, type KeyStore } from './keys.js';
 import { KeySourceUnavailableError, TokenInvalidError, type KeyResolver, type TokenHeader } from './token-verifier.js';
 import { certificatesFromPem } from './x509.js';
 
@@ -166,6 +166,26 @@ export function jwksResolver(
         if (err instanceof jose.JOSENotSupported) throw unknownKey('token algorithm does not fit the trusted key');
         throw new KeySourceUnavailableError(`cannot fetch the token key set from ${String(url)}`, { cause: err });
       }
+    },
+  };
+}
+
+/**
+ * Trusted keys straight from the auth service's key directory, for a registry running in
+ * the same process (`npm start`): no HTTP round trip and no TLS trust to set up. A token
+ * naming an unknown kid makes the store check the directory for a rotation.
+ */
+export function keyStoreResolver(keys: KeyStore): KeyResolver {
+  const find = (kid: string): KeyObject | undefined => {
+    const jwk = keys.jwks().keys.find((k) => k.kid === kid);
+    return jwk ? createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, n: jwk.n, e: jwk.e }, format: 'jwk' }) : undefined;
+  };
+  return {
+    async resolve(header: TokenHeader): Promise<KeyObject> {
+      if (typeof header.kid !== 'string') throw unknownKey('token names no kid');
+      const key = find(header.kid) ?? ((await keys.refresh()) ? find(header.kid) : undefined);
+      if (!key) throw unknownKey('token kid is not in the trusted key set');
+      return key;
     },
   };
 }

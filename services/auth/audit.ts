@@ -32,11 +32,6 @@ export class AuditLog {
     });
   }
 
-  /** Resolves when everything recorded so far is written (used at shutdown). */
-  async flush(): Promise<void> {
-    while (this.draining) await this.draining;
-  }
-
   private async drain(): Promise<void> {
     try {
       // Let the requests of this turn of the event loop join the first batch.

@@ -7,15 +7,13 @@
  */
 import bcrypt from 'bcryptjs';
 import type { Knex } from 'knex';
-import { ANONYMOUS, type Principal } from './authorize.js';
+import type { Principal } from './authorize.js';
 import { ROBOT_PREFIX } from './names.js';
 import { hashesEqual, secretHash } from './secrets.js';
 import { GroupStore } from './store/groups.js';
 import { RobotStore, type RobotRecord } from './store/robots.js';
 import { UserStore } from './store/users.js';
 import type { LoginThrottle } from './throttle.js';
-
-export { ANONYMOUS };
 
 /** Why a login was refused (audit only; never sent to the client). */
 export type AuthFailureReason = 'unknown' | 'password' | 'disabled' | 'expired' | 'revoked' | 'malformed';

@@ -26,7 +26,7 @@ const USAGE = `usage: npm run admin -- [--config FILE] COMMAND
   grants add SUBJECT PATTERN ACTIONS            grants list [SUBJECT] [--json] | remove ID
       SUBJECT: user:NAME | group:NAME | robot:NAME | anonymous | authenticated
       PATTERN: team/app | team/* | team/** | \${user}/*     ACTIONS: pull,push,delete or *
-  refresh-tokens revoke SUBJECT
+  refresh-tokens list SUBJECT [--json] | revoke SUBJECT
   keys rotate
   audit [--limit N] [--actor NAME] [--action ACTION] [--json]`;
 
@@ -156,6 +156,17 @@ async function runAudit(ops: AdminOperations, args: ParsedArgs, io: CliIo): Prom
   return io.out(formatTable(['TIME', 'ACTOR', 'ACTION', 'TARGET', 'OUTCOME', 'ADDRESS', 'DETAILS'], rows));
 }
 
+async function runRefreshTokens(ops: AdminOperations, args: ParsedArgs, io: CliIo, actor: Actor): Promise<void> {
+  const verb = args.positional[1];
+  if (verb === 'list') {
+    const tokens = await ops.listRefreshTokens(args.need(2, 'SUBJECT'));
+    if (args.flags.has('json')) return io.out(JSON.stringify(tokens, null, 2));
+    return io.out(formatTable(['ID', 'CLIENT', 'SERVICE', 'CREATED', 'LAST USED'], tokens.map((t) => [String(t.id), t.clientId, t.service, formatTime(t.createdAt), formatTime(t.lastUsedAt)])));
+  }
+  if (verb === 'revoke') return io.out(`revoked ${await ops.revokeRefreshTokens(actor, args.need(2, 'SUBJECT'))} refresh token(s)`);
+  throw new UsageError('expected: refresh-tokens list SUBJECT or refresh-tokens revoke SUBJECT');
+}
+
 async function dispatch(config: AuthServiceConfig, args: ParsedArgs, io: CliIo): Promise<void> {
   const area = args.positional[0];
   const known = ['users', 'groups', 'robots', 'grants', 'refresh-tokens', 'keys', 'audit'];
@@ -182,8 +193,7 @@ async function dispatch(config: AuthServiceConfig, args: ParsedArgs, io: CliIo):
     if (area === 'robots') return await runRobots(ops, args, io, actor);
     if (area === 'grants') return await runGrants(ops, args, io, actor);
     if (area === 'audit') return await runAudit(ops, args, io);
-    if (args.positional[1] !== 'revoke') throw new UsageError('expected: refresh-tokens revoke SUBJECT');
-    return io.out(`revoked ${await ops.revokeRefreshTokens(actor, args.need(2, 'SUBJECT'))} refresh token(s)`);
+    return await runRefreshTokens(ops, args, io, actor);
   } finally {
     await db.destroy();
   }

@@ -5,12 +5,11 @@
  * `npm run auth` runs this file; the combined launcher reuses `startAuthService`.
  */
 import { randomBytes } from 'node:crypto';
-import { realpathSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { pathToFileURL } from 'node:url';
 import { ConfigError, configFileFrom, loadAuthConfig, type AuthServiceConfig, type Env } from '../../shared/config.js';
 import { migrateLatest, openDatabase } from '../../shared/db.js';
 import { isDockyardError } from '../../shared/errors.js';
+import { runEntryPoint } from '../../shared/entry-point.js';
 import { KeyStore } from '../../shared/keys.js';
 import { createLogger, type Logger } from '../../shared/logger.js';
 import type { Registry } from '../../shared/metrics.js';
@@ -114,49 +113,9 @@ export async function startAuthService(config: AuthServiceConfig, options: Start
   }
 }
 
-async function main(): Promise<void> {
-  let config: AuthServiceConfig;
-  try {
-    config = loadAuthConfig({ file: configFileFrom(process.argv.slice(2)) });
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+runEntryPoint('auth service', import.meta.url, async () => {
+  const config = loadAuthConfig({ file: configFileFrom(process.argv.slice(2)) });
   const logger = createLogger({ name: 'auth', level: config.log?.level });
-  let running: RunningAuthService;
-  try {
-    running = await startAuthService(config, { logger });
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    running.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-}
-
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-if (invokedDirectly) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`auth service failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
-}
+  const running = await startAuthService(config, { logger });
+  return { logger, close: running.close };
+});

@@ -20,6 +20,7 @@ export interface ThrottlePolicy {
   windowSeconds: number;
 }
 
+/** 10 failures per account or 50 per address in 5 minutes. */
 export const DEFAULT_THROTTLE: ThrottlePolicy = { maxFailures: 10, addressMaxFailures: 50, windowSeconds: 300 };
 
 /**

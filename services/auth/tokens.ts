@@ -13,7 +13,7 @@ import { authorize, type Principal } from './authorize.js';
 import type { IssuedToken, TokenIssuer } from './issue.js';
 import { randomSecret, secretHash } from './secrets.js';
 import { GrantStore } from './store/grants.js';
-import { RefreshTokenStore } from './store/refresh-tokens.js';
+import { RefreshTokenStore, type RefreshTokenRecord } from './store/refresh-tokens.js';
 import type { LoginThrottle } from './throttle.js';
 
 /** How the client asked: GET /token, or POST /token with a password or refresh token grant. */
@@ -96,26 +96,26 @@ export class TokenService {
   async redeem(refreshToken: string, info: TokenRequestInfo & { clientId: string }): Promise<Principal> {
     const now = this.now();
     const record = refreshToken.length <= REFRESH_TOKEN_MAX ? await this.refreshTokens.findByHash(secretHash(refreshToken)) : null;
-    let reason: string | null = null;
-    let principal: Principal | null = null;
-    if (!record) reason = 'unknown';
-    else if (record.revoked) reason = 'revoked';
-    else if (record.service !== info.service) reason = 'service';
-    else if (record.clientId !== info.clientId) reason = 'client_id';
-    else if (record.lastUsedAt + this.deps.refreshIdleSeconds * 1000 < now) reason = 'idle';
-    else {
-      principal = await this.deps.authenticator.principalFor(record.subjectKind, record.subjectName);
-      if (!principal) reason = 'subject';
+    const outcome = record ? await this.checkRefreshToken(record, info, now) : { reason: 'unknown' };
+    if ('principal' in outcome) {
+      if (record && record.lastUsedAt < now - REFRESH_TOUCH_INTERVAL_MS) await this.refreshTokens.touch(record.id, now, REFRESH_TOUCH_INTERVAL_MS);
+      return outcome.principal;
     }
-    if (!record || !principal || reason) {
-      if (record && !record.revoked && (reason === 'idle' || reason === 'subject')) await this.refreshTokens.revoke(record.id);
-      await this.auditRefusal(record?.subjectName ?? '', info, 'denied', `refresh_token:${reason}`);
-      await this.deps.throttle.check(null, info.clientAddress);
-      await this.deps.throttle.failure(null, info.clientAddress);
-      throw fail('UNAUTHORIZED', 'invalid or expired refresh token; log in again');
-    }
-    if (record.lastUsedAt < now - REFRESH_TOUCH_INTERVAL_MS) await this.refreshTokens.touch(record.id, now, REFRESH_TOUCH_INTERVAL_MS);
-    return principal;
+    // A token that can never work again is revoked now rather than checked again later.
+    if (record && !record.revoked && (outcome.reason === 'idle' || outcome.reason === 'subject')) await this.refreshTokens.revoke(record.id);
+    await this.auditRefusal(record?.subjectName ?? '', info, 'denied', `refresh_token:${outcome.reason}`);
+    await this.deps.throttle.check(null, info.clientAddress);
+    await this.deps.throttle.failure(null, info.clientAddress);
+    throw fail('UNAUTHORIZED', 'invalid or expired refresh token; log in again');
+  }
+
+  private async checkRefreshToken(record: RefreshTokenRecord, info: TokenRequestInfo, now: number): Promise<{ principal: Principal } | { reason: string }> {
+    if (record.revoked) return { reason: 'revoked' };
+    if (record.service !== info.service) return { reason: 'service' };
+    if (record.clientId !== info.clientId) return { reason: 'client_id' };
+    if (record.lastUsedAt + this.deps.refreshIdleSeconds * 1000 < now) return { reason: 'idle' };
+    const principal = await this.deps.authenticator.principalFor(record.subjectKind, record.subjectName);
+    return principal ? { principal } : { reason: 'subject' };
   }
 
   /**
@@ -123,17 +123,17 @@ export class TokenService {
    * logged-in principal also gets a refresh token; anonymous never does.
    */
   async grant(principal: Principal, info: TokenRequestInfo, offline: boolean): Promise<TokenGrant> {
-    const wantsRefresh = offline && principal.kind !== 'anonymous';
-    if (wantsRefresh && !info.clientId) throw fail('REQUEST_INVALID', 'client_id is required to obtain a refresh token');
+    const refreshKind = offline && principal.kind !== 'anonymous' ? principal.kind : null;
+    if (refreshKind && !info.clientId) throw fail('REQUEST_INVALID', 'client_id is required to obtain a refresh token');
     const rules = await this.grants.forPrincipal(principal);
     const access = authorize(principal, info.requested, rules);
     const issued = await this.deps.issuer.issue({ subject: principal.name, audience: info.service, access });
     let refreshToken: string | undefined;
-    if (wantsRefresh && info.clientId && principal.kind !== 'anonymous') {
+    if (refreshKind && info.clientId) {
       refreshToken = randomSecret();
       await this.refreshTokens.insert({
         tokenHash: secretHash(refreshToken),
-        subjectKind: principal.kind,
+        subjectKind: refreshKind,
         subjectName: principal.name,
         service: info.service,
         clientId: info.clientId,

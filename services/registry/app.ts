@@ -3,15 +3,17 @@
  * V2 extras clients use. It is assembled from its dependencies and never listens; main.ts
  * (or a test) decides where it runs.
  *
- * Middleware, outermost first: error renderer → request id and API version header →
- * read-only guard → health endpoints → /v2 dispatcher → 404.
+ * Middleware, outermost first: error renderer → request id → access log → (metrics) →
+ * API version header → read-only guard → health endpoints → /v2 dispatcher → JSON 404.
  */
-import { randomUUID } from 'node:crypto';
 import Koa, { type Context, type Next } from 'koa';
 import type { RegistryConfig } from '../../shared/config.js';
 import { DockyardError, fail } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import { activeUploadsGauge, httpMetrics, metricsEndpoint, type Registry } from '../../shared/metrics.js';
+import { accessLog } from '../../shared/middleware/access-log.js';
 import { errorRenderer } from '../../shared/middleware/errors.js';
+import { requestId } from '../../shared/middleware/request-id.js';
 import type { AccessController } from './auth/controller.js';
 import type { MetadataStore } from './metadata/store.js';
 import type { RegistryServices } from './routes/context.js';
@@ -29,33 +31,17 @@ export interface RegistryDeps {
   logger: Logger;
   blobs?: BlobStore;
   uploads?: UploadManager;
+  /** When set, HTTP metrics and the active upload gauge are recorded here and served at /metrics. */
+  metrics?: Registry;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED']);
 
-/** Tags the request with an id (the caller's X-Request-Id when sane) and every response with the API version. */
-function requestIdentity(logger: Logger) {
-  return async function identify(ctx: Context, next: Next): Promise<void> {
-    const incoming = ctx.get('X-Request-Id');
-    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    ctx.state.requestId = requestId;
-    ctx.set('X-Request-Id', requestId);
-    ctx.set('Docker-Distribution-API-Version', 'registry/2.0');
-    const started = process.hrtime.bigint();
-    let status = 500;
-    try {
-      await next();
-      status = ctx.status;
-    } catch (err) {
-      // Rendered by the outer error middleware; its status is known already.
-      if (err instanceof DockyardError) status = err.status;
-      throw err;
-    } finally {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      logger.debug({ requestId, method: ctx.method, path: ctx.path, status, ms }, 'request');
-    }
-  };
+/** Every response, errors included, names the API version (clients probe for it). */
+async function apiVersionHeader(ctx: Context, next: Next): Promise<void> {
+  ctx.set('Docker-Distribution-API-Version', 'registry/2.0');
+  await next();
 }
 
 /** Refuses every write to /v2 when the registry runs read-only; reads keep working. */
@@ -65,6 +51,18 @@ function readOnlyGuard(readOnly: boolean) {
       throw new DockyardError('UNSUPPORTED', 'registry is in read-only mode', { status: 405 });
     }
     await next();
+  };
+}
+
+/** Keeps the upload gauge at the number of sessions this process has open after each request. */
+function uploadGauge(metrics: Registry, uploads: UploadManager) {
+  const gauge = activeUploadsGauge(metrics);
+  return async function trackUploads(_ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+    } finally {
+      gauge.set(uploads.activeCount);
+    }
   };
 }
 
@@ -80,12 +78,21 @@ export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
     logger: deps.logger,
   };
   const app = new Koa();
-  // Errors after the headers went out (a client hanging up mid-download) land here.
+  // Errors after the headers went out land here: usually a client hanging up mid-download,
+  // which is routine; anything else (a failing disk) deserves a warning.
   app.on('error', (err: Error & { code?: string }, ctx?: Context) => {
-    deps.logger.debug({ err: { message: err.message, code: err.code }, requestId: ctx?.state.requestId }, 'response stream ended early');
+    const routine = err.code !== undefined && CLIENT_GONE.has(err.code);
+    deps.logger[routine ? 'debug' : 'warn']({ err, requestId: ctx?.state.requestId }, 'response stream failed');
   });
   app.use(errorRenderer(deps.logger));
-  app.use(requestIdentity(deps.logger));
+  app.use(requestId());
+  app.use(accessLog(deps.logger));
+  if (deps.metrics) {
+    app.use(httpMetrics(deps.metrics));
+    app.use(metricsEndpoint(deps.metrics));
+    app.use(uploadGauge(deps.metrics, services.uploads));
+  }
+  app.use(apiVersionHeader);
   app.use(readOnlyGuard(config.readOnly));
   app.use(healthRoutes(services));
   app.use(registryRoutes(services, deps.access));

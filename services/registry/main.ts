@@ -1,16 +1,17 @@
 /**
- * The registry process: configuration from the environment, storage, metadata and access
- * control wired into the app, an HTTP(S) listener, hourly purge of abandoned uploads, and
- * a graceful stop on SIGTERM/SIGINT. `npm run registry` runs this file; the combined
- * launcher reuses `startRegistryService`.
+ * The registry process: configuration (YAML file from `--config`/DOCKYARD_CONFIG plus
+ * environment), storage, metadata and access control wired into the app, an HTTP(S)
+ * listener, hourly purge of abandoned uploads, and a graceful stop on SIGTERM/SIGINT.
+ * `npm run registry` runs this file; the combined launcher reuses `startRegistryService`.
  */
-import { readFileSync, realpathSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
-import { ConfigError, registryConfigFromEnv, type RegistryConfig } from '../../shared/config.js';
+import type { Server } from 'node:http';
+import { configFileFrom, loadRegistryConfig, type RegistryConfig } from '../../shared/config.js';
+import { runEntryPoint } from '../../shared/entry-point.js';
 import { createLogger, type Logger } from '../../shared/logger.js';
+import { createMetricsRegistry, type Registry } from '../../shared/metrics.js';
+import { gracefulShutdown } from '../../shared/shutdown.js';
+import type { KeyResolver } from '../../shared/token-verifier.js';
+import { createServer, listen } from '../../shared/tls.js';
 import { createApp } from './app.js';
 import { createAccessController } from './auth/index.js';
 import { KnexMetadataStore } from './metadata/knex-store.js';
@@ -20,19 +21,27 @@ import { FilesystemDriver } from './storage/drivers/filesystem.js';
 import { MemoryDriver } from './storage/drivers/memory.js';
 import { UploadManager } from './storage/uploads.js';
 
+/** In-flight requests get this long to finish after a stop begins. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
 /** Headers must arrive within this time (slow-loris); bodies are bounded by the idle timeout instead. */
 const HEADERS_TIMEOUT_MS = 30_000;
-/** A connection with no bytes in either direction for this long is dropped; a slow upload keeps moving. */
-const IDLE_SOCKET_TIMEOUT_MS = 5 * 60_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
-const SHUTDOWN_GRACE_MS = 10_000;
 const PURGE_INTERVAL_MS = 60 * 60_000;
+
+/** Options for startRegistryService. */
+export interface StartRegistryOptions {
+  logger?: Logger;
+  /** Metrics registry to record into and serve at /metrics (default: a new one for this service). */
+  metrics?: Registry;
+  /** An extra trusted token key source (the in-process auth service's keys under `npm start`). */
+  keys?: KeyResolver;
+}
 
 /** A started registry: where it listens and how to stop it. */
 export interface RunningRegistry {
   server: Server;
   url: string;
-  /** Stops accepting, waits up to 10 s for in-flight requests, then closes the database. */
+  /** Stops accepting, lets in-flight requests finish (up to 10 s), then closes the database. */
   close(): Promise<void>;
 }
 
@@ -40,49 +49,22 @@ function storageFor(config: RegistryConfig): StorageDriver {
   return config.storage.driver === 'memory' ? new MemoryDriver() : new FilesystemDriver(config.storage.rootDirectory);
 }
 
-function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
-
-/** Closes the server, letting in-flight requests finish for up to SHUTDOWN_GRACE_MS. */
-async function drain(server: Server): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  // Keep-alive connections become idle as their last request ends; close them as they do.
-  const sweeper = setInterval(() => server.closeIdleConnections(), 100);
-  const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-  try {
-    await closed;
-  } finally {
-    clearInterval(sweeper);
-    clearTimeout(deadline);
-  }
-}
-
 /** Wires and starts the registry for `config`. */
-export async function startRegistryService(config: RegistryConfig, options: { logger?: Logger } = {}): Promise<RunningRegistry> {
-  const logger = options.logger ?? createLogger({ name: 'registry' });
+export async function startRegistryService(config: RegistryConfig, options: StartRegistryOptions = {}): Promise<RunningRegistry> {
+  const logger = options.logger ?? createLogger({ name: 'registry', level: config.log?.level });
   const storage = storageFor(config);
   const metadata = await KnexMetadataStore.open(config.database);
   try {
-    const access = await createAccessController(config.auth, logger);
+    const access = await createAccessController(config.auth, logger, { keys: options.keys });
     const blobs = new BlobStore(storage);
     const uploads = new UploadManager(storage, blobs);
-    const app = createApp(config, { storage, metadata, access, logger, blobs, uploads });
-    const tls = config.http.tls;
-    const server = tls
-      ? createHttpsServer({ cert: readFileSync(tls.certificate), key: readFileSync(tls.key) }, app.callback())
-      : createHttpServer(app.callback());
+    const metrics = options.metrics ?? createMetricsRegistry('registry');
+    const app = createApp(config, { storage, metadata, access, logger, blobs, uploads, metrics });
+    // createServer turns Node's whole-request timeout off (a large layer upload outlasts it)
+    // and drops connections idle for 5 minutes instead; headers still have to be quick.
+    const server = createServer(app.callback(), config.http) as Server;
     server.headersTimeout = HEADERS_TIMEOUT_MS;
-    // Node's default (300 s for the whole request) would cut off a large layer upload.
-    server.requestTimeout = 0;
     server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-    server.setTimeout(IDLE_SOCKET_TIMEOUT_MS);
 
     const purge = async () => {
       try {
@@ -96,60 +78,30 @@ export async function startRegistryService(config: RegistryConfig, options: { lo
     purgeTimer.unref();
     void purge();
 
-    const address = await listen(server, config.http.host, config.http.port);
+    const address = await listen(server, config.http);
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const url = `${tls ? 'https' : 'http'}://${host}:${address.port}`;
+    const url = `${config.http.tls ? 'https' : 'http'}://${host}:${address.port}`;
     logger.info({ url, storage: storage.name, auth: config.auth.kind, readOnly: config.readOnly }, 'listening');
-    return {
-      server,
-      url,
-      async close() {
+    const close = gracefulShutdown(server, {
+      deadlineMs: SHUTDOWN_DEADLINE_MS,
+      logger,
+      signals: [],
+      exit: () => undefined,
+      onClose: async () => {
         clearInterval(purgeTimer);
-        await drain(server);
         await metadata.close();
-        logger.info('stopped');
       },
-    };
+    });
+    return { server, url, close: () => close('close') };
   } catch (err) {
     await metadata.close();
     throw err;
   }
 }
 
-async function main(): Promise<void> {
-  let config: RegistryConfig;
-  try {
-    config = registryConfigFromEnv();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const logger = createLogger({ name: 'registry' });
+runEntryPoint('registry', import.meta.url, async () => {
+  const config = loadRegistryConfig({ file: configFileFrom(process.argv.slice(2)) });
+  const logger = createLogger({ name: 'registry', level: config.log?.level });
   const running = await startRegistryService(config, { logger });
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    running.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
-}
-
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-if (invokedDirectly) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`registry failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
-}
+  return { logger, close: running.close };
+});

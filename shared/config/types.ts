@@ -16,9 +16,11 @@ export class ConfigError extends Error {
     /** Replaces the standard "expected …, got …" sentence when the problem is not a wrong value. */
     problem?: string,
   ) {
+    // A bad value is cut short so a pasted blob does not flood the log.
+    const shown = got !== undefined && got.length > 120 ? `${got.slice(0, 120)}…` : got;
     super(
       `invalid configuration ${key}: ` +
-        (problem ?? `expected ${expected}${got === undefined ? '' : `, got ${JSON.stringify(got)}`}`),
+        (problem ?? `expected ${expected}${shown === undefined ? '' : `, got ${JSON.stringify(shown)}`}`),
     );
     this.name = 'ConfigError';
   }

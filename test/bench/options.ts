@@ -10,6 +10,8 @@ export interface BenchOptions {
   targets: TargetName[];
   /** How the scaling population reaches Dockyard: its MetadataStore (fast) or the API. */
   seed: 'db' | 'api';
+  /** distribution's log level: info (its default, a line per request plus an access log) or warn (neither). */
+  distributionLog: 'info' | 'warn';
   keep: boolean;
   list: boolean;
   help: boolean;
@@ -26,12 +28,15 @@ export const USAGE = `usage: npm run bench -- [options]
   --targets LIST     comma-separated subset of dockyard,distribution (default both)
   --seed api         seed Dockyard's scaling population through the API like distribution's
                      (default db: through Dockyard's MetadataStore, see docs/performance.md)
+  --distribution-log warn
+                     run distribution at log level warn with the access log off (no per-request
+                     lines); default info, its own default
   --keep             keep the temp dir (data, server logs) instead of deleting it
   --list             print the scenario ids and exit`;
 
 /** Parses argv (without node and script); throws with a clear message on a bad flag. */
 export function parseOptions(argv: string[]): BenchOptions {
-  const options: BenchOptions = { quick: false, auth: 'none', targets: ['dockyard', 'distribution'], seed: 'db', keep: false, list: false, help: false };
+  const options: BenchOptions = { quick: false, auth: 'none', targets: ['dockyard', 'distribution'], seed: 'db', distributionLog: 'info', keep: false, list: false, help: false };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
@@ -76,6 +81,13 @@ export function parseOptions(argv: string[]): BenchOptions {
         const seed = value(i, flag);
         if (seed !== 'db' && seed !== 'api') throw new Error(`--seed must be db or api, not ${seed}`);
         options.seed = seed;
+        i++;
+        break;
+      }
+      case '--distribution-log': {
+        const level = value(i, flag);
+        if (level !== 'info' && level !== 'warn') throw new Error(`--distribution-log must be info or warn, not ${level}`);
+        options.distributionLog = level;
         i++;
         break;
       }

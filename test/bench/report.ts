@@ -46,6 +46,8 @@ export interface Summary {
 export interface RunInfo {
   command: string;
   startedAt: string;
+  /** Wall time from the first scenario's setup to the last scenario's end. */
+  scenarioSeconds: number;
   profile: string;
   auth: 'none' | 'token';
   machine: { nproc: number; cpuModel: string; node: string; distribution: string; kernel: string };
@@ -174,7 +176,7 @@ export function markdownReport(info: RunInfo, outcomes: ScenarioOutcome[]): stri
     `# Dockyard vs CNCF distribution — ${info.profile} run, auth ${info.auth}`,
     '',
     `- command: \`${info.command}\``,
-    `- started: ${info.startedAt}`,
+    `- started: ${info.startedAt}; scenarios took ${Math.round(info.scenarioSeconds)} s including setup and seeding`,
     `- machine: ${info.machine.nproc} CPUs (${info.machine.cpuModel}), kernel ${info.machine.kernel}, node ${info.machine.node}, distribution ${info.machine.distribution}`,
     `- peak RSS per server over the whole run (VmHWM of its process tree): ${rss.join(', ') || 'n/a'}`,
     '',

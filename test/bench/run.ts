@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -154,7 +154,7 @@ async function main(options: BenchOptions): Promise<void> {
     dockyardDatabase = dockyard.database;
     servers.set('dockyard', dockyard);
   }
-  if (binary) servers.set('distribution', await startDistribution(binary, join(tempDir, 'distribution-data'), trust));
+  if (binary) servers.set('distribution', await startDistribution(binary, join(tempDir, 'distribution-data'), trust, options.distributionLog));
   for (const [name, server] of servers) log(`${name} up at ${server.url} (pid ${server.pid}, log ${server.logFile})`);
 
   const registries: Target[] = [...servers].map(([name, server]) =>
@@ -162,25 +162,32 @@ async function main(options: BenchOptions): Promise<void> {
   );
   const authTarget = authService ? [processTarget('dockyard', authService.url, authService.pid)] : [];
   const startedAt = new Date().toISOString();
+  const began = Date.now();
   const outcomes = await runScenarios(scenarios, (s) => (s.on === 'auth' ? authTarget : registries), profile.rounds, log, interrupted.signal);
+  const scenarioSeconds = (Date.now() - began) / 1000;
 
   const serverPeakRssMiB: RunInfo['serverPeakRssMiB'] = {};
   for (const [name, server] of servers) serverPeakRssMiB[name] = treePeakRssBytes(server.pid) / (1024 * 1024);
   if (authService) serverPeakRssMiB.auth = treePeakRssBytes(authService.pid) / (1024 * 1024);
   tokens?.close();
   await stopAll();
+  const logVolume = [...servers, ...(authService ? [['auth', authService] as const] : [])]
+    .map(([name, server]) => `${name} ${(statSync(server.logFile).size / (1024 * 1024)).toFixed(1)} MiB`)
+    .join(', ');
 
   const info: RunInfo = {
     command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
     startedAt,
+    scenarioSeconds,
     profile: profile.name,
     auth: options.auth,
     machine: machineInfo(binary),
     serverPeakRssMiB,
     notes: [
       'Dockyard runs as `node --import tsx services/registry/main.ts` (what `npm run registry` runs, without the npm/tsx wrapper processes), NODE_ENV=production, LOG_LEVEL=info, logs to a file.',
-      'distribution runs as `docker-registry serve` with filesystem storage, delete enabled and the in-memory blob descriptor cache (the Debian default config), log level info, logs to a file.',
+      `distribution runs as \`docker-registry serve\` with filesystem storage, delete enabled and the in-memory blob descriptor cache (the Debian default config), log level ${options.distributionLog}${options.distributionLog === 'warn' ? ' with the access log disabled' : ''}, logs to a file.`,
       'Both keep their data under one temp dir on the same disk; the load generator runs in this process on the same machine.',
+      `Server log output over the run (each at its default info level; per-request lines cost CPU): ${logVolume}.`,
       options.seed === 'db'
         ? "Scaling rows: Dockyard's population is seeded through its MetadataStore (same store calls as the API, large transactions); distribution's through its API."
         : 'Scaling rows: both populations are seeded through the API.',

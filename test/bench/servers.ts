@@ -157,13 +157,17 @@ export async function startDockyardRegistry(dataDir: string, auth?: TokenTrust):
   return { ...server, database: registryConfigFromEnv(env).database };
 }
 
-/** Starts CNCF distribution with filesystem storage under `dataDir`, delete enabled, like the Debian default config. */
-export async function startDistribution(binary: string, dataDir: string, auth?: TokenTrust): Promise<Server> {
+/**
+ * Starts CNCF distribution with filesystem storage under `dataDir`, delete enabled, like the
+ * Debian default config. `logLevel` info is its default (two lines per request: app log and
+ * access log); warn also disables the access log, so no per-request lines are written.
+ */
+export async function startDistribution(binary: string, dataDir: string, auth: TokenTrust | undefined, logLevel: 'info' | 'warn'): Promise<Server> {
   const port = await freePort();
   mkdirSync(dataDir, { recursive: true });
   const config = [
     'version: 0.1',
-    'log: { level: info, fields: { service: registry } }',
+    `log: { level: ${logLevel}, fields: { service: registry }${logLevel === 'warn' ? ', accesslog: { disabled: true }' : ''} }`,
     'storage:',
     `  filesystem: { rootdirectory: ${JSON.stringify(dataDir)} }`,
     '  delete: { enabled: true }',

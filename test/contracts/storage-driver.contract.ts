@@ -208,7 +208,8 @@ export function runStorageDriverContract(name: string, makeDriver: () => Promise
               await writer.close();
               const whole = Buffer.concat(parts.map((part) => Buffer.from(part)));
               const expected = whole.subarray(offset, length === undefined ? undefined : offset + length);
-              assert.ok((await collect(await driver.reader('/r/prop', offset, length))).equals(expected));
+              const got = await collect(await driver.reader('/r/prop', offset, length));
+              assert.ok(got.equals(expected), `slice ${offset}+${String(length)} of ${whole.length} bytes`);
             },
           ),
           { numRuns: 60 },

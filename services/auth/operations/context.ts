@@ -58,8 +58,9 @@ export class OperationContext {
         return result;
       });
     } catch (err) {
-      if (isDockyardError(err)) {
-        await this.audit.append([this.entry(actor, action, target, 'refused', { code: err.code, message: err.message })]);
+      if (isDockyardError(err) && err.status < 500) {
+        // The refusal is what the caller must see, even if recording it fails too.
+        await this.audit.append([this.entry(actor, action, target, 'refused', { code: err.code, message: err.message })]).catch(() => undefined);
       }
       throw err;
     }

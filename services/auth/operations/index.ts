@@ -8,6 +8,7 @@ import { fail } from '../../../shared/errors.js';
 import type { SigningKey } from '../../../shared/keys.js';
 import { parseSubject } from '../names.js';
 import type { AuditQuery, AuditRecord } from '../store/audit.js';
+import type { RefreshSubjectKind, RefreshTokenRecord } from '../store/refresh-tokens.js';
 import { OperationContext, type Actor } from './context.js';
 import { GrantOperations } from './grants.js';
 import { GroupOperations } from './groups.js';
@@ -29,6 +30,7 @@ export interface AuditPage {
   nextBefore: number | null;
 }
 
+/** Audit entries per page when no limit is given, and the most one page may hold. */
 export const AUDIT_PAGE_DEFAULT = 50;
 export const AUDIT_PAGE_MAX = 500;
 
@@ -52,15 +54,17 @@ export class AdminOperations {
 
   /** Revokes every refresh token of a user or robot (`user:alice`, `robot:ci`); returns how many. */
   async revokeRefreshTokens(actor: Actor, subject: unknown): Promise<number> {
-    const parsed = parseSubject(subject);
-    if (parsed.kind !== 'user' && parsed.kind !== 'robot') {
-      throw fail('REQUEST_INVALID', 'refresh tokens belong to users and robots: expected user:NAME or robot:NAME');
-    }
-    const kind = parsed.kind;
-    return this.ctx.change(actor, 'refresh-token.revoke', `${kind}:${parsed.name}`, async (trx) => {
-      const revoked = await this.ctx.refreshTokens.revokeForSubject(kind, parsed.name, trx);
+    const { kind, name } = this.refreshSubject(subject);
+    return this.ctx.change(actor, 'refresh-token.revoke', `${kind}:${name}`, async (trx) => {
+      const revoked = await this.ctx.refreshTokens.revokeForSubject(kind, name, trx);
       return { result: revoked, details: { revoked } };
     });
+  }
+
+  /** Live refresh tokens of a user or robot (never the tokens or their hashes). */
+  async listRefreshTokens(subject: unknown): Promise<RefreshTokenRecord[]> {
+    const { kind, name } = this.refreshSubject(subject);
+    return this.ctx.refreshTokens.listForSubject(kind, name);
   }
 
   /** Makes a new signing key current; the old one stays published until its tokens expire. */
@@ -71,6 +75,14 @@ export class AdminOperations {
       const key = await keys.rotate();
       return { result: { kid: key.kid }, details: { kid: key.kid } };
     });
+  }
+
+  private refreshSubject(subject: unknown): { kind: RefreshSubjectKind; name: string } {
+    const parsed = parseSubject(subject);
+    if (parsed.kind !== 'user' && parsed.kind !== 'robot') {
+      throw fail('REQUEST_INVALID', 'refresh tokens belong to users and robots: expected user:NAME or robot:NAME');
+    }
+    return { kind: parsed.kind, name: parsed.name };
   }
 
   /** A page of audit entries, newest first. */

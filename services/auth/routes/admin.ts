@@ -8,7 +8,7 @@
  *   PUT/DELETE      /groups/:name/members/:user
  *   GET/POST        /robots {name, expires?}   POST /robots/:name/revoke   DELETE /robots/:name
  *   GET/POST        /grants {subject, pattern, actions}   (GET ?subject=)   DELETE /grants/:id
- *   POST            /refresh-tokens/revoke {subject}
+ *   GET             /refresh-tokens?subject=   POST /refresh-tokens/revoke {subject}
  *   POST            /keys/rotate
  *   GET             /audit ?actor&action&target&outcome&since&until&before&limit
  */
@@ -23,6 +23,8 @@ import type { AuditQuery } from '../store/audit.js';
 /** Koa state of an authenticated admin request. */
 interface AdminState {
   actor: Actor;
+  /** Read by the access log. */
+  subject: string;
 }
 
 type AdminContext = Context & { state: AdminState };
@@ -158,6 +160,9 @@ function mountRobotsAndGrants(router: Router<AdminState>, ops: AdminOperations):
 }
 
 function mountMaintenance(router: Router<AdminState>, ops: AdminOperations): void {
+  router.get('/refresh-tokens', async (ctx) => {
+    ctx.body = { refreshTokens: await ops.listRefreshTokens(singleQuery(ctx, 'subject')) };
+  });
   router.post('/refresh-tokens/revoke', async (ctx) => {
     const body = await readJsonObject(ctx);
     ctx.body = { revoked: await ops.revokeRefreshTokens(ctx.state.actor, body.subject) };
@@ -175,6 +180,7 @@ export function adminRouter(ops: AdminOperations, gate: AdminGate): Router<Admin
   const router = new Router<AdminState>({ prefix: '/api/v1' });
   router.use(async (ctx: AdminContext, next: Next) => {
     ctx.state.actor = await gate.requireAdmin(ctx);
+    ctx.state.subject = ctx.state.actor.name;
     ctx.set('Cache-Control', 'no-store');
     await next();
   });

@@ -55,6 +55,7 @@ async function getToken(ctx: Context, tokens: TokenService): Promise<void> {
   } else if (auth !== null) {
     throw invalidCredentials(service);
   }
+  ctx.state.subject = principal.name;
   const grant = await tokens.grant(principal, info, isTrue(singleQuery(ctx, 'offline_token')));
   ctx.state.tokenOutcome = principal.kind === 'anonymous' ? 'anonymous' : 'issued';
   noStore(ctx);
@@ -77,10 +78,12 @@ async function postToken(ctx: Context, tokens: TokenService): Promise<void> {
   if (grantType === 'password') {
     const info: TokenRequestInfo = { ...base, via: 'password' };
     const principal = await tokens.login(required(form, 'username'), required(form, 'password'), info);
+    ctx.state.subject = principal.name;
     grant = await tokens.grant(principal, info, form.get('access_type') === 'offline');
   } else if (grantType === 'refresh_token') {
     const info = { ...base, via: 'refresh_token' as const };
     const principal = await tokens.redeem(required(form, 'refresh_token'), info);
+    ctx.state.subject = principal.name;
     grant = await tokens.grant(principal, info, false);
     ctx.state.tokenOutcome = 'refreshed';
   } else {

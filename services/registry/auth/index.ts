@@ -12,8 +12,15 @@ import { HtpasswdAccessController } from './htpasswd.js';
 import { NoneAccessController } from './none.js';
 import { TokenAccessController } from './token.js';
 
-/** The access controller the configuration asks for. */
-export async function createAccessController(auth: RegistryAuthConfig, logger: Logger): Promise<AccessController> {
+/**
+ * The access controller the configuration asks for. `keys` adds a trusted key source that
+ * configuration cannot name (the in-process auth service's key store under `npm start`).
+ */
+export async function createAccessController(
+  auth: RegistryAuthConfig,
+  logger: Logger,
+  options: { keys?: KeyResolver } = {},
+): Promise<AccessController> {
   switch (auth.kind) {
     case 'none':
       logger.warn('registry authentication is disabled (auth: none): every client may push and delete');
@@ -21,11 +28,11 @@ export async function createAccessController(auth: RegistryAuthConfig, logger: L
     case 'htpasswd':
       return HtpasswdAccessController.open(auth.path, auth.realm, logger);
     case 'token': {
-      const resolvers: KeyResolver[] = [];
+      const resolvers: KeyResolver[] = options.keys ? [options.keys] : [];
       // The bundle comes first: it answers from memory, the JWKS may need a fetch.
       if (auth.rootCertBundle) resolvers.push(await certificateBundleResolver(auth.rootCertBundle));
       if (auth.jwksUrl) resolvers.push(jwksResolver(auth.jwksUrl));
-      if (resolvers.length === 0) throw new Error('token auth needs a rootcertbundle or a JWKS URL');
+      if (resolvers.length === 0) throw new Error('token auth needs a rootcertbundle, a JWKS URL or a key store');
       const verifier = new TokenVerifier({
         issuer: auth.issuer,
         audience: auth.service,

@@ -45,8 +45,8 @@ export function respondEmpty(ctx: Context, status: number): void {
 }
 
 /** `/v2/<name>/blobs/<digest>` */
-export function blobLocation(name: string, digest: Digest | string): string {
-  return `/v2/${name}/blobs/${typeof digest === 'string' ? digest : digest.value}`;
+export function blobLocation(name: string, digest: Digest): string {
+  return `/v2/${name}/blobs/${digest.value}`;
 }
 
 /** `/v2/<name>/manifests/<digest>` */

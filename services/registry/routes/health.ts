@@ -21,6 +21,7 @@ export function healthRoutes(services: RegistryServices) {
   return async function serveHealth(ctx: Context, next: Next): Promise<void> {
     if (ctx.path !== '/healthz' && ctx.path !== '/readyz') return next();
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
+    ctx.state.routeTemplate = ctx.path;
     ctx.set('Cache-Control', 'no-store');
     if (ctx.path === '/healthz') {
       ctx.status = 200;

@@ -12,7 +12,7 @@ import { deleteBlob, getBlob } from './blobs.js';
 import { listCatalog } from './catalog.js';
 import type { Handler, RegistryServices } from './context.js';
 import { deleteManifest, getManifest, putManifest } from './manifests.js';
-import { parseRegistryPath, type RouteKind, type RouteOf } from './path.js';
+import { parseRegistryPath, ROUTE_TEMPLATES, type RouteKind, type RouteOf } from './path.js';
 import { listReferrers } from './referrers.js';
 import { listTags } from './tags.js';
 import { cancelUpload, completeUpload, getUploadStatus, patchUpload, startUpload } from './uploads.js';
@@ -74,6 +74,7 @@ export function registryRoutes(services: RegistryServices, access: AccessControl
     if (ctx.path !== '/v2' && !ctx.path.startsWith('/v2/')) return next();
     const route = parseRegistryPath(ctx.path);
     if (!route) throw fail('NOT_FOUND', 'no such registry endpoint', { path: ctx.path.slice(0, 200) });
+    ctx.state.routeTemplate = ROUTE_TEMPLATES[route.kind];
     const table = methodTable(route.kind);
     const method = servedMethod(table, ctx.method);
     if (!method) {

@@ -3,12 +3,12 @@
  * exactly as pushed, content-addressed like blobs, and indexed in the metadata store;
  * GET returns those bytes with the stored media type (no Accept negotiation, no conversion).
  */
-import { createHash } from 'node:crypto';
 import { fail } from '../../../shared/errors.js';
-import { parseDigest, type Digest, type DigestAlgorithm } from '../../../shared/reference.js';
+import { parseDigest } from '../../../shared/reference.js';
 import { parseManifest } from '../manifests.js';
 import { referencedDigests, verifyReferences } from '../manifests/references.js';
 import type { ManifestRecord } from '../metadata/store.js';
+import { digestOf } from '../storage/blobs.js';
 import { readBoundedBody } from './body.js';
 import { manifestLocation, respondEmpty, type RegistryServices, type RequestContext } from './context.js';
 import type { ManifestReference, RouteOf } from './path.js';
@@ -35,11 +35,6 @@ export async function getManifest({ ctx, route, services }: RequestContext<Route
   ctx.set('Content-Type', record.mediaType);
   if (body) ctx.body = body;
   ctx.length = record.size;
-}
-
-function digestOf(bytes: Buffer, algorithm: DigestAlgorithm): Digest {
-  const encoded = createHash(algorithm).update(bytes).digest('hex');
-  return { algorithm, encoded, value: `${algorithm}:${encoded}` };
 }
 
 /**

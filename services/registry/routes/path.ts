@@ -28,6 +28,18 @@ export type RouteKind = RegistryRoute['kind'];
 /** The route variant of one kind. */
 export type RouteOf<K extends RouteKind> = Extract<RegistryRoute, { kind: K }>;
 
+/** Each route's path template, the label logs and metrics use instead of the raw path. */
+export const ROUTE_TEMPLATES: { readonly [K in RouteKind]: string } = {
+  base: '/v2/',
+  catalog: '/v2/_catalog',
+  tags: '/v2/<name>/tags/list',
+  manifest: '/v2/<name>/manifests/<reference>',
+  blob: '/v2/<name>/blobs/<digest>',
+  uploads: '/v2/<name>/blobs/uploads/',
+  upload: '/v2/<name>/blobs/uploads/<uuid>',
+  referrers: '/v2/<name>/referrers/<digest>',
+};
+
 // The name is greedy, so `/v2/a/manifests/manifests/x` is manifest `x` of repository
 // `a/manifests`. `blobs/uploads` is tried before `blobs/<digest>` at the same split.
 const REPOSITORY_ROUTE =

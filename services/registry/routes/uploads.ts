@@ -122,11 +122,27 @@ export async function getUploadStatus({ ctx, route, grant, services }: RequestCo
   respondSession(ctx, session, 204);
 }
 
+/** The spec's 416 also tells the client where the upload lives, so it can resume there. */
+function withUploadLocation(err: unknown, name: string, id: string): unknown {
+  if (!(err instanceof DockyardError) || err.code !== 'RANGE_INVALID' || err.headers.Location !== undefined) return err;
+  return new DockyardError(err.code, err.message, {
+    status: err.status,
+    detail: err.detail,
+    headers: { ...err.headers, Location: uploadLocation(name, id) },
+    cause: err,
+  });
+}
+
 /** PATCH: appends the body (streamed, or a chunk at Content-Range); 202 with the new Range. */
 export async function patchUpload(request: RequestContext<RouteOf<'upload'>>): Promise<void> {
   const { ctx, route, grant, services } = request;
   const position = await chunkPosition(request);
-  const session = await services.uploads.append(route.name, route.uploadId, grant.subject, ctx.req, position);
+  let session: UploadSession;
+  try {
+    session = await services.uploads.append(route.name, route.uploadId, grant.subject, ctx.req, position);
+  } catch (err) {
+    throw withUploadLocation(err, route.name, route.uploadId);
+  }
   respondSession(ctx, session, 202);
 }
 
@@ -136,7 +152,12 @@ export async function completeUpload(request: RequestContext<RouteOf<'upload'>>)
   const digest = requiredDigest(query);
   const hasBody = requestHasBody(ctx);
   const position = hasBody ? await chunkPosition(request) : {};
-  const blob = await services.uploads.complete(route.name, route.uploadId, grant.subject, digest, hasBody ? ctx.req : undefined, position);
+  let blob: { digest: Digest; size: number };
+  try {
+    blob = await services.uploads.complete(route.name, route.uploadId, grant.subject, digest, hasBody ? ctx.req : undefined, position);
+  } catch (err) {
+    throw withUploadLocation(err, route.name, route.uploadId);
+  }
   await services.metadata.linkBlob(route.name, blob.digest.value, blob.size);
   respondBlobCreated(ctx, route.name, blob.digest);
 }

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { basic, getToken, SERVICE, startHarness, type AuthHarness } from './harness.js';
+import { basic, getToken, postToken, SERVICE, startHarness, type AuthHarness } from './harness.js';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
 let dataDir: string;
@@ -120,6 +120,14 @@ test('CLI changes take effect on a running service at once', async () => {
   await ok(['users', 'passwd', 'dana', '--password-stdin'], 'dana-new-password\n');
   assert.equal((await getToken(h, [['service', SERVICE]], basic('dana', 'dana-password'))).status, 401);
   assert.equal((await getToken(h, [['service', SERVICE]], basic('dana', 'dana-new-password'))).status, 200);
+
+  const login = await getToken(h, [['client_id', 'docker'], ['offline_token', 'true'], ['service', SERVICE]], basic('dana', 'dana-new-password'));
+  const refreshToken = String(login.body.refresh_token);
+  const listed = JSON.parse(await ok(['refresh-tokens', 'list', 'user:dana', '--json'])) as Array<{ clientId: string }>;
+  assert.deepEqual(listed.map((t) => t.clientId), ['docker']);
+  assert.match(await ok(['refresh-tokens', 'revoke', 'user:dana']), /revoked 1 refresh token/);
+  const refreshed = await postToken(h, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'docker', service: SERVICE });
+  assert.equal(refreshed.status, 401);
 
   await ok(['users', 'disable', 'dana']);
   assert.equal((await getToken(h, [['service', SERVICE]], basic('dana', 'dana-new-password'))).status, 401);

@@ -113,10 +113,15 @@ test('an admin can revoke every refresh token of a subject', async () => {
   await createUser(h, 'rev', 'rev-password');
   const first = await dockerLogin('rev', 'rev-password');
   const second = await dockerLogin('rev', 'rev-password', 'other-client');
+  const listed = await adminApi(h, 'GET', '/refresh-tokens?subject=user:rev');
+  assert.deepEqual((listed.body.refreshTokens as Array<{ clientId: string }>).map((t) => t.clientId).sort(), ['docker', 'other-client']);
+  assert.ok(!listed.text.includes(first) && !/hash/i.test(listed.text), 'neither tokens nor hashes are listed');
   const revoked = await adminApi(h, 'POST', '/refresh-tokens/revoke', { subject: 'user:rev' });
   assert.deepEqual([revoked.status, revoked.body.revoked], [200, 2]);
   assert.equal((await refresh(first)).status, 401);
   assert.equal((await refresh(second, '', 'other-client')).status, 401);
+  assert.deepEqual((await adminApi(h, 'GET', '/refresh-tokens?subject=user:rev')).body.refreshTokens, []);
+  assert.equal((await adminApi(h, 'GET', '/refresh-tokens?subject=group:x')).status, 400);
   assert.equal((await dockerLogin('rev', 'rev-password')).length, 43, 'logging in again still works');
 });
 

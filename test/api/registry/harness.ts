@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RegistryConfig } from '../../../shared/config.js';
 import { silentLogger } from '../../../shared/logger.js';
+import type { Registry } from '../../../shared/metrics.js';
 import { createApp } from '../../../services/registry/app.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { accessCovers, formatScope, type AccessRecord } from '../../../shared/scope.js';
@@ -23,21 +24,32 @@ import type { StorageDriver } from '../../../services/registry/storage/driver.js
 import { FilesystemDriver } from '../../../services/registry/storage/drivers/filesystem.js';
 import { MemoryDriver } from '../../../services/registry/storage/drivers/memory.js';
 
+// Media types the tests push, spelled once.
+/** OCI image manifest. */
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+/** OCI image index. */
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+/** OCI image config. */
 export const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+/** OCI gzip layer. */
 export const OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
+/** Docker schema 2 manifest. */
 export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+/** Docker manifest list. */
 export const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+/** Docker image config. */
 export const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
+/** Docker gzip layer. */
 export const DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
 
+/** How the test registry is built (defaults: memory storage, auth none, 4 MiB manifests, 1000 per page). */
 export interface TestRegistryOptions {
   storage?: 'memory' | 'filesystem';
   readOnly?: boolean;
   manifestMaxBytes?: number;
   pageMaxEntries?: number;
   access?: AccessController;
+  metrics?: Registry;
 }
 
 /** A running registry and the components behind it. */
@@ -68,7 +80,14 @@ export async function startTestRegistry(options: TestRegistryOptions = {}): Prom
   const storage: StorageDriver = storageKind === 'memory' ? new MemoryDriver() : new FilesystemDriver(join(dir, 'blobs'));
   const metadata = await KnexMetadataStore.open(config.database);
   const blobs = new BlobStore(storage);
-  const app = createApp(config, { storage, metadata, blobs, access: options.access ?? new NoneAccessController(), logger: silentLogger() });
+  const app = createApp(config, {
+    storage,
+    metadata,
+    blobs,
+    access: options.access ?? new NoneAccessController(),
+    logger: silentLogger(),
+    metrics: options.metrics,
+  });
   const server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -87,6 +87,9 @@ describe('registry main', () => {
     const base = await fetch(`${url}/v2/`);
     assert.equal(base.status, 200);
     assert.equal(base.headers.get('docker-distribution-api-version'), 'registry/2.0');
+    const access = await running.logged('request');
+    assert.equal(access.route, '/v2/');
+    assert.equal(access.status, 200);
 
     const location = (await fetch(`${url}/v2/team/app/blobs/uploads/`, { method: 'POST' })).headers.get('location')!;
     const target = new URL(location, url);
@@ -110,7 +113,7 @@ describe('registry main', () => {
       };
       void waitForFirstHalf().then(async () => {
         running!.child.kill('SIGTERM');
-        await running!.logged('stopping');
+        await running!.logged('shutting down');
         req.end(Buffer.alloc(1000, 2));
       }, reject);
     });

@@ -181,7 +181,7 @@ describe('manifests', () => {
     const image = buildImage({ seed: 'by digest' });
     await pushImage(registry.url, 'team/bydigest', image.digest, image);
     await expectManifest('team/bydigest', image.digest, image.manifest, OCI_MANIFEST);
-    const other = buildImage({ seed: 'by digest' , extra: { annotations: { changed: 'yes' } } });
+    const other = buildImage({ seed: 'by digest', extra: { annotations: { changed: 'yes' } } });
     const wrong = await putManifest(registry.url, 'team/bydigest', image.digest, other.manifest, OCI_MANIFEST);
     await expectError(wrong, 400, 'DIGEST_INVALID');
   });

@@ -106,6 +106,7 @@ describe('chunked uploads', () => {
     assert.equal((await patch(location, content.subarray(0, 1000), '0-999')).status, 202);
     const gap = await patch(location, content.subarray(2000), '2000-2999');
     assert.equal(gap.headers.get('range'), '0-999');
+    assert.equal(gap.headers.get('location'), location);
     await expectError(gap, 416, 'RANGE_INVALID');
     const overlap = await patch(location, content.subarray(500, 1500), '500-1499');
     assert.equal(overlap.headers.get('range'), '0-999');

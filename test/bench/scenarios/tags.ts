@@ -19,6 +19,7 @@ export function tagScenarios(profile: Profile): Scenario[] {
   const total = profile.tagListTags;
   const expected = Array.from({ length: total }, (_, i) => tagName(i));
   const seeded = new PerTarget<string>();
+  const seededFor = new Set<Target['name']>();
   const seed = (target: Target) =>
     seeded.get(target, async () => {
       const image = seedImage('tags');
@@ -48,10 +49,13 @@ export function tagScenarios(profile: Profile): Scenario[] {
     modes: ['none'],
     budget: { seconds: profile.rateSeconds * 2, maxOps: 100_000 },
     async prepare(target) {
+      const firstUse = !seededFor.has(target.name);
+      seededFor.add(target.name);
       const note = await seed(target);
       const walk = await withRegistry(target, 1, [`repository:${REPO}:pull`], (registry) => registry.allTags(REPO, n));
       checkWalk(walk.tags, target);
-      return `${note}; ${walk.pages} page${walk.pages > 1 ? 's' : ''} per walk`;
+      const pages = `${walk.pages} page${walk.pages > 1 ? 's' : ''} per walk`;
+      return firstUse ? `${note}; ${pages}` : pages;
     },
     async round(target) {
       return withRegistry(target, 1, [`repository:${REPO}:pull`], (registry) =>

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { runConfigCheck } from '../../../services/config-check.js';
 
-const script = fileURLToPath(new URL('../../../services/config-check.ts', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const script = join(repoRoot, 'services', 'config-check.ts');
 let dir: string;
 
 before(() => {
@@ -20,6 +21,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function check(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, ['--import', 'tsx', script, ...args], {
     encoding: 'utf8',
+    cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', ...env },
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };

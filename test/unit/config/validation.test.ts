@@ -158,6 +158,16 @@ describe('the file itself', () => {
   });
 });
 
+describe('error message size', () => {
+  it('cuts a huge bad value short', () => {
+    const file = yamlFile(`registry: {http: {addr: "${'x'.repeat(5000)}"}}`);
+    assert.throws(
+      () => loadRegistryConfig({ file, env: {} }),
+      (err: unknown) => err instanceof ConfigError && err.key === 'registry.http.addr' && err.message.length < 300,
+    );
+  });
+});
+
 describe('secrets in error messages', () => {
   it('a bad database URL is shown without its password', () => {
     assert.throws(

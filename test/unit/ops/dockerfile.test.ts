@@ -20,6 +20,16 @@ const packageJson = JSON.parse(readFileSync(new URL('package.json', root), 'utf8
   scripts: Record<string, string>;
 };
 
+/** True while a process with this pid exists. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 interface Instruction {
   keyword: string;
   args: string;
@@ -138,17 +148,19 @@ describe('Dockerfile', () => {
           }
         });
       });
-      const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+      const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
       await ready;
       child.kill('SIGTERM');
       await exited;
-      assert.match(output, /graceful/, 'the service saw SIGTERM instead of being orphaned');
+      // npm reaps its child before exiting, so a live process here was orphaned.
+      const orphaned = isAlive(holdPid);
+      if (orphaned) process.kill(holdPid, 'SIGKILL');
+      await closed;
+      assert.equal(orphaned, false, 'the service outlived npm');
+      assert.match(output, /graceful/, 'the service saw SIGTERM');
     } finally {
-      try {
-        if (holdPid) process.kill(holdPid, 'SIGKILL');
-      } catch {
-        // already gone: the expected case
-      }
+      if (holdPid && isAlive(holdPid)) process.kill(holdPid, 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   });

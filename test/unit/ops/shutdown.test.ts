@@ -18,7 +18,8 @@ interface Harness {
   release: () => void;
 }
 
-async function startServer(): Promise<Harness> {
+/** A server whose `/fast` answers at once and whose other paths wait for release(); `sent` hears each finished slow response. */
+async function startServer(sent: () => void = () => undefined): Promise<Harness> {
   let started: () => void = () => undefined;
   const waiting: Array<() => void> = [];
   const server = http.createServer((req, res) => {
@@ -27,6 +28,7 @@ async function startServer(): Promise<Harness> {
       res.end('fast');
       return;
     }
+    res.on('finish', sent);
     waiting.push(() => res.end('finished'));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -54,11 +56,11 @@ function get(port: number, path: string, agent?: http.Agent): Promise<{ status: 
 
 describe('gracefulShutdown', () => {
   it('lets an in-flight request finish, refuses new connections, then closes and exits 0', async () => {
-    const h = await startServer();
+    const events: string[] = [];
+    const h = await startServer(() => events.push('response sent'));
     // The client keeps its connection open after the response; the server must close it
     // itself rather than wait for the keep-alive timeout or the deadline.
     h.server.keepAliveTimeout = 10 * 60_000;
-    const events: string[] = [];
     const logged: string[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _encoding, callback) {
@@ -78,10 +80,7 @@ describe('gracefulShutdown', () => {
     });
 
     const started = h.nextStarted();
-    const inFlight = get(h.port, '/slow', agent).then((r) => {
-      events.push('response');
-      return r;
-    });
+    const inFlight = get(h.port, '/slow', agent);
     await started;
     const done = shutdown('test');
 
@@ -91,7 +90,7 @@ describe('gracefulShutdown', () => {
     h.release();
     assert.deepEqual(await inFlight, { status: 200, body: 'finished' });
     await done;
-    assert.deepEqual(events, ['response', 'onClose', 'exit 0']);
+    assert.deepEqual(events, ['response sent', 'onClose', 'exit 0']);
     assert.equal(h.server.listening, false);
     assert.ok(!logged.join('').includes('deadline reached'), 'the idle keep-alive connection was closed, not cut at the deadline');
     agent.destroy();

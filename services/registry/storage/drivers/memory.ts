@@ -39,7 +39,7 @@ function sliceChunks(chunks: readonly Buffer[], start: number, end: number): Buf
   for (const chunk of chunks) {
     const chunkEnd = position + chunk.length;
     if (chunkEnd > start && position < end) {
-      out.push(chunk.subarray(Math.max(0, start - position - 1), Math.min(chunk.length, end - position)));
+      out.push(chunk.subarray(Math.max(0, start - position), Math.min(chunk.length, end - position)));
     }
     position = chunkEnd;
     if (position >= end) break;
