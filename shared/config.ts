@@ -13,12 +13,14 @@ export {
   type AuthServiceConfig,
   type Env,
   type ListenConfig,
+  type LoginThrottleConfig,
   type LogLevel,
   type RegistryAuthConfig,
   type RegistryConfig,
 } from './config/types.js';
 export { ALL_SETTINGS, SETTINGS, settingAt, type Setting } from './config/settings.js';
 export { parseAddr, redactUrl } from './config/source.js';
+export { buildLoginThrottle } from './config/build.js';
 export { readConfigFile, type ConfigFile } from './config/file.js';
 export {
   authConfigFromEnv,

@@ -14,7 +14,9 @@ import { migrateLatest, openDatabase } from '../../shared/db.js';
 import { isDockyardError } from '../../shared/errors.js';
 import { KeyStore } from '../../shared/keys.js';
 import { parseArgs, UsageError, type ParsedArgs } from './cli-args.js';
+import { runConfigCommand } from './cli-config.js';
 import { formatTable, formatTime } from './cli-format.js';
+import { runTlsCommand } from './cli-tls.js';
 import { AdminOperations, type Actor } from './operations/index.js';
 
 const USAGE = `usage: npm run admin -- [--config FILE] COMMAND
@@ -28,7 +30,9 @@ const USAGE = `usage: npm run admin -- [--config FILE] COMMAND
       PATTERN: team/app | team/* | team/** | \${user}/*     ACTIONS: pull,push,delete or *
   refresh-tokens list SUBJECT [--json] | revoke SUBJECT
   keys rotate
-  audit [--limit N] [--actor NAME] [--action ACTION] [--json]`;
+  audit [--limit N] [--actor NAME] [--action ACTION] [--json]
+  tls self-signed HOST [--ip IP]... [--dns NAME]... [--out DIR] [--days N]
+  config check [FILE]`;
 
 /** Where the CLI writes; tests and main pass the process streams. */
 export interface CliIo {
@@ -207,6 +211,12 @@ export async function runCli(argv: readonly string[], env: Record<string, string
       io.out(USAGE);
       return args.flags.has('help') ? 0 : 2;
     }
+    // Neither needs (nor may require) a working auth configuration.
+    if (args.positional[0] === 'tls' || args.positional[0] === 'config') {
+      if (args.positional[0] === 'tls') runTlsCommand(args, io.out);
+      else runConfigCommand(args, argv, env, io.out);
+      return 0;
+    }
     const config = loadAuthConfig({ file: configFileFrom(argv, env), env });
     await dispatch(config, args, io);
     return 0;
@@ -224,7 +234,7 @@ export async function runCli(argv: readonly string[], env: Record<string, string
       return 1;
     }
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' || code === 'EEXIST' || code === 'ENOTDIR') {
       io.err(`error: ${(err as Error).message}`);
       return 1;
     }

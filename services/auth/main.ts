@@ -28,7 +28,7 @@ const DEFAULT_ADMIN_NAME = 'admin';
 /** Options for startAuthService. */
 export interface StartAuthOptions {
   logger?: Logger;
-  /** Source of DOCKYARD_ADMIN_USER/PASSWORD and AUTH_LOGIN_* (default process.env). */
+  /** Source of DOCKYARD_ADMIN_USER/PASSWORD and AUTH_LOGIN_* when `config` was built by hand (default process.env). */
   env?: Env;
   /** Where the one-time line with a generated admin password goes (default stdout). */
   announce?: (line: string) => void;
@@ -45,23 +45,36 @@ export interface RunningAuthService {
   close(): Promise<void>;
 }
 
+/**
+ * The first admin's name and chosen password: from the loaded configuration, else (for a
+ * configuration built by hand) from DOCKYARD_ADMIN_USER / DOCKYARD_ADMIN_PASSWORD in `env`.
+ */
+function firstAdmin(config: AuthServiceConfig, env: Env): { user: string; password?: string } {
+  return config.admin ?? { user: env.DOCKYARD_ADMIN_USER || DEFAULT_ADMIN_NAME, password: env.DOCKYARD_ADMIN_PASSWORD || undefined };
+}
+
 /** Creates the first admin when the users table is empty; returns the generated password, if any. */
-async function bootstrapAdmin(ops: AdminOperations, env: Env, logger: Logger, announce: (line: string) => void): Promise<string | undefined> {
-  const name = env.DOCKYARD_ADMIN_USER || DEFAULT_ADMIN_NAME;
-  const fromEnv = env.DOCKYARD_ADMIN_PASSWORD;
-  const password = fromEnv || randomBytes(18).toString('base64url');
+async function bootstrapAdmin(
+  ops: AdminOperations,
+  admin: { user: string; password?: string },
+  logger: Logger,
+  announce: (line: string) => void,
+): Promise<string | undefined> {
+  const name = admin.user;
+  const chosen = admin.password;
+  const password = chosen || randomBytes(18).toString('base64url');
   let created: boolean;
   try {
     created = await ops.users.createFirstAdmin(name, password);
   } catch (err) {
     if (isDockyardError(err) && err.code === 'REQUEST_INVALID') {
-      throw new ConfigError(fromEnv ? 'DOCKYARD_ADMIN_PASSWORD / DOCKYARD_ADMIN_USER' : 'DOCKYARD_ADMIN_USER', 'a valid first admin', undefined, err.message);
+      throw new ConfigError(chosen ? 'DOCKYARD_ADMIN_PASSWORD / DOCKYARD_ADMIN_USER' : 'DOCKYARD_ADMIN_USER', 'a valid first admin', undefined, err.message);
     }
     throw err;
   }
   if (!created) return undefined;
-  if (fromEnv) {
-    logger.info({ user: name }, 'created the first admin user with the password from DOCKYARD_ADMIN_PASSWORD');
+  if (chosen) {
+    logger.info({ user: name }, 'created the first admin user with the configured password (DOCKYARD_ADMIN_PASSWORD)');
     return undefined;
   }
   // Printed once, to stdout only: the logger never sees it.
@@ -79,9 +92,10 @@ export async function startAuthService(config: AuthServiceConfig, options: Start
     const keys = await KeyStore.open(config.keysDir);
     const issuer = new TokenIssuer({ keys, issuer: config.token.issuer, ttlSeconds: config.token.ttlSeconds });
     const ops = new AdminOperations({ db, bcryptCost: config.bcryptCost, keys });
-    const adminPassword = await bootstrapAdmin(ops, env, logger, options.announce ?? ((line) => process.stdout.write(`${line}\n`)));
+    const adminPassword = await bootstrapAdmin(ops, firstAdmin(config, env), logger, options.announce ?? ((line) => process.stdout.write(`${line}\n`)));
 
-    const app = createAuthApp(config, { db, keys, issuer, logger, throttle: throttlePolicyFromEnv(env), metrics: options.metrics });
+    const throttle = config.login ?? throttlePolicyFromEnv(env);
+    const app = createAuthApp(config, { db, keys, issuer, logger, throttle, metrics: options.metrics });
     const server = createServer(app.callback(), config.http, { tlsKeyName: 'auth.http.tls' }) as Server;
     const refreshTokens = new RefreshTokenStore(db);
     const housekeeping = setInterval(() => {

@@ -7,7 +7,8 @@
  * counter, never the address counter (an attacker holding one valid account must not
  * reset the counter for the others).
  */
-import { ConfigError } from '../../shared/config.js';
+import { buildLoginThrottle, SETTINGS } from '../../shared/config.js';
+import { ConfigSource } from '../../shared/config/source.js';
 import { DockyardError } from '../../shared/errors.js';
 import { failureKeyId, type FailureKey, type LoginFailureStore } from './store/login-failures.js';
 
@@ -20,25 +21,20 @@ export interface ThrottlePolicy {
   windowSeconds: number;
 }
 
-/** 10 failures per account or 50 per address in 5 minutes. */
-export const DEFAULT_THROTTLE: ThrottlePolicy = { maxFailures: 10, addressMaxFailures: 50, windowSeconds: 300 };
+/** The defaults of the settings table: 10 failures per account or 50 per address in 5 minutes. */
+export const DEFAULT_THROTTLE: ThrottlePolicy = {
+  maxFailures: Number(SETTINGS.auth.loginMaxFailures.default),
+  addressMaxFailures: Number(SETTINGS.auth.loginMaxFailuresPerAddress.default),
+  windowSeconds: Number(SETTINGS.auth.loginWindowSeconds.default),
+};
 
 /**
  * Reads AUTH_LOGIN_MAX_FAILURES, AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS and
- * AUTH_LOGIN_WINDOW_SECONDS (defaults 10, 50 and 300).
+ * AUTH_LOGIN_WINDOW_SECONDS through the settings table (same defaults and checks as the
+ * loaders); for configurations built by hand, which carry no `login` section.
  */
 export function throttlePolicyFromEnv(env: Record<string, string | undefined> = process.env): ThrottlePolicy {
-  const read = (key: string, fallback: number): number => {
-    const raw = env[key];
-    if (raw === undefined || raw === '') return fallback;
-    if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new ConfigError(key, 'an integer >= 1', raw);
-    return Number(raw);
-  };
-  return {
-    maxFailures: read('AUTH_LOGIN_MAX_FAILURES', DEFAULT_THROTTLE.maxFailures),
-    addressMaxFailures: read('AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS', DEFAULT_THROTTLE.addressMaxFailures),
-    windowSeconds: read('AUTH_LOGIN_WINDOW_SECONDS', DEFAULT_THROTTLE.windowSeconds),
-  };
+  return buildLoginThrottle(new ConfigSource(undefined, env));
 }
 
 function keysFor(account: string | null, address: string): FailureKey[] {

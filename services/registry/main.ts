@@ -62,7 +62,7 @@ export async function startRegistryService(config: RegistryConfig, options: Star
     const app = createApp(config, { storage, metadata, access, logger, blobs, uploads, metrics });
     // createServer turns Node's whole-request timeout off (a large layer upload outlasts it)
     // and drops connections idle for 5 minutes instead; headers still have to be quick.
-    const server = createServer(app.callback(), config.http) as Server;
+    const server = createServer(app.callback(), config.http, { tlsKeyName: 'registry.http.tls' }) as Server;
     server.headersTimeout = HEADERS_TIMEOUT_MS;
     server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 

@@ -10,6 +10,7 @@ import {
   LOG_LEVELS,
   type AuthServiceConfig,
   type ListenConfig,
+  type LoginThrottleConfig,
   type LogLevel,
   type RegistryAuthConfig,
   type RegistryConfig,
@@ -89,6 +90,16 @@ export function buildRegistryConfig(src: ConfigSource): RegistryConfig {
   };
 }
 
+/** The login throttling limits alone (the auth service also reads them for hand-built configs). */
+export function buildLoginThrottle(src: ConfigSource): LoginThrottleConfig {
+  const s = SETTINGS.auth;
+  return {
+    maxFailures: src.int(s.loginMaxFailures, 1),
+    addressMaxFailures: src.int(s.loginMaxFailuresPerAddress, 1),
+    windowSeconds: src.int(s.loginWindowSeconds, 1),
+  };
+}
+
 /** The auth service's configuration; throws ConfigError naming the first bad key. */
 export function buildAuthConfig(src: ConfigSource): AuthServiceConfig {
   const s = SETTINGS.auth;
@@ -106,5 +117,7 @@ export function buildAuthConfig(src: ConfigSource): AuthServiceConfig {
     keysDir: src.path(s.keysDir) ?? join(dataDir, 'auth', 'keys'),
     bcryptCost: src.int(s.bcryptCost, 4, 31),
     log: logOf(src),
+    admin: { user: src.string(s.adminUser)!, password: src.string(s.adminPassword) },
+    login: buildLoginThrottle(src),
   };
 }

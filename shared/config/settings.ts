@@ -201,6 +201,37 @@ const auth = {
     default: 10,
     description: 'bcrypt cost for new passwords (4 to 31).',
   },
+  adminUser: {
+    yaml: 'auth.admin.user',
+    env: 'DOCKYARD_ADMIN_USER',
+    default: 'admin',
+    description: 'Name of the first admin, created on a start that finds no users at all.',
+  },
+  adminPassword: {
+    yaml: 'auth.admin.password',
+    env: 'DOCKYARD_ADMIN_PASSWORD',
+    defaultText: '(generated, printed once)',
+    description:
+      'Password of that first admin (at least 8 characters); read only when it is created. Give it in the environment, not the file: a password in YAML ends up in backups and version control.',
+  },
+  loginMaxFailures: {
+    yaml: 'auth.login.maxfailures',
+    env: 'AUTH_LOGIN_MAX_FAILURES',
+    default: 10,
+    description: 'Failed logins per account within the window before further attempts get 429 (minimum 1).',
+  },
+  loginMaxFailuresPerAddress: {
+    yaml: 'auth.login.maxfailuresperaddress',
+    env: 'AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS',
+    default: 50,
+    description: 'Failed logins per client address within the window before further attempts get 429 (minimum 1).',
+  },
+  loginWindowSeconds: {
+    yaml: 'auth.login.windowseconds',
+    env: 'AUTH_LOGIN_WINDOW_SECONDS',
+    default: 300,
+    description: 'The window failed logins are counted in (minimum 1).',
+  },
 } as const satisfies Record<string, Setting>;
 
 /** Every setting, grouped by the part of the file it lives in. */

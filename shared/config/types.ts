@@ -75,4 +75,20 @@ export interface AuthServiceConfig {
   bcryptCost: number;
   /** Always set by the loaders; optional so hand-built test configs need not repeat it. */
   log?: { level: LogLevel };
+  /**
+   * The first admin, created on a start that finds no users; without a password one is
+   * generated. Set by the loaders; hand-built test configs leave it to the start options.
+   */
+  admin?: { user: string; password?: string };
+  /** Login throttling limits. Set by the loaders; hand-built test configs leave it to the start options. */
+  login?: LoginThrottleConfig;
+}
+
+/** How many failed logins within which window trigger throttling (HTTP 429). */
+export interface LoginThrottleConfig {
+  /** Failures per account within the window. */
+  maxFailures: number;
+  /** Failures per client address within the window. */
+  addressMaxFailures: number;
+  windowSeconds: number;
 }

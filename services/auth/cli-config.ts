@@ -1,0 +1,20 @@
+/**
+ * `npm run admin -- config check [FILE]`: the configuration check of services/config-check.ts
+ * (both services' sections, environment overrides, the files they name) as an admin
+ * command. A problem surfaces as the ConfigError naming the key, which the CLI turns into
+ * exit code 2 like every other configuration error.
+ */
+import { configFileFrom, type Env } from '../../shared/config.js';
+import { checkConfiguration } from '../config-check.js';
+import { UsageError, type ParsedArgs } from './cli-args.js';
+
+/** Runs `config check [FILE]` (or `--config FILE`, or DOCKYARD_CONFIG; none: environment only). */
+export function runConfigCommand(args: ParsedArgs, argv: readonly string[], env: Env, out: (text: string) => void): void {
+  if (args.positional[1] !== 'check') throw new UsageError('expected: config check [FILE]');
+  if (args.positional.length > 3) throw new UsageError(`unexpected argument ${args.positional[3]}`);
+  const positional = args.positional[2];
+  if (positional !== undefined && args.values.has('config')) throw new UsageError('give the file either as FILE or as --config FILE, not both');
+  const file = positional ?? configFileFrom(argv, env);
+  const lines = checkConfiguration(file, env);
+  out([`configuration OK: ${file ?? 'environment only (no file)'}`, ...lines.map((line) => `  ${line}`)].join('\n'));
+}
