@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
+import { SqliteReads } from './sqlite-reads.js';
 
 export type { Knex };
 
@@ -18,11 +19,58 @@ export type DatabaseConfig =
 
 const MIGRATIONS_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
 
+/** Makes `destroy()` also close the prepared-read connection a store may have opened on the file. */
+function closingReadsOnDestroy(db: Knex): Knex {
+  // knex.destroy() is a read-only property that forwards to its client's destroy().
+  const client = db.client as { destroy(callback?: unknown): Promise<unknown> };
+  const destroy = client.destroy.bind(client);
+  client.destroy = (callback?: unknown) => {
+    SqliteReads.closeFor(db);
+    return destroy(callback);
+  };
+  return db;
+}
+
+/**
+ * A PostgreSQL server that stops answering (a network partition, a hung host) must fail
+ * requests, as 503s a client retries, instead of holding them for as long as TCP takes to
+ * notice: connecting and every query get a deadline. Every query the services run is an
+ * index lookup or a short write, far below it.
+ */
+const POSTGRES_CONNECT_TIMEOUT_MS = 5_000;
+const POSTGRES_QUERY_TIMEOUT_MS = 10_000;
+
+/** The part of knex's transaction object that starts it on a connection (not in knex's types). */
+interface StartableTransaction {
+  begin(connection: unknown): Promise<unknown>;
+  query(connection: unknown, sql: string): Promise<unknown>;
+}
+
+/**
+ * Makes every SQLite transaction of `db` take the write lock at BEGIN (BEGIN IMMEDIATE).
+ * knex sends a deferred BEGIN: the transaction reads, then upgrades to a writer at its first
+ * write, and when another connection (the admin CLI next to the auth service) wrote or is
+ * writing meanwhile, that upgrade fails with SQLITE_BUSY at once: the busy timeout never
+ * waits, and an ordinary concurrent change becomes a 503. An immediate transaction waits
+ * its turn instead. Nested transactions are savepoints and never call begin.
+ */
+function beginningImmediate(db: Knex): Knex {
+  const client = db.client as { transaction: (...args: unknown[]) => StartableTransaction };
+  const create = client.transaction.bind(client);
+  client.transaction = (...args: unknown[]) => {
+    const trx = create(...args);
+    // Safe to replace here: knex calls begin only after acquiring a connection, asynchronously.
+    trx.begin = (connection) => trx.query(connection, 'BEGIN IMMEDIATE;');
+    return trx;
+  };
+  return db;
+}
+
 /** Opens a knex instance. SQLite gets WAL and a busy timeout so readers never block writers. */
 export function openDatabase(config: DatabaseConfig): Knex {
   if (config.client === 'sqlite') {
     if (config.filename !== ':memory:') mkdirSync(dirname(config.filename), { recursive: true });
-    return knexFactory({
+    return beginningImmediate(closingReadsOnDestroy(knexFactory({
       client: 'better-sqlite3',
       connection: { filename: config.filename },
       useNullAsDefault: true,
@@ -41,11 +89,11 @@ export function openDatabase(config: DatabaseConfig): Knex {
           }
         },
       },
-    });
+    })));
   }
   return knexFactory({
     client: 'pg',
-    connection: config.connection,
+    connection: { connectionString: config.connection, connectionTimeoutMillis: POSTGRES_CONNECT_TIMEOUT_MS, query_timeout: POSTGRES_QUERY_TIMEOUT_MS },
     searchPath: config.schema ? [config.schema] : undefined,
     pool: { min: 0, max: 10 },
   });

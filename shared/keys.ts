@@ -154,6 +154,8 @@ export class KeyStore {
   private keys: LoadedKey[] = [];
   private currentKid = '';
   private manifestStamp = '';
+  /** When refresh() last stat'ed the manifest (epoch ms). */
+  private checkedAt = 0;
   /** One reload shared by every caller that noticed the same change. */
   private reloading: Promise<void> | null = null;
 
@@ -258,8 +260,16 @@ export class KeyStore {
     this.manifestStamp = stamp;
   }
 
-  /** Reloads when another process changed the manifest; a cheap stat otherwise. Returns true on reload. */
-  async refresh(): Promise<boolean> {
+  /**
+   * Reloads when another process changed the manifest; a cheap stat otherwise. Returns true
+   * on reload. With `maxAgeMs`, a check made less than that long ago stands in for the stat,
+   * so a busy token endpoint sees a rotation within maxAgeMs instead of stat'ing per token.
+   */
+  async refresh(maxAgeMs = 0): Promise<boolean> {
+    const now = Date.now();
+    // A clock that went backwards counts as stale, not as fresh.
+    if (maxAgeMs > 0 && now >= this.checkedAt && now - this.checkedAt < maxAgeMs) return false;
+    this.checkedAt = now;
     if ((await this.stamp()) === this.manifestStamp) return false;
     this.reloading ??= this.reload().finally(() => {
       this.reloading = null;

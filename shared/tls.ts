@@ -82,6 +82,8 @@ export interface ServerOptions {
   tlsKeyName?: string;
   /** A connection that sends or receives nothing for this long is closed (default 5 minutes). */
   idleTimeoutMs?: number;
+  /** Request headers must be complete within this long (slow-loris); default Node's 60 s. */
+  headersTimeoutMs?: number;
 }
 
 /** An http or https server (not yet listening) for the handler, per the listen configuration. */
@@ -92,7 +94,13 @@ export function createServer(
 ): http.Server | https.Server {
   // Pushing a large layer over a slow link outlasts Node's 5-minute requestTimeout, so the
   // whole-request limit is off and an idle timeout stops stalled clients instead.
-  const base = { requestTimeout: 0 };
+  const base: http.ServerOptions = { requestTimeout: 0 };
+  if (options.headersTimeoutMs !== undefined) {
+    base.headersTimeout = options.headersTimeoutMs;
+    // Node enforces the headers timeout in a periodic sweep (every 30 s by default), so a
+    // slow client would otherwise keep its connection for up to 30 s past the deadline.
+    base.connectionsCheckingInterval = Math.min(30_000, Math.max(100, Math.floor(options.headersTimeoutMs / 4)));
+  }
   const server = listen.tls
     ? https.createServer({ ...base, ...loadTlsOptions(listen.tls, options.tlsKeyName ?? 'http.tls') }, handler)
     : http.createServer(base, handler);

@@ -8,7 +8,7 @@
 import bcrypt from 'bcryptjs';
 import type { Knex } from 'knex';
 import type { Principal } from './authorize.js';
-import { ROBOT_PREFIX } from './names.js';
+import { ROBOT_NAME_PATTERN, ROBOT_PREFIX, USER_NAME_PATTERN } from './names.js';
 import { hashesEqual, secretHash } from './secrets.js';
 import { GroupStore } from './store/groups.js';
 import { RobotStore, type RobotRecord } from './store/robots.js';
@@ -23,9 +23,17 @@ export type AuthResult = { ok: true; principal: Principal } | { ok: false; reaso
 
 /** Robots' last_used_at is written at most this often. */
 const ROBOT_TOUCH_INTERVAL_MS = 60_000;
-const USERNAME_MAX = 256;
 const PASSWORD_MAX = 1024;
 const DUMMY_SECRET_HASH = '0'.repeat(64);
+
+/**
+ * True for a name a user or robot can have. Any other name is refused without a lookup and
+ * never becomes a throttle key: it is the client's to choose (NUL, 10 000 characters) and
+ * PostgreSQL refuses some of that outright.
+ */
+function isAccountName(username: string): boolean {
+  return USER_NAME_PATTERN.test(username) || ROBOT_NAME_PATTERN.test(username);
+}
 
 /** Checks credentials against the users and robots tables. */
 export class Authenticator {
@@ -54,11 +62,13 @@ export class Authenticator {
    */
   async login(username: string, password: string, clientAddress: string): Promise<AuthResult> {
     const isRobot = username.startsWith(ROBOT_PREFIX);
-    const { accountFailures } = isRobot ? { accountFailures: 0 } : await this.throttle.check(username, clientAddress);
+    // A name no account can have counts against the address alone.
+    const account = isAccountName(username) ? username : null;
+    const { accountFailures } = isRobot ? { accountFailures: 0 } : await this.throttle.check(account, clientAddress);
     const result = await this.verify(username, password);
     if (!result.ok) {
-      if (isRobot) await this.throttle.check(username, clientAddress);
-      await this.throttle.failure(username, clientAddress);
+      if (isRobot) await this.throttle.check(account, clientAddress);
+      await this.throttle.failure(account, clientAddress);
     } else if (accountFailures > 0) {
       await this.throttle.success(username);
     }
@@ -67,7 +77,7 @@ export class Authenticator {
 
   /** Checks credentials without throttling (the throttle wraps this in `login`). */
   async verify(username: string, password: string): Promise<AuthResult> {
-    if (username.length === 0 || username.length > USERNAME_MAX || password.length > PASSWORD_MAX) {
+    if (!isAccountName(username) || password.length > PASSWORD_MAX) {
       return { ok: false, reason: 'malformed' };
     }
     return username.startsWith(ROBOT_PREFIX) ? this.verifyRobot(username, password) : this.verifyUser(username, password);

@@ -25,27 +25,72 @@ export interface IssuedToken {
   issuedAt: string;
 }
 
+/** How TokenIssuer trades freshness for speed; both default to 0 (check and sign every time). */
+export interface IssuerTuning {
+  /**
+   * A token signed for the same key, subject, audience and access less than this many
+   * seconds ago is handed out again (with its remaining lifetime) instead of signing anew.
+   * Authorization still runs per request, so a changed grant yields a different token.
+   */
+  reuseSeconds?: number;
+  /** The key directory is checked for a rotation at most this often. */
+  keyCheckIntervalMs?: number;
+}
+
+/** Most reusable tokens remembered; older ones are simply signed again. */
+const REUSE_MAX_ENTRIES = 10_000;
+
+interface SignedToken {
+  token: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
 /** Issues tokens signed by the KeyStore's current key, following rotations without restart. */
 export class TokenIssuer {
   private readonly keys: KeyStore;
   private readonly issuer: string;
   private readonly ttlSeconds: number;
+  private readonly reuseSeconds: number;
+  private readonly keyCheckIntervalMs: number;
   /** WebCrypto keys imported once per kid: importing per token would dominate signing time. */
   private signer: { kid: string; cryptoKey: webcrypto.CryptoKey; x5c: string } | null = null;
+  /** Recently signed tokens by kid, audience, subject and access (insertion order = age). */
+  private readonly recent = new Map<string, SignedToken>();
 
-  constructor(opts: { keys: KeyStore; issuer: string; ttlSeconds: number }) {
+  constructor(opts: { keys: KeyStore; issuer: string; ttlSeconds: number } & IssuerTuning) {
     if (!Number.isInteger(opts.ttlSeconds) || opts.ttlSeconds <= 0) throw new RangeError('ttlSeconds must be a positive integer');
     if (opts.issuer === '') throw new TypeError('issuer must not be empty');
     this.keys = opts.keys;
     this.issuer = opts.issuer;
     this.ttlSeconds = opts.ttlSeconds;
+    // Never more than a tenth of the lifetime: a reused token must still be useful for long.
+    this.reuseSeconds = Math.min(Math.max(opts.reuseSeconds ?? 0, 0), Math.floor(opts.ttlSeconds / 10));
+    this.keyCheckIntervalMs = Math.max(opts.keyCheckIntervalMs ?? 0, 0);
   }
 
-  /** Signs a token granting `access` to `subject` for the registry `audience`. */
+  /** Signs (or, within the reuse window, hands out again) a token granting `access` to `subject` for `audience`. */
   async issue(req: TokenRequest): Promise<IssuedToken> {
-    await this.keys.refresh();
-    const signer = await this.currentSigner(this.keys.current());
+    await this.keys.refresh(this.keyCheckIntervalMs);
+    const key = this.keys.current();
     const now = Math.floor(Date.now() / 1000);
+    if (this.reuseSeconds === 0) return this.reported(await this.sign(key, req, now), now);
+    const cacheKey = JSON.stringify([key.kid, req.audience, req.subject, req.access]);
+    const cached = this.recent.get(cacheKey);
+    if (cached && now - cached.issuedAt < this.reuseSeconds) return this.reported(cached, now);
+    const signed = await this.sign(key, req, now);
+    this.recent.delete(cacheKey);
+    this.recent.set(cacheKey, signed);
+    if (this.recent.size > REUSE_MAX_ENTRIES) this.recent.delete(this.recent.keys().next().value!);
+    return this.reported(signed, now);
+  }
+
+  private reported(signed: SignedToken, now: number): IssuedToken {
+    return { token: signed.token, expiresIn: signed.expiresAt - now, issuedAt: new Date(signed.issuedAt * 1000).toISOString() };
+  }
+
+  private async sign(key: SigningKey, req: TokenRequest, now: number): Promise<SignedToken> {
+    const signer = await this.currentSigner(key);
     const access = req.access.map((r) => ({ type: r.type, name: r.name, actions: [...r.actions] }));
     const token = await new SignJWT({ access })
       .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: signer.kid, x5c: [signer.x5c] })
@@ -57,7 +102,7 @@ export class TokenIssuer {
       .setExpirationTime(now + this.ttlSeconds)
       .setJti(randomBytes(16).toString('base64url'))
       .sign(signer.cryptoKey);
-    return { token, expiresIn: this.ttlSeconds, issuedAt: new Date(now * 1000).toISOString() };
+    return { token, issuedAt: now, expiresAt: now + this.ttlSeconds };
   }
 
   private async currentSigner(key: SigningKey): Promise<{ kid: string; cryptoKey: webcrypto.CryptoKey; x5c: string }> {

@@ -24,6 +24,14 @@ import { throttlePolicyFromEnv } from './throttle.js';
 const SHUTDOWN_DEADLINE_MS = 10_000;
 const HOUSEKEEPING_INTERVAL_MS = 60 * 60_000;
 const DEFAULT_ADMIN_NAME = 'admin';
+/**
+ * ES256 signing is the largest cost of a token request: an identical token (same subject,
+ * audience and granted access) signed within this window is handed out again (capped at a
+ * tenth of the token lifetime by TokenIssuer).
+ */
+const TOKEN_REUSE_SECONDS = 30;
+/** A key rotation by the CLI is picked up within this time, without a stat per token. */
+const KEY_CHECK_INTERVAL_MS = 1000;
 
 /** Options for startAuthService. */
 export interface StartAuthOptions {
@@ -90,7 +98,13 @@ export async function startAuthService(config: AuthServiceConfig, options: Start
   try {
     await migrateLatest(db, 'auth');
     const keys = await KeyStore.open(config.keysDir);
-    const issuer = new TokenIssuer({ keys, issuer: config.token.issuer, ttlSeconds: config.token.ttlSeconds });
+    const issuer = new TokenIssuer({
+      keys,
+      issuer: config.token.issuer,
+      ttlSeconds: config.token.ttlSeconds,
+      reuseSeconds: TOKEN_REUSE_SECONDS,
+      keyCheckIntervalMs: KEY_CHECK_INTERVAL_MS,
+    });
     const ops = new AdminOperations({ db, bcryptCost: config.bcryptCost, keys });
     const adminPassword = await bootstrapAdmin(ops, firstAdmin(config, env), logger, options.announce ?? ((line) => process.stdout.write(`${line}\n`)));
 

@@ -161,6 +161,15 @@ export class TokenService {
   }
 }
 
+/** A client_id fits the refresh_tokens column and carries no control characters (PostgreSQL refuses NUL). */
+const CLIENT_ID = /^[^\u0000-\u001f\u007f]{1,255}$/;
+
+/** The client_id as given; REQUEST_INVALID unless it is 1 to 255 characters without control characters. */
+export function checkClientId(clientId: string): string {
+  if (!CLIENT_ID.test(clientId)) throw fail('REQUEST_INVALID', 'client_id must be 1 to 255 characters without control characters');
+  return clientId;
+}
+
 /** The 401 for wrong credentials: identical for unknown users, wrong passwords and disabled accounts. */
 export function invalidCredentials(realm: string): DockyardError {
   return new DockyardError('UNAUTHORIZED', 'invalid username or password', {

@@ -35,6 +35,8 @@ export interface StartRegistryOptions {
   metrics?: Registry;
   /** An extra trusted token key source (the in-process auth service's keys under `npm start`). */
   keys?: KeyResolver;
+  /** Shorter connection timeouts than the defaults (tests watch slow clients being cut off). */
+  timeouts?: { headersMs?: number; idleMs?: number };
 }
 
 /** A started registry: where it listens and how to stop it. */
@@ -62,8 +64,11 @@ export async function startRegistryService(config: RegistryConfig, options: Star
     const app = createApp(config, { storage, metadata, access, logger, blobs, uploads, metrics });
     // createServer turns Node's whole-request timeout off (a large layer upload outlasts it)
     // and drops connections idle for 5 minutes instead; headers still have to be quick.
-    const server = createServer(app.callback(), config.http, { tlsKeyName: 'registry.http.tls' }) as Server;
-    server.headersTimeout = HEADERS_TIMEOUT_MS;
+    const server = createServer(app.callback(), config.http, {
+      tlsKeyName: 'registry.http.tls',
+      headersTimeoutMs: options.timeouts?.headersMs ?? HEADERS_TIMEOUT_MS,
+      idleTimeoutMs: options.timeouts?.idleMs,
+    }) as Server;
     server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 
     const purge = async () => {

@@ -8,15 +8,37 @@ import type { Context, Next } from 'koa';
 import { DockyardError, isDockyardError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
-/** Maps low-level errors that are the client's fault or a known condition to a DockyardError. */
-function classify(err: unknown): DockyardError | null {
+/**
+ * A database that is locked or out of reach right now: SQLite busy or locked (better-sqlite3
+ * reports extended codes such as SQLITE_BUSY_SNAPSHOT), PostgreSQL refusing, shutting down or
+ * dropping the connection, or no pooled connection free in time. Retrying later can succeed.
+ */
+function isDatabaseUnavailable(e: { code?: string; message?: string } | null): boolean {
+  const code = e?.code ?? '';
+  if (/^SQLITE_(BUSY|LOCKED)/.test(code)) return true;
+  if (code === 'ECONNREFUSED' || code === '57P01') return true;
+  // knex's pool wait, and pg's connect and query deadlines or a connection that died mid-query (see db.ts).
+  return /^(Knex: Timeout acquiring a connection|Query read timeout|timeout expired|Connection terminated)/.test(e?.message ?? '');
+}
+
+const CONNECTION_LOST = new Set(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED']);
+
+/**
+ * Maps low-level errors that are the client's fault or a known condition to a DockyardError.
+ * `bodyBroken`: the request body stream failed (the client hung up mid-upload).
+ */
+function classify(err: unknown, bodyBroken: boolean): DockyardError | null {
   if (isDockyardError(err)) return err;
   const e = err as { code?: string; status?: number; expose?: boolean; message?: string; type?: string };
   if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') return new DockyardError('STORAGE_FULL', 'storage is full');
-  if (e?.code === 'ECONNRESET' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE' || e?.code === 'ECONNABORTED') {
-    return new DockyardError('BLOB_UPLOAD_INVALID', 'the request body ended early');
+  // A failing disk (or one the kernel remounted read-only after errors): the service, not the request, is at fault.
+  if (e?.code === 'EIO' || e?.code === 'EROFS') return new DockyardError('UNAVAILABLE', 'storage is unavailable');
+  if (e?.code !== undefined && CONNECTION_LOST.has(e.code)) {
+    if (bodyBroken) return new DockyardError('BLOB_UPLOAD_INVALID', 'the request body ended early');
+    // Not the client's connection: one to a backend (the database) broke under the request.
+    return new DockyardError('UNAVAILABLE', 'a backend connection failed, retry later', { headers: { 'Retry-After': '1' } });
   }
-  if (e?.code === 'SQLITE_BUSY' || e?.code === 'ECONNREFUSED' || e?.code === '57P01' || e?.message?.includes('Knex: Timeout acquiring a connection')) {
+  if (isDatabaseUnavailable(e)) {
     return new DockyardError('UNAVAILABLE', 'the database is unavailable, retry later', { headers: { 'Retry-After': '1' } });
   }
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && e.expose) {
@@ -28,12 +50,37 @@ function classify(err: unknown): DockyardError | null {
   return null;
 }
 
+/** How much of a refused request's unread body is read and thrown away to keep its connection usable. */
+const DISCARD_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The request was refused before its body was read to the end (an upload that hit a full
+ * disk, a chunk at the wrong offset). Node drains only bodies nobody started reading, so
+ * the unread rest would sit in front of the next request on this keep-alive connection,
+ * which then breaks; and a client still writing when the connection closes never reads the
+ * answer. So the rest is read and discarded, up to a limit past which the connection is
+ * cut. An answer that already says `Connection: close` chose to close instead.
+ */
+function discardRequestBody(ctx: Context): void {
+  if (/close/i.test(ctx.response.get('Connection'))) return;
+  const req = ctx.req;
+  let discarded = 0;
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DISCARD_LIMIT_BYTES) req.socket.destroy();
+  });
+  // The client may hang up mid-body; that must not become an uncaught stream error.
+  req.on('error', () => undefined);
+  req.resume();
+}
+
+/** Koa middleware (outermost) that renders every error as the JSON envelope of its code. */
 export function errorRenderer(logger: Logger) {
   return async function renderErrors(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
     } catch (err) {
-      const known = classify(err);
+      const known = classify(err, ctx.req.readableAborted);
       const error = known ?? new DockyardError('UNKNOWN', 'internal server error');
       if (!known || error.status >= 500) {
         logger.error({ err, method: ctx.method, path: ctx.path, requestId: ctx.state.requestId }, 'request failed');
@@ -44,6 +91,7 @@ export function errorRenderer(logger: Logger) {
       }
       ctx.status = error.status;
       for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
+      if (!ctx.req.complete) discardRequestBody(ctx);
       ctx.type = 'application/json';
       ctx.body = ctx.method === 'HEAD' ? null : error.toBody();
       if (ctx.method === 'HEAD') ctx.length = Buffer.byteLength(JSON.stringify(error.toBody()));

@@ -130,6 +130,7 @@ export async function runScenarios(
         }
       }
     }
+    if (stop.aborted) break;
     progress(`[${index + 1}/${scenarios.length}] ${scenarioLine(outcome)} (${((Date.now() - began) / 1000).toFixed(1)} s)`);
   }
   return outcomes;

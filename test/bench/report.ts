@@ -51,6 +51,8 @@ export interface RunInfo {
   profile: string;
   auth: 'none' | 'token';
   machine: { nproc: number; cpuModel: string; node: string; distribution: string; kernel: string };
+  /** 1-minute load average when the scenarios started and ended (other work on the machine shows here). */
+  loadAverage: { start: number; end: number };
   /** Peak RSS (VmHWM) of each server's process tree at the end of the run, MiB. */
   serverPeakRssMiB: Partial<Record<TargetName | 'auth', number>>;
   notes: string[];
@@ -178,6 +180,7 @@ export function markdownReport(info: RunInfo, outcomes: ScenarioOutcome[]): stri
     `- command: \`${info.command}\``,
     `- started: ${info.startedAt}; scenarios took ${Math.round(info.scenarioSeconds)} s including setup and seeding`,
     `- machine: ${info.machine.nproc} CPUs (${info.machine.cpuModel}), kernel ${info.machine.kernel}, node ${info.machine.node}, distribution ${info.machine.distribution}`,
+    `- 1-minute load average: ${info.loadAverage.start.toFixed(1)} at the start, ${info.loadAverage.end.toFixed(1)} at the end`,
     `- peak RSS per server over the whole run (VmHWM of its process tree): ${rss.join(', ') || 'n/a'}`,
     '',
     `| ${rows[0].map(escape).join(' | ')} |`,

@@ -8,16 +8,16 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { availableParallelism, release, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { DatabaseConfig } from '../../shared/db.js';
 import { processTarget, runScenarios, TokenSource } from './harness.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { treePeakRssBytes } from './proc.js';
 import { profileFor } from './profile.js';
 import { reportNotes, textTable, writeReports, type RunInfo } from './report.js';
-import type { DatabaseConfig } from '../../shared/db.js';
 import { allScenarios, selectScenarios } from './scenarios/index.js';
-import type { Target, TargetName } from './scenarios/types.js';
+import type { Scenario, Target, TargetName } from './scenarios/types.js';
 import {
   REPO_ROOT,
   dockyardAuthPresent,
@@ -86,8 +86,12 @@ function installExitHandlers(): void {
     killAllNow();
     if (tempDir && !keepTemp) rmSync(tempDir, { recursive: true, force: true });
   });
+  let firstSignalAt = 0;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
+      // One Ctrl-C arrives twice under `npm run` (from the terminal and relayed by tsx); only a later one forces exit.
+      if (firstSignalAt !== 0 && Date.now() - firstSignalAt < 2000) return;
+      firstSignalAt ||= Date.now();
       log(`\n${signal}: stopping servers`);
       void shutdown(130);
     });
@@ -110,6 +114,25 @@ async function startTokenServer(dir: string): Promise<{ auth: AuthService; trust
   const rootCertBundle = join(dir, 'auth-certs.pem');
   writeFileSync(rootCertBundle, await certs.text());
   return { auth, trust: { realm: new URL('/token', auth.url).href, service: auth.service, issuer: auth.issuer, rootCertBundle } };
+}
+
+/** How the servers ran, for the report. */
+function runNotes(options: BenchOptions, scenarios: Scenario[], logVolume: string): string[] {
+  const distributionLog = options.distributionLog === 'warn' ? 'warn with the access log disabled' : 'info (its default)';
+  const notes = [
+    'Dockyard runs as `node --import tsx services/registry/main.ts` (what `npm run registry` runs, without the npm/tsx wrapper processes), NODE_ENV=production, LOG_LEVEL=info, logs to a file.',
+    `distribution runs as \`docker-registry serve\` with filesystem storage, delete enabled and the in-memory blob descriptor cache (the Debian default config), log level ${distributionLog}, logs to a file.`,
+    'Both keep their data under one temp dir on the same disk; the load generator runs in this process on the same machine.',
+    `Server log output over the run (per-request lines cost CPU): ${logVolume}.`,
+  ];
+  if (scenarios.some((s) => s.id.startsWith('scale-'))) {
+    notes.push(
+      options.seed === 'db'
+        ? "Scaling rows: Dockyard's population is seeded through its MetadataStore (same store calls as the API, large transactions); distribution's through its API."
+        : 'Scaling rows: both populations are seeded through the API.',
+    );
+  }
+  return notes;
 }
 
 async function main(options: BenchOptions): Promise<void> {
@@ -163,8 +186,12 @@ async function main(options: BenchOptions): Promise<void> {
   const authTarget = authService ? [processTarget('dockyard', authService.url, authService.pid)] : [];
   const startedAt = new Date().toISOString();
   const began = Date.now();
+  const loadAtStart = loadavg()[0];
   const outcomes = await runScenarios(scenarios, (s) => (s.on === 'auth' ? authTarget : registries), profile.rounds, log, interrupted.signal);
   const scenarioSeconds = (Date.now() - began) / 1000;
+  const loadAverage = { start: loadAtStart, end: loadavg()[0] };
+  // An interrupt owns the shutdown from here; a partial table would be misleading.
+  if (interrupted.signal.aborted) return;
 
   const serverPeakRssMiB: RunInfo['serverPeakRssMiB'] = {};
   for (const [name, server] of servers) serverPeakRssMiB[name] = treePeakRssBytes(server.pid) / (1024 * 1024);
@@ -182,16 +209,9 @@ async function main(options: BenchOptions): Promise<void> {
     profile: profile.name,
     auth: options.auth,
     machine: machineInfo(binary),
+    loadAverage,
     serverPeakRssMiB,
-    notes: [
-      'Dockyard runs as `node --import tsx services/registry/main.ts` (what `npm run registry` runs, without the npm/tsx wrapper processes), NODE_ENV=production, LOG_LEVEL=info, logs to a file.',
-      `distribution runs as \`docker-registry serve\` with filesystem storage, delete enabled and the in-memory blob descriptor cache (the Debian default config), log level ${options.distributionLog}${options.distributionLog === 'warn' ? ' with the access log disabled' : ''}, logs to a file.`,
-      'Both keep their data under one temp dir on the same disk; the load generator runs in this process on the same machine.',
-      `Server log output over the run (each at its default info level; per-request lines cost CPU): ${logVolume}.`,
-      options.seed === 'db'
-        ? "Scaling rows: Dockyard's population is seeded through its MetadataStore (same store calls as the API, large transactions); distribution's through its API."
-        : 'Scaling rows: both populations are seeded through the API.',
-    ],
+    notes: runNotes(options, scenarios, logVolume),
   };
   const out = resolve(options.out ?? join(REPO_ROOT, '.tmp', 'bench', `bench-${profile.name}-${options.auth}-${startedAt.replace(/[:.]/g, '-')}.md`));
   const written = writeReports(out, info, outcomes);
@@ -215,6 +235,7 @@ if (options.help) {
 installExitHandlers();
 main(options).then(
   async () => {
+    if (interrupted.signal.aborted) return;
     await removeTemp();
     log('done');
   },

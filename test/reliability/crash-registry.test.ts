@@ -260,7 +260,12 @@ test(`registry: acknowledged pushes survive SIGKILL at random moments (seed ${SE
     for (const worker of workers) worker.client.base = url;
     const running = workers.map((worker) => worker.runUntilDown(() => down));
     // A worker failing for a real reason must not wait for the kill to be reported.
-    const failure = Promise.all(running).then(() => undefined);
+    const failure = Promise.all(running).then(
+      () => undefined,
+      (err: unknown) => {
+        throw new Error(`${err instanceof Error ? err.message : String(err)}\n${ws.logTails(15)}`, { cause: err });
+      },
+    );
     const killAfter = rng.int(300, 2500);
     await Promise.race([sleep(killAfter), failure]);
     down = true;
@@ -271,7 +276,7 @@ test(`registry: acknowledged pushes survive SIGKILL at random moments (seed ${SE
 
   // The state exactly as the last crash left it, before any recovery code runs.
   const crashed = await auditRegistryStore(registryPaths(dataDir));
-  assert.deepEqual(crashed.problems, [], `store inconsistent right after SIGKILL:\n${crashed.problems.join('\n')}\n${ws.logTails()}`);
+  assert.deepEqual(crashed.problems, [], `store inconsistent right after SIGKILL:\n${crashed.problems.join('\n')}`);
 
   const url = await registry.start();
   for (const worker of workers) worker.client.base = url;
@@ -285,7 +290,7 @@ test(`registry: acknowledged pushes survive SIGKILL at random moments (seed ${SE
     `verified ${ledger.blobs.length} blobs, ${ledger.manifests.filter((m) => m.acked).length} manifests, ` +
       `${ledger.pullsVerified} pulls during the rounds; ${ledger.interrupted} interrupted uploads: ` +
       `${ledger.resumed} resumed, ${ledger.uploadUnknown} BLOB_UPLOAD_UNKNOWN; on disk after the last crash: ` +
-      `${crashed.blobFiles} blob files, ${crashed.uploadSessions} sessions, ${crashed.orphanUploads} orphan upload dirs, ${crashed.tempFiles} temp files`,
+      `${crashed.blobFiles} blob files, ${crashed.uploadSessions} sessions, ${crashed.orphanUploads} orphan upload dirs, ${crashed.emptyBlobDirs} empty blob dirs, ${crashed.tempFiles} temp files`,
   );
   assert.ok(ledger.interrupted > 0, 'no upload was ever interrupted: the kills never landed mid-upload, so resumption went untested');
   assert.ok(ledger.manifests.some((m) => m.acked && m.tag !== null), 'no tagged manifest was acknowledged: tags went untested');

@@ -17,7 +17,7 @@ export interface RawResponse {
 /** Everything that came back on one connection. */
 export interface RawExchange {
   responses: RawResponse[];
-  /** The server closed (or reset) the connection before the deadline. */
+  /** The connection ended before the deadline (closed by the server, or reset by `destroyAfterMs`). */
   closed: boolean;
   /** The deadline passed with the connection still open; the test then destroyed it. */
   timedOut: boolean;
@@ -33,12 +33,10 @@ export interface RawOptions {
   end?: boolean;
   /** Reset the connection this long after writing. */
   destroyAfterMs?: number;
-  /** Resolve as soon as this many responses have arrived, without waiting for the close. */
-  responses?: number;
 }
 
 /** Splits `raw` into the complete responses it holds (Content-Length framed, as koa sends them). */
-export function parseResponses(raw: string): RawResponse[] {
+function parseResponses(raw: string): RawResponse[] {
   const responses: RawResponse[] = [];
   let rest = raw;
   for (;;) {
@@ -68,19 +66,16 @@ export function rawExchange(url: string, payload: string | Buffer | ReadonlyArra
     const chunks: Buffer[] = [];
     let settled = false;
     const timers: NodeJS.Timeout[] = [];
-    const finish = (closed: boolean, timedOut: boolean) => {
+    const finish = (timedOut: boolean) => {
       if (settled) return;
       settled = true;
       for (const timer of timers) clearTimeout(timer);
       socket.destroy();
       const raw = Buffer.concat(chunks).toString('latin1');
-      resolve({ responses: parseResponses(raw), closed, timedOut, raw });
+      resolve({ responses: parseResponses(raw), closed: !timedOut, timedOut, raw });
     };
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      if (options.responses !== undefined && parseResponses(Buffer.concat(chunks).toString('latin1')).length >= options.responses) finish(false, false);
-    });
-    socket.on('close', () => finish(true, false));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('close', () => finish(false));
     // A reset after the server answered is how some refusals end; the close event follows.
     socket.on('error', () => undefined);
     socket.on('connect', () => {
@@ -88,7 +83,7 @@ export function rawExchange(url: string, payload: string | Buffer | ReadonlyArra
       if (options.end) socket.end();
       if (options.destroyAfterMs !== undefined) timers.push(setTimeout(() => socket.resetAndDestroy(), options.destroyAfterMs));
     });
-    timers.push(setTimeout(() => finish(false, true), options.deadlineMs ?? 10_000));
+    timers.push(setTimeout(() => finish(true), options.deadlineMs ?? 10_000));
   });
 }
 

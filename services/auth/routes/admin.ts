@@ -181,6 +181,8 @@ export function adminRouter(ops: AdminOperations, gate: AdminGate): Router<Admin
   router.use(async (ctx: AdminContext, next: Next) => {
     ctx.state.actor = await gate.requireAdmin(ctx);
     ctx.state.subject = ctx.state.actor.name;
+    // No name or filter holds NUL, and PostgreSQL refuses it as a query parameter.
+    if (ctx.url.includes('%00')) throw fail('REQUEST_INVALID', 'NUL characters are not allowed in admin API paths or parameters');
     ctx.set('Cache-Control', 'no-store');
     await next();
   });

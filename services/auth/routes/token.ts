@@ -12,7 +12,7 @@ import { fail } from '../../../shared/errors.js';
 import { formatScope, parseScopes } from '../../../shared/scope.js';
 import { ANONYMOUS, type Principal } from '../authorize.js';
 import { authorizationHeader, clientAddress, readForm, repeatedQuery, singleQuery } from '../http.js';
-import { invalidCredentials, type TokenGrant, type TokenRequestInfo, type TokenService } from '../tokens.js';
+import { checkClientId, invalidCredentials, type TokenGrant, type TokenRequestInfo, type TokenService } from '../tokens.js';
 
 function noStore(ctx: Context): void {
   ctx.set('Cache-Control', 'no-store');
@@ -37,11 +37,12 @@ function tokenFields(grant: TokenGrant): Record<string, unknown> {
 async function getToken(ctx: Context, tokens: TokenService): Promise<void> {
   const service = tokens.checkService(singleQuery(ctx, 'service'));
   const account = singleQuery(ctx, 'account');
+  const clientId = singleQuery(ctx, 'client_id');
   const info: TokenRequestInfo = {
     via: 'get',
     service,
     clientAddress: clientAddress(ctx),
-    clientId: singleQuery(ctx, 'client_id') || undefined,
+    clientId: clientId ? checkClientId(clientId) : undefined,
     requested: parseScopes(repeatedQuery(ctx, 'scope')),
   };
   const auth = authorizationHeader(ctx);
@@ -72,7 +73,7 @@ async function postToken(ctx: Context, tokens: TokenService): Promise<void> {
   const form = await readForm(ctx);
   const grantType = required(form, 'grant_type');
   const service = tokens.checkService(form.get('service'));
-  const clientId = required(form, 'client_id');
+  const clientId = checkClientId(required(form, 'client_id'));
   const base = { service, clientAddress: clientAddress(ctx), clientId, requested: parseScopes([form.get('scope') ?? '']) };
   let grant: TokenGrant;
   if (grantType === 'password') {

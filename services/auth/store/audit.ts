@@ -49,8 +49,9 @@ interface AuditRow {
 
 const FIELD_MAX = { actor: 140, action: 64, target: 512, client_address: 64, outcome: 32 };
 
+/** Fits a value into its column: cut to length, NUL (which PostgreSQL text cannot hold) made visible. */
 function clip(value: string, max: number): string {
-  return value.length > max ? value.slice(0, max) : value;
+  return (value.length > max ? value.slice(0, max) : value).replaceAll('\u0000', '\uFFFD');
 }
 
 function toRow(entry: AuditEntry): Omit<AuditRow, 'id'> {
@@ -87,14 +88,83 @@ function fromRow(row: AuditRow): AuditRecord {
   };
 }
 
+/** The slice of better-sqlite3's connection the deferred append uses. */
+interface SqliteConnection {
+  pragma(source: string): unknown;
+  prepare(source: string): { run(...params: unknown[]): unknown };
+  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
+}
+
+/** knex's own connection handling, which the deferred append borrows to run several statements back to back. */
+interface ConnectionPool<C> {
+  acquireConnection(): Promise<C>;
+  releaseConnection(connection: C): Promise<unknown>;
+}
+
+const INSERT_SQL = 'insert into audit (at, actor, action, target, client_address, outcome, details) values (?, ?, ?, ?, ?, ?, ?)';
+
 /** The audit table. */
 export class AuditStore {
-  constructor(private readonly db: Knex) {}
+  private readonly dialect: 'sqlite' | 'pg';
+
+  constructor(private readonly db: Knex) {
+    this.dialect = (db.client.config as { client?: unknown }).client === 'better-sqlite3' ? 'sqlite' : 'pg';
+  }
 
   /** Appends entries (one statement for the whole batch). */
   async append(entries: readonly AuditEntry[], trx?: Queryable): Promise<void> {
     if (entries.length === 0) return;
     await (trx ?? this.db)('audit').insert(entries.map(toRow));
+  }
+
+  /**
+   * Appends entries in one transaction whose commit does not wait for the disk: the rows
+   * survive a crash of this process at once (they are in the database's log) and a power
+   * loss after the next sync (`syncDeferred`, or any ordinary commit). On SQLite that is
+   * `synchronous = NORMAL` for this one commit: a full fsync per batch would block the event
+   * loop for milliseconds on every token request. On PostgreSQL it is `synchronous_commit = off`.
+   */
+  async appendDeferred(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const rows = entries.map(toRow);
+    if (this.dialect === 'pg') {
+      await this.db.transaction(async (trx) => {
+        await trx.raw('set local synchronous_commit = off');
+        await trx('audit').insert(rows);
+      });
+      return;
+    }
+    await this.withSqliteConnection((connection) => {
+      const insert = connection.prepare(INSERT_SQL);
+      connection.pragma('synchronous = NORMAL');
+      try {
+        connection.transaction(() => {
+          for (const r of rows) insert.run(r.at, r.actor, r.action, r.target, r.client_address, r.outcome, r.details);
+        })();
+      } finally {
+        // Every other write on this connection keeps the fsync per commit that db.ts sets.
+        connection.pragma('synchronous = FULL');
+      }
+    });
+  }
+
+  /** Makes deferred appends durable against power loss (a WAL checkpoint syncs the log); a no-op on PostgreSQL, which flushes on its own. */
+  async syncDeferred(): Promise<void> {
+    if (this.dialect === 'pg') return;
+    await this.withSqliteConnection((connection) => {
+      connection.pragma('wal_checkpoint(PASSIVE)');
+    });
+  }
+
+  /** Runs `fn` on knex's SQLite connection with nothing else interleaved (better-sqlite3 is synchronous). */
+  private async withSqliteConnection(fn: (connection: SqliteConnection) => void): Promise<void> {
+    const pool = this.db.client as ConnectionPool<SqliteConnection>;
+    const connection = await pool.acquireConnection();
+    try {
+      fn(connection);
+    } finally {
+      await pool.releaseConnection(connection);
+    }
   }
 
   /** Entries matching `query`, newest first, at most `query.limit`. */

@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import type { GrantRule, Principal, SubjectKind } from '../authorize.js';
 import { fail } from '../../../shared/errors.js';
+import { SqliteReads, type PreparedRead, type ReadParam } from '../../../shared/sqlite-reads.js';
 import { isUniqueViolation, toMillis, type Queryable } from './common.js';
 
 /** A stored grant. */
@@ -33,9 +34,38 @@ function fromRow(row: GrantRow): GrantRecord {
   };
 }
 
+/** What selects the grants of a principal: its kind and name and, for a user, its groups. */
+type PrincipalKey = Pick<Principal, 'kind' | 'name'> & { groups: readonly string[] };
+
+/**
+ * The grants that can apply to a principal: anonymous and authenticated grants plus those
+ * naming the principal or one of its groups. The SQL depends only on the principal's kind
+ * and number of groups, which is what lets the SQLite path prepare it once per shape.
+ */
+function grantsForQuery(db: Queryable, principal: PrincipalKey): Knex.QueryBuilder {
+  return db<GrantRow>('grants').where((w) => {
+    w.where('subject_kind', 'anonymous');
+    if (principal.kind === 'anonymous') return;
+    w.orWhere('subject_kind', 'authenticated');
+    w.orWhere((s) => s.where('subject_kind', principal.kind).andWhere('subject_name', principal.name));
+    if (principal.kind === 'user' && principal.groups.length > 0) {
+      w.orWhere((s) => s.where('subject_kind', 'group').whereIn('subject_name', [...principal.groups]));
+    }
+  });
+}
+
+/** Distinct query shapes kept prepared; a principal in more groups than this is rare and goes through knex. */
+const MAX_PREPARED_SHAPES = 64;
+
 /** The grants table. */
 export class GrantStore {
-  constructor(private readonly db: Knex) {}
+  private readonly reads: SqliteReads | null;
+  /** Prepared grant lookups by shape: `<kind>:<number of groups>`. */
+  private readonly byShape = new Map<string, PreparedRead<ReadParam[]>>();
+
+  constructor(private readonly db: Knex) {
+    this.reads = SqliteReads.forKnex(db);
+  }
 
   /** Every grant, optionally only those of one subject, by id. */
   async list(filter: { subjectKind?: SubjectKind; subjectName?: string } = {}, trx?: Queryable): Promise<GrantRecord[]> {
@@ -57,16 +87,28 @@ export class GrantStore {
    * authorizer still checks each rule; this only narrows what is read.
    */
   async forPrincipal(principal: Principal, trx?: Queryable): Promise<GrantRecord[]> {
-    const rows = await (trx ?? this.db)<GrantRow>('grants').where((w) => {
-      w.where('subject_kind', 'anonymous');
-      if (principal.kind === 'anonymous') return;
-      w.orWhere('subject_kind', 'authenticated');
-      w.orWhere((s) => s.where('subject_kind', principal.kind).andWhere('subject_name', principal.name));
-      if (principal.kind === 'user' && principal.groups.length > 0) {
-        w.orWhere((s) => s.where('subject_kind', 'group').whereIn('subject_name', [...principal.groups]));
-      }
-    });
+    const prepared = trx ? null : this.preparedFor(principal);
+    const params = principal.kind === 'anonymous' ? [] : [principal.name, ...(principal.kind === 'user' ? principal.groups : [])];
+    const rows: GrantRow[] = prepared ? prepared.all(...params) : await grantsForQuery(trx ?? this.db, principal);
     return rows.map(fromRow);
+  }
+
+  /** The prepared lookup for the principal's shape on SQLite, or null (PostgreSQL, too many shapes). */
+  private preparedFor(principal: Principal): PreparedRead<ReadParam[]> | null {
+    if (!this.reads) return null;
+    const groups = principal.kind === 'user' ? principal.groups.length : 0;
+    const shape = `${principal.kind}:${groups}`;
+    let prepared = this.byShape.get(shape);
+    if (!prepared) {
+      if (this.byShape.size >= MAX_PREPARED_SHAPES) return null;
+      const kind = principal.kind;
+      const kinds = Array.from({ length: kind === 'anonymous' ? 0 : 1 + groups }, () => 'string' as const);
+      prepared = this.reads.prepare(kinds, (q, name?: ReadParam, ...groupNames: ReadParam[]) =>
+        grantsForQuery(q, { kind, name: String(name ?? ''), groups: groupNames.map(String) }),
+      );
+      this.byShape.set(shape, prepared);
+    }
+    return prepared;
   }
 
   /**

@@ -1,6 +1,7 @@
 /** Groups of users and their memberships. */
 import type { Knex } from 'knex';
 import { fail } from '../../../shared/errors.js';
+import { SqliteReads, type PreparedRead } from '../../../shared/sqlite-reads.js';
 import { isUniqueViolation, toMillis, type Queryable } from './common.js';
 
 /** A group with its members' names. */
@@ -10,9 +11,19 @@ export interface GroupRecord {
   createdAt: number;
 }
 
+/** The names of the groups a user belongs to. */
+function groupNamesQuery(db: Queryable, userId: number): Knex.QueryBuilder {
+  return db('group_members as m').join('groups as g', 'g.id', 'm.group_id').where('m.user_id', userId).select('g.name as name');
+}
+
 /** The groups and group_members tables. */
 export class GroupStore {
-  constructor(private readonly db: Knex) {}
+  /** The membership lookup every user token request makes, prepared once on SQLite. */
+  private readonly namesByUser: PreparedRead<[number]> | null;
+
+  constructor(private readonly db: Knex) {
+    this.namesByUser = SqliteReads.forKnex(db)?.prepare(['number'], (q, userId: number) => groupNamesQuery(q, userId)) ?? null;
+  }
 
   /** Every group with its members, by name. */
   async list(trx?: Queryable): Promise<GroupRecord[]> {
@@ -44,7 +55,9 @@ export class GroupStore {
 
   /** Names of the groups `userId` belongs to (one indexed query on the token path). */
   async namesForUser(userId: number, trx?: Queryable): Promise<string[]> {
-    return (trx ?? this.db)('group_members as m').join('groups as g', 'g.id', 'm.group_id').where('m.user_id', userId).pluck('g.name');
+    const rows: Array<{ name: string }> =
+      this.namesByUser && !trx ? this.namesByUser.all(userId) : await groupNamesQuery(trx ?? this.db, userId);
+    return rows.map((row) => row.name);
   }
 
   /** Creates a group; CONFLICT when the name is taken. */

@@ -3,6 +3,7 @@
  * token, bound to a subject, a service and a client_id.
  */
 import type { Knex } from 'knex';
+import { SqliteReads, type PreparedRead } from '../../../shared/sqlite-reads.js';
 import { toBool, toMillis, type Queryable } from './common.js';
 
 /** Subjects that can hold refresh tokens. */
@@ -48,7 +49,12 @@ const COLUMNS = ['id', 'subject_kind', 'subject_name', 'service', 'client_id', '
 
 /** The refresh_tokens table. */
 export class RefreshTokenStore {
-  constructor(private readonly db: Knex) {}
+  /** The lookup every refresh-token login makes, prepared once on SQLite (see shared/sqlite-reads.ts). */
+  private readonly byHash: PreparedRead<[string]> | null;
+
+  constructor(private readonly db: Knex) {
+    this.byHash = SqliteReads.forKnex(db)?.prepare(['string'], (q, tokenHash: string) => q('refresh_tokens').where({ token_hash: tokenHash }).first(...COLUMNS)) ?? null;
+  }
 
   /** Stores a new token by its hash. */
   async insert(
@@ -69,7 +75,8 @@ export class RefreshTokenStore {
 
   /** The token with this hash (revoked or not), or null. One lookup by a unique index. */
   async findByHash(tokenHash: string, trx?: Queryable): Promise<RefreshTokenRecord | null> {
-    const row: RefreshTokenRow | undefined = await (trx ?? this.db)('refresh_tokens').where({ token_hash: tokenHash }).first(...COLUMNS);
+    const row: RefreshTokenRow | undefined =
+      this.byHash && !trx ? this.byHash.get(tokenHash) : await (trx ?? this.db)('refresh_tokens').where({ token_hash: tokenHash }).first(...COLUMNS);
     return row ? fromRow(row) : null;
   }
 

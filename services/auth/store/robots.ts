@@ -1,6 +1,7 @@
 /** Robot accounts: machine credentials stored as the SHA-256 of a random secret. */
 import type { Knex } from 'knex';
 import { fail } from '../../../shared/errors.js';
+import { SqliteReads, type PreparedRead } from '../../../shared/sqlite-reads.js';
 import { isUniqueViolation, toBool, toMillis, toMillisOrNull, type Queryable } from './common.js';
 
 /** A stored robot. */
@@ -51,11 +52,16 @@ export function toPublicRobot(robot: RobotRecord): PublicRobot {
 
 /** The robots table. */
 export class RobotStore {
-  constructor(private readonly db: Knex) {}
+  /** The lookup every robot login makes, prepared once on SQLite (see shared/sqlite-reads.ts). */
+  private readonly byName: PreparedRead<[string]> | null;
+
+  constructor(private readonly db: Knex) {
+    this.byName = SqliteReads.forKnex(db)?.prepare(['string'], (q, name: string) => q('robots').where({ name }).first()) ?? null;
+  }
 
   /** The robot called `name` (e.g. `robot$ci`), or null. */
   async find(name: string, trx?: Queryable): Promise<RobotRecord | null> {
-    const row = await (trx ?? this.db)<RobotRow>('robots').where({ name }).first();
+    const row = this.byName && !trx ? this.byName.get<RobotRow>(name) : await (trx ?? this.db)<RobotRow>('robots').where({ name }).first();
     return row ? fromRow(row) : null;
   }
 

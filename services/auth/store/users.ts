@@ -1,6 +1,7 @@
 /** Users: name, bcrypt hash, admin and disabled flags. */
 import type { Knex } from 'knex';
 import { fail } from '../../../shared/errors.js';
+import { SqliteReads, type PreparedRead } from '../../../shared/sqlite-reads.js';
 import { isUniqueViolation, toBool, toMillis, type Queryable } from './common.js';
 
 /** A stored user. The hash never leaves the service (toPublic drops it). */
@@ -47,11 +48,16 @@ export function toPublicUser(user: UserRecord): PublicUser {
 
 /** The users table. */
 export class UserStore {
-  constructor(private readonly db: Knex) {}
+  /** The lookup every token request makes, prepared once on SQLite (see shared/sqlite-reads.ts). */
+  private readonly byName: PreparedRead<[string]> | null;
+
+  constructor(private readonly db: Knex) {
+    this.byName = SqliteReads.forKnex(db)?.prepare(['string'], (q, name: string) => q('users').where({ name }).first()) ?? null;
+  }
 
   /** The user called `name`, or null. */
   async find(name: string, trx?: Queryable): Promise<UserRecord | null> {
-    const row = await (trx ?? this.db)<UserRow>('users').where({ name }).first();
+    const row = this.byName && !trx ? this.byName.get<UserRow>(name) : await (trx ?? this.db)<UserRow>('users').where({ name }).first();
     return row ? fromRow(row) : null;
   }
 

@@ -7,6 +7,7 @@
 import type { Knex } from 'knex';
 import { fail } from '../../../shared/errors.js';
 import { openDatabase, migrateLatest, type DatabaseConfig } from '../../../shared/db.js';
+import { SqliteReads } from '../../../shared/sqlite-reads.js';
 import { assertName, assertTag } from '../../../shared/reference.js';
 import * as q from './queries.js';
 import {
@@ -48,10 +49,30 @@ function asTransaction(tx: Tx): Knex.Transaction {
   return tx as Knex.Transaction;
 }
 
+/** The hot reads, compiled once when the database is a SQLite file (see sqlite-reads.ts). */
+function preparedReads(reads: SqliteReads) {
+  return {
+    manifestByDigest: reads.prepare(['string', 'string'], (db, repository: string, digest: string) => q.manifestByDigest(db, repository, digest)),
+    manifestReferences: reads.prepare(['string', 'string'], (db, repository: string, digest: string) => q.manifestReferences(db, repository, digest)),
+    tagByName: reads.prepare(['string', 'string'], (db, repository: string, tag: string) => q.tagByName(db, repository, tag)),
+    blobLink: reads.prepare(['string', 'string'], (db, repository: string, digest: string) => q.blobLink(db, repository, digest)),
+    blobAnywhere: reads.prepare(['string'], (db, digest: string) => q.blobAnywhere(db, digest)),
+    firstTagPage: reads.prepare(['string', 'number'], (db, repository: string, n: number) => q.tagPage(db, repository, undefined, n)),
+    tagPage: reads.prepare(['string', 'string', 'number'], (db, repository: string, last: string, n: number) => q.tagPage(db, repository, last, n)),
+    repositoryHasContent: reads.prepare(['string'], (db, repository: string) => q.repositoryHasContent(db, repository)),
+  };
+}
+
 /** The registry's metadata in SQL tables (migrations/registry). */
 export class KnexMetadataStore implements MetadataStore {
+  /** Prepared statements for reads outside a transaction; null on PostgreSQL and in-memory SQLite. */
+  private readonly fast: ReturnType<typeof preparedReads> | null;
+
   /** Wraps an open, migrated database; `close()` destroys it. */
-  constructor(private readonly db: Knex) {}
+  constructor(private readonly db: Knex) {
+    const reads = SqliteReads.forKnex(db);
+    this.fast = reads ? preparedReads(reads) : null;
+  }
 
   /** Opens the database of `config`, runs the registry migrations and returns the store. */
   static async open(config: DatabaseConfig): Promise<KnexMetadataStore> {
@@ -96,7 +117,8 @@ export class KnexMetadataStore implements MetadataStore {
   /** True when the repository has at least one manifest, tag or blob link. */
   async repositoryExists(name: string, tx?: Tx): Promise<boolean> {
     assertName(name);
-    const row: { present: number | string | boolean } | undefined = await q.repositoryHasContent(this.exec(tx), name);
+    const row: { present: number | string | boolean } | undefined =
+      this.fast && tx === undefined ? this.fast.repositoryHasContent.get(name) : await q.repositoryHasContent(this.exec(tx), name);
     return row !== undefined && Number(row.present) === 1;
   }
 
@@ -125,7 +147,8 @@ export class KnexMetadataStore implements MetadataStore {
   async getBlobLink(repository: string, digest: string, tx?: Tx): Promise<{ size: number } | null> {
     assertName(repository);
     checkDigest(digest);
-    const row: { size: number | string } | undefined = await q.blobLink(this.exec(tx), repository, digest);
+    const row: { size: number | string } | undefined =
+      this.fast && tx === undefined ? this.fast.blobLink.get(repository, digest) : await q.blobLink(this.exec(tx), repository, digest);
     return row ? { size: toNumber(row.size) } : null;
   }
 
@@ -144,7 +167,8 @@ export class KnexMetadataStore implements MetadataStore {
   /** Size of the blob if any repository links it. */
   async findBlob(digest: string, tx?: Tx): Promise<{ size: number } | null> {
     checkDigest(digest);
-    const row: { size: number | string } | undefined = await q.blobAnywhere(this.exec(tx), digest);
+    const row: { size: number | string } | undefined =
+      this.fast && tx === undefined ? this.fast.blobAnywhere.get(digest) : await q.blobAnywhere(this.exec(tx), digest);
     return row ? { size: toNumber(row.size) } : null;
   }
 
@@ -184,7 +208,8 @@ export class KnexMetadataStore implements MetadataStore {
   async getManifest(repository: string, digest: string, tx?: Tx): Promise<ManifestRecord | null> {
     assertName(repository);
     checkDigest(digest);
-    const row: ManifestRow | undefined = await q.manifestByDigest(this.exec(tx), repository, digest);
+    const row: ManifestRow | undefined =
+      this.fast && tx === undefined ? this.fast.manifestByDigest.get(repository, digest) : await q.manifestByDigest(this.exec(tx), repository, digest);
     return row ? toManifestRecord(repository, row) : null;
   }
 
@@ -192,11 +217,10 @@ export class KnexMetadataStore implements MetadataStore {
   async getManifestReferences(repository: string, digest: string, tx?: Tx): Promise<ManifestReferences | null> {
     assertName(repository);
     checkDigest(digest);
-    const rows: Array<{ kind: string | null; reference: string | null }> = await q.manifestReferences(
-      this.exec(tx),
-      repository,
-      digest,
-    );
+    const rows: Array<{ kind: string | null; reference: string | null }> =
+      this.fast && tx === undefined
+        ? this.fast.manifestReferences.all(repository, digest)
+        : await q.manifestReferences(this.exec(tx), repository, digest);
     if (rows.length === 0) return null;
     const references: ManifestReferences = { blobs: [], manifests: [] };
     for (const row of rows) {
@@ -250,7 +274,8 @@ export class KnexMetadataStore implements MetadataStore {
   async resolveTag(repository: string, tag: string, tx?: Tx): Promise<string | null> {
     assertName(repository);
     assertTag(tag);
-    const row: { digest: string } | undefined = await q.tagByName(this.exec(tx), repository, tag);
+    const row: { digest: string } | undefined =
+      this.fast && tx === undefined ? this.fast.tagByName.get(repository, tag) : await q.tagByName(this.exec(tx), repository, tag);
     return row ? row.digest : null;
   }
 
@@ -268,7 +293,12 @@ export class KnexMetadataStore implements MetadataStore {
     assertName(repository);
     const { last, n } = checkPage(page);
     if (n === 0) return [];
-    const rows: Array<{ name: string }> = await q.tagPage(this.exec(tx), repository, last, n);
+    let rows: Array<{ name: string }>;
+    if (this.fast && tx === undefined) {
+      rows = last === undefined ? this.fast.firstTagPage.all(repository, n) : this.fast.tagPage.all(repository, last, n);
+    } else {
+      rows = await q.tagPage(this.exec(tx), repository, last, n);
+    }
     return rows.map((row) => row.name);
   }
 

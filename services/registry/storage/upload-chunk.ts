@@ -50,13 +50,37 @@ function sizeMismatch(expected: number, received: number | null): DockyardError 
 }
 
 /**
- * Streams `body` into `writer`, feeding `hash` with exactly the bytes written, awaiting
- * each write (backpressure). Throws SIZE_INVALID as soon as the body exceeds
- * `expectedLength`, or at its end when it falls short; body errors propagate as they are.
- * On any failure the caller must truncate the writer back: this function only reports.
+ * Most bytes gathered for one write. The socket hands over 16-64 KiB pieces; writing them
+ * one by one costs a syscall and an event-loop round trip each. Pieces are gathered only
+ * while more are already buffered, so a slow sender's bytes still reach the disk at once.
+ */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+/**
+ * Streams `body` into `writer`, feeding `hash` with exactly the bytes written. One batched
+ * write is in flight while the next batch is received and hashed, so network, hashing and
+ * disk overlap; reading waits whenever a second batch is ready (backpressure). Throws
+ * SIZE_INVALID as soon as the body exceeds `expectedLength`, or at its end when it falls
+ * short; body errors propagate as they are. On any failure the caller must truncate the
+ * writer back: this function only reports (after the write in flight has settled).
  */
 export async function streamChunk(writer: FileWriter, body: Readable, hash: Hash | null, expectedLength?: number): Promise<void> {
   let received = 0;
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  let inFlight: Promise<void> | null = null;
+  const flush = async (): Promise<void> => {
+    if (inFlight) await inFlight;
+    inFlight = null;
+    if (batchBytes === 0) return;
+    const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
+    batch = [];
+    batchBytes = 0;
+    inFlight = writer.write(data);
+    // Observed here so a failing write never counts as unhandled while the next batch fills;
+    // the error itself surfaces from the next flush.
+    inFlight.catch(() => undefined);
+  };
   try {
     // destroyOnReturn false: stopping early on a lying length must not reset the client's
     // connection; the HTTP layer still answers with SIZE_INVALID.
@@ -65,9 +89,16 @@ export async function streamChunk(writer: FileWriter, body: Readable, hash: Hash
       received += chunk.length;
       if (expectedLength !== undefined && received > expectedLength) throw sizeMismatch(expectedLength, null);
       hash?.update(chunk);
-      await writer.write(chunk);
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      // Nothing more buffered: write what we have rather than wait for the network with it.
+      if (batchBytes >= WRITE_BATCH_BYTES || body.readableLength === 0) await flush();
     }
+    await flush();
+    if (inFlight) await inFlight;
   } catch (err) {
+    // The caller truncates next: no write of ours may still be running then.
+    if (inFlight) await (inFlight as Promise<void>).catch(() => undefined);
     // We stopped reading; a late error from the abandoned body must not crash the process.
     if (!body.destroyed) body.on('error', () => undefined);
     throw err;

@@ -21,6 +21,8 @@ export interface StoreAudit {
   orphanUploads: number;
   /** Hidden temp files a crash left behind mid-write (invisible to every reader). */
   tempFiles: number;
+  /** Blob directories without data: a crash between mkdir and rename; invisible, refilled by the next push. */
+  emptyBlobDirs: number;
 }
 
 /** Where a registry keeps things under DOCKYARD_DATA_DIR (shared/config/build.ts defaults). */
@@ -111,6 +113,7 @@ export async function auditRegistryStore(paths: { database: string; storageRoot:
   // Every stored blob, linked or not, must be complete: a partial file under /blobs is
   // exactly what content addressing promises never to show.
   let blobFiles = 0;
+  let emptyBlobDirs = 0;
   const blobsRoot = join(paths.storageRoot, 'blobs');
   for (const algorithm of listDir(blobsRoot)) {
     for (const fanout of listDir(join(blobsRoot, algorithm))) {
@@ -119,7 +122,7 @@ export async function auditRegistryStore(paths: { database: string; storageRoot:
         if (encoded.startsWith('.')) continue;
         const data = join(blobsRoot, algorithm, fanout, encoded, 'data');
         if (!existsSync(data)) {
-          problems.push(`blob directory ${algorithm}:${encoded} has no data`);
+          emptyBlobDirs += 1;
           continue;
         }
         blobFiles += 1;
@@ -157,5 +160,6 @@ export async function auditRegistryStore(paths: { database: string; storageRoot:
     uploadSessions,
     orphanUploads,
     tempFiles: countTempFiles(paths.storageRoot),
+    emptyBlobDirs,
   };
 }
