@@ -17,8 +17,11 @@ function isDatabaseUnavailable(e: { code?: string; message?: string } | null): b
   const code = e?.code ?? '';
   if (/^SQLITE_(BUSY|LOCKED)/.test(code)) return true;
   if (code === 'ECONNREFUSED' || code === '57P01') return true;
-  // knex's pool wait, and pg's connect and query deadlines or a connection that died mid-query (see db.ts).
-  return /^(Knex: Timeout acquiring a connection|Query read timeout|timeout expired|Connection terminated)/.test(e?.message ?? '');
+  const message = e?.message ?? '';
+  if (message.startsWith('Knex: Timeout acquiring a connection')) return true;
+  // pg's connect and query deadlines (see db.ts), or a connection that died mid-query; knex
+  // prefixes the failed query's SQL: `select … - Connection terminated unexpectedly`.
+  return /(^| - )(Query read timeout|timeout expired|Connection terminated)/.test(message);
 }
 
 const CONNECTION_LOST = new Set(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED']);
