@@ -11,7 +11,7 @@
  * never an error; a resource with nothing granted is left out of the result.
  */
 import { isValidName } from '../../shared/reference.js';
-import type { AccessRecord } from '../../shared/scope.js';
+import { mergeAccess, type AccessRecord } from '../../shared/scope.js';
 
 /** Who asks: a user (maybe admin, with group memberships), a robot account, or nobody. */
 export interface Principal {
@@ -120,11 +120,12 @@ function grantedActions(principal: Principal, requested: AccessRecord, rules: re
 /**
  * The access a token for `principal` may carry: each requested resource with the subset
  * of its actions the rules allow (admins get every requested action, including
- * `registry:catalog:*`). Resources with nothing granted are omitted.
+ * `registry:catalog:*`). Resources with nothing granted are omitted. A resource named
+ * twice is decided once, on the union of its actions, so each appears at most once.
  */
 export function authorize(principal: Principal, requested: readonly AccessRecord[], rules: readonly GrantRule[]): AccessRecord[] {
   const result: AccessRecord[] = [];
-  for (const record of requested) {
+  for (const record of mergeAccess(requested)) {
     const actions = grantedActions(principal, record, rules);
     if (actions.length > 0) result.push({ type: record.type, name: record.name, actions });
   }

@@ -13,8 +13,8 @@ import { runEntryPoint } from '../../shared/entry-point.js';
 import { KeyStore } from '../../shared/keys.js';
 import { createLogger, type Logger } from '../../shared/logger.js';
 import type { Registry } from '../../shared/metrics.js';
-import { gracefulShutdown } from '../../shared/shutdown.js';
-import { createServer, listen } from '../../shared/tls.js';
+import { serve } from '../../shared/serve.js';
+import { createServer } from '../../shared/tls.js';
 import { createAuthApp } from './app.js';
 import { TokenIssuer } from './issue.js';
 import { AdminOperations } from './operations/index.js';
@@ -120,21 +120,16 @@ export async function startAuthService(config: AuthServiceConfig, options: Start
     }, HOUSEKEEPING_INTERVAL_MS);
     housekeeping.unref();
 
-    const address = await listen(server, config.http);
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const url = `${config.http.tls ? 'https' : 'http'}://${host}:${address.port}`;
-    logger.info({ url, service: config.token.service, issuer: config.token.issuer, kid: keys.current().kid }, 'listening');
-    const close = gracefulShutdown(server, {
-      deadlineMs: SHUTDOWN_DEADLINE_MS,
+    const { url, close } = await serve(server, config.http, {
       logger,
-      signals: [],
-      exit: () => undefined,
+      deadlineMs: SHUTDOWN_DEADLINE_MS,
       onClose: async () => {
         clearInterval(housekeeping);
         await db.destroy();
       },
     });
-    return { server, url, adminPassword, close: () => close('close') };
+    logger.info({ url, service: config.token.service, issuer: config.token.issuer, kid: keys.current().kid }, 'listening');
+    return { server, url, adminPassword, close };
   } catch (err) {
     await db.destroy();
     throw err;

@@ -9,9 +9,9 @@ import { configFileFrom, loadRegistryConfig, type RegistryConfig } from '../../s
 import { runEntryPoint } from '../../shared/entry-point.js';
 import { createLogger, type Logger } from '../../shared/logger.js';
 import { createMetricsRegistry, type Registry } from '../../shared/metrics.js';
-import { gracefulShutdown } from '../../shared/shutdown.js';
+import { serve } from '../../shared/serve.js';
 import type { KeyResolver } from '../../shared/token-verifier.js';
-import { createServer, listen } from '../../shared/tls.js';
+import { createServer } from '../../shared/tls.js';
 import { createApp } from './app.js';
 import { createAccessController } from './auth/index.js';
 import { KnexMetadataStore } from './metadata/knex-store.js';
@@ -83,21 +83,16 @@ export async function startRegistryService(config: RegistryConfig, options: Star
     purgeTimer.unref();
     void purge();
 
-    const address = await listen(server, config.http);
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const url = `${config.http.tls ? 'https' : 'http'}://${host}:${address.port}`;
-    logger.info({ url, storage: storage.name, auth: config.auth.kind, readOnly: config.readOnly }, 'listening');
-    const close = gracefulShutdown(server, {
-      deadlineMs: SHUTDOWN_DEADLINE_MS,
+    const { url, close } = await serve(server, config.http, {
       logger,
-      signals: [],
-      exit: () => undefined,
+      deadlineMs: SHUTDOWN_DEADLINE_MS,
       onClose: async () => {
         clearInterval(purgeTimer);
         await metadata.close();
       },
     });
-    return { server, url, close: () => close('close') };
+    logger.info({ url, storage: storage.name, auth: config.auth.kind, readOnly: config.readOnly }, 'listening');
+    return { server, url, close };
   } catch (err) {
     await metadata.close();
     throw err;

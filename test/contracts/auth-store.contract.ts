@@ -22,6 +22,9 @@ import { UserStore } from '../../services/auth/store/users.js';
 import { AdminOperations } from '../../services/auth/operations/index.js';
 import { LoginThrottle } from '../../services/auth/throttle.js';
 import { ANONYMOUS } from '../../services/auth/authorize.js';
+import { POSTGRES_URL as AUTH_POSTGRES_URL, postgresUnavailable as authPostgresUnavailable } from '../support/postgres.js';
+export { AUTH_POSTGRES_URL, authPostgresUnavailable };
+
 
 /** A migrated auth database and how to throw it away. */
 export interface AuthDbFixture {
@@ -29,21 +32,7 @@ export interface AuthDbFixture {
   dispose(): Promise<void>;
 }
 
-export const AUTH_POSTGRES_URL = process.env.DOCKYARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** Null when PostgreSQL answers, else why not. */
-export async function authPostgresUnavailable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: AUTH_POSTGRES_URL, connectionTimeoutMillis: 5000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return null;
-  } catch (err) {
-    return (err as Error).message || String(err);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 /** A fresh SQLite file in a temp dir. */
 export async function sqliteAuthDb(): Promise<AuthDbFixture> {

@@ -10,11 +10,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import pg from 'pg';
 import { isDockyardError, type ErrorCode } from '../../shared/errors.js';
 import { migrateLatest, migrateRollbackAll, openDatabase, type Knex } from '../../shared/db.js';
 import { KnexMetadataStore } from '../../services/registry/metadata/knex-store.js';
 import type { MetadataStore, NewManifest } from '../../services/registry/metadata/store.js';
+import { POSTGRES_URL, postgresUnavailable as postgresUnavailableReason } from '../support/postgres.js';
+export { POSTGRES_URL, postgresUnavailableReason };
+
 
 /** A fresh store on its own database, and how to throw both away. */
 export interface MetadataStoreFixture {
@@ -40,22 +42,7 @@ export async function makeSqliteFixture(): Promise<MetadataStoreFixture> {
   };
 }
 
-/** The PostgreSQL the tests use (trust auth, database `test`). */
-export const POSTGRES_URL = process.env.DOCKYARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** Null when PostgreSQL answers, else why not. */
-export async function postgresUnavailableReason(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return null;
-  } catch (err) {
-    return (err as Error).message || String(err);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 async function withAdmin(fn: (admin: Knex) => Promise<unknown>): Promise<void> {
   const admin = openDatabase({ client: 'pg', connection: POSTGRES_URL });

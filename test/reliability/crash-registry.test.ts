@@ -19,7 +19,7 @@ import { describe, errorCode, isNetworkError, type HttpResponse } from './suppor
 import { locationOf, OciClient, rangeEnd } from './support/oci-client.js';
 import { Prng, seedFromEnv } from './support/prng.js';
 import { registryService } from './support/services.js';
-import { auditRegistryStore, registryPaths } from './support/store-audit.js';
+import { auditRegistryStore, registryPaths, type StoreAudit } from './support/store-audit.js';
 
 const SEED = seedFromEnv();
 const ROUNDS = 5;
@@ -42,7 +42,8 @@ interface ManifestAttempt {
 class Ledger {
   readonly blobs: Array<{ repo: string; content: SyntheticContent }> = [];
   readonly manifests: ManifestAttempt[] = [];
-  interrupted = 0;
+  /** Resumptions tried (one upload may be interrupted again while resuming). */
+  resumeAttempts = 0;
   resumed = 0;
   uploadUnknown = 0;
   pullsVerified = 0;
@@ -176,7 +177,7 @@ class CrashWorker {
 
   /** GET status → continue at the offset, or BLOB_UPLOAD_UNKNOWN; anything else fails. */
   private async resume(upload: PendingUpload): Promise<void> {
-    this.ledger.interrupted += 1;
+    this.ledger.resumeAttempts += 1;
     const status = await this.client.status(upload.location);
     if (status.status === 404 && errorCode(status.body) === 'BLOB_UPLOAD_UNKNOWN') {
       this.ledger.uploadUnknown += 1;
@@ -253,6 +254,8 @@ test(`registry: acknowledged pushes survive SIGKILL at random moments (seed ${SE
   const registry = registryService(ws, dataDir);
   const ledger = new Ledger();
   const workers = Array.from({ length: WORKERS }, (_, i) => new CrashWorker(i, rng.fork(), ledger, agent));
+  const verifiedBlobs = new Set<string>();
+  let crashed: StoreAudit | undefined;
 
   for (let round = 1; round <= ROUNDS; round++) {
     const url = await registry.start();
@@ -271,27 +274,27 @@ test(`registry: acknowledged pushes survive SIGKILL at random moments (seed ${SE
     down = true;
     await registry.kill();
     await failure;
+    // The state exactly as this crash left it, before any recovery runs on it.
+    crashed = await auditRegistryStore(registryPaths(dataDir), verifiedBlobs);
+    assert.deepEqual(crashed.problems, [], `store inconsistent right after SIGKILL in round ${round}:\n${crashed.problems.join('\n')}`);
     t.diagnostic(`round ${round}: SIGKILL after ${killAfter} ms; ${ledger.blobs.length} blobs and ${ledger.manifests.filter((m) => m.acked).length} manifests acknowledged so far`);
   }
 
-  // The state exactly as the last crash left it, before any recovery code runs.
-  const crashed = await auditRegistryStore(registryPaths(dataDir));
-  assert.deepEqual(crashed.problems, [], `store inconsistent right after SIGKILL:\n${crashed.problems.join('\n')}`);
-
+  assert.ok(crashed, 'no round ran');
   const url = await registry.start();
   for (const worker of workers) worker.client.base = url;
   for (const worker of workers) await worker.resumePending();
   await verifyLedger(new OciClient(url, agent), ledger);
   await registry.stop();
 
-  const final = await auditRegistryStore(registryPaths(dataDir));
+  const final = await auditRegistryStore(registryPaths(dataDir), verifiedBlobs);
   assert.deepEqual(final.problems, [], `store inconsistent after recovery:\n${final.problems.join('\n')}`);
   t.diagnostic(
     `verified ${ledger.blobs.length} blobs, ${ledger.manifests.filter((m) => m.acked).length} manifests, ` +
-      `${ledger.pullsVerified} pulls during the rounds; ${ledger.interrupted} interrupted uploads: ` +
+      `${ledger.pullsVerified} pulls during the rounds; ${ledger.resumeAttempts} resumptions of interrupted uploads: ` +
       `${ledger.resumed} resumed, ${ledger.uploadUnknown} BLOB_UPLOAD_UNKNOWN; on disk after the last crash: ` +
       `${crashed.blobFiles} blob files, ${crashed.uploadSessions} sessions, ${crashed.orphanUploads} orphan upload dirs, ${crashed.emptyBlobDirs} empty blob dirs, ${crashed.tempFiles} temp files`,
   );
-  assert.ok(ledger.interrupted > 0, 'no upload was ever interrupted: the kills never landed mid-upload, so resumption went untested');
+  assert.ok(ledger.resumeAttempts > 0, 'no upload was ever interrupted: the kills never landed mid-upload, so resumption went untested');
   assert.ok(ledger.manifests.some((m) => m.acked && m.tag !== null), 'no tagged manifest was acknowledged: tags went untested');
 });

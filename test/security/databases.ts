@@ -8,8 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { DatabaseConfig } from '../../shared/db.js';
+import { POSTGRES_URL, postgresUnavailable } from '../support/postgres.js';
+export { POSTGRES_URL, postgresUnavailable };
 
-export const POSTGRES_URL = process.env.DOCKYARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
 
 /** A database for one service, and how to get rid of it. */
 export interface TestDatabase {
@@ -18,19 +20,6 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** Null when PostgreSQL answers, else why not. */
-export async function postgresUnavailable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return null;
-  } catch (err) {
-    return (err as Error).message || String(err);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 async function onPostgres(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: POSTGRES_URL });

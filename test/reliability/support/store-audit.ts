@@ -61,8 +61,12 @@ interface Row {
   size?: number;
 }
 
-/** Checks the database and blob store of a stopped registry. */
-export async function auditRegistryStore(paths: { database: string; storageRoot: string }): Promise<StoreAudit> {
+/**
+ * Checks the database and blob store of a stopped registry. `verified` remembers blob files
+ * already hashed right (by digest, size and mtime), so auditing after every crash of a run
+ * hashes each file once.
+ */
+export async function auditRegistryStore(paths: { database: string; storageRoot: string }, verified = new Set<string>()): Promise<StoreAudit> {
   const problems: string[] = [];
   const db = new Database(paths.database, { fileMustExist: true });
   let tags: Row[];
@@ -126,8 +130,12 @@ export async function auditRegistryStore(paths: { database: string; storageRoot:
           continue;
         }
         blobFiles += 1;
+        const info = statSync(data);
+        const key = `${algorithm}:${encoded}:${info.size}:${info.mtimeMs}`;
+        if (verified.has(key)) continue;
         const actual = await hashFile(data, algorithm);
-        if (actual !== encoded) problems.push(`blob ${algorithm}:${encoded} holds bytes hashing to ${actual} (${statSync(data).size} bytes): partial or corrupt`);
+        if (actual === encoded) verified.add(key);
+        else problems.push(`blob ${algorithm}:${encoded} holds bytes hashing to ${actual} (${info.size} bytes): partial or corrupt`);
       }
     }
   }

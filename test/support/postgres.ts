@@ -1,0 +1,22 @@
+/**
+ * The PostgreSQL server the tests use (trust auth, database `test`; override with
+ * DOCKYARD_TEST_POSTGRES_URL), and whether it answers. Suites that need it skip with the
+ * reason locally and fail under CI.
+ */
+import pg from 'pg';
+
+export const POSTGRES_URL = process.env.DOCKYARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Null when PostgreSQL answers, else why not. */
+export async function postgresUnavailable(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return null;
+  } catch (err) {
+    return (err as Error).message || String(err);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
