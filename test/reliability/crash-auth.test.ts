@@ -17,7 +17,8 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../e2e/harness/services.js';
 import { Workspace } from '../e2e/harness/workspace.js';
-import { describe, isNetworkError, send, type HttpResponse } from './support/http.js';
+import { ApiChannel, basic, CliChannel, grantIdFrom, robotSecretFrom, type Channel, type Outcome } from './support/admin-channels.js';
+import { explain, send, type HttpResponse } from './support/http.js';
 import { runKillable, type KillableRun } from './support/killable-run.js';
 import { Prng, seedFromEnv } from './support/prng.js';
 import { authService, type KillableService } from './support/services.js';
@@ -63,140 +64,6 @@ class Tracked<S> {
   }
 }
 
-/** How a change ended: acknowledged (with what the server returned) or lost in the crash. */
-type Outcome = { acked: true; output: string } | { acked: false };
-
-/** One way of making changes: the admin REST API or the admin CLI. */
-interface Channel {
-  readonly label: string;
-  createUser(name: string, password: string): Promise<Outcome>;
-  setPassword(name: string, password: string): Promise<Outcome>;
-  setDisabled(name: string, disabled: boolean): Promise<Outcome>;
-  deleteUser(name: string): Promise<Outcome>;
-  addGrant(user: string, pattern: string, actions: string): Promise<Outcome>;
-  removeGrant(id: number): Promise<Outcome>;
-  createRobot(name: string): Promise<Outcome>;
-  revokeRobot(name: string): Promise<Outcome>;
-}
-
-function basic(user: string, password: string): string {
-  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-}
-
-/** The admin API as a Channel; a network error counts as lost only once the service was killed. */
-class ApiChannel implements Channel {
-  readonly label = 'api';
-  constructor(
-    private readonly target: () => string,
-    private readonly adminPassword: string,
-    private readonly isDown: () => boolean,
-    private readonly agent: Agent,
-  ) {}
-
-  private async call(method: string, path: string, body?: unknown): Promise<Outcome> {
-    let response: HttpResponse;
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    try {
-      response = await send(`${this.target()}/api/v1${path}`, {
-        method,
-        agent: this.agent,
-        headers: {
-          Authorization: basic('admin', this.adminPassword),
-          ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : { 'Content-Length': 0 }),
-        },
-        body: payload,
-      });
-    } catch (err) {
-      if (isNetworkError(err) && err.code !== 'ETIMEDOUT' && this.isDown()) return { acked: false };
-      throw err;
-    }
-    if (response.status < 200 || response.status >= 300) throw new Error(`${method} ${path}: ${describe(response)}`);
-    return { acked: true, output: response.body.toString('utf8') };
-  }
-
-  createUser(name: string, password: string): Promise<Outcome> {
-    return this.call('POST', '/users', { name, password });
-  }
-  setPassword(name: string, password: string): Promise<Outcome> {
-    return this.call('PUT', `/users/${name}/password`, { password });
-  }
-  setDisabled(name: string, disabled: boolean): Promise<Outcome> {
-    return this.call('PATCH', `/users/${name}`, { disabled });
-  }
-  deleteUser(name: string): Promise<Outcome> {
-    return this.call('DELETE', `/users/${name}`);
-  }
-  addGrant(user: string, pattern: string, actions: string): Promise<Outcome> {
-    return this.call('POST', '/grants', { subject: `user:${user}`, pattern, actions });
-  }
-  removeGrant(id: number): Promise<Outcome> {
-    return this.call('DELETE', `/grants/${id}`);
-  }
-  createRobot(name: string): Promise<Outcome> {
-    return this.call('POST', '/robots', { name });
-  }
-  revokeRobot(name: string): Promise<Outcome> {
-    return this.call('POST', `/robots/robot$${name}/revoke`);
-  }
-}
-
-/** The admin CLI as a Channel; a CLI process SIGKILLed with the service counts as lost. */
-class CliChannel implements Channel {
-  readonly label = 'cli';
-  constructor(
-    private readonly env: Record<string, string>,
-    private readonly running: Set<KillableRun>,
-  ) {}
-
-  private async cli(args: string[], input?: string): Promise<Outcome> {
-    const run = runKillable(process.execPath, ['--import', 'tsx', 'services/auth/cli.ts', ...args], { env: this.env, input, cwd: REPO_ROOT });
-    this.running.add(run);
-    const result = await run.done.finally(() => this.running.delete(run));
-    if (result.signal === 'SIGKILL') return { acked: false };
-    if (result.code !== 0) throw new Error(`cli ${args.join(' ')}: exit ${result.code} ${result.signal ?? ''}\n${result.stdout}\n${result.stderr}`);
-    return { acked: true, output: result.stdout };
-  }
-
-  createUser(name: string, password: string): Promise<Outcome> {
-    return this.cli(['users', 'add', name, '--password-stdin'], `${password}\n`);
-  }
-  setPassword(name: string, password: string): Promise<Outcome> {
-    return this.cli(['users', 'passwd', name, '--password-stdin'], `${password}\n`);
-  }
-  setDisabled(name: string, disabled: boolean): Promise<Outcome> {
-    return this.cli(['users', disabled ? 'disable' : 'enable', name]);
-  }
-  deleteUser(name: string): Promise<Outcome> {
-    return this.cli(['users', 'delete', name]);
-  }
-  addGrant(user: string, pattern: string, actions: string): Promise<Outcome> {
-    return this.cli(['grants', 'add', `user:${user}`, pattern, actions]);
-  }
-  removeGrant(id: number): Promise<Outcome> {
-    return this.cli(['grants', 'remove', String(id)]);
-  }
-  createRobot(name: string): Promise<Outcome> {
-    return this.cli(['robots', 'add', name, '--json']);
-  }
-  revokeRobot(name: string): Promise<Outcome> {
-    return this.cli(['robots', 'revoke', name]);
-  }
-}
-
-/** The id a grant creation returned (API JSON or the CLI's `grant <id>: …` line). */
-function grantIdFrom(output: string): number {
-  const match = /^grant (\d+):/m.exec(output);
-  const id = match ? Number(match[1]) : (JSON.parse(output) as { id?: unknown }).id;
-  if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new Error(`no grant id in ${output}`);
-  return id;
-}
-
-function robotSecretFrom(output: string): string {
-  const secret = (JSON.parse(output) as { secret?: unknown }).secret;
-  if (typeof secret !== 'string' || secret === '') throw new Error(`no robot secret in ${output}`);
-  return secret;
-}
-
 /** One client changing its own users, grants and robots through one channel. */
 class AdminWorker {
   readonly users: Array<Tracked<UserState>> = [];
@@ -209,7 +76,7 @@ class AdminWorker {
     private readonly rng: Prng,
   ) {}
 
-  /** Makes changes until one is lost to the crash (or the crash is under way). */
+  /** Makes changes until one is lost to the crash, the crash is under way, or nothing is left to change. */
   async runUntilDown(isDown: () => boolean): Promise<void> {
     while (!isDown()) {
       if (!(await this.step())) return;
@@ -241,6 +108,7 @@ class AdminWorker {
     return true;
   }
 
+  /** One change; false when it was lost or there is nothing left to change. */
   private async step(): Promise<boolean> {
     const liveUsers = this.users.filter((u) => !u.settled && u.confirmed.exists);
     const liveRobots = this.robots.filter((r) => !r.settled && r.confirmed.exists && !r.confirmed.revoked);
@@ -265,7 +133,8 @@ class AdminWorker {
       const state = { ...robot.confirmed, revoked: true };
       return this.change(robot, state, this.channel.revokeRobot(robot.name), () => state);
     }
-    if (liveUsers.length === 0) return true;
+    // Every entity is at its cap or settled: nothing left to change in this run.
+    if (liveUsers.length === 0) return false;
     const user = this.rng.pick(liveUsers);
     const current = user.confirmed;
     if (roll < 0.7) {
@@ -320,7 +189,7 @@ async function verifyWorkers(url: string, adminPassword: string, workers: AdminW
   const admin = { Authorization: basic('admin', adminPassword) };
   const get = async (path: string): Promise<unknown> => {
     const response = await send(`${url}/api/v1${path}`, { agent, headers: admin });
-    assert.equal(response.status, 200, `GET ${path}: ${describe(response)}`);
+    assert.equal(response.status, 200, `GET ${path}: ${explain(response)}`);
     return JSON.parse(response.body.toString('utf8'));
   };
   const users = new Map(((await get('/users')) as { users: Array<{ name: string; disabled: boolean }> }).users.map((u) => [u.name, u]));
@@ -353,11 +222,11 @@ async function verifyWorkers(url: string, adminPassword: string, workers: AdminW
       const secret = robot.confirmed.secret;
       if (!actual.exists || actual.revoked || secret === undefined) continue;
       const answer = await login(url, `robot$${robot.name}`, secret, agent);
-      assert.equal(answer.status, 200, `robot ${robot.name}: its acknowledged secret no longer logs in: ${describe(answer)}`);
+      assert.equal(answer.status, 200, `robot ${robot.name}: its acknowledged secret no longer logs in: ${explain(answer)}`);
     }
   }
   const adminLogin = await login(url, 'admin', adminPassword, agent);
-  assert.equal(adminLogin.status, 200, `the first admin no longer logs in: ${describe(adminLogin)}`);
+  assert.equal(adminLogin.status, 200, `the first admin no longer logs in: ${explain(adminLogin)}`);
   return {
     users: workers.reduce((n, w) => n + w.users.length, 0),
     robots: workers.reduce((n, w) => n + w.robots.length, 0),
@@ -392,18 +261,24 @@ test(`auth: acknowledged user, grant and robot changes survive SIGKILL (seed ${S
   for (let round = 1; round <= ROUNDS; round++) {
     await service.start();
     down = false;
-    const failure = Promise.all(workers.map((w) => w.runUntilDown(() => down))).then(
+    const running = workers.map((w) => w.runUntilDown(() => down));
+    const failure = Promise.all(running).then(
       () => undefined,
       (err: unknown) => {
         throw new Error(`${err instanceof Error ? err.message : String(err)}\n${ws.logTails(15)}`, { cause: err });
       },
     );
     const killAfter = rng.int(1500, 4500);
-    await Promise.race([sleep(killAfter), failure]);
-    // A machine crash: the service and every admin command running at that moment die together.
-    down = true;
-    for (const run of runningCli) run.kill();
-    await service.kill();
+    try {
+      await Promise.race([sleep(killAfter), failure]);
+    } finally {
+      // A machine crash: the service and every admin command running at that moment die
+      // together. Also after a failure, so that no worker or command outlives the round.
+      down = true;
+      for (const run of runningCli) run.kill();
+      await service.kill();
+      await Promise.allSettled(running);
+    }
     await failure;
     t.diagnostic(`round ${round}: SIGKILL after ${killAfter} ms`);
   }

@@ -15,7 +15,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Workspace } from '../e2e/harness/workspace.js';
 import { SyntheticContent, sha256 } from './support/content.js';
-import { describe, errorCode, isNetworkError, type HttpResponse } from './support/http.js';
+import { explain, errorCode, isNetworkError, type HttpResponse } from './support/http.js';
 import { locationOf, OciClient, rangeEnd } from './support/oci-client.js';
 import { Prng, seedFromEnv } from './support/prng.js';
 import { registryService } from './support/services.js';
@@ -51,7 +51,7 @@ class Ledger {
 
 /** Thrown for an answer a healthy registry must never give; fails the test. */
 function unexpected(what: string, response: HttpResponse): Error {
-  return new Error(`${what}: unexpected answer ${describe(response)}`);
+  return new Error(`${what}: unexpected answer ${explain(response)}`);
 }
 
 function contentDigest(response: HttpResponse): string | undefined {
@@ -213,13 +213,13 @@ function allowedTagTargets(attempts: ManifestAttempt[]): { digests: Set<string>;
 async function verifyLedger(client: OciClient, ledger: Ledger): Promise<void> {
   for (const { repo, content } of ledger.blobs) {
     const pulled = await client.pullBlob(repo, content.digest());
-    assert.equal(pulled.status, 200, `acknowledged blob ${repo}@${content.digest()} (${content.key}) is gone: ${describe(pulled)}`);
+    assert.equal(pulled.status, 200, `acknowledged blob ${repo}@${content.digest()} (${content.key}) is gone: ${explain(pulled)}`);
     assert.equal(pulled.digest, content.digest(), `acknowledged blob ${repo}@${content.digest()} serves bytes hashing to ${pulled.digest}`);
     assert.equal(pulled.size, content.size);
   }
   for (const manifest of ledger.manifests.filter((m) => m.acked)) {
     const got = await client.getManifest(manifest.repo, manifest.digest);
-    assert.equal(got.status, 200, `acknowledged manifest ${manifest.repo}@${manifest.digest} is gone: ${describe(got)}`);
+    assert.equal(got.status, 200, `acknowledged manifest ${manifest.repo}@${manifest.digest} is gone: ${explain(got)}`);
     assert.ok(got.body.equals(manifest.bytes), `manifest ${manifest.repo}@${manifest.digest} serves other bytes`);
   }
   const byTag = new Map<string, ManifestAttempt[]>();
@@ -233,7 +233,7 @@ async function verifyLedger(client: OciClient, ledger: Ledger): Promise<void> {
     const { digests, mayBeAbsent } = allowedTagTargets(attempts);
     const got = await client.getManifest(repo, tag);
     if (got.status === 404 && mayBeAbsent) continue;
-    assert.equal(got.status, 200, `tag ${key} with an acknowledged push is gone: ${describe(got)}`);
+    assert.equal(got.status, 200, `tag ${key} with an acknowledged push is gone: ${explain(got)}`);
     const digest = contentDigest(got)!;
     assert.ok(digests.has(digest), `tag ${key} names ${digest}, which is older than its last acknowledged push (allowed: ${[...digests].join(', ')})`);
     assert.equal(sha256(got.body), digest, `tag ${key} serves bytes that do not hash to ${digest}`);
@@ -270,9 +270,14 @@ test(`registry: acknowledged pushes survive SIGKILL at random moments (seed ${SE
       },
     );
     const killAfter = rng.int(300, 2500);
-    await Promise.race([sleep(killAfter), failure]);
-    down = true;
-    await registry.kill();
+    try {
+      await Promise.race([sleep(killAfter), failure]);
+    } finally {
+      // Also after a failure, so that no worker outlives the round.
+      down = true;
+      await registry.kill();
+      await Promise.allSettled(running);
+    }
     await failure;
     // The state exactly as this crash left it, before any recovery runs on it.
     crashed = await auditRegistryStore(registryPaths(dataDir), verifiedBlobs);

@@ -17,9 +17,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { Workspace } from '../e2e/harness/workspace.js';
+import { POSTGRES_URL, postgresUnavailable } from '../support/postgres.js';
 import { FilesystemDriver } from '../../services/registry/storage/drivers/filesystem.js';
 import { SyntheticContent, sha256 } from './support/content.js';
-import { describe, errorCode, isNetworkError, send, type HttpResponse } from './support/http.js';
+import { explain, errorCode, isNetworkError, send, type HttpResponse } from './support/http.js';
 import { FaultyDriver } from './support/faulty-driver.js';
 import { startInProcessRegistry } from './support/in-process.js';
 import { locationOf, OciClient, rangeEnd } from './support/oci-client.js';
@@ -30,7 +31,6 @@ import { TcpProxy } from './support/tcp-proxy.js';
 
 const KIB = 1024;
 const MIB = 1024 * 1024;
-const POSTGRES_URL = process.env.DOCKYARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const ws = Workspace.create('reliability-faults');
 const agent = new Agent({ keepAlive: true });
@@ -45,14 +45,14 @@ function header(response: HttpResponse, name: string): string | undefined {
 }
 
 function expectStatus(response: HttpResponse, status: number, what: string): void {
-  assert.equal(response.status, status, `${what}: ${describe(response)}`);
+  assert.equal(response.status, status, `${what}: ${explain(response)}`);
 }
 
 /** A JSON error envelope with this status and code (a HEAD answer has the headers only). */
 function expectError(response: HttpResponse, status: number, code: string, what: string, method = 'GET'): void {
-  assert.equal(response.status, status, `${what}: expected ${status} ${code}, got ${describe(response)}`);
+  assert.equal(response.status, status, `${what}: expected ${status} ${code}, got ${explain(response)}`);
   assert.match(header(response, 'content-type') ?? '', /^application\/json/, `${what}: error is not JSON`);
-  if (method !== 'HEAD') assert.equal(errorCode(response.body), code, `${what}: ${describe(response)}`);
+  if (method !== 'HEAD') assert.equal(errorCode(response.body), code, `${what}: ${explain(response)}`);
 }
 
 /** 503 UNAVAILABLE with a Retry-After a client can honour. */
@@ -61,8 +61,15 @@ function expectUnavailable(response: HttpResponse, what: string, method = 'GET')
   assert.match(header(response, 'retry-after') ?? '', /^\d+$/, `${what}: 503 without Retry-After`);
 }
 
+/** A small image pushed before a fault, that must stay readable through it. */
+interface PushedImage {
+  config: SyntheticContent;
+  layer: SyntheticContent;
+  manifest: Buffer;
+}
+
 /** Pushes a small image (config, one layer, manifest at `tag`); returns its parts. */
-async function pushImage(client: OciClient, repo: string, tag: string, key: string) {
+async function pushImage(client: OciClient, repo: string, tag: string, key: string): Promise<PushedImage> {
   const config = new SyntheticContent(`${key}-config`, 2 * KIB);
   const layer = new SyntheticContent(`${key}-layer`, MIB);
   for (const blob of [config, layer]) expectStatus(await client.monolithic(repo, blob), 201, `push ${blob.key}`);
@@ -72,13 +79,13 @@ async function pushImage(client: OciClient, repo: string, tag: string, key: stri
 }
 
 /** The image is still served whole. */
-async function expectImageServed(client: OciClient, repo: string, tag: string, image: Awaited<ReturnType<typeof pushImage>>): Promise<void> {
+async function expectImageServed(client: OciClient, repo: string, tag: string, image: PushedImage): Promise<void> {
   const manifest = await client.getManifest(repo, tag);
   expectStatus(manifest, 200, `read ${repo}:${tag}`);
   assert.ok(manifest.body.equals(image.manifest), `${repo}:${tag} serves other bytes`);
   for (const blob of [image.config, image.layer]) {
     const pulled = await client.pullBlob(repo, blob.digest());
-    assert.equal(pulled.status, 200, `read ${blob.key}: ${describe(pulled)}`);
+    assert.equal(pulled.status, 200, `read ${blob.key}: ${explain(pulled)}`);
     assert.equal(pulled.digest, blob.digest(), `${blob.key} served with other bytes`);
   }
 }
@@ -242,20 +249,7 @@ test('SQLite locked for longer than the busy timeout: 503 UNAVAILABLE with Retry
   assert.ok(registry.running(), 'the registry died while the database was locked');
 });
 
-async function postgresUnavailableReason(): Promise<string | null> {
-  const probe = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5000 });
-  try {
-    await probe.connect();
-    await probe.query('select 1');
-    return null;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  } finally {
-    await probe.end().catch(() => undefined);
-  }
-}
-
-const postgresDown = await postgresUnavailableReason();
+const postgresDown = await postgresUnavailable();
 
 test(
   'PostgreSQL reset mid-query, silent or refusing: 503 UNAVAILABLE with Retry-After, process stays up, recovery',

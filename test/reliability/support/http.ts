@@ -60,7 +60,13 @@ export function isNetworkError(err: unknown): err is NetworkError {
 function networkError(err: unknown): NetworkError {
   const code = (err as { code?: string } | null)?.code ?? 'ECONNRESET';
   const message = err instanceof Error ? err.message : String(err);
-  return new NetworkError(`${code}: ${message}`, NETWORK_CODES.has(code) ? code : code || 'ECONNRESET');
+  return new NetworkError(`${code}: ${message}`, code);
+}
+
+/** Whether a failure while reading a response came from the connection (not from us). */
+function isConnectionFailure(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code !== undefined && NETWORK_CODES.has(code);
 }
 
 /**
@@ -73,7 +79,7 @@ function exchange<T>(url: string, options: SendOptions, consume: (res: IncomingM
     let lastError: unknown;
     const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers, agent: options.agent }, (res) => {
       responded = true;
-      consume(res).then(resolve, (err: unknown) => reject(err instanceof NetworkError ? err : networkError(err)));
+      consume(res).then(resolve, (err: unknown) => reject(isConnectionFailure(err) && !(err instanceof NetworkError) ? networkError(err) : err));
     });
     req.setTimeout(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, () => {
       req.destroy(Object.assign(new Error(`no progress for ${options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' }));
@@ -156,7 +162,7 @@ export function errorCode(body: Buffer): string | undefined {
 }
 
 /** A one-line account of a response for assertion messages. */
-export function describe(response: { status: number; body?: Buffer; errorBody?: Buffer }): string {
+export function explain(response: { status: number; body?: Buffer; errorBody?: Buffer }): string {
   const body = response.body ?? response.errorBody ?? Buffer.alloc(0);
   return `${response.status} ${body.toString('utf8').slice(0, 300)}`;
 }

@@ -58,6 +58,16 @@ export class OciClient {
     });
   }
 
+  /** PATCH the whole of `content` as one streamed body with no length (chunked transfer), as docker pushes a layer. */
+  patchStream(location: string, content: SyntheticContent): Promise<HttpResponse> {
+    return send(this.url(location), {
+      method: 'PATCH',
+      agent: this.agent,
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: content.stream(),
+    });
+  }
+
   /** PUT ?digest= on the session, with bytes [start, size) of `content` as the final chunk when start < size. */
   complete(location: string, content: SyntheticContent, start: number): Promise<HttpResponse> {
     const url = new URL(this.url(location));
@@ -120,6 +130,15 @@ export class OciClient {
     const started = await this.startUpload(repo);
     if (started.status !== 202) return started;
     return this.continueUpload(header(started, 'location')!, content, 0, chunkSize, onLocation);
+  }
+
+  /** POST, one streamed PATCH of the whole blob without a length, PUT: the docker client's way. */
+  async pushStreamed(repo: string, content: SyntheticContent): Promise<HttpResponse> {
+    const started = await this.startUpload(repo);
+    if (started.status !== 202) return started;
+    const patched = await this.patchStream(header(started, 'location')!, content);
+    if (patched.status !== 202) return patched;
+    return this.complete(header(patched, 'location')!, content, content.size);
   }
 
   /** PATCHes the rest of `content` from `offset` in chunks, then PUTs; see pushChunked. */
