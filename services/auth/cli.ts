@@ -7,10 +7,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { ConfigError, configFileFrom, loadAuthConfig, type AuthServiceConfig } from '../../shared/config.js';
 import { migrateLatest, openDatabase } from '../../shared/db.js';
+import { isEntryPoint } from '../../shared/entry-point.js';
 import { isDockyardError } from '../../shared/errors.js';
 import { KeyStore } from '../../shared/keys.js';
 import { parseArgs, UsageError, type ParsedArgs } from './cli-args.js';
@@ -248,8 +247,7 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-if (invokedDirectly) {
+if (isEntryPoint(import.meta.url)) {
   const io: CliIo = { stdin: readStdin, out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
   runCli(process.argv.slice(2), process.env, io).then(
     (code) => {

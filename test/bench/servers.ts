@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../e2e/harness/ports.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { registryConfigFromEnv } from '../../shared/config.js';
@@ -56,19 +56,6 @@ export async function stopAll(graceMs = 5000): Promise<void> {
 export function killAllNow(): void {
   for (const child of running) signalGroup(child, 'SIGKILL');
   running.clear();
-}
-
-/** A loopback port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, url: string): Server {
