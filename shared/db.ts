@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
 import { SqliteReads } from './sqlite-reads.js';
+import { WalSync } from './wal-sync.js';
 
 export type { Knex };
 
@@ -66,11 +67,35 @@ function beginningImmediate(db: Knex): Knex {
   return db;
 }
 
+/** How an SQLite commit reaches the disk (PostgreSQL ignores this: its server syncs). */
+export interface OpenDatabaseOptions {
+  /**
+   * `inline` (default): every commit fsyncs its log before returning, blocking the event
+   * loop meanwhile. `deferred`: commits return without a sync and the caller must await
+   * `walSyncOf(db).flush()` before acknowledging a write (see wal-sync.ts). Only for
+   * callers that do so on every write path.
+   */
+  commitSync?: 'inline' | 'deferred';
+}
+
+const walSyncs = new WeakMap<Knex, WalSync>();
+
+/**
+ * The log sync a caller of a `commitSync: 'deferred'` database must await after each
+ * commit; null when commits sync themselves (inline, PostgreSQL, in-memory SQLite).
+ */
+export function walSyncOf(db: Knex): WalSync | null {
+  return walSyncs.get(db) ?? null;
+}
+
 /** Opens a knex instance. SQLite gets WAL and a busy timeout so readers never block writers. */
-export function openDatabase(config: DatabaseConfig): Knex {
+export function openDatabase(config: DatabaseConfig, options: OpenDatabaseOptions = {}): Knex {
   if (config.client === 'sqlite') {
-    if (config.filename !== ':memory:') mkdirSync(dirname(config.filename), { recursive: true });
-    return beginningImmediate(closingReadsOnDestroy(knexFactory({
+    const onDisk = config.filename !== ':memory:';
+    if (onDisk) mkdirSync(dirname(config.filename), { recursive: true });
+    // A `file:` URI names its file indirectly; such a database keeps inline syncs.
+    const deferred = onDisk && !config.filename.startsWith('file:') && options.commitSync === 'deferred';
+    const db = beginningImmediate(closingReadsOnDestroy(knexFactory({
       client: 'better-sqlite3',
       connection: { filename: config.filename },
       useNullAsDefault: true,
@@ -80,7 +105,7 @@ export function openDatabase(config: DatabaseConfig): Knex {
         afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
           try {
             conn.pragma('journal_mode = WAL');
-            conn.pragma('synchronous = FULL');
+            conn.pragma(deferred ? 'synchronous = NORMAL' : 'synchronous = FULL');
             conn.pragma('busy_timeout = 5000');
             conn.pragma('foreign_keys = ON');
             done(null, conn);
@@ -90,6 +115,8 @@ export function openDatabase(config: DatabaseConfig): Knex {
         },
       },
     })));
+    if (deferred) walSyncs.set(db, new WalSync(config.filename));
+    return db;
   }
   return knexFactory({
     client: 'pg',

@@ -26,10 +26,10 @@ export interface MetadataStoreFixture {
   dispose(): Promise<void>;
 }
 
-/** A store on a SQLite file in a new temp dir. */
+/** A store on a SQLite file in a new temp dir, with commits synced as the registry runs them (deferred). */
 export async function makeSqliteFixture(): Promise<MetadataStoreFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'dockyard-metadata-'));
-  const db = openDatabase({ client: 'sqlite', filename: join(dir, 'registry.sqlite') });
+  const db = openDatabase({ client: 'sqlite', filename: join(dir, 'registry.sqlite') }, { commitSync: 'deferred' });
   await migrateLatest(db, 'registry');
   const store = new KnexMetadataStore(db);
   return {

@@ -6,8 +6,9 @@
  */
 import type { Knex } from 'knex';
 import { fail } from '../../../shared/errors.js';
-import { openDatabase, migrateLatest, type DatabaseConfig } from '../../../shared/db.js';
+import { openDatabase, migrateLatest, walSyncOf, type DatabaseConfig } from '../../../shared/db.js';
 import { SqliteReads } from '../../../shared/sqlite-reads.js';
+import type { WalSync } from '../../../shared/wal-sync.js';
 import { assertName, assertTag } from '../../../shared/reference.js';
 import * as q from './queries.js';
 import {
@@ -67,18 +68,26 @@ function preparedReads(reads: SqliteReads) {
 export class KnexMetadataStore implements MetadataStore {
   /** Prepared statements for reads outside a transaction; null on PostgreSQL and in-memory SQLite. */
   private readonly fast: ReturnType<typeof preparedReads> | null;
+  /** Set when commits do not sync themselves: every write awaits it before returning. */
+  private readonly walSync: WalSync | null;
 
   /** Wraps an open, migrated database; `close()` destroys it. */
   constructor(private readonly db: Knex) {
     const reads = SqliteReads.forKnex(db);
     this.fast = reads ? preparedReads(reads) : null;
+    this.walSync = walSyncOf(db);
   }
 
-  /** Opens the database of `config`, runs the registry migrations and returns the store. */
+  /**
+   * Opens the database of `config`, runs the registry migrations and returns the store.
+   * On SQLite, commits sync off the event loop (shared/wal-sync.ts): a push's metadata
+   * write then costs no fsync on the main thread, and concurrent pushes share one.
+   */
   static async open(config: DatabaseConfig): Promise<KnexMetadataStore> {
-    const db = openDatabase(config);
+    const db = openDatabase(config, { commitSync: 'deferred' });
     try {
       await migrateLatest(db, 'registry');
+      await walSyncOf(db)?.flush();
     } catch (err) {
       await db.destroy();
       throw err;
@@ -88,7 +97,14 @@ export class KnexMetadataStore implements MetadataStore {
 
   /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.db.transaction((trx) => fn(trx));
+    return this.durably(this.db.transaction((trx) => fn(trx)));
+  }
+
+  /** Resolves with a committed write's result once the commit is on disk. */
+  private async durably<T>(committed: Promise<T>): Promise<T> {
+    const result = await committed;
+    await this.walSync?.flush();
+    return result;
   }
 
   private exec(tx: Tx | undefined): q.Executor {
@@ -100,7 +116,7 @@ export class KnexMetadataStore implements MetadataStore {
    * the caller's so a failure leaves the caller's earlier work intact.
    */
   private atomic<T>(tx: Tx | undefined, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-    return tx === undefined ? this.db.transaction(fn) : asTransaction(tx).transaction(fn);
+    return tx === undefined ? this.durably(this.db.transaction(fn)) : asTransaction(tx).transaction(fn);
   }
 
   /** The repository's id, creating the row when this is its first content. */
@@ -135,12 +151,13 @@ export class KnexMetadataStore implements MetadataStore {
     assertName(repository);
     checkDigest(digest);
     checkSize(size);
-    const db = this.exec(tx);
-    const repositoryId = await this.ensureRepository(db, repository);
-    await db('blob_links')
-      .insert({ repository_id: repositoryId, digest, size, created_at: new Date() })
-      .onConflict(['repository_id', 'digest'])
-      .ignore();
+    await this.atomic(tx, async (trx) => {
+      const repositoryId = await this.ensureRepository(trx, repository);
+      await trx('blob_links')
+        .insert({ repository_id: repositoryId, digest, size, created_at: new Date() })
+        .onConflict(['repository_id', 'digest'])
+        .ignore();
+    });
   }
 
   /** Size of the blob if it is linked into the repository, else null. */
@@ -156,11 +173,9 @@ export class KnexMetadataStore implements MetadataStore {
   async unlinkBlob(repository: string, digest: string, tx?: Tx): Promise<boolean> {
     assertName(repository);
     checkDigest(digest);
-    const db = this.exec(tx);
-    const deleted = await db('blob_links')
-      .where('repository_id', q.repositoryIdOf(db, repository))
-      .andWhere('digest', digest)
-      .del();
+    const deleted = await this.atomic(tx, (trx) =>
+      trx('blob_links').where('repository_id', q.repositoryIdOf(trx, repository)).andWhere('digest', digest).del(),
+    );
     return deleted > 0;
   }
 
@@ -253,21 +268,22 @@ export class KnexMetadataStore implements MetadataStore {
     assertName(repository);
     assertTag(tag);
     checkDigest(digest);
-    const db = this.exec(tx);
-    const manifest: ManifestRow | undefined = await q.manifestByDigest(db, repository, digest);
-    if (!manifest) throw fail('MANIFEST_UNKNOWN', 'tag points at a manifest unknown to the repository', { digest });
-    try {
-      await db('tags')
-        .insert({ repository_id: manifest.repository_id, name: tag, digest, updated_at: new Date() })
-        .onConflict(['repository_id', 'name'])
-        .merge(['digest', 'updated_at']);
-    } catch (err) {
-      // The manifest was deleted between the lookup and the insert.
-      if (isForeignKeyViolation(err)) {
-        throw fail('MANIFEST_UNKNOWN', 'tag points at a manifest unknown to the repository', { digest });
+    await this.atomic(tx, async (trx) => {
+      const manifest: ManifestRow | undefined = await q.manifestByDigest(trx, repository, digest);
+      if (!manifest) throw fail('MANIFEST_UNKNOWN', 'tag points at a manifest unknown to the repository', { digest });
+      try {
+        await trx('tags')
+          .insert({ repository_id: manifest.repository_id, name: tag, digest, updated_at: new Date() })
+          .onConflict(['repository_id', 'name'])
+          .merge(['digest', 'updated_at']);
+      } catch (err) {
+        // The manifest was deleted between the lookup and the insert (PostgreSQL, another writer).
+        if (isForeignKeyViolation(err)) {
+          throw fail('MANIFEST_UNKNOWN', 'tag points at a manifest unknown to the repository', { digest });
+        }
+        throw err;
       }
-      throw err;
-    }
+    });
   }
 
   /** Digest the tag points at, or null. */
@@ -283,8 +299,7 @@ export class KnexMetadataStore implements MetadataStore {
   async deleteTag(repository: string, tag: string, tx?: Tx): Promise<boolean> {
     assertName(repository);
     assertTag(tag);
-    const db = this.exec(tx);
-    const deleted = await db('tags').where('repository_id', q.repositoryIdOf(db, repository)).andWhere('name', tag).del();
+    const deleted = await this.atomic(tx, (trx) => trx('tags').where('repository_id', q.repositoryIdOf(trx, repository)).andWhere('name', tag).del());
     return deleted > 0;
   }
 
