@@ -1,6 +1,7 @@
 /**
  * Runs scenarios against targets fairly on a small noisy machine: every target is
- * prepared first (untimed), then rounds alternate which target goes first (ABBA across
+ * prepared first (untimed, plus one unmeasured warm-up round where a scenario asks for
+ * it), then rounds alternate which target goes first (ABBA across
  * rounds and scenarios), so drift in machine load hits both sides alike. Accounting of a
  * measured section: server CPU from /proc before/after, sampled server RSS, requests sent
  * and the bench's own CPU.
@@ -8,7 +9,7 @@
 import type { DatabaseConfig } from '../../shared/db.js';
 import { HttpClient, requestCount, type LoopResult } from './load.js';
 import { RssSampler, treeCpuMs } from './proc.js';
-import { scenarioLine, type ScenarioOutcome, type TargetOutcome } from './report.js';
+import { scenarioLine, specFor, type ScenarioOutcome, type TargetOutcome } from './tables.js';
 import { SkipTarget, type Measured, type Scenario, type Target, type TargetName } from './scenarios/types.js';
 import { basicLogin } from './tokens.js';
 
@@ -81,30 +82,39 @@ function emptyOutcome(): TargetOutcome {
   return { status: 'not run', notes: [], rounds: [] };
 }
 
+/** How runScenarios runs: which targets a scenario compares, how many rounds, where progress goes. */
+export interface RunPlan {
+  targetsFor(scenario: Scenario): Target[];
+  rounds: number;
+  progress(line: string): void;
+  stop: AbortSignal;
+  /** Runs before each scenario's setup (the load guard waits here). */
+  beforeScenario?(scenario: Scenario): Promise<void>;
+}
+
 /** Runs every scenario on its targets with alternating order until done or `stop` fires; failures are recorded, not fatal. */
-export async function runScenarios(
-  scenarios: Scenario[],
-  targetsFor: (scenario: Scenario) => Target[],
-  rounds: number,
-  progress: (line: string) => void,
-  stop: AbortSignal,
-): Promise<ScenarioOutcome[]> {
+export async function runScenarios(scenarios: Scenario[], plan: RunPlan): Promise<ScenarioOutcome[]> {
+  const { rounds, progress, stop } = plan;
   const outcomes: ScenarioOutcome[] = [];
   for (const [index, scenario] of scenarios.entries()) {
     if (stop.aborted) break;
+    await plan.beforeScenario?.(scenario);
+    if (stop.aborted) break;
+    const targets = plan.targetsFor(scenario);
     const outcome: ScenarioOutcome = {
       id: scenario.id,
       description: scenario.description,
       unit: scenario.unit,
       latency: scenario.latency,
-      targets: { dockyard: emptyOutcome(), distribution: emptyOutcome() },
+      on: scenario.on,
+      targets: Object.fromEntries(specFor(scenario.on).columns.map((name) => [name, emptyOutcome()])),
     };
     outcomes.push(outcome);
-    const targets = targetsFor(scenario);
     const began = Date.now();
     progress(`[${index + 1}/${scenarios.length}] ${scenario.id}: preparing`);
     for (const target of targets) {
-      const result = outcome.targets[target.name];
+      const result = emptyOutcome();
+      outcome.targets[target.name] = result;
       result.status = 'ok';
       try {
         const note = await scenario.prepare?.(target);
@@ -115,10 +125,23 @@ export async function runScenarios(
         progress(`  ${target.name}: ${result.status}: ${result.reason}`);
       }
     }
+    if (scenario.warmUp) {
+      for (const target of targets) {
+        const result = outcome.targets[target.name] as TargetOutcome;
+        if (result.status !== 'ok' || stop.aborted) continue;
+        try {
+          await scenario.round(target, -1);
+        } catch (err) {
+          result.status = 'failed';
+          result.reason = `warm-up: ${errorText(err)}`;
+          progress(`  ${target.name}: failed: ${result.reason}`);
+        }
+      }
+    }
     for (let round = 0; round < rounds; round++) {
       const order = (index + round) % 2 === 0 ? targets : [...targets].reverse();
       for (const target of order) {
-        const result = outcome.targets[target.name];
+        const result = outcome.targets[target.name] as TargetOutcome;
         if (result.status !== 'ok' || stop.aborted) continue;
         try {
           result.rounds.push(await scenario.round(target, round));

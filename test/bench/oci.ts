@@ -162,12 +162,12 @@ export class RegistryClient {
     const size = sizeOf(blob);
     return this.http.exchange(
       { method: 'GET', path: `/v2/${repo}/blobs/${blob.digest}`, headers: this.headers(), expect: [200] },
-      async (res) => {
+      async (reply) => {
         const hash = createHash('sha256');
         let received = 0;
-        for await (const chunk of res) {
-          hash.update(chunk as Buffer);
-          received += (chunk as Buffer).length;
+        for await (const chunk of reply.body) {
+          hash.update(chunk);
+          received += chunk.length;
         }
         const digest = `sha256:${hash.digest('hex')}`;
         if (received !== size || digest !== blob.digest) {

@@ -12,10 +12,19 @@ export interface BenchOptions {
   seed: 'db' | 'api';
   /** distribution's log level: info (its default, a line per request plus an access log) or warn (neither). */
   distributionLog: 'info' | 'warn';
+  /** Wait while the 1-minute load average is above this before the run and each scenario (not in --quick unless given). */
+  maxLoad?: number;
+  /** Longest wait for the load to drop, seconds, each time. */
+  loadWait: number;
+  /** DOCKYARD_WORKERS for Dockyard's services; unset leaves their default. */
+  workers?: number;
   keep: boolean;
   list: boolean;
   help: boolean;
 }
+
+/** The load-guard threshold of a full run on this 2-core machine when --max-load is not given. */
+export const DEFAULT_MAX_LOAD = 1.5;
 
 /** Usage text for --help and for bad flags. */
 export const USAGE = `usage: npm run bench -- [options]
@@ -31,12 +40,17 @@ export const USAGE = `usage: npm run bench -- [options]
   --distribution-log warn
                      run distribution at log level warn with the access log off (no per-request
                      lines); default info, its own default
+  --max-load L       before the run and each scenario, wait while the 1-minute load average
+                     is above L (default ${DEFAULT_MAX_LOAD}; off in --quick unless given; 0 = off)
+  --load-wait S      wait at most S seconds each time (default 60), then go on with a warning
+                     that the report header repeats
+  --workers N        start Dockyard's services with DOCKYARD_WORKERS=N
   --keep             keep the temp dir (data, server logs) instead of deleting it
   --list             print the scenario ids and exit`;
 
 /** Parses argv (without node and script); throws with a clear message on a bad flag. */
 export function parseOptions(argv: string[]): BenchOptions {
-  const options: BenchOptions = { quick: false, auth: 'none', targets: ['dockyard', 'distribution'], seed: 'db', distributionLog: 'info', keep: false, list: false, help: false };
+  const options: BenchOptions = { quick: false, auth: 'none', targets: ['dockyard', 'distribution'], seed: 'db', distributionLog: 'info', loadWait: 60, keep: false, list: false, help: false };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
@@ -91,6 +105,21 @@ export function parseOptions(argv: string[]): BenchOptions {
         i++;
         break;
       }
+      case '--max-load':
+        options.maxLoad = number(value(i, flag), flag, 0);
+        i++;
+        break;
+      case '--load-wait':
+        options.loadWait = number(value(i, flag), flag, 0);
+        i++;
+        break;
+      case '--workers': {
+        const workers = number(value(i, flag), flag, 1);
+        if (!Number.isInteger(workers)) throw new Error(`--workers takes a whole number, not ${workers}`);
+        options.workers = workers;
+        i++;
+        break;
+      }
       case '--targets': {
         const names = value(i, flag).split(',').map((n) => n.trim());
         const bad = names.filter((n) => n !== 'dockyard' && n !== 'distribution');
@@ -103,5 +132,13 @@ export function parseOptions(argv: string[]): BenchOptions {
         throw new Error(`unknown option ${flag}`);
     }
   }
+  if (options.maxLoad === undefined && !options.quick) options.maxLoad = DEFAULT_MAX_LOAD;
+  if (options.maxLoad === 0) options.maxLoad = undefined;
   return options;
+}
+
+function number(text: string, flag: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${flag} takes a number >= ${min}, not ${text}`);
+  return n;
 }

@@ -74,9 +74,9 @@ function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   }
 }
 
-/** Current resident memory of a process tree, in bytes. */
-export function treeRssBytes(rootPid: number): number {
-  return processTree(rootPid).reduce((sum, pid) => sum + statusKiB(pid, 'VmRSS') * 1024, 0);
+/** Resident memory of the given processes together, in bytes (a process gone since is 0). */
+function rssOf(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + statusKiB(pid, 'VmRSS') * 1024, 0);
 }
 
 /** Sum of each live process's own peak resident memory (VmHWM) in a tree, in bytes. */
@@ -84,9 +84,18 @@ export function treePeakRssBytes(rootPid: number): number {
   return processTree(rootPid).reduce((sum, pid) => sum + statusKiB(pid, 'VmHWM') * 1024, 0);
 }
 
-/** Samples a tree's resident memory until stopped; returns the highest sample. */
+/** How often the sampler rescans /proc for the tree's members (a scan reads every process's stat; the bench pays it). */
+const TREE_RESCAN_MS = 1000;
+
+/**
+ * Samples a tree's resident memory until stopped; returns the highest sample. Members are
+ * found by a full /proc scan once a second (workers a server forks appear within that),
+ * and only their status files are read at every sample.
+ */
 export class RssSampler {
   private peak = 0;
+  private members: number[] = [];
+  private scannedAt = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly rootPid: number, intervalMs = 100) {
@@ -96,12 +105,17 @@ export class RssSampler {
   }
 
   private sample(): void {
-    this.peak = Math.max(this.peak, treeRssBytes(this.rootPid));
+    if (Date.now() - this.scannedAt >= TREE_RESCAN_MS) {
+      this.members = processTree(this.rootPid);
+      this.scannedAt = Date.now();
+    }
+    this.peak = Math.max(this.peak, rssOf(this.members));
   }
 
   /** Stops sampling and returns the peak in bytes. */
   stop(): number {
     clearInterval(this.timer);
+    this.scannedAt = 0;
     this.sample();
     return this.peak;
   }

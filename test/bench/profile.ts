@@ -1,6 +1,6 @@
 /**
  * Sizes and limits of a bench run in one place: `full` is the real measurement, `quick`
- * a smoke run of every scenario in well under a minute.
+ * a smoke run of every scenario in about a minute.
  */
 const MiB = 1024 * 1024;
 
@@ -19,6 +19,10 @@ export interface Profile {
   tagListTags: number;
   imagePush: { clients: number; imagesPerClient: number };
   scaling: { smallRepos: number; largeRepos: number; tagsPerRepo: number; seedSeconds: number };
+  /** The memory scenario: one blob this large pushed (streamed PATCH) and pulled per round. */
+  hugeBlob: { size: number; seconds: number };
+  /** Dockyard-only scaling: repositories (with tagsPerRepo tags each) and tags in one repository, small vs large. */
+  dockyardScaling: { smallRepos: number; largeRepos: number; tagsPerRepo: number; smallTags: number; largeTags: number };
   /** Connections used to seed (tags, repositories). */
   seedConnections: number;
 }
@@ -37,6 +41,8 @@ export function profileFor(quick: boolean): Profile {
       tagListTags: 300,
       imagePush: { clients: 8, imagesPerClient: 2 },
       scaling: { smallRepos: 5, largeRepos: 50, tagsPerRepo: 10, seedSeconds: 30 },
+      hugeBlob: { size: 64 * MiB, seconds: 60 },
+      dockyardScaling: { smallRepos: 10, largeRepos: 1_000, tagsPerRepo: 2, smallTags: 300, largeTags: 3_000 },
       seedConnections: 16,
     };
   }
@@ -51,6 +57,8 @@ export function profileFor(quick: boolean): Profile {
     tagListTags: 10_000,
     imagePush: { clients: 8, imagesPerClient: 20 },
     scaling: { smallRepos: 100, largeRepos: 10_000, tagsPerRepo: 10, seedSeconds: 900 },
+    hugeBlob: { size: 2048 * MiB, seconds: 600 },
+    dockyardScaling: { smallRepos: 100, largeRepos: 100_000, tagsPerRepo: 2, smallTags: 1_000, largeTags: 100_000 },
     seedConnections: 32,
   };
 }

@@ -15,7 +15,9 @@ import { processTarget, runScenarios, TokenSource } from './harness.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { treePeakRssBytes } from './proc.js';
 import { profileFor } from './profile.js';
+import { LoadGuard, loadGuardSummary } from './load-guard.js';
 import { reportNotes, textTable, writeReports, type RunInfo } from './report.js';
+import { specFor } from './tables.js';
 import { allScenarios, selectScenarios } from './scenarios/index.js';
 import type { Scenario, Target, TargetName } from './scenarios/types.js';
 import {
@@ -106,14 +108,44 @@ function installExitHandlers(): void {
   });
 }
 
-async function startTokenServer(dir: string): Promise<{ auth: AuthService; trust: TokenTrust }> {
+async function startTokenServer(dir: string, workers: number | undefined): Promise<{ auth: AuthService; trust: TokenTrust }> {
   if (!dockyardAuthPresent()) throw new Error('--auth token needs services/auth/main.ts, which does not exist yet');
-  const auth = await startAuthService(join(dir, 'auth-data'), randomBytes(18).toString('base64url'));
+  const auth = await startAuthService(join(dir, 'auth-data'), randomBytes(18).toString('base64url'), workers);
   const certs = await fetch(new URL('/certs.pem', auth.url));
   if (!certs.ok) throw new Error(`GET /certs.pem from the auth service: ${certs.status}`);
   const rootCertBundle = join(dir, 'auth-certs.pem');
   writeFileSync(rootCertBundle, await certs.text());
   return { auth, trust: { realm: new URL('/token', auth.url).href, service: auth.service, issuer: auth.issuer, rootCertBundle } };
+}
+
+/** A started registry and, for Dockyard, its metadata database (for seeding). */
+type Registry = Server & { database?: DatabaseConfig };
+
+/**
+ * Starts the registries the selected scenarios compare: Dockyard and distribution (as
+ * --targets says), and only when a selected scenario needs them a Dockyard registry without
+ * auth (auth overhead, --auth token runs) and a small and a large Dockyard (scaling rows).
+ */
+async function startRegistries(
+  options: BenchOptions,
+  scenarios: Scenario[],
+  dir: string,
+  trust: TokenTrust | undefined,
+  binary: string | undefined,
+): Promise<Map<TargetName, Registry>> {
+  const servers = new Map<TargetName, Registry>();
+  const wanted = new Set(scenarios.flatMap((s) => (s.on === 'auth' ? [] : specFor(s.on).columns)));
+  const workers = options.workers;
+  if (options.targets.includes('dockyard')) {
+    servers.set('dockyard', await startDockyardRegistry(join(dir, 'dockyard-data'), { auth: trust, workers }));
+    for (const name of ['dockyard-noauth', 'dockyard-small', 'dockyard-large'] as const) {
+      if (wanted.has(name)) servers.set(name, await startDockyardRegistry(join(dir, `${name}-data`), { name, workers }));
+    }
+  }
+  if (binary) {
+    servers.set('distribution', await startDistribution(binary, join(dir, 'distribution-data'), trust, options.distributionLog));
+  }
+  return servers;
 }
 
 /** How the servers ran, for the report. */
@@ -125,7 +157,13 @@ function runNotes(options: BenchOptions, scenarios: Scenario[], logVolume: strin
     'Both keep their data under one temp dir on the same disk; the load generator runs in this process on the same machine.',
     `Server log output over the run (per-request lines cost CPU): ${logVolume}.`,
   ];
-  if (scenarios.some((s) => s.id.startsWith('scale-'))) {
+  if (scenarios.some((s) => s.on === 'auth-overhead')) {
+    notes.push('Token auth overhead rows: a second Dockyard registry with REGISTRY_AUTH=none and its own data dir (same layout) runs next to the token-auth one; rounds alternate between them.');
+  }
+  if (scenarios.some((s) => s.on === 'dockyard-scaling')) {
+    notes.push('Dockyard-only scaling rows: two more Dockyard registries, one seeded with the small and one with the large population through the MetadataStore; rounds alternate between them.');
+  }
+  if (scenarios.some((s) => s.on === 'registries' && s.id.startsWith('scale-'))) {
     notes.push(
       options.seed === 'db'
         ? "Scaling rows: Dockyard's population is seeded through its MetadataStore (same store calls as the API, large transactions); distribution's through its API."
@@ -164,30 +202,34 @@ async function main(options: BenchOptions): Promise<void> {
   let tokens: TokenSource | undefined;
   let trust: TokenTrust | undefined;
   if (options.auth === 'token') {
-    const started = await startTokenServer(tempDir);
+    const started = await startTokenServer(tempDir, options.workers);
     authService = started.auth;
     trust = started.trust;
     tokens = new TokenSource(authService.url, authService.service, authService.adminPassword);
     log(`auth service up at ${authService.url}`);
   }
-  const servers = new Map<TargetName, Server>();
-  let dockyardDatabase: DatabaseConfig | undefined;
-  if (options.targets.includes('dockyard')) {
-    const dockyard = await startDockyardRegistry(join(tempDir, 'dockyard-data'), trust);
-    dockyardDatabase = dockyard.database;
-    servers.set('dockyard', dockyard);
-  }
-  if (binary) servers.set('distribution', await startDistribution(binary, join(tempDir, 'distribution-data'), trust, options.distributionLog));
+  const servers = await startRegistries(options, scenarios, tempDir, trust, binary);
   for (const [name, server] of servers) log(`${name} up at ${server.url} (pid ${server.pid}, log ${server.logFile})`);
 
-  const registries: Target[] = [...servers].map(([name, server]) =>
-    processTarget(name, server.url, server.pid, tokens, name === 'dockyard' ? dockyardDatabase : undefined),
+  // Only the two compared registries trust the auth service; the extra Dockyard registries run without auth.
+  const tokensFor = (name: TargetName) => (name === 'dockyard' || name === 'distribution' ? tokens : undefined);
+  const registries = new Map<TargetName, Target>(
+    [...servers].map(([name, server]) => [name, processTarget(name, server.url, server.pid, tokensFor(name), server.database)]),
   );
   const authTarget = authService ? [processTarget('dockyard', authService.url, authService.pid)] : [];
+  const targetsFor = (scenario: Scenario): Target[] =>
+    scenario.on === 'auth' ? authTarget : specFor(scenario.on).columns.flatMap((name) => registries.get(name) ?? []);
+  const guard = options.maxLoad === undefined ? undefined : new LoadGuard(options.maxLoad, options.loadWait, log, interrupted.signal);
   const startedAt = new Date().toISOString();
   const began = Date.now();
   const loadAtStart = loadavg()[0];
-  const outcomes = await runScenarios(scenarios, (s) => (s.on === 'auth' ? authTarget : registries), profile.rounds, log, interrupted.signal);
+  const outcomes = await runScenarios(scenarios, {
+    targetsFor,
+    rounds: profile.rounds,
+    progress: log,
+    stop: interrupted.signal,
+    beforeScenario: guard ? (scenario) => guard.settle(scenario.id) : undefined,
+  });
   const scenarioSeconds = (Date.now() - began) / 1000;
   const loadAverage = { start: loadAtStart, end: loadavg()[0] };
   // An interrupt owns the shutdown from here; a partial table would be misleading.
@@ -210,6 +252,8 @@ async function main(options: BenchOptions): Promise<void> {
     auth: options.auth,
     machine: machineInfo(binary),
     loadAverage,
+    loadGuard: guard?.record,
+    workers: options.workers,
     serverPeakRssMiB,
     notes: runNotes(options, scenarios, logVolume),
   };
@@ -217,6 +261,7 @@ async function main(options: BenchOptions): Promise<void> {
   const written = writeReports(out, info, outcomes);
   process.stdout.write(`\n${textTable(outcomes)}\n\n`);
   process.stdout.write(`${reportNotes(info, outcomes).map((n) => `- ${n}`).join('\n')}\n\n`);
+  if (info.loadGuard) process.stdout.write(`load guard: ${loadGuardSummary(info.loadGuard)}\n\n`);
   log(`wrote ${written.markdown} and ${written.json}`);
   if (outcomes.some((o) => Object.values(o.targets).some((t) => t.status === 'failed'))) process.exitCode = 1;
 }

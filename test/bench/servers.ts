@@ -122,11 +122,27 @@ export interface DockyardServer extends Server {
   database: DatabaseConfig;
 }
 
+/** How to start one of Dockyard's services. */
+export interface DockyardLaunch {
+  /** Server name, also its log file's name (several Dockyard registries may run at once). */
+  name?: string;
+  /** Token auth trusting our auth service; absent means REGISTRY_AUTH=none. */
+  auth?: TokenTrust;
+  /** DOCKYARD_WORKERS for the service (its cluster size); absent leaves the service's default. */
+  workers?: number;
+}
+
+function workersEnv(workers: number | undefined): Record<string, string> {
+  return workers === undefined ? {} : { DOCKYARD_WORKERS: String(workers) };
+}
+
 /** Starts Dockyard's registry with SQLite + filesystem blobs under `dataDir`. */
-export async function startDockyardRegistry(dataDir: string, auth?: TokenTrust): Promise<DockyardServer> {
+export async function startDockyardRegistry(dataDir: string, launchOptions: DockyardLaunch = {}): Promise<DockyardServer> {
+  const { name = 'dockyard', auth, workers } = launchOptions;
   const port = await freePort();
   mkdirSync(dataDir, { recursive: true });
   const env = productionEnv({
+    ...workersEnv(workers),
     REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`,
     DOCKYARD_DATA_DIR: dataDir,
     REGISTRY_AUTH: auth ? 'token' : 'none',
@@ -139,7 +155,7 @@ export async function startDockyardRegistry(dataDir: string, auth?: TokenTrust):
         }
       : {}),
   });
-  const server = launch('dockyard', process.execPath, tsxArgs('services/registry/main.ts'), env, join(dataDir, '..', 'dockyard.log'), `http://127.0.0.1:${port}`);
+  const server = launch(name, process.execPath, tsxArgs('services/registry/main.ts'), env, join(dataDir, '..', `${name}.log`), `http://127.0.0.1:${port}`);
   await waitReady(server, '/v2/', auth ? [401] : [200]);
   return { ...server, database: registryConfigFromEnv(env).database };
 }
@@ -183,12 +199,13 @@ export interface AuthService extends Server {
 }
 
 /** Starts Dockyard's auth service with a fresh data dir and a known admin password. */
-export async function startAuthService(dataDir: string, adminPassword: string): Promise<AuthService> {
+export async function startAuthService(dataDir: string, adminPassword: string, workers?: number): Promise<AuthService> {
   const port = await freePort();
   mkdirSync(dataDir, { recursive: true });
   const issuer = 'dockyard-bench-auth';
   const service = 'dockyard-bench';
   const env = productionEnv({
+    ...workersEnv(workers),
     AUTH_HTTP_ADDR: `127.0.0.1:${port}`,
     AUTH_TOKEN_ISSUER: issuer,
     AUTH_TOKEN_SERVICE: service,

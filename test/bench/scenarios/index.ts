@@ -1,6 +1,8 @@
 /** Every scenario, in the order they run (scaling last: it grows the registries). */
 import { blobPullScenarios } from './blob-pull.js';
 import { blobPushScenarios } from './blob-push.js';
+import { dockyardScalingScenarios } from './dockyard-scaling.js';
+import { hugeBlobScenarios } from './huge-blob.js';
 import { imagePushScenarios } from './image-push.js';
 import { manifestScenarios } from './manifests.js';
 import { scalingScenarios } from './scaling.js';
@@ -14,11 +16,13 @@ export function allScenarios(env: ScenarioEnv): Scenario[] {
   return [
     ...blobPushScenarios(profile),
     ...blobPullScenarios(profile),
+    ...hugeBlobScenarios(profile),
     ...manifestScenarios(profile),
     ...tagScenarios(profile),
     ...imagePushScenarios(profile),
     ...tokenEndpointScenarios(profile, env.authService),
     ...scalingScenarios(profile, env.seedThroughDatabase),
+    ...dockyardScalingScenarios(profile),
   ];
 }
 

@@ -43,3 +43,20 @@ export async function seedRepositoriesInDatabase(database: DatabaseConfig, repos
     await store.close();
   }
 }
+
+const TAGS_PER_TRANSACTION = 5_000;
+
+/** Links the image's blobs and records its manifest in one repository, then points every tag at it. */
+export async function seedTagsInDatabase(database: DatabaseConfig, repo: string, image: SeedImage, tags: string[]): Promise<void> {
+  await seedRepositoriesInDatabase(database, [repo], image, []);
+  const store = await KnexMetadataStore.open(database);
+  try {
+    for (let start = 0; start < tags.length; start += TAGS_PER_TRANSACTION) {
+      await store.transaction(async (tx) => {
+        for (const tag of tags.slice(start, start + TAGS_PER_TRANSACTION)) await store.putTag(repo, tag, image.manifest.digest, tx);
+      });
+    }
+  } finally {
+    await store.close();
+  }
+}

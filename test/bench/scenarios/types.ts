@@ -8,8 +8,21 @@ import type { Budget, LoopResult } from '../load.js';
 import type { Profile } from '../profile.js';
 import type { AuthService } from '../servers.js';
 
-/** Which column a target's figures land in. */
-export type TargetName = 'dockyard' | 'distribution';
+/**
+ * Which server a target is, and so which column its figures land in: the two registries
+ * compared in the main table, Dockyard's registry without auth next to the token-auth one
+ * (auth overhead), and two Dockyard registries holding a small and a large population
+ * (scaling). The auth service's figures land in the 'dockyard' column of its rows.
+ */
+export type TargetName = 'dockyard' | 'distribution' | 'dockyard-noauth' | 'dockyard-small' | 'dockyard-large';
+
+/**
+ * Which pair of servers a scenario compares (each pair is one table of the report):
+ * 'registries' Dockyard vs distribution; 'auth' Dockyard's auth service alone;
+ * 'auth-overhead' Dockyard with token auth vs Dockyard without auth (one --auth token run);
+ * 'dockyard-scaling' a Dockyard registry with a small population vs one with a large one.
+ */
+export type Comparison = 'registries' | 'auth' | 'auth-overhead' | 'dockyard-scaling';
 
 /** A LoopResult plus the server-side cost of producing it. */
 export interface Measured extends LoopResult {
@@ -45,11 +58,16 @@ export interface Scenario {
   unit: Unit;
   /** Whether p50/p99 latency of one op is meaningful (and shown). */
   latency: boolean;
-  /** 'registries' runs against both registries; 'auth' only against Dockyard's auth service. */
-  on: 'registries' | 'auth';
+  /** Which servers it runs against (see Comparison). */
+  on: Comparison;
   /** Which auth modes the scenario runs in. */
   modes: ReadonlyArray<'none' | 'token'>;
   budget: Budget;
+  /**
+   * Run one unmeasured round on each target after setup: for servers started fresh for
+   * this comparison, so a cold JIT on one side does not count against it.
+   */
+  warmUp?: boolean;
   /** Untimed setup, once per target; may return a note for the report. */
   prepare?(target: Target): Promise<string | void>;
   /** One measured round; verifies what it moved before returning. */

@@ -1,0 +1,125 @@
+/**
+ * Does a lookup cost the same in a small and in a very large Dockyard registry? The issue
+ * asks for manifest GET with 100 vs 100,000 repositories and a tag-list page with 1,000 vs
+ * 100,000 tags. distribution is left out: its storage is a directory per tag and link, and
+ * seeding (and deleting) 100,000 repositories of it takes hours on this disk. Two Dockyard
+ * registries run side by side instead, one per size, so rounds alternate between them like
+ * any comparison; both are seeded through the MetadataStore (seed-db.ts) after the image's
+ * bytes went through the API once. The report shows CPU per request large/small.
+ */
+import { BenchError, closedLoop } from '../load.js';
+import type { Profile } from '../profile.js';
+import { count, PerTarget, pushSeedImage, seedImage, withRegistry, type SeedImage } from './common.js';
+import { seedRepositoriesInDatabase, seedTagsInDatabase } from './seed-db.js';
+import type { Scenario, Target } from './types.js';
+
+const SOURCE_REPO = 'bench/dscale-source';
+const TAG_REPO = 'bench/dscale-tags';
+const CONNECTIONS = 16;
+const PAGE = 100;
+
+function repoName(i: number): string {
+  return `bench/dscale/r${String(i).padStart(6, '0')}`;
+}
+
+/** Zero-padded, so byte order (the order of tag pages) is numeric order. */
+function pagedTag(i: number): string {
+  return `t${String(i).padStart(7, '0')}`;
+}
+
+function repoTag(i: number): string {
+  return `v${i}`;
+}
+
+/** A spread of positions in [0, range) for op `i`, the same on both targets. */
+function spread(i: number, range: number): number {
+  return (i * 7919 + 13) % range;
+}
+
+interface Population {
+  image: SeedImage;
+  repos: number;
+  tags: number;
+}
+
+/** Manifest GET across many repositories and a tag page in a long tag list, small vs large Dockyard. */
+export function dockyardScalingScenarios(profile: Profile): Scenario[] {
+  const { smallRepos, largeRepos, tagsPerRepo, smallTags, largeTags } = profile.dockyardScaling;
+  const repoTags = Array.from({ length: tagsPerRepo }, (_, t) => repoTag(t));
+  const notes = new Map<string, string>();
+  const populations = new PerTarget<Population>();
+
+  const populate = (target: Target): Promise<Population> =>
+    populations.get(target, async () => {
+      const database = target.metadataDatabase;
+      if (!database) throw new BenchError(`${target.name} exposes no metadata database to seed`);
+      const large = target.name === 'dockyard-large';
+      const population = { image: seedImage('dockyard-scaling'), repos: large ? largeRepos : smallRepos, tags: large ? largeTags : smallTags };
+      const started = Date.now();
+      await withRegistry(target, 1, [], (registry) => pushSeedImage(registry, SOURCE_REPO, population.image, 'source'));
+      const repos = Array.from({ length: population.repos }, (_, i) => repoName(i));
+      await seedRepositoriesInDatabase(database, repos, population.image, repoTags);
+      await seedTagsInDatabase(database, TAG_REPO, population.image, Array.from({ length: population.tags }, (_, i) => pagedTag(i)));
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      notes.set(
+        target.name,
+        `seeded ${count(population.repos)} repositories (${count(population.repos * tagsPerRepo)} tags) and one repository of ${count(population.tags)} tags through the MetadataStore in ${seconds} s`,
+      );
+      return population;
+    });
+  const prepare = async (target: Target): Promise<string | void> => {
+    await populate(target);
+    const note = notes.get(target.name);
+    notes.delete(target.name);
+    return note;
+  };
+
+  return [
+    {
+      id: `scale-dockyard-manifest-get-${smallRepos}-vs-${largeRepos}-repos`,
+      description: `manifest GET by tag on random repositories at ${CONNECTIONS} connections: a Dockyard holding ${count(smallRepos)} repositories vs one holding ${count(largeRepos)} (${tagsPerRepo} tags each)`,
+      unit: 'req/s',
+      latency: true,
+      on: 'dockyard-scaling',
+      modes: ['none'],
+      warmUp: true,
+      budget: { seconds: profile.rateSeconds, maxOps: 5_000_000 },
+      prepare,
+      async round(target) {
+        const { image, repos } = await populate(target);
+        return withRegistry(target, CONNECTIONS, [], (registry) =>
+          target.measure(() =>
+            closedLoop(CONNECTIONS, this.budget, (i) => registry.fetchManifest('GET', repoName(spread(i, repos)), repoTag(i % tagsPerRepo), image.manifest.digest)),
+          ),
+        );
+      },
+    },
+    {
+      id: `scale-dockyard-tags-page-${smallTags}-vs-${largeTags}-tags`,
+      description: `one tag-list page (n=${PAGE}) after a random \`last\` in one repository at ${CONNECTIONS} connections: ${count(smallTags)} tags vs ${count(largeTags)} tags (each page checked)`,
+      unit: 'req/s',
+      latency: true,
+      on: 'dockyard-scaling',
+      modes: ['none'],
+      warmUp: true,
+      budget: { seconds: profile.rateSeconds, maxOps: 5_000_000 },
+      prepare,
+      async round(target) {
+        const { tags } = await populate(target);
+        return withRegistry(target, CONNECTIONS, [], (registry) =>
+          target.measure(() =>
+            closedLoop(CONNECTIONS, this.budget, async (i) => {
+              const after = spread(i, tags - PAGE - 1);
+              const page = await registry.tagsPage(TAG_REPO, PAGE, pagedTag(after));
+              const expected = Array.from({ length: PAGE }, (_, k) => pagedTag(after + 1 + k));
+              if (page.tags.length !== PAGE || page.tags.some((tag, k) => tag !== expected[k])) {
+                throw new BenchError(`${target.name}: page after ${pagedTag(after)} is [${page.tags.slice(0, 3).join(', ')}, …] (${page.tags.length} tags)`);
+              }
+              return 0;
+            }),
+          ),
+        );
+      },
+    },
+  ];
+}
