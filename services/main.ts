@@ -4,15 +4,27 @@
  * configuration says otherwise, the registry checks tokens from this auth service: realm
  * = the auth service's /token, same service and issuer, and trust taken straight from the
  * auth service's key directory (so a key rotation needs no restart and no TLS trust setup).
+ * With DOCKYARD_WORKERS > 1 every worker runs both services (shared/cluster.ts).
  */
-import { configFileFrom, loadAuthConfig, loadRegistryConfig, readConfigFile, SETTINGS, type AuthServiceConfig, type Env } from '../shared/config.js';
+import { runService } from '../shared/cluster.js';
+import {
+  ConfigError,
+  configFileFrom,
+  loadAuthConfig,
+  loadRegistryConfig,
+  readConfigFile,
+  SETTINGS,
+  type AuthServiceConfig,
+  type Env,
+  type ListenConfig,
+  type RegistryConfig,
+} from '../shared/config.js';
 import { ConfigSource } from '../shared/config/source.js';
-import { runEntryPoint } from '../shared/entry-point.js';
 import { KeyStore } from '../shared/keys.js';
-import { createLogger } from '../shared/logger.js';
+import { createLogger, type Logger } from '../shared/logger.js';
 import { keyStoreResolver } from '../shared/token-keys.js';
-import { startAuthService } from './auth/main.js';
-import { startRegistryService } from './registry/main.js';
+import { prepareAuthService, startAuthService } from './auth/main.js';
+import { prepareRegistryService, startRegistryService } from './registry/main.js';
 
 /** The URL a client on this machine reaches the auth service at (a wildcard bind means loopback). */
 function reachableUrl(listeningUrl: string): string {
@@ -43,26 +55,74 @@ export function wiredRegistryEnv(file: string | undefined, env: Env, auth: AuthS
   return wired;
 }
 
-runEntryPoint('dockyard', import.meta.url, async () => {
-  const env = process.env;
-  const file = configFileFrom(process.argv.slice(2), env);
-  const authConfig = loadAuthConfig({ file, env });
-  const logger = createLogger({ name: 'dockyard', level: authConfig.log?.level });
-  const auth = await startAuthService(authConfig, { logger: logger.child({ service: 'auth' }) });
-  try {
-    const registryConfig = loadRegistryConfig({ file, env: wiredRegistryEnv(file, env, authConfig, auth.url) });
-    const keys = registryConfig.auth.kind === 'token' ? keyStoreResolver(await KeyStore.open(authConfig.keysDir)) : undefined;
-    const registry = await startRegistryService(registryConfig, { logger: logger.child({ service: 'registry' }), keys });
-    process.stdout.write(`Dockyard is running: registry ${registry.url} (auth: ${registryConfig.auth.kind}), auth service ${auth.url}\n`);
-    return {
-      logger,
-      async close() {
-        await registry.close();
-        await auth.close();
-      },
-    };
-  } catch (err) {
-    await auth.close();
-    throw err;
+/** The URL the auth service will answer at, from its configuration (before it listens). */
+function configuredUrl(http: ListenConfig): string {
+  const host = http.host.includes(':') ? `[${http.host}]` : http.host;
+  return `${http.tls ? 'https' : 'http'}://${host}:${http.port}`;
+}
+
+/**
+ * Cluster workers share one listening socket per address: two services asking for port 0
+ * on the same host would be handed the same socket.
+ */
+function checkClusterPorts(registry: RegistryConfig, auth: AuthServiceConfig): void {
+  if ((auth.workers ?? 1) === 1 || registry.http.port !== 0 || auth.http.port !== 0 || registry.http.host !== auth.http.host) return;
+  throw new ConfigError(
+    SETTINGS.registry.addr.env,
+    'a port',
+    undefined,
+    `the registry and the auth service cannot both listen on port 0 of ${registry.http.host} with ${SETTINGS.common.workers.env} > 1 (workers share one socket per address); give one of them a port`,
+  );
+}
+
+interface Configured {
+  file: string | undefined;
+  env: Env;
+  auth: AuthServiceConfig;
+}
+
+let loaded: Configured | undefined;
+function configured(): Configured {
+  if (!loaded) {
+    const env = process.env;
+    const file = configFileFrom(process.argv.slice(2), env);
+    loaded = { file, env, auth: loadAuthConfig({ file, env }) };
   }
+  return loaded;
+}
+
+const loggerFor = (auth: AuthServiceConfig): Logger => createLogger({ name: 'dockyard', level: auth.log?.level });
+
+runService('dockyard', import.meta.url, {
+  workers: () => configured().auth.workers ?? 1,
+  async prepare() {
+    const { file, env, auth } = configured();
+    const registryConfig = loadRegistryConfig({ file, env: wiredRegistryEnv(file, env, auth, configuredUrl(auth.http)) });
+    checkClusterPorts(registryConfig, auth);
+    const logger = loggerFor(auth);
+    await prepareAuthService(auth, { logger: logger.child({ service: 'auth' }) });
+    await prepareRegistryService(registryConfig);
+    return logger;
+  },
+  async start({ prepared, housekeeping }) {
+    const { file, env, auth: authConfig } = configured();
+    const logger = loggerFor(authConfig);
+    const auth = await startAuthService(authConfig, { logger: logger.child({ service: 'auth' }), prepared, housekeeping });
+    try {
+      const registryConfig = loadRegistryConfig({ file, env: wiredRegistryEnv(file, env, authConfig, auth.url) });
+      const keys = registryConfig.auth.kind === 'token' ? keyStoreResolver(await KeyStore.open(authConfig.keysDir)) : undefined;
+      const registry = await startRegistryService(registryConfig, { logger: logger.child({ service: 'registry' }), keys, prepared, housekeeping });
+      return {
+        logger,
+        banner: `Dockyard is running: registry ${registry.url} (auth: ${registryConfig.auth.kind}), auth service ${auth.url}`,
+        async close() {
+          await registry.close();
+          await auth.close();
+        },
+      };
+    } catch (err) {
+      await auth.close();
+      throw err;
+    }
+  },
 });

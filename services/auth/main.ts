@@ -2,19 +2,20 @@
  * The auth service process: configuration (YAML file and environment), database and
  * migrations, signing keys (created on first start), the first admin when there are no
  * users, an HTTP(S) listener, hourly housekeeping and a graceful stop on SIGTERM/SIGINT.
- * `npm run auth` runs this file; the combined launcher reuses `startAuthService`.
+ * `npm run auth` runs this file (as a cluster with DOCKYARD_WORKERS > 1, see
+ * shared/cluster.ts); the combined launcher reuses `prepareAuthService`/`startAuthService`.
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import { runService } from '../../shared/cluster.js';
 import { ConfigError, configFileFrom, loadAuthConfig, type AuthServiceConfig, type Env } from '../../shared/config.js';
-import { migrateLatest, openDatabase } from '../../shared/db.js';
+import { migrateLatest, openDatabase, type Knex } from '../../shared/db.js';
 import { isDockyardError } from '../../shared/errors.js';
-import { runEntryPoint } from '../../shared/entry-point.js';
 import { KeyStore } from '../../shared/keys.js';
 import { createLogger, type Logger } from '../../shared/logger.js';
 import type { Registry } from '../../shared/metrics.js';
 import { serve } from '../../shared/serve.js';
-import { createServer } from '../../shared/tls.js';
+import { createServer, loadTlsOptions } from '../../shared/tls.js';
 import { createAuthApp } from './app.js';
 import { TokenIssuer } from './issue.js';
 import { AdminOperations } from './operations/index.js';
@@ -41,6 +42,10 @@ export interface StartAuthOptions {
   /** Where the one-time line with a generated admin password goes (default stdout). */
   announce?: (line: string) => void;
   metrics?: Registry;
+  /** Migrations, keys and the first admin are done (a cluster primary did them): only open the database. */
+  prepared?: boolean;
+  /** Run the hourly purge of expired refresh tokens here (default true; one cluster worker does). */
+  housekeeping?: boolean;
 }
 
 /** A started auth service. */
@@ -90,14 +95,43 @@ async function bootstrapAdmin(
   return password;
 }
 
+/** The one-time work on `db`: migrations, signing keys, the first admin (with its generated password, if any). */
+async function initialise(
+  db: Knex,
+  config: AuthServiceConfig,
+  options: StartAuthOptions,
+  logger: Logger,
+): Promise<{ keys: KeyStore; adminPassword?: string }> {
+  await migrateLatest(db, 'auth');
+  const keys = await KeyStore.open(config.keysDir);
+  const ops = new AdminOperations({ db, bcryptCost: config.bcryptCost, keys });
+  const announce = options.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const adminPassword = await bootstrapAdmin(ops, firstAdmin(config, options.env ?? process.env), logger, announce);
+  return { keys, adminPassword };
+}
+
+/**
+ * The one-time work of a cluster primary, before any worker starts: check the TLS files,
+ * migrate, create the keys and the first admin (its generated password printed once, here).
+ */
+export async function prepareAuthService(config: AuthServiceConfig, options: StartAuthOptions = {}): Promise<string | undefined> {
+  if (config.http.tls) loadTlsOptions(config.http.tls, 'auth.http.tls');
+  const logger = options.logger ?? createLogger({ name: 'auth', level: config.log?.level });
+  const db = openDatabase(config.database);
+  try {
+    return (await initialise(db, config, options, logger)).adminPassword;
+  } finally {
+    await db.destroy();
+  }
+}
+
 /** Wires and starts the auth service for `config`. */
 export async function startAuthService(config: AuthServiceConfig, options: StartAuthOptions = {}): Promise<RunningAuthService> {
   const logger = options.logger ?? createLogger({ name: 'auth', level: config.log?.level });
   const env = options.env ?? process.env;
   const db = openDatabase(config.database);
   try {
-    await migrateLatest(db, 'auth');
-    const keys = await KeyStore.open(config.keysDir);
+    const { keys, adminPassword } = options.prepared ? { keys: await KeyStore.open(config.keysDir) } : await initialise(db, config, options, logger);
     const issuer = new TokenIssuer({
       keys,
       issuer: config.token.issuer,
@@ -105,20 +139,20 @@ export async function startAuthService(config: AuthServiceConfig, options: Start
       reuseSeconds: TOKEN_REUSE_SECONDS,
       keyCheckIntervalMs: KEY_CHECK_INTERVAL_MS,
     });
-    const ops = new AdminOperations({ db, bcryptCost: config.bcryptCost, keys });
-    const adminPassword = await bootstrapAdmin(ops, firstAdmin(config, env), logger, options.announce ?? ((line) => process.stdout.write(`${line}\n`)));
-
     const throttle = config.login ?? throttlePolicyFromEnv(env);
     const app = createAuthApp(config, { db, keys, issuer, logger, throttle, metrics: options.metrics });
     const server = createServer(app.callback(), config.http, { tlsKeyName: 'auth.http.tls' }) as Server;
     const refreshTokens = new RefreshTokenStore(db);
-    const housekeeping = setInterval(() => {
-      refreshTokens.purge(Date.now() - config.refreshTokens.idleSeconds * 1000).then(
-        (purged) => purged > 0 && logger.info({ purged }, 'purged expired refresh tokens'),
-        (err: unknown) => logger.error({ err }, 'refresh token purge failed'),
-      );
-    }, HOUSEKEEPING_INTERVAL_MS);
-    housekeeping.unref();
+    const housekeeping =
+      options.housekeeping === false
+        ? undefined
+        : setInterval(() => {
+            refreshTokens.purge(Date.now() - config.refreshTokens.idleSeconds * 1000).then(
+              (purged) => purged > 0 && logger.info({ purged }, 'purged expired refresh tokens'),
+              (err: unknown) => logger.error({ err }, 'refresh token purge failed'),
+            );
+          }, HOUSEKEEPING_INTERVAL_MS);
+    housekeeping?.unref();
 
     const { url, close } = await serve(server, config.http, {
       logger,
@@ -136,9 +170,20 @@ export async function startAuthService(config: AuthServiceConfig, options: Start
   }
 }
 
-runEntryPoint('auth service', import.meta.url, async () => {
-  const config = loadAuthConfig({ file: configFileFrom(process.argv.slice(2)) });
-  const logger = createLogger({ name: 'auth', level: config.log?.level });
-  const running = await startAuthService(config, { logger });
-  return { logger, close: running.close };
+let loaded: AuthServiceConfig | undefined;
+const configured = (): AuthServiceConfig => (loaded ??= loadAuthConfig({ file: configFileFrom(process.argv.slice(2)) }));
+const loggerFor = (config: AuthServiceConfig): Logger => createLogger({ name: 'auth', level: config.log?.level });
+
+runService('auth service', import.meta.url, {
+  workers: () => configured().workers ?? 1,
+  async prepare() {
+    const logger = loggerFor(configured());
+    await prepareAuthService(configured(), { logger });
+    return logger;
+  },
+  async start({ prepared, housekeeping }) {
+    const logger = loggerFor(configured());
+    const running = await startAuthService(configured(), { logger, prepared, housekeeping });
+    return { logger, close: running.close };
+  },
 });

@@ -2,16 +2,19 @@
  * The registry process: configuration (YAML file from `--config`/DOCKYARD_CONFIG plus
  * environment), storage, metadata and access control wired into the app, an HTTP(S)
  * listener, hourly purge of abandoned uploads, and a graceful stop on SIGTERM/SIGINT.
- * `npm run registry` runs this file; the combined launcher reuses `startRegistryService`.
+ * `npm run registry` runs this file (as a cluster with DOCKYARD_WORKERS > 1, see
+ * shared/cluster.ts); the combined launcher reuses `startRegistryService`.
  */
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
+import { runService } from '../../shared/cluster.js';
 import { configFileFrom, loadRegistryConfig, type RegistryConfig } from '../../shared/config.js';
-import { runEntryPoint } from '../../shared/entry-point.js';
+import { openDatabase } from '../../shared/db.js';
 import { createLogger, type Logger } from '../../shared/logger.js';
 import { createMetricsRegistry, type Registry } from '../../shared/metrics.js';
 import { serve } from '../../shared/serve.js';
 import type { KeyResolver } from '../../shared/token-verifier.js';
-import { createServer } from '../../shared/tls.js';
+import { createServer, loadTlsOptions } from '../../shared/tls.js';
 import { createApp } from './app.js';
 import { createAccessController } from './auth/index.js';
 import { KnexMetadataStore } from './metadata/knex-store.js';
@@ -20,6 +23,7 @@ import type { StorageDriver } from './storage/driver.js';
 import { FilesystemDriver } from './storage/drivers/filesystem.js';
 import { MemoryDriver } from './storage/drivers/memory.js';
 import { UploadManager } from './storage/uploads.js';
+import { ClusterUploadManager } from './worker-uploads.js';
 
 /** In-flight requests get this long to finish after a stop begins. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -37,6 +41,10 @@ export interface StartRegistryOptions {
   keys?: KeyResolver;
   /** Shorter connection timeouts than the defaults (tests watch slow clients being cut off). */
   timeouts?: { headersMs?: number; idleMs?: number };
+  /** The database is already migrated (a cluster primary did it): only open it. */
+  prepared?: boolean;
+  /** Run the hourly purge of abandoned uploads here (default true; one cluster worker does). */
+  housekeeping?: boolean;
 }
 
 /** A started registry: where it listens and how to stop it. */
@@ -51,15 +59,26 @@ function storageFor(config: RegistryConfig): StorageDriver {
   return config.storage.driver === 'memory' ? new MemoryDriver() : new FilesystemDriver(config.storage.rootDirectory);
 }
 
+/**
+ * The one-time work of a cluster primary: check the TLS files (one clear error instead of
+ * every worker failing) and migrate the database.
+ */
+export async function prepareRegistryService(config: RegistryConfig): Promise<void> {
+  if (config.http.tls) loadTlsOptions(config.http.tls, 'registry.http.tls');
+  const metadata = await KnexMetadataStore.open(config.database);
+  await metadata.close();
+}
+
 /** Wires and starts the registry for `config`. */
 export async function startRegistryService(config: RegistryConfig, options: StartRegistryOptions = {}): Promise<RunningRegistry> {
   const logger = options.logger ?? createLogger({ name: 'registry', level: config.log?.level });
   const storage = storageFor(config);
-  const metadata = await KnexMetadataStore.open(config.database);
+  const metadata = options.prepared ? new KnexMetadataStore(openDatabase(config.database)) : await KnexMetadataStore.open(config.database);
   try {
     const access = await createAccessController(config.auth, logger, { keys: options.keys });
     const blobs = new BlobStore(storage);
-    const uploads = new UploadManager(storage, blobs);
+    // Sessions of a cluster are shared by every worker; see worker-uploads.ts.
+    const uploads = cluster.isWorker ? new ClusterUploadManager(storage, blobs) : new UploadManager(storage, blobs);
     const metrics = options.metrics ?? createMetricsRegistry('registry');
     const app = createApp(config, { storage, metadata, access, logger, blobs, uploads, metrics });
     // createServer turns Node's whole-request timeout off (a large layer upload outlasts it)
@@ -79,9 +98,11 @@ export async function startRegistryService(config: RegistryConfig, options: Star
         logger.error({ err }, 'upload purge failed');
       }
     };
-    const purgeTimer = setInterval(purge, PURGE_INTERVAL_MS);
-    purgeTimer.unref();
-    void purge();
+    const purgeTimer = options.housekeeping === false ? undefined : setInterval(purge, PURGE_INTERVAL_MS);
+    if (purgeTimer) {
+      purgeTimer.unref();
+      void purge();
+    }
 
     const { url, close } = await serve(server, config.http, {
       logger,
@@ -99,9 +120,20 @@ export async function startRegistryService(config: RegistryConfig, options: Star
   }
 }
 
-runEntryPoint('registry', import.meta.url, async () => {
-  const config = loadRegistryConfig({ file: configFileFrom(process.argv.slice(2)) });
-  const logger = createLogger({ name: 'registry', level: config.log?.level });
-  const running = await startRegistryService(config, { logger });
-  return { logger, close: running.close };
+let loaded: RegistryConfig | undefined;
+const configured = (): RegistryConfig => (loaded ??= loadRegistryConfig({ file: configFileFrom(process.argv.slice(2)) }));
+
+runService('registry', import.meta.url, {
+  workers: () => configured().workers ?? 1,
+  async prepare() {
+    const config = configured();
+    await prepareRegistryService(config);
+    return createLogger({ name: 'registry', level: config.log?.level });
+  },
+  async start({ prepared, housekeeping }) {
+    const config = configured();
+    const logger = createLogger({ name: 'registry', level: config.log?.level });
+    const running = await startRegistryService(config, { logger, prepared, housekeeping });
+    return { logger, close: running.close };
+  },
 });

@@ -2,7 +2,9 @@
  * Turns a ConfigSource into the validated configuration of each service. Cross-field
  * rules (TLS needs both files, token auth needs a key source) live here.
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import type { DatabaseConfig } from '../db.js';
 import { SETTINGS, type Setting } from './settings.js';
 import type { ConfigSource } from './source.js';
 import {
@@ -35,6 +37,25 @@ function dataDirOf(src: ConfigSource): string {
 
 function logOf(src: ConfigSource): { level: LogLevel } {
   return { level: src.oneOf(SETTINGS.common.logLevel, LOG_LEVELS) };
+}
+
+/** Most workers a number may ask for: far beyond any core count this runs on, so a typo fails. */
+const MAX_WORKERS = 64;
+
+function workersOf(src: ConfigSource): number {
+  const workers = src.intOrWord(SETTINGS.common.workers, 'auto', 1, MAX_WORKERS);
+  return workers === 'auto' ? availableParallelism() : workers;
+}
+
+/**
+ * Workers share nothing in memory, so state that lives only in one process's memory (the
+ * memory storage driver, an in-memory SQLite database) would split into one copy per worker.
+ */
+function checkShareable(src: ConfigSource, workers: number, database: DatabaseConfig, databaseSetting: Setting): void {
+  if (workers === 1) return;
+  if (database.client === 'sqlite' && database.filename === ':memory:') {
+    throw new ConfigError(src.name(databaseSetting), 'a database file or server', 'sqlite::memory:', `an in-memory database cannot be shared by ${workers} workers (DOCKYARD_WORKERS); use a file or DOCKYARD_WORKERS=1`);
+  }
 }
 
 function registryAuthOf(src: ConfigSource): RegistryAuthConfig {
@@ -71,6 +92,12 @@ export function buildRegistryConfig(src: ConfigSource): RegistryConfig {
   const s = SETTINGS.registry;
   const dataDir = dataDirOf(src);
   const driver = src.choice(s.storage);
+  const workers = workersOf(src);
+  const database = src.database(s.databaseUrl, join(dataDir, 'registry', 'registry.sqlite'));
+  checkShareable(src, workers, database, s.databaseUrl);
+  if (workers > 1 && driver === 'memory') {
+    throw new ConfigError(src.name(s.storage), 'filesystem', driver, `memory storage cannot be shared by ${workers} workers (DOCKYARD_WORKERS); use filesystem or DOCKYARD_WORKERS=1`);
+  }
   return {
     http: { ...src.addr(s.addr), tls: tlsFrom(src, s.tlsCertificate, s.tlsKey) },
     dataDir,
@@ -78,7 +105,7 @@ export function buildRegistryConfig(src: ConfigSource): RegistryConfig {
       driver === 'memory'
         ? { driver }
         : { driver, rootDirectory: src.path(s.rootDirectory) ?? join(dataDir, 'registry', 'blobs') },
-    database: src.database(s.databaseUrl, join(dataDir, 'registry', 'registry.sqlite')),
+    database,
     auth: registryAuthOf(src),
     readOnly: src.bool(s.readOnly),
     uploads: { purgeAfterSeconds: src.int(s.purgeAfterSeconds, 60) },
@@ -87,6 +114,7 @@ export function buildRegistryConfig(src: ConfigSource): RegistryConfig {
       pageMaxEntries: src.int(s.pageMaxEntries, 1),
     },
     log: logOf(src),
+    workers,
   };
 }
 
@@ -104,10 +132,13 @@ export function buildLoginThrottle(src: ConfigSource): LoginThrottleConfig {
 export function buildAuthConfig(src: ConfigSource): AuthServiceConfig {
   const s = SETTINGS.auth;
   const dataDir = dataDirOf(src);
+  const workers = workersOf(src);
+  const database = src.database(s.databaseUrl, join(dataDir, 'auth', 'auth.sqlite'));
+  checkShareable(src, workers, database, s.databaseUrl);
   return {
     http: { ...src.addr(s.addr), tls: tlsFrom(src, s.tlsCertificate, s.tlsKey) },
     dataDir,
-    database: src.database(s.databaseUrl, join(dataDir, 'auth', 'auth.sqlite')),
+    database,
     token: {
       issuer: src.string(s.tokenIssuer)!,
       service: src.string(s.tokenService)!,
@@ -119,5 +150,6 @@ export function buildAuthConfig(src: ConfigSource): AuthServiceConfig {
     log: logOf(src),
     admin: { user: src.string(s.adminUser)!, password: src.string(s.adminPassword) },
     login: buildLoginThrottle(src),
+    workers,
   };
 }

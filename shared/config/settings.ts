@@ -33,6 +33,13 @@ const common = {
     default: 'info',
     description: 'pino log level: fatal, error, warn, info, debug, trace or silent.',
   },
+  workers: {
+    yaml: 'workers',
+    env: 'DOCKYARD_WORKERS',
+    default: 1,
+    description:
+      'Processes serving each service (node:cluster workers sharing the listening socket): 1 to 64, or `auto` for one per available CPU. 1 runs no cluster at all.',
+  },
 } as const satisfies Record<string, Setting>;
 
 const registry = {

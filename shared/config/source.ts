@@ -114,6 +114,18 @@ export class ConfigSource {
     return value;
   }
 
+  /** An integer within [min, max], or the single word `word` (e.g. `auto`) as written. */
+  intOrWord<W extends string>(setting: Setting, word: W, min: number, max: number): number | W {
+    const found = this.find(setting);
+    if (found && typeof found.value === 'string' && found.value.trim().toLowerCase() === word) return word;
+    try {
+      return this.int(setting, min, max);
+    } catch (err) {
+      if (!(err instanceof ConfigError) || !found) throw err;
+      throw new ConfigError(found.key, `an integer from ${min} to ${max} or ${word}`, describe(found.value));
+    }
+  }
+
   /** A boolean: YAML true/false, or true/false/yes/no/on/off/1/0 as text. */
   bool(setting: Setting): boolean {
     const found = this.find(setting);

@@ -62,6 +62,8 @@ export interface RegistryConfig {
   limits: { manifestMaxBytes: number; pageMaxEntries: number };
   /** Always set by the loaders; optional so hand-built test configs need not repeat it. */
   log?: { level: LogLevel };
+  /** Processes serving the registry (DOCKYARD_WORKERS); set by the loaders, absent means 1. */
+  workers?: number;
 }
 
 export interface AuthServiceConfig {
@@ -82,6 +84,8 @@ export interface AuthServiceConfig {
   admin?: { user: string; password?: string };
   /** Login throttling limits. Set by the loaders; hand-built test configs leave it to the start options. */
   login?: LoginThrottleConfig;
+  /** Processes serving the auth service (DOCKYARD_WORKERS); set by the loaders, absent means 1. */
+  workers?: number;
 }
 
 /** How many failed logins within which window trigger throttling (HTTP 429). */

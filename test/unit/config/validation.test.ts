@@ -120,7 +120,7 @@ describe('YAML errors name the path', () => {
 
 describe('unknown keys', () => {
   const cases: Array<[string, string, RegExp]> = [
-    ['regsitry: {}', 'regsitry', /allowed at the top level: datadir, log, registry, auth/],
+    ['regsitry: {}', 'regsitry', /allowed at the top level: datadir, log, workers, registry, auth/],
     ['registry: {http: {adress: ":5000"}}', 'registry.http.adress', /allowed under registry.http: addr, tls/],
     ['registry: {storage: {s3: {bucket: b}}}', 'registry.storage.s3', /allowed under registry.storage: filesystem, memory/],
     ['registry: {auth: {token: {realm: "http://a", audience: x}}}', 'registry.auth.token.audience', /realm, service, issuer, rootcertbundle, jwks/],
