@@ -46,6 +46,22 @@ describe('SqliteReads', () => {
     assert.equal(one.get('nothing'), undefined);
   });
 
+  it('inlines integer bindings as literals without touching a quoted ?, for any number of distinct page sizes', async () => {
+    await db('items').insert(Array.from({ length: 40 }, (_, i) => ({ owner: 'p', name: `n${String(i).padStart(2, '0')}` })));
+    const reads = SqliteReads.forKnex(db)!;
+    const page = reads.prepare(['string', 'number'], (q, owner: string, n: number) =>
+      q('items').select(q.raw(`'a?b' as mark`), 'name').where('owner', owner).orderBy('name').limit(n),
+    );
+    // More distinct sizes than statements kept per read: evicted ones compile again.
+    for (const n of [1, 5, ...Array.from({ length: 20 }, (_, i) => i + 10), 1, 5]) {
+      const rows = page.all<{ mark: string; name: string }>('p', n);
+      assert.equal(rows.length, n);
+      assert.deepEqual(rows.map((r) => r.name), Array.from({ length: n }, (_, i) => `n${String(i).padStart(2, '0')}`));
+      assert.ok(rows.every((r) => r.mark === 'a?b'));
+    }
+    assert.deepEqual(page.all('nobody', 3), []);
+  });
+
   it('sees committed writes at once and never the rows of a transaction still open', async () => {
     const reads = SqliteReads.forKnex(db)!;
     const count = reads.prepare(['string'], (q, owner: string) => q('items').count({ n: '*' }).where({ owner }).first());
