@@ -4,8 +4,8 @@
  * assembled from its dependencies and never listens; main.ts (or a test) decides where.
  *
  * Middleware, outermost first: error renderer → request id → access log → JSON 404 →
- * (metrics) → routes with their 405 handling. Nothing here caches users or grants: every
- * token request reads them.
+ * (metrics) → /token → routes with their 405 handling. Nothing here caches users or
+ * grants: every token request reads them.
  */
 import { Router } from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
@@ -24,7 +24,7 @@ import { Authenticator } from './authenticate.js';
 import type { TokenIssuer } from './issue.js';
 import { AdminOperations } from './operations/index.js';
 import { adminRouter } from './routes/admin.js';
-import { mountTokenRoutes } from './routes/token.js';
+import { mountTokenRoutes, tokenEndpoint } from './routes/token.js';
 import { AuditStore } from './store/audit.js';
 import { LoginFailureStore } from './store/login-failures.js';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottlePolicy } from './throttle.js';
@@ -129,6 +129,7 @@ export function createAuthApp(config: AuthServiceConfig, deps: AuthDeps): Koa {
     app.use(metricsEndpoint(deps.metrics));
     app.use(tokenMetrics(deps.metrics));
   }
+  app.use(tokenEndpoint(tokens));
   const open = publicRoutes(deps.db, deps.keys);
   mountTokenRoutes(open, tokens);
   app.use(open.routes()).use(open.allowedMethods({ throw: true }));

@@ -211,6 +211,22 @@ export function runAuthStoreContract(dialect: string, open: () => Promise<AuthDb
       assert.equal((await audit.query({ action: 'au.long', limit: 1 }))[0].target.length, 512);
     });
 
+    test('audit: deferred appends (the token endpoint\'s group commits) read back, batch after batch; other commits keep their fsync', async () => {
+      const audit = new AuditStore(fx.db);
+      const entry = (i: number) => ({ at: 6_000 + i, actor: 'au-deferred', action: 'au.deferred', target: `d${i}`, clientAddress: '10.0.0.2', outcome: 'ok', details: { i } });
+      // Several batches on the same connection: the statements they run are reused.
+      await audit.appendDeferred([0, 1, 2].map(entry));
+      await audit.appendDeferred([entry(3)]);
+      await audit.appendDeferred([]);
+      await audit.syncDeferred();
+      const read = await audit.query({ action: 'au.deferred', limit: 10 });
+      assert.deepEqual(read.map((e) => [e.target, e.details.i]), [['d3', 3], ['d2', 2], ['d1', 1], ['d0', 0]]);
+      if (dialect === 'sqlite') {
+        const [{ synchronous }] = (await fx.db.raw('pragma synchronous')) as Array<{ synchronous: number }>;
+        assert.equal(synchronous, 2, 'ordinary commits after a deferred append still fsync (synchronous = FULL)');
+      }
+    });
+
     test('login failures and throttle: limit per account and address, Retry-After, success resets only the account', async () => {
       let clock = 10_000_000;
       const throttle = new LoginThrottle(new LoginFailureStore(fx.db), { maxFailures: 3, addressMaxFailures: 3, windowSeconds: 60 }, () => clock);

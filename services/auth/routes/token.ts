@@ -7,7 +7,7 @@
  * `grant_type=refresh_token` (refresh_token), plus service, client_id, scope.
  */
 import type { Router } from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import { fail } from '../../../shared/errors.js';
 import { formatScope, parseScopes } from '../../../shared/scope.js';
 import { ANONYMOUS, type Principal } from '../authorize.js';
@@ -94,8 +94,23 @@ async function postToken(ctx: Context, tokens: TokenService): Promise<void> {
   ctx.body = { ...tokenFields(grant), scope: grant.access.map(formatScope).join(' ') };
 }
 
-/** Mounts GET and POST /token on `router`. */
+/** Mounts GET and POST /token on `router` (which also answers other methods with 405). */
 export function mountTokenRoutes(router: Router, tokens: TokenService): void {
   router.get('/token', (ctx) => getToken(ctx, tokens));
   router.post('/token', (ctx) => postToken(ctx, tokens));
+}
+
+/**
+ * Serves GET (and HEAD) and POST of exactly `/token` ahead of the routers, so the busiest
+ * endpoint skips their route matching; everything else, including other methods on
+ * /token, goes on to the routes mounted by mountTokenRoutes.
+ */
+export function tokenEndpoint(tokens: TokenService) {
+  return function serveToken(ctx: Context, next: Next): Promise<void> {
+    if (ctx.path !== '/token') return next();
+    const method = ctx.method;
+    if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') return next();
+    ctx.state.routeTemplate = '/token';
+    return method === 'POST' ? postToken(ctx, tokens) : getToken(ctx, tokens);
+  };
 }

@@ -49,11 +49,15 @@ const COLUMNS = ['id', 'subject_kind', 'subject_name', 'service', 'client_id', '
 
 /** The refresh_tokens table. */
 export class RefreshTokenStore {
-  /** The lookup every refresh-token login makes, prepared once on SQLite (see shared/sqlite-reads.ts). */
+  /**
+   * The lookup every refresh-token login makes, prepared once on SQLite (see shared/sqlite-reads.ts).
+   * Without knex's `.first()`: its bound `LIMIT ?` makes SQLite re-prepare the statement on
+   * every call, and the hash is unique anyway.
+   */
   private readonly byHash: PreparedRead<[string]> | null;
 
   constructor(private readonly db: Knex) {
-    this.byHash = SqliteReads.forKnex(db)?.prepare(['string'], (q, tokenHash: string) => q('refresh_tokens').where({ token_hash: tokenHash }).first(...COLUMNS)) ?? null;
+    this.byHash = SqliteReads.forKnex(db)?.prepare(['string'], (q, tokenHash: string) => q('refresh_tokens').where({ token_hash: tokenHash }).select(...COLUMNS)) ?? null;
   }
 
   /** Stores a new token by its hash. */

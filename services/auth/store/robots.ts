@@ -52,11 +52,15 @@ export function toPublicRobot(robot: RobotRecord): PublicRobot {
 
 /** The robots table. */
 export class RobotStore {
-  /** The lookup every robot login makes, prepared once on SQLite (see shared/sqlite-reads.ts). */
+  /**
+   * The lookup every robot login makes, prepared once on SQLite (see shared/sqlite-reads.ts).
+   * Without knex's `.first()`: its bound `LIMIT ?` makes SQLite re-prepare the statement on
+   * every call, and the name is unique anyway.
+   */
   private readonly byName: PreparedRead<[string]> | null;
 
   constructor(private readonly db: Knex) {
-    this.byName = SqliteReads.forKnex(db)?.prepare(['string'], (q, name: string) => q('robots').where({ name }).first()) ?? null;
+    this.byName = SqliteReads.forKnex(db)?.prepare(['string'], (q, name: string) => q('robots').where({ name })) ?? null;
   }
 
   /** The robot called `name` (e.g. `robot$ci`), or null. */

@@ -48,11 +48,15 @@ export function toPublicUser(user: UserRecord): PublicUser {
 
 /** The users table. */
 export class UserStore {
-  /** The lookup every token request makes, prepared once on SQLite (see shared/sqlite-reads.ts). */
+  /**
+   * The lookup every token request makes, prepared once on SQLite (see shared/sqlite-reads.ts).
+   * Without knex's `.first()`: its bound `LIMIT ?` makes SQLite re-prepare the statement on
+   * every call, and the name is unique anyway.
+   */
   private readonly byName: PreparedRead<[string]> | null;
 
   constructor(private readonly db: Knex) {
-    this.byName = SqliteReads.forKnex(db)?.prepare(['string'], (q, name: string) => q('users').where({ name }).first()) ?? null;
+    this.byName = SqliteReads.forKnex(db)?.prepare(['string'], (q, name: string) => q('users').where({ name })) ?? null;
   }
 
   /** The user called `name`, or null. */

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ANONYMOUS, authorize, isValidPattern, patternMatches, type GrantRule, type Principal } from '../../../services/auth/authorize.js';
+import { ANONYMOUS, authorize, isValidPattern, patternMatches, usesGrants, type GrantRule, type Principal } from '../../../services/auth/authorize.js';
 import { formatScope, parseScope, type AccessRecord } from '../../../shared/scope.js';
 
 const alice: Principal = { kind: 'user', name: 'alice', admin: false, groups: ['devs'] };
@@ -179,6 +179,15 @@ test('property: adding rules never takes access away', () => {
         assert.ok(now, `${formatScope(g)} disappeared`);
         for (const action of g.actions) assert.ok(now.actions.includes(action) || now.actions.includes('*'), `${action} on ${g.name} disappeared`);
       }
+    }),
+  );
+});
+
+test('usesGrants: only admin users are decided without rules, so the token service may skip reading them', () => {
+  assert.deepEqual([alice, bob, ci, fakeAdminRobot, ANONYMOUS, root].map(usesGrants), [true, true, true, true, true, false]);
+  fc.assert(
+    fc.property(fc.array(access, { maxLength: 5 }), fc.array(ruleArb, { maxLength: 8 }), (requested, rules) => {
+      assert.deepEqual(authorize(root, requested as AccessRecord[], rules), authorize(root, requested as AccessRecord[], []));
     }),
   );
 });
