@@ -230,6 +230,71 @@ export function runStorageDriverContract(name: string, makeDriver: () => Promise
       });
     });
 
+    describe('openReader', () => {
+      const content = Buffer.from('0123456789abcdefghij');
+
+      beforeEach(async () => {
+        await driver.putContent('/o/obj', content);
+      });
+
+      it('reports the size and reads at any position, short at the end', async () => {
+        const reader = await driver.openReader('/o/obj');
+        try {
+          assert.equal(reader.size, content.length);
+          const buffer = Buffer.alloc(8);
+          assert.equal(await reader.read(buffer, 4, 3), 4);
+          assert.equal(buffer.subarray(0, 4).toString(), '3456');
+          assert.equal(await reader.read(buffer, 8, 16), 4);
+          assert.equal(buffer.subarray(0, 4).toString(), 'ghij');
+          assert.equal(await reader.read(buffer, 8, 20), 0);
+          assert.equal(await reader.read(buffer, 0, 0), 0);
+        } finally {
+          await reader.close();
+        }
+      });
+
+      it('rejects negative or fractional positions and lengths beyond the buffer', async () => {
+        const reader = await driver.openReader('/o/obj');
+        try {
+          const buffer = Buffer.alloc(4);
+          await assert.rejects(reader.read(buffer, 1, -1), RangeError);
+          await assert.rejects(reader.read(buffer, 1, 0.5), RangeError);
+          await assert.rejects(reader.read(buffer, 5, 0), RangeError);
+          await assert.rejects(reader.read(buffer, -1, 0), RangeError);
+        } finally {
+          await reader.close();
+        }
+      });
+
+      it('reports missing paths and directories as PathNotFoundError', async () => {
+        await assert.rejects(driver.openReader('/o/missing'), isNotFound('/o/missing'));
+        await assert.rejects(driver.openReader('/o'), isNotFound('/o'));
+      });
+
+      it('reads back a large object written with writev, across chunk boundaries', async () => {
+        const parts = [randomBytes(700_000), randomBytes(1_300_000), Buffer.alloc(0), randomBytes(5)];
+        const writer = await driver.writer('/o/large', false);
+        await writer.writev(parts);
+        await writer.commit();
+        const whole = Buffer.concat(parts);
+        const reader = await driver.openReader('/o/large');
+        try {
+          for (const [position, length] of [[0, 2_000_005], [699_999, 2], [1_999_999, 6]]) {
+            const buffer = Buffer.alloc(length);
+            let got = 0;
+            while (got < length) {
+              const bytes = await reader.read(buffer.subarray(got), length - got, position + got);
+              assert.ok(bytes > 0, `read stalled at ${position + got}`);
+              got += bytes;
+            }
+            assert.ok(buffer.equals(whole.subarray(position, position + length)), `range ${position}+${length}`);
+          }
+        } finally {
+          await reader.close();
+        }
+      });
+    });
+
     describe('writer', () => {
       it('writes chunks, tracks size and commits', async () => {
         const writer = await driver.writer('/w/new/file', false);
@@ -263,10 +328,21 @@ export function runStorageDriverContract(name: string, makeDriver: () => Promise
         assert.equal((await driver.getContent('/w/f')).toString(), 'abcdef');
       });
 
+      it('writev appends its chunks in order, after earlier writes', async () => {
+        const writer = await driver.writer('/w/v', true);
+        await writer.write(Buffer.from('<'));
+        await writer.writev([Buffer.from('ab'), Buffer.alloc(0), Buffer.from('cde')]);
+        await writer.writev([]);
+        assert.equal(writer.size, 6);
+        await writer.close();
+        assert.equal((await driver.getContent('/w/v')).toString(), '<abcde');
+      });
+
       it('rejects writes after close or commit', async () => {
         const closed = await driver.writer('/w/a', false);
         await closed.close();
         await assert.rejects(closed.write(Buffer.from('x')), /closed/);
+        await assert.rejects(closed.writev([Buffer.from('x')]), /closed/);
         const committed = await driver.writer('/w/b', false);
         await committed.commit();
         await assert.rejects(committed.write(Buffer.from('x')), /closed/);

@@ -3,9 +3,11 @@
  * through its link there, so pulling needs the link (per-repository permission) and the
  * content (the bytes may have been collected). Downloads stream; one byte range is served.
  */
-import type { Readable } from 'node:stream';
+import type { Context } from 'koa';
 import { DockyardError, fail } from '../../../shared/errors.js';
 import type { Digest } from '../../../shared/reference.js';
+import type { FileReader } from '../storage/driver.js';
+import { sendRange } from './blob-body.js';
 import { decideByteRange } from './byte-range.js';
 import { respondEmpty, type RegistryServices, type RequestContext } from './context.js';
 import type { RouteOf } from './path.js';
@@ -33,23 +35,40 @@ export async function getBlob({ ctx, route, services }: RequestContext<RouteOf<'
     });
   }
   const slice = range.kind === 'partial' ? { start: range.start, end: range.end } : undefined;
+  const start = slice?.start ?? 0;
   const length = slice ? slice.end - slice.start + 1 : size;
-  // HEAD never opens the content: a stream nobody reads would hold a file handle.
-  const body = ctx.method === 'HEAD' || length === 0 ? null : await openContent(services, route.digest, slice);
+  // HEAD never opens the content: a reader nobody reads would hold a file handle.
+  const reader = ctx.method === 'HEAD' || length === 0 ? null : await openContent(services, route.digest);
   ctx.set('Docker-Content-Digest', route.digest.value);
   ctx.set('ETag', `"${route.digest.value}"`);
   ctx.set('Accept-Ranges', 'bytes');
   if (slice) ctx.set('Content-Range', `bytes ${slice.start}-${slice.end}/${size}`);
   ctx.status = slice ? 206 : 200;
   ctx.type = 'application/octet-stream';
-  if (body) ctx.body = body;
-  else if (ctx.method !== 'HEAD') ctx.body = Buffer.alloc(0);
+  if (!reader && ctx.method !== 'HEAD') ctx.body = Buffer.alloc(0);
   ctx.length = length;
+  if (reader) await sendContent(ctx, reader, start, length);
 }
 
-async function openContent(services: RegistryServices, digest: Digest, slice?: { start: number; end: number }): Promise<Readable> {
+/**
+ * Writes the body past Koa (see blob-body.ts). Koa must not respond itself once bytes are
+ * out; before that, an error still gets Koa's normal JSON answer.
+ */
+async function sendContent(ctx: Context, reader: FileReader, start: number, length: number): Promise<void> {
+  ctx.respond = false;
   try {
-    return await services.blobs.read(digest, slice);
+    await sendRange(ctx.res, reader, start, length);
+  } catch (err) {
+    if (!ctx.res.headersSent) ctx.respond = true;
+    throw err;
+  } finally {
+    await reader.close();
+  }
+}
+
+async function openContent(services: RegistryServices, digest: Digest): Promise<FileReader> {
+  try {
+    return await services.blobs.open(digest);
   } catch (err) {
     // Collected between stat and open: the same answer as if stat had missed it.
     if ((err as { code?: string }).code === 'PATH_NOT_FOUND') throw blobUnknown(digest);

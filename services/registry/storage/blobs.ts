@@ -4,10 +4,9 @@
  * is the metadata store's business, not this module's.
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { fail } from '../../../shared/errors.js';
 import type { Digest, DigestAlgorithm } from '../../../shared/reference.js';
-import { PathNotFoundError, type StorageDriver } from './driver.js';
+import { PathNotFoundError, type FileReader, type StorageDriver } from './driver.js';
 import { blobDataPath, blobDirectory } from './paths.js';
 
 /** Only blobs this small are cached: manifests, indexes and configs, never layers. */
@@ -80,11 +79,10 @@ export class BlobStore {
     }
   }
 
-  /** Streams bytes; range is inclusive [start, end], already validated by the caller against size. */
-  async read(digest: Digest, range?: { start: number; end: number }): Promise<Readable> {
+  /** Opens the blob's bytes for positional reads (the caller closes the reader). */
+  async open(digest: Digest): Promise<FileReader> {
     try {
-      if (!range) return await this.driver.reader(blobDataPath(digest));
-      return await this.driver.reader(blobDataPath(digest), range.start, range.end - range.start + 1);
+      return await this.driver.openReader(blobDataPath(digest));
     } catch (err) {
       if (err instanceof PathNotFoundError) throw fail('BLOB_UNKNOWN', 'blob unknown to registry', { digest: digest.value });
       throw err;

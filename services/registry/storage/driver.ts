@@ -25,6 +25,11 @@ export interface FileWriter {
   readonly size: number;
   /** Appends a chunk; resolves when the driver has accepted it (backpressure). */
   write(chunk: Buffer): Promise<void>;
+  /**
+   * Appends several chunks in order, as one write where the driver can (one syscall
+   * instead of one per network-sized piece, and no copy into a joined buffer).
+   */
+  writev(chunks: readonly Buffer[]): Promise<void>;
   /** Flushes and makes the content durable (fsync), then closes. */
   commit(): Promise<void>;
   /** Closes without the durability guarantee; the content stays for a later append. */
@@ -38,6 +43,19 @@ export interface FileWriter {
   truncate(size: number): Promise<void>;
 }
 
+/**
+ * Positional reads of one object into the caller's buffers. Serving a large blob through
+ * it reuses a few buffers instead of allocating one per chunk as a stream does.
+ */
+export interface FileReader {
+  /** Size of the object when it was opened. */
+  readonly size: number;
+  /** Reads up to `length` bytes at `position` into the start of `buffer`; 0 at the end. */
+  read(buffer: Buffer, length: number, position: number): Promise<number>;
+  /** Releases the handle; reading after close fails. */
+  close(): Promise<void>;
+}
+
 export interface StorageDriver {
   /** Short name for logs and metrics: `filesystem`, `memory`, `s3`. */
   readonly name: string;
@@ -47,6 +65,8 @@ export interface StorageDriver {
   putContent(path: string, data: Buffer): Promise<void>;
   /** Stream of the object from offset, `length` bytes or to the end. PathNotFoundError if absent. */
   reader(path: string, offset?: number, length?: number): Promise<Readable>;
+  /** Opens the object for positional reads. PathNotFoundError if absent. */
+  openReader(path: string): Promise<FileReader>;
   /** Opens path for writing; append keeps existing bytes, otherwise it is truncated. */
   writer(path: string, append: boolean): Promise<FileWriter>;
   /** PathNotFoundError if absent. */

@@ -5,7 +5,7 @@
  * passes through to the real driver underneath, so what does get written is real.
  */
 import { Readable, Transform } from 'node:stream';
-import type { FileInfo, FileWriter, StorageDriver } from '../../../services/registry/storage/driver.js';
+import type { FileInfo, FileReader, FileWriter, StorageDriver } from '../../../services/registry/storage/driver.js';
 
 /** An errno-style error, as node:fs raises it. */
 export function errnoError(code: string, syscall: string, path: string): NodeJS.ErrnoException {
@@ -45,6 +45,10 @@ class FaultyWriter implements FileWriter {
     }
     if (left !== null) this.faults.spaceLeft = left - chunk.length;
     await this.inner.write(chunk);
+  }
+
+  async writev(chunks: readonly Buffer[]): Promise<void> {
+    for (const chunk of chunks) await this.write(chunk);
   }
 
   commit(): Promise<void> {
@@ -126,6 +130,25 @@ export class FaultyDriver implements StorageDriver {
     stream.on('error', (err) => breaking.destroy(err));
     breaking.on('close', () => stream.destroy());
     return stream.pipe(breaking);
+  }
+
+  async openReader(path: string): Promise<FileReader> {
+    const { readError, readFailsAfter } = this.faults;
+    if (readError && readFailsAfter === 0) throw errnoError(readError, 'read', path);
+    const inner = await this.inner.openReader(path);
+    if (!readError) return inner;
+    let passed = 0;
+    return {
+      size: inner.size,
+      async read(buffer: Buffer, length: number, position: number): Promise<number> {
+        const room = readFailsAfter - passed;
+        if (room <= 0) throw errnoError(readError, 'read', path);
+        const bytes = await inner.read(buffer, Math.min(length, room), position);
+        passed += bytes;
+        return bytes;
+      },
+      close: () => inner.close(),
+    };
   }
 
   async writer(path: string, append: boolean): Promise<FileWriter> {

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { FileInfo, FileWriter, StorageDriver } from '../../../services/registry/storage/driver.js';
+import type { FileInfo, FileReader, FileWriter, StorageDriver } from '../../../services/registry/storage/driver.js';
 import { FilesystemDriver } from '../../../services/registry/storage/drivers/filesystem.js';
 import { MemoryDriver } from '../../../services/registry/storage/drivers/memory.js';
 import type { Digest, DigestAlgorithm } from '../../../shared/reference.js';
@@ -31,7 +31,7 @@ export const DRIVER_CASES: Array<{ name: string; make: () => Promise<DriverCase>
   },
 ];
 
-/** Delegates everything to `inner` and records every path passed to reader(). */
+/** Delegates everything to `inner` and records every path passed to reader() or openReader(). */
 export class CountingDriver implements StorageDriver {
   readonly name: string;
   readonly readerPaths: string[] = [];
@@ -49,6 +49,10 @@ export class CountingDriver implements StorageDriver {
   reader(path: string, offset?: number, length?: number): Promise<Readable> {
     this.readerPaths.push(path);
     return this.inner.reader(path, offset, length);
+  }
+  openReader(path: string): Promise<FileReader> {
+    this.readerPaths.push(path);
+    return this.inner.openReader(path);
   }
   writer(path: string, append: boolean): Promise<FileWriter> {
     return this.inner.writer(path, append);

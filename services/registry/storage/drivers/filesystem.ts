@@ -17,9 +17,11 @@ import {
   InvalidPathError,
   PathNotFoundError,
   type FileInfo,
+  type FileReader,
   type FileWriter,
   type StorageDriver,
 } from '../driver.js';
+import { FilesystemFileWriter, fsyncDirectory, writeAll } from './filesystem-writer.js';
 
 /** Large reads keep syscalls and event-loop turns per layer low when serving blobs. */
 const READ_HIGH_WATER_MARK = 1024 * 1024;
@@ -41,120 +43,27 @@ function checkRange(offset: number, length: number | undefined): void {
   }
 }
 
-async function fsyncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+function checkRead(length: number, position: number, buffer: Buffer): void {
+  if (!Number.isSafeInteger(position) || position < 0) throw new RangeError(`invalid position: ${position}`);
+  if (!Number.isSafeInteger(length) || length < 0 || length > buffer.length) throw new RangeError(`invalid length: ${length}`);
 }
 
-async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
-  let written = 0;
-  while (written < chunk.length) {
-    const { bytesWritten } = await handle.write(chunk, written, chunk.length - written);
-    written += bytesWritten;
-  }
-}
-
-/**
- * Every this many bytes written, a writer starts an fdatasync in the background, so that
- * commit() finds little left to flush instead of a whole layer of dirty pages.
- */
-const BACKGROUND_SYNC_BYTES = 16 * 1024 * 1024;
-
-/**
- * Appends through one O_APPEND handle; commit() fdatasyncs the file and fsyncs its
- * directory. While writing, earlier bytes are already being flushed in the background.
- */
-class FilesystemFileWriter implements FileWriter {
-  private closed = false;
-  private unsyncedBytes = 0;
-  /** The background fdatasync in flight, if any (never rejects). */
-  private syncing: Promise<void> | null = null;
-
+/** Positional reads through one open handle. */
+class FilesystemFileReader implements FileReader {
   constructor(
     private readonly handle: FileHandle,
-    private readonly fullPath: string,
-    private currentSize: number,
+    readonly size: number,
   ) {}
 
-  get size(): number {
-    return this.currentSize;
+  async read(buffer: Buffer, length: number, position: number): Promise<number> {
+    checkRead(length, position, buffer);
+    if (length === 0) return 0;
+    const { bytesRead } = await this.handle.read(buffer, 0, length, position);
+    return bytesRead;
   }
 
-  async write(chunk: Buffer): Promise<void> {
-    this.assertOpen();
-    if (chunk.length === 0) return;
-    await writeAll(this.handle, chunk);
-    this.currentSize += chunk.length;
-    this.unsyncedBytes += chunk.length;
-    if (this.unsyncedBytes >= BACKGROUND_SYNC_BYTES && !this.syncing) this.startBackgroundSync();
-  }
-
-  /** Flushes what was written so far without waiting; commit() still does the sync that counts. */
-  private startBackgroundSync(): void {
-    this.unsyncedBytes = 0;
-    this.syncing = this.handle.datasync().then(
-      () => {
-        this.syncing = null;
-      },
-      () => {
-        // Only an optimisation: commit() syncs again and reports any real failure.
-        this.syncing = null;
-      },
-    );
-  }
-
-  async truncate(size: number): Promise<void> {
-    this.assertOpen();
-    if (!Number.isSafeInteger(size) || size < 0 || size > this.currentSize) {
-      throw new RangeError(`cannot truncate to ${size} bytes (size ${this.currentSize})`);
-    }
-    await this.handle.truncate(size);
-    this.currentSize = size;
-  }
-
-  async commit(): Promise<void> {
-    this.assertOpen();
-    this.closed = true;
-    try {
-      if (this.syncing) await this.syncing;
-      // fdatasync: the size is the only metadata a reader needs, and it is included.
-      await this.handle.datasync();
-    } finally {
-      await this.handle.close();
-    }
-    // The file may be new: its directory entry is durable only once the directory is synced.
-    await fsyncDirectory(dirname(this.fullPath));
-  }
-
-  async close(): Promise<void> {
-    await this.closeHandle(true);
-  }
-
-  private async closeHandle(flushFirst: boolean): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    if (flushFirst && this.unsyncedBytes > 0 && !this.syncing) this.startBackgroundSync();
-    const syncing = this.syncing;
-    if (!syncing) {
-      await this.handle.close();
-      return;
-    }
-    // A chunk of a chunked upload: its bytes start flushing now, so the final commit has
-    // less to wait for, but this request does not wait for the disk.
-    void syncing.then(() => this.handle.close()).catch(() => undefined);
-  }
-
-  async cancel(): Promise<void> {
-    await this.closeHandle(false);
-    await rm(this.fullPath, { force: true });
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new Error('writer is closed');
+  close(): Promise<void> {
+    return this.handle.close();
   }
 }
 
@@ -219,6 +128,26 @@ export class FilesystemDriver implements StorageDriver {
         return Readable.from([]);
       }
       return handle.createReadStream({ start: offset, end, highWaterMark: READ_HIGH_WATER_MARK, autoClose: true });
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  async openReader(path: string): Promise<FileReader> {
+    const full = this.resolvePath(path);
+    let handle: FileHandle;
+    try {
+      handle = await open(full, 'r');
+    } catch (err) {
+      if (isMissing(err)) throw new PathNotFoundError(path);
+      throw err;
+    }
+    try {
+      const info = await handle.stat();
+      // A directory opens fine for reading on Linux, but holds no object.
+      if (info.isDirectory()) throw new PathNotFoundError(path);
+      return new FilesystemFileReader(handle, info.size);
     } catch (err) {
       await handle.close();
       throw err;

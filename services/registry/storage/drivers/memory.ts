@@ -9,6 +9,7 @@ import {
   InvalidPathError,
   PathNotFoundError,
   type FileInfo,
+  type FileReader,
   type FileWriter,
   type StorageDriver,
 } from '../driver.js';
@@ -47,6 +48,33 @@ function sliceChunks(chunks: readonly Buffer[], start: number, end: number): Buf
   return out;
 }
 
+/** Positional reads of a snapshot of the file's chunks (later writes append new chunks). */
+class MemoryFileReader implements FileReader {
+  private closed = false;
+  private readonly chunks: readonly Buffer[];
+  readonly size: number;
+
+  constructor(file: MemoryFile) {
+    this.chunks = [...file.chunks];
+    this.size = file.size;
+  }
+
+  async read(buffer: Buffer, length: number, position: number): Promise<number> {
+    if (this.closed) throw new Error('reader is closed');
+    if (!Number.isSafeInteger(position) || position < 0) throw new RangeError(`invalid position: ${position}`);
+    if (!Number.isSafeInteger(length) || length < 0 || length > buffer.length) throw new RangeError(`invalid length: ${length}`);
+    let copied = 0;
+    for (const chunk of sliceChunks(this.chunks, position, Math.min(this.size, position + length))) {
+      copied += chunk.copy(buffer, copied);
+    }
+    return copied;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
 class MemoryFileWriter implements FileWriter {
   private closed = false;
 
@@ -66,6 +94,11 @@ class MemoryFileWriter implements FileWriter {
     this.file.chunks.push(Buffer.from(chunk));
     this.file.size += chunk.length;
     this.file.modTime = new Date();
+  }
+
+  async writev(chunks: readonly Buffer[]): Promise<void> {
+    this.assertOpen();
+    for (const chunk of chunks) await this.write(chunk);
   }
 
   async truncate(size: number): Promise<void> {
@@ -117,6 +150,10 @@ export class MemoryDriver implements StorageDriver {
     const file = this.fileAt(path);
     const end = length === undefined ? file.size : Math.min(file.size, offset + length);
     return Readable.from(offset >= end ? [] : sliceChunks(file.chunks, offset, end));
+  }
+
+  async openReader(path: string): Promise<FileReader> {
+    return new MemoryFileReader(this.fileAt(path));
   }
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
