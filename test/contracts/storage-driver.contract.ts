@@ -82,6 +82,13 @@ export function runStorageDriverContract(name: string, makeDriver: () => Promise
         assert.deepEqual(await driver.getContent('/a/empty'), Buffer.alloc(0));
       });
 
+      it('without durability still replaces whole and reads back, leaving no temp file', async () => {
+        await driver.putContent('/scratch/info', Buffer.from('a longer first version'), { durable: false });
+        await driver.putContent('/scratch/info', Buffer.from('short'), { durable: false });
+        assert.equal((await driver.getContent('/scratch/info')).toString(), 'short');
+        assert.deepEqual(await driver.list('/scratch'), ['/scratch/info']);
+      });
+
       it('replaces existing content whole', async () => {
         await driver.putContent('/f', Buffer.from('a longer first version'));
         await driver.putContent('/f', Buffer.from('short'));
@@ -453,6 +460,16 @@ export function runStorageDriverContract(name: string, makeDriver: () => Promise
         await writer.commit();
         await driver.move('/m/upload/data', '/m/blob/data');
         assert.equal((await driver.getContent('/m/blob/data')).toString(), 'streamed');
+      });
+
+      it('moves what a writer committed without syncing its name', async () => {
+        const writer = await driver.writer('/n/upload/data', false);
+        await writer.writev([Buffer.from('stream'), Buffer.from('ed')]);
+        await writer.commit({ name: false });
+        await assert.rejects(writer.write(Buffer.from('late')));
+        await driver.move('/n/upload/data', '/n/blob/data');
+        assert.equal((await driver.getContent('/n/blob/data')).toString(), 'streamed');
+        await assert.rejects(driver.stat('/n/upload/data'), PathNotFoundError);
       });
 
       it('reports a missing source and leaves the destination alone', async () => {

@@ -30,8 +30,12 @@ export interface FileWriter {
    * instead of one per network-sized piece, and no copy into a joined buffer).
    */
   writev(chunks: readonly Buffer[]): Promise<void>;
-  /** Flushes and makes the content durable (fsync), then closes. */
-  commit(): Promise<void>;
+  /**
+   * Flushes and makes the content durable (fsync), then closes. With `name: false` only
+   * the bytes are made durable, not the file's name: for a caller that moves the file next,
+   * since move() makes the new name durable.
+   */
+  commit(options?: { name?: boolean }): Promise<void>;
   /** Closes without the durability guarantee; the content stays for a later append. */
   close(): Promise<void>;
   /** Closes and deletes the file. */
@@ -61,8 +65,12 @@ export interface StorageDriver {
   readonly name: string;
   /** Whole content of a small object. PathNotFoundError if absent. */
   getContent(path: string): Promise<Buffer>;
-  /** Atomically replaces the object at path with data (durable when it resolves). */
-  putContent(path: string, data: Buffer): Promise<void>;
+  /**
+   * Atomically replaces the object at path with data (durable when it resolves; with
+   * `durable: false` still atomic, but a power cut may lose it: for scratch state such as
+   * an upload session's record, which a client recreates after a 404).
+   */
+  putContent(path: string, data: Buffer, options?: { durable?: boolean }): Promise<void>;
   /** Stream of the object from offset, `length` bytes or to the end. PathNotFoundError if absent. */
   reader(path: string, offset?: number, length?: number): Promise<Readable>;
   /** Opens the object for positional reads. PathNotFoundError if absent. */
@@ -73,9 +81,13 @@ export interface StorageDriver {
   stat(path: string): Promise<FileInfo>;
   /** Direct children (full paths) of a directory, sorted. PathNotFoundError if absent. */
   list(path: string): Promise<string[]>;
-  /** Atomically moves an object, replacing the destination (durable when it resolves). */
+  /** Atomically moves an object, replacing the destination (the new name is durable when it resolves). */
   move(sourcePath: string, destPath: string): Promise<void>;
-  /** Removes an object or a whole directory tree. PathNotFoundError if absent. */
+  /**
+   * Removes an object or a whole directory tree. PathNotFoundError if absent. Not synced:
+   * nothing acknowledged depends on a removal surviving a power cut (the metadata store
+   * decides what is visible; leftovers are garbage).
+   */
   delete(path: string): Promise<void>;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;

@@ -84,7 +84,9 @@ export class UploadManager {
     const id = randomUUID();
     const startedAt = new Date();
     const info = { repository, owner, startedAt: startedAt.toISOString() };
-    await this.driver.putContent(uploadInfoPath(id), Buffer.from(JSON.stringify(info)));
+    // Not synced: a session lost to a power cut answers 404 and the client starts over;
+    // nothing in it was acknowledged as stored.
+    await this.driver.putContent(uploadInfoPath(id), Buffer.from(JSON.stringify(info)), { durable: false });
     this.rememberHash(id, { hash: createHash('sha256'), offset: 0 });
     this.openIds.add(id);
     return { id, repository, owner, offset: 0, startedAt };
@@ -209,7 +211,8 @@ export class UploadManager {
     try {
       if (body) await streamChunk(writer, body, hash, opts.length);
       else if (opts.length !== undefined && opts.length !== 0) throw fail('SIZE_INVALID', `no request body, declared ${opts.length} bytes`);
-      if (durable) await writer.commit();
+      // The caller moves completed data into /blobs, and the move makes its name durable.
+      if (durable) await writer.commit({ name: false });
       else await writer.close();
     } catch (err) {
       await this.rollBack(session.id, writer, startSize);

@@ -51,9 +51,9 @@ class FaultyWriter implements FileWriter {
     for (const chunk of chunks) await this.write(chunk);
   }
 
-  commit(): Promise<void> {
+  commit(options?: { name?: boolean }): Promise<void> {
     if (this.faults.writeError) return Promise.reject(errnoError(this.faults.writeError, 'fsync', this.path));
-    return this.inner.commit();
+    return this.inner.commit(options);
   }
 
   close(): Promise<void> {
@@ -99,13 +99,13 @@ export class FaultyDriver implements StorageDriver {
     return this.inner.getContent(path);
   }
 
-  async putContent(path: string, data: Buffer): Promise<void> {
+  async putContent(path: string, data: Buffer, options?: { durable?: boolean }): Promise<void> {
     if (this.faults.writeError) throw errnoError(this.faults.writeError, 'write', path);
     const left = this.faults.spaceLeft;
     // putContent is atomic (temp file + rename): a write that does not fit leaves nothing.
     if (left !== null && data.length > left) throw errnoError('ENOSPC', 'write', path);
     if (left !== null) this.faults.spaceLeft = left - data.length;
-    await this.inner.putContent(path, data);
+    await this.inner.putContent(path, data, options);
   }
 
   async reader(path: string, offset?: number, length?: number): Promise<Readable> {

@@ -43,8 +43,8 @@ export class CountingDriver implements StorageDriver {
   getContent(path: string): Promise<Buffer> {
     return this.inner.getContent(path);
   }
-  putContent(path: string, data: Buffer): Promise<void> {
-    return this.inner.putContent(path, data);
+  putContent(path: string, data: Buffer, options?: { durable?: boolean }): Promise<void> {
+    return this.inner.putContent(path, data, options);
   }
   reader(path: string, offset?: number, length?: number): Promise<Readable> {
     this.readerPaths.push(path);

@@ -125,7 +125,7 @@ export class FilesystemFileWriter implements FileWriter {
     this.currentSize = size;
   }
 
-  async commit(): Promise<void> {
+  async commit(options: { name?: boolean } = {}): Promise<void> {
     this.assertOpen();
     this.closed = true;
     try {
@@ -136,7 +136,7 @@ export class FilesystemFileWriter implements FileWriter {
       await this.handle.close();
     }
     // The file may be new: its directory entry is durable only once the directory is synced.
-    await fsyncDirectory(dirname(this.fullPath));
+    if (options.name ?? true) await fsyncDirectory(dirname(this.fullPath));
   }
 
   async close(): Promise<void> {

@@ -86,7 +86,8 @@ export class FilesystemDriver implements StorageDriver {
     }
   }
 
-  async putContent(path: string, data: Buffer): Promise<void> {
+  async putContent(path: string, data: Buffer, options: { durable?: boolean } = {}): Promise<void> {
+    const durable = options.durable ?? true;
     const full = this.resolvePath(path);
     if (path === '/') throw new InvalidPathError(path);
     const directory = dirname(full);
@@ -96,7 +97,7 @@ export class FilesystemDriver implements StorageDriver {
       const handle = await open(temp, 'wx');
       try {
         await writeAll(handle, data);
-        await handle.sync();
+        if (durable) await handle.sync();
       } finally {
         await handle.close();
       }
@@ -105,7 +106,7 @@ export class FilesystemDriver implements StorageDriver {
       await rm(temp, { force: true });
       throw err;
     }
-    await fsyncDirectory(directory);
+    if (durable) await fsyncDirectory(directory);
   }
 
   async reader(path: string, offset = 0, length?: number): Promise<Readable> {
@@ -209,8 +210,9 @@ export class FilesystemDriver implements StorageDriver {
       if (isMissing(err)) throw new PathNotFoundError(sourcePath);
       throw err;
     }
+    // Only the new name has to survive a power cut; the old one going is part of the same
+    // journaled rename, and at worst a leftover in an upload directory is purged later.
     await fsyncDirectory(dirname(dest));
-    if (dirname(source) !== dirname(dest)) await fsyncDirectory(dirname(source));
   }
 
   async delete(path: string): Promise<void> {
@@ -224,7 +226,6 @@ export class FilesystemDriver implements StorageDriver {
       throw err;
     }
     await rm(full, { recursive: true, force: true });
-    await fsyncDirectory(dirname(full));
   }
 
   async ping(): Promise<void> {
