@@ -10,6 +10,7 @@ import { openDatabase, migrateLatest, walSyncOf, type DatabaseConfig } from '../
 import { SqliteReads } from '../../../shared/sqlite-reads.js';
 import type { WalSync } from '../../../shared/wal-sync.js';
 import { assertName, assertTag } from '../../../shared/reference.js';
+import { preparedReads } from './prepared-reads.js';
 import * as q from './queries.js';
 import {
   checkDigest,
@@ -48,20 +49,6 @@ function asTransaction(tx: Tx): Knex.Transaction {
     throw new TypeError('metadata store: tx is not a transaction from KnexMetadataStore.transaction()');
   }
   return tx as Knex.Transaction;
-}
-
-/** The hot reads, compiled once when the database is a SQLite file (see sqlite-reads.ts). */
-function preparedReads(reads: SqliteReads) {
-  return {
-    manifestByDigest: reads.prepare(['string', 'string'], (db, repository: string, digest: string) => q.manifestByDigest(db, repository, digest)),
-    manifestReferences: reads.prepare(['string', 'string'], (db, repository: string, digest: string) => q.manifestReferences(db, repository, digest)),
-    tagByName: reads.prepare(['string', 'string'], (db, repository: string, tag: string) => q.tagByName(db, repository, tag)),
-    blobLink: reads.prepare(['string', 'string'], (db, repository: string, digest: string) => q.blobLink(db, repository, digest)),
-    blobAnywhere: reads.prepare(['string'], (db, digest: string) => q.blobAnywhere(db, digest)),
-    firstTagPage: reads.prepare(['string', 'number'], (db, repository: string, n: number) => q.tagPage(db, repository, undefined, n)),
-    tagPage: reads.prepare(['string', 'string', 'number'], (db, repository: string, last: string, n: number) => q.tagPage(db, repository, last, n)),
-    repositoryHasContent: reads.prepare(['string'], (db, repository: string) => q.repositoryHasContent(db, repository)),
-  };
 }
 
 /** The registry's metadata in SQL tables (migrations/registry). */
