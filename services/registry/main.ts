@@ -5,7 +5,6 @@
  * `npm run registry` runs this file (as a cluster with DOCKYARD_WORKERS > 1, see
  * shared/cluster.ts); the combined launcher reuses `startRegistryService`.
  */
-import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { runService } from '../../shared/cluster.js';
 import { configFileFrom, loadRegistryConfig, type RegistryConfig } from '../../shared/config.js';
@@ -23,7 +22,6 @@ import type { StorageDriver } from './storage/driver.js';
 import { FilesystemDriver } from './storage/drivers/filesystem.js';
 import { MemoryDriver } from './storage/drivers/memory.js';
 import { UploadManager } from './storage/uploads.js';
-import { ClusterUploadManager } from './worker-uploads.js';
 
 /** In-flight requests get this long to finish after a stop begins. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -77,8 +75,7 @@ export async function startRegistryService(config: RegistryConfig, options: Star
   try {
     const access = await createAccessController(config.auth, logger, { keys: options.keys });
     const blobs = new BlobStore(storage);
-    // Sessions of a cluster are shared by every worker; see worker-uploads.ts.
-    const uploads = cluster.isWorker ? new ClusterUploadManager(storage, blobs) : new UploadManager(storage, blobs);
+    const uploads = new UploadManager(storage, blobs);
     const metrics = options.metrics ?? createMetricsRegistry('registry');
     const app = createApp(config, { storage, metadata, access, logger, blobs, uploads, metrics });
     // createServer turns Node's whole-request timeout off (a large layer upload outlasts it)

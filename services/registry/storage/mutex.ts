@@ -1,7 +1,8 @@
 /**
  * Per-key mutual exclusion inside one process: two requests on the same upload session
- * run one after the other, so offsets and the running hash never interleave. (Across
- * replicas the offset check against the stored size does that job.)
+ * run one after the other, so offsets and the running hash never interleave. (Across the
+ * workers of a cluster, shared/cluster-mutex.ts does the same; separate registry hosts
+ * sharing storage are not supported: two of them could append at the same offset.)
  */
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();

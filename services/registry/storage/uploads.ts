@@ -22,6 +22,7 @@ import { assertName, type Digest } from '../../../shared/reference.js';
 import type { BlobStore } from './blobs.js';
 import { PathNotFoundError, type FileWriter, type StorageDriver } from './driver.js';
 import { blobDataPath, isUploadId, uploadDataPath, uploadDirectory, uploadInfoPath, uploadsRoot } from './paths.js';
+import { clusterMutex, type KeyMutex } from '../../../shared/cluster-mutex.js';
 import { KeyedMutex } from './mutex.js';
 import { checkChunkOptions, rangeMismatch, streamChunk, type ChunkOptions } from './upload-chunk.js';
 
@@ -62,16 +63,27 @@ function parseInfo(bytes: Buffer): { repository: string; owner: string; startedA
   }
 }
 
-/** Starts, appends to, completes and cancels blob uploads; safe across replicas and restarts. */
+/** Starts, appends to, completes and cancels blob uploads; safe across cluster workers and restarts. */
 export class UploadManager {
   private readonly hashes = new Map<string, RunningHash>();
   private readonly openIds = new Set<string>();
   private readonly locks = new KeyedMutex();
 
+  /**
+   * `workers` orders a session's writes across the processes of a cluster (the primary's
+   * lock table, shared/cluster-mutex.ts): two workers could otherwise both find the same
+   * size on disk and both append at it. Outside a cluster it adds nothing.
+   */
   constructor(
     private readonly driver: StorageDriver,
     private readonly blobs: BlobStore,
+    private readonly workers: KeyMutex = clusterMutex(),
   ) {}
+
+  /** Runs a write of session `id` after every other one, in this process and across workers. */
+  private exclusive<T>(id: string, task: () => Promise<T>): Promise<T> {
+    return this.locks.run(id, () => this.workers.run(id, task));
+  }
 
   /** Number of sessions this process has open (for a metrics gauge). */
   get activeCount(): number {
@@ -119,7 +131,7 @@ export class UploadManager {
    */
   async append(repository: string, id: string, owner: string, body: Readable, opts: ChunkOptions = {}): Promise<UploadSession> {
     checkChunkOptions(opts);
-    return this.locks.run(id, async () => {
+    return this.exclusive(id, async () => {
       const session = await this.get(repository, id, owner);
       const offset = await this.appendLocked(session, body, opts, false);
       this.openIds.add(id);
@@ -141,7 +153,7 @@ export class UploadManager {
     opts: ChunkOptions = {},
   ): Promise<{ digest: Digest; size: number }> {
     checkChunkOptions(opts);
-    return this.locks.run(id, async () => {
+    return this.exclusive(id, async () => {
       const session = await this.get(repository, id, owner);
       const size = await this.appendLocked(session, finalChunk, opts, true);
       const computed = await this.digestOfData(id, digest, size);
@@ -159,7 +171,7 @@ export class UploadManager {
 
   /** Deletes the session and its bytes after checking it belongs to repository and owner. */
   async cancel(repository: string, id: string, owner: string): Promise<void> {
-    await this.locks.run(id, async () => {
+    await this.exclusive(id, async () => {
       await this.get(repository, id, owner);
       await this.removeSession(id);
     });
