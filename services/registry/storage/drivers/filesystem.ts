@@ -111,6 +111,22 @@ export class FilesystemDriver implements StorageDriver {
 
   async reader(path: string, offset = 0, length?: number): Promise<Readable> {
     checkRange(offset, length);
+    const { handle, size } = await this.openObject(path);
+    const end = length === undefined ? size - 1 : Math.min(size, offset + length) - 1;
+    if (offset > end) {
+      await handle.close();
+      return Readable.from([]);
+    }
+    return handle.createReadStream({ start: offset, end, highWaterMark: READ_HIGH_WATER_MARK, autoClose: true });
+  }
+
+  async openReader(path: string): Promise<FileReader> {
+    const { handle, size } = await this.openObject(path);
+    return new FilesystemFileReader(handle, size);
+  }
+
+  /** Opens an object for reading with its size; PathNotFoundError when absent or a directory. */
+  private async openObject(path: string): Promise<{ handle: FileHandle; size: number }> {
     const full = this.resolvePath(path);
     let handle: FileHandle;
     try {
@@ -123,37 +139,13 @@ export class FilesystemDriver implements StorageDriver {
       const info = await handle.stat();
       // A directory opens fine for reading on Linux, but holds no object.
       if (info.isDirectory()) throw new PathNotFoundError(path);
-      const end = length === undefined ? info.size - 1 : Math.min(info.size, offset + length) - 1;
-      if (offset > end) {
-        await handle.close();
-        return Readable.from([]);
-      }
-      return handle.createReadStream({ start: offset, end, highWaterMark: READ_HIGH_WATER_MARK, autoClose: true });
+      return { handle, size: info.size };
     } catch (err) {
       await handle.close();
       throw err;
     }
   }
 
-  async openReader(path: string): Promise<FileReader> {
-    const full = this.resolvePath(path);
-    let handle: FileHandle;
-    try {
-      handle = await open(full, 'r');
-    } catch (err) {
-      if (isMissing(err)) throw new PathNotFoundError(path);
-      throw err;
-    }
-    try {
-      const info = await handle.stat();
-      // A directory opens fine for reading on Linux, but holds no object.
-      if (info.isDirectory()) throw new PathNotFoundError(path);
-      return new FilesystemFileReader(handle, info.size);
-    } catch (err) {
-      await handle.close();
-      throw err;
-    }
-  }
 
   async writer(path: string, append: boolean): Promise<FileWriter> {
     const full = this.resolvePath(path);
