@@ -74,17 +74,22 @@ export function dockyardScalingScenarios(profile: Profile): Scenario[] {
     return note;
   };
 
+  // Both rows: request rates on the small/large pair, the same population and budget.
+  const shared = {
+    unit: 'req/s',
+    latency: true,
+    on: 'dockyard-scaling',
+    modes: ['none'],
+    warmUp: true,
+    budget: { seconds: profile.rateSeconds, maxOps: 5_000_000 },
+    prepare,
+  } satisfies Partial<Scenario>;
+
   return [
     {
       id: `scale-dockyard-manifest-get-${smallRepos}-vs-${largeRepos}-repos`,
       description: `manifest GET by tag on random repositories at ${CONNECTIONS} connections: a Dockyard holding ${count(smallRepos)} repositories vs one holding ${count(largeRepos)} (${tagsPerRepo} tags each)`,
-      unit: 'req/s',
-      latency: true,
-      on: 'dockyard-scaling',
-      modes: ['none'],
-      warmUp: true,
-      budget: { seconds: profile.rateSeconds, maxOps: 5_000_000 },
-      prepare,
+      ...shared,
       async round(target) {
         const { image, repos } = await populate(target);
         return withRegistry(target, CONNECTIONS, [], (registry) =>
@@ -97,13 +102,7 @@ export function dockyardScalingScenarios(profile: Profile): Scenario[] {
     {
       id: `scale-dockyard-tags-page-${smallTags}-vs-${largeTags}-tags`,
       description: `one tag-list page (n=${PAGE}) after a random \`last\` in one repository at ${CONNECTIONS} connections: ${count(smallTags)} tags vs ${count(largeTags)} tags (each page checked)`,
-      unit: 'req/s',
-      latency: true,
-      on: 'dockyard-scaling',
-      modes: ['none'],
-      warmUp: true,
-      budget: { seconds: profile.rateSeconds, maxOps: 5_000_000 },
-      prepare,
+      ...shared,
       async round(target) {
         const { tags } = await populate(target);
         return withRegistry(target, CONNECTIONS, [], (registry) =>
