@@ -6,7 +6,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import type { DatabaseConfig } from '../shared/db.js';
+import type { DatabaseConfig } from '../shared/db/index.js';
 import {
   ConfigError,
   configFileFrom,
@@ -17,8 +17,8 @@ import {
   type Env,
   type ListenConfig,
   type Setting,
-} from '../shared/config.js';
-import { loadTlsOptions } from '../shared/tls.js';
+} from '../shared/config/index.js';
+import { loadTlsOptions } from '../shared/http/tls.js';
 
 function checkReadable(path: string, setting: Setting): void {
   try {

@@ -4,9 +4,9 @@
  * configuration says otherwise, the registry checks tokens from this auth service: realm
  * = the auth service's /token, same service and issuer, and trust taken straight from the
  * auth service's key directory (so a key rotation needs no restart and no TLS trust setup).
- * With DOCKYARD_WORKERS > 1 every worker runs both services (shared/cluster.ts).
+ * With DOCKYARD_WORKERS > 1 every worker runs both services (shared/process/cluster.ts).
  */
-import { runService } from '../shared/cluster.js';
+import { runService } from '../shared/process/cluster.js';
 import {
   ConfigError,
   configFileFrom,
@@ -18,11 +18,11 @@ import {
   type Env,
   type ListenConfig,
   type RegistryConfig,
-} from '../shared/config.js';
+} from '../shared/config/index.js';
 import { ConfigSource } from '../shared/config/source.js';
-import { KeyStore } from '../shared/keys.js';
-import { createLogger, type Logger } from '../shared/logger.js';
-import { keyStoreResolver } from '../shared/token-keys.js';
+import { KeyStore } from '../shared/crypto/keys.js';
+import { createLogger, type Logger } from '../shared/observability/logger.js';
+import { keyStoreResolver } from '../shared/crypto/token-keys.js';
 import { prepareAuthService, startAuthService } from './auth/main.js';
 import { prepareRegistryService, startRegistryService } from './registry/main.js';
 

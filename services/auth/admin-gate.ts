@@ -6,9 +6,9 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { Context } from 'koa';
-import { DockyardError } from '../../shared/errors.js';
-import type { KeyStore } from '../../shared/keys.js';
-import { TokenInvalidError, TokenVerifier, type KeyResolver, type TokenHeader } from '../../shared/token-verifier.js';
+import { DockyardError } from '../../shared/http/errors.js';
+import type { KeyStore } from '../../shared/crypto/keys.js';
+import { TokenInvalidError, TokenVerifier, type KeyResolver, type TokenHeader } from '../../shared/crypto/token-verifier.js';
 import type { Authenticator } from './authenticate.js';
 import type { Principal } from './authorize.js';
 import { authorizationHeader, clientAddress } from './http.js';

@@ -9,15 +9,15 @@
  */
 import { Router } from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
-import type { AuthServiceConfig } from '../../shared/config.js';
-import { DockyardError, fail } from '../../shared/errors.js';
-import type { KeyStore } from '../../shared/keys.js';
-import type { Logger } from '../../shared/logger.js';
-import { httpMetrics, metricsEndpoint, recordTokenOutcome, tokensIssuedCounter, type Registry, type TokenOutcome } from '../../shared/metrics.js';
-import { accessLog } from '../../shared/middleware/access-log.js';
-import { errorRenderer } from '../../shared/middleware/errors.js';
-import { requestId } from '../../shared/middleware/request-id.js';
-import type { Knex } from '../../shared/db.js';
+import type { AuthServiceConfig } from '../../shared/config/index.js';
+import { DockyardError, fail } from '../../shared/http/errors.js';
+import type { KeyStore } from '../../shared/crypto/keys.js';
+import type { Logger } from '../../shared/observability/logger.js';
+import { httpMetrics, metricsEndpoint, recordTokenOutcome, tokensIssuedCounter, type Registry, type TokenOutcome } from '../../shared/observability/metrics.js';
+import { accessLog } from '../../shared/http/middleware/access-log.js';
+import { errorRenderer } from '../../shared/http/middleware/errors.js';
+import { requestId } from '../../shared/http/middleware/request-id.js';
+import type { Knex } from '../../shared/db/index.js';
 import { AdminGate } from './admin-gate.js';
 import { AuditLog } from './audit.js';
 import { Authenticator } from './authenticate.js';

@@ -10,8 +10,8 @@
  * Actions are pull, push, delete, or `*` (every action). Denied actions are dropped,
  * never an error; a resource with nothing granted is left out of the result.
  */
-import { isValidName } from '../../shared/reference.js';
-import { mergeAccess, type AccessRecord } from '../../shared/scope.js';
+import { isValidName } from '../../shared/grammar/reference.js';
+import { mergeAccess, type AccessRecord } from '../../shared/grammar/scope.js';
 
 /** Who asks: a user (maybe admin, with group memberships), a robot account, or nobody. */
 export interface Principal {

@@ -4,7 +4,7 @@
  * command. A problem surfaces as the ConfigError naming the key, which the CLI turns into
  * exit code 2 like every other configuration error.
  */
-import { configFileFrom, type Env } from '../../shared/config.js';
+import { configFileFrom, type Env } from '../../shared/config/index.js';
 import { checkConfiguration } from '../config-check.js';
 import { UsageError, type ParsedArgs } from './cli-args.js';
 

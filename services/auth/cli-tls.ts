@@ -10,7 +10,7 @@ import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createSelfSignedCertificate, type SubjectAltName } from '../../shared/x509.js';
+import { createSelfSignedCertificate, type SubjectAltName } from '../../shared/crypto/x509.js';
 import { UsageError, type ParsedArgs } from './cli-args.js';
 
 /** What to put in the certificate and where to write it. */

@@ -7,11 +7,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { ConfigError, configFileFrom, loadAuthConfig, type AuthServiceConfig } from '../../shared/config.js';
-import { migrateLatest, openDatabase } from '../../shared/db.js';
-import { isEntryPoint } from '../../shared/entry-point.js';
-import { isDockyardError } from '../../shared/errors.js';
-import { KeyStore } from '../../shared/keys.js';
+import { ConfigError, configFileFrom, loadAuthConfig, type AuthServiceConfig } from '../../shared/config/index.js';
+import { migrateLatest, openDatabase } from '../../shared/db/index.js';
+import { isEntryPoint } from '../../shared/process/entry-point.js';
+import { isDockyardError } from '../../shared/http/errors.js';
+import { KeyStore } from '../../shared/crypto/keys.js';
 import { parseArgs, UsageError, type ParsedArgs } from './cli-args.js';
 import { runConfigCommand } from './cli-config.js';
 import { formatTable, formatTime } from './cli-format.js';

@@ -4,7 +4,7 @@
  * becomes a REQUEST_INVALID (or PAYLOAD_TOO_LARGE) with a message, never a 500.
  */
 import type { Context } from 'koa';
-import { fail } from '../../shared/errors.js';
+import { fail } from '../../shared/http/errors.js';
 
 /** Token and admin requests are small; anything larger is refused while reading. */
 export const BODY_LIMIT_BYTES = 64 * 1024;

@@ -5,8 +5,8 @@
  */
 import { randomBytes, webcrypto } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { KeyStore, SigningKey } from '../../shared/keys.js';
-import type { AccessRecord } from '../../shared/scope.js';
+import type { KeyStore, SigningKey } from '../../shared/crypto/keys.js';
+import type { AccessRecord } from '../../shared/grammar/scope.js';
 
 /** What a token is issued for. */
 export interface TokenRequest {

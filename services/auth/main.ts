@@ -3,19 +3,19 @@
  * migrations, signing keys (created on first start), the first admin when there are no
  * users, an HTTP(S) listener, hourly housekeeping and a graceful stop on SIGTERM/SIGINT.
  * `npm run auth` runs this file (as a cluster with DOCKYARD_WORKERS > 1, see
- * shared/cluster.ts); the combined launcher reuses `prepareAuthService`/`startAuthService`.
+ * shared/process/cluster.ts); the combined launcher reuses `prepareAuthService`/`startAuthService`.
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import { runService } from '../../shared/cluster.js';
-import { ConfigError, configFileFrom, loadAuthConfig, type AuthServiceConfig, type Env } from '../../shared/config.js';
-import { migrateLatest, openDatabase, type Knex } from '../../shared/db.js';
-import { isDockyardError } from '../../shared/errors.js';
-import { KeyStore } from '../../shared/keys.js';
-import { createLogger, type Logger } from '../../shared/logger.js';
-import type { Registry } from '../../shared/metrics.js';
-import { serve } from '../../shared/serve.js';
-import { createServer, loadTlsOptions } from '../../shared/tls.js';
+import { runService } from '../../shared/process/cluster.js';
+import { ConfigError, configFileFrom, loadAuthConfig, type AuthServiceConfig, type Env } from '../../shared/config/index.js';
+import { migrateLatest, openDatabase, type Knex } from '../../shared/db/index.js';
+import { isDockyardError } from '../../shared/http/errors.js';
+import { KeyStore } from '../../shared/crypto/keys.js';
+import { createLogger, type Logger } from '../../shared/observability/logger.js';
+import type { Registry } from '../../shared/observability/metrics.js';
+import { serve } from '../../shared/http/serve.js';
+import { createServer, loadTlsOptions } from '../../shared/http/tls.js';
 import { createAuthApp } from './app.js';
 import { TokenIssuer } from './issue.js';
 import { AdminOperations } from './operations/index.js';

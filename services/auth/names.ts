@@ -4,7 +4,7 @@
  * grant actions, passwords and durations. Every value is checked here before it reaches
  * SQL; a bad one is a REQUEST_INVALID with a message saying what was expected.
  */
-import { fail } from '../../shared/errors.js';
+import { fail } from '../../shared/http/errors.js';
 import { GRANT_ACTIONS, isValidPattern, type SubjectKind } from './authorize.js';
 
 /** User names: no `:` (Basic auth), no `$` (reserved for robots). */

@@ -7,9 +7,9 @@
  * counter, never the address counter (an attacker holding one valid account must not
  * reset the counter for the others).
  */
-import { buildLoginThrottle, SETTINGS } from '../../shared/config.js';
+import { buildLoginThrottle, SETTINGS } from '../../shared/config/index.js';
 import { ConfigSource } from '../../shared/config/source.js';
-import { DockyardError } from '../../shared/errors.js';
+import { DockyardError } from '../../shared/http/errors.js';
 import { failureKeyId, type FailureKey, type LoginFailureStore } from './store/login-failures.js';
 
 /** How many failures within which window trigger throttling. */

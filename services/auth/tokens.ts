@@ -5,8 +5,8 @@
  * routes in routes/token.ts only parse requests and render responses.
  */
 import type { Knex } from 'knex';
-import { DockyardError, fail } from '../../shared/errors.js';
-import { formatScope, type AccessRecord } from '../../shared/scope.js';
+import { DockyardError, fail } from '../../shared/http/errors.js';
+import { formatScope, type AccessRecord } from '../../shared/grammar/scope.js';
 import type { AuditLog } from './audit.js';
 import type { Authenticator } from './authenticate.js';
 import { authorize, usesGrants, type Principal } from './authorize.js';

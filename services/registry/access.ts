@@ -3,8 +3,8 @@
  * controller (token, htpasswd, none) is asked for exactly these records, so a token's
  * scope, a challenge's `scope=` and the permission check always agree.
  */
-import { isValidName, tryParseDigest, type Digest } from '../../shared/reference.js';
-import type { AccessRecord } from '../../shared/scope.js';
+import { isValidName, tryParseDigest, type Digest } from '../../shared/grammar/reference.js';
+import type { AccessRecord } from '../../shared/grammar/scope.js';
 import type { RegistryRoute } from './routes/path.js';
 
 /** The HTTP methods the registry serves. */

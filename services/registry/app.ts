@@ -7,13 +7,13 @@
  * API version header → read-only guard → health endpoints → /v2 dispatcher → JSON 404.
  */
 import Koa, { type Context, type Next } from 'koa';
-import type { RegistryConfig } from '../../shared/config.js';
-import { DockyardError, fail } from '../../shared/errors.js';
-import type { Logger } from '../../shared/logger.js';
-import { activeUploadsGauge, httpMetrics, metricsEndpoint, type Registry } from '../../shared/metrics.js';
-import { accessLog } from '../../shared/middleware/access-log.js';
-import { errorRenderer } from '../../shared/middleware/errors.js';
-import { requestId } from '../../shared/middleware/request-id.js';
+import type { RegistryConfig } from '../../shared/config/index.js';
+import { DockyardError, fail } from '../../shared/http/errors.js';
+import type { Logger } from '../../shared/observability/logger.js';
+import { activeUploadsGauge, httpMetrics, metricsEndpoint, type Registry } from '../../shared/observability/metrics.js';
+import { accessLog } from '../../shared/http/middleware/access-log.js';
+import { errorRenderer } from '../../shared/http/middleware/errors.js';
+import { requestId } from '../../shared/http/middleware/request-id.js';
 import type { AccessController } from './auth/controller.js';
 import type { MetadataStore } from './metadata/store.js';
 import type { RegistryServices } from './routes/context.js';

@@ -3,17 +3,17 @@
  * environment), storage, metadata and access control wired into the app, an HTTP(S)
  * listener, hourly purge of abandoned uploads, and a graceful stop on SIGTERM/SIGINT.
  * `npm run registry` runs this file (as a cluster with DOCKYARD_WORKERS > 1, see
- * shared/cluster.ts); the combined launcher reuses `startRegistryService`.
+ * shared/process/cluster.ts); the combined launcher reuses `startRegistryService`.
  */
 import type { Server } from 'node:http';
-import { runService } from '../../shared/cluster.js';
-import { configFileFrom, loadRegistryConfig, type RegistryConfig } from '../../shared/config.js';
-import { openDatabase } from '../../shared/db.js';
-import { createLogger, type Logger } from '../../shared/logger.js';
-import { createMetricsRegistry, type Registry } from '../../shared/metrics.js';
-import { serve } from '../../shared/serve.js';
-import type { KeyResolver } from '../../shared/token-verifier.js';
-import { createServer, loadTlsOptions } from '../../shared/tls.js';
+import { runService } from '../../shared/process/cluster.js';
+import { configFileFrom, loadRegistryConfig, type RegistryConfig } from '../../shared/config/index.js';
+import { openDatabase } from '../../shared/db/index.js';
+import { createLogger, type Logger } from '../../shared/observability/logger.js';
+import { createMetricsRegistry, type Registry } from '../../shared/observability/metrics.js';
+import { serve } from '../../shared/http/serve.js';
+import type { KeyResolver } from '../../shared/crypto/token-verifier.js';
+import { createServer, loadTlsOptions } from '../../shared/http/tls.js';
 import { createApp } from './app.js';
 import { createAccessController } from './auth/index.js';
 import { KnexMetadataStore } from './metadata/knex-store.js';

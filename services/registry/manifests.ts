@@ -4,8 +4,8 @@
  * themselves are stored exactly as pushed. Docker schema 2 and OCI image manifests and
  * indexes are accepted, including OCI 1.1 artifacts; schema 1 is refused.
  */
-import { fail } from '../../shared/errors.js';
-import { tryParseDigest, type Digest } from '../../shared/reference.js';
+import { fail } from '../../shared/http/errors.js';
+import { tryParseDigest, type Digest } from '../../shared/grammar/reference.js';
 import { parseManifestJson } from './manifests/json.js';
 
 /** Manifest media types the registry stores and serves. */

@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { DatabaseConfig } from '../db.js';
+import type { DatabaseConfig } from '../db/index.js';
 import { SETTINGS, type Setting } from './settings.js';
 import type { ConfigSource } from './source.js';
 import {

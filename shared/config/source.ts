@@ -4,7 +4,7 @@
  * environment set it, else the YAML path.
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { DatabaseConfig } from '../db.js';
+import type { DatabaseConfig } from '../db/index.js';
 import { isMapping, type ConfigFile } from './file.js';
 import type { Setting } from './settings.js';
 import { ConfigError, type Env } from './types.js';

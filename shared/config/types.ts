@@ -2,7 +2,7 @@
  * The shapes both services receive after configuration is loaded and validated, and the
  * one error type every configuration problem becomes.
  */
-import type { DatabaseConfig } from '../db.js';
+import type { DatabaseConfig } from '../db/index.js';
 
 /** Environment variables as `process.env` holds them. */
 export type Env = Record<string, string | undefined>;

@@ -6,7 +6,7 @@
  * measured section: server CPU from /proc before/after, sampled server RSS, requests sent
  * and the bench's own CPU.
  */
-import type { DatabaseConfig } from '../../shared/db.js';
+import type { DatabaseConfig } from '../../shared/db/index.js';
 import { HttpClient, requestCount, type LoopResult } from './load.js';
 import { RssSampler, treeCpuMs } from './proc.js';
 import { scenarioLine, specFor, type ScenarioOutcome, type TargetOutcome } from './tables.js';

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { DatabaseConfig } from '../../shared/db.js';
+import type { DatabaseConfig } from '../../shared/db/index.js';
 import { processTarget, runScenarios, TokenSource } from './harness.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { treePeakRssBytes } from './proc.js';

@@ -9,8 +9,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { freePort } from '../e2e/harness/ports.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { registryConfigFromEnv } from '../../shared/config.js';
-import type { DatabaseConfig } from '../../shared/db.js';
+import { registryConfigFromEnv } from '../../shared/config/index.js';
+import type { DatabaseConfig } from '../../shared/db/index.js';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 

@@ -5,7 +5,7 @@
 // a whole table, no filter over rows the index did not already narrow down.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Knex } from '../../shared/db.js';
+import type { Knex } from '../../shared/db/index.js';
 import * as q from '../../services/registry/metadata/queries.js';
 import {
   POSTGRES_URL,

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { DatabaseConfig } from '../../shared/db.js';
+import type { DatabaseConfig } from '../../shared/db/index.js';
 import { POSTGRES_URL, postgresUnavailable } from '../support/postgres.js';
 export { POSTGRES_URL, postgresUnavailable };
 

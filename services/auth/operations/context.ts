@@ -4,7 +4,7 @@
  * conflict, unknown target) is audited too, outside the rolled-back transaction.
  */
 import type { Knex } from 'knex';
-import { isDockyardError } from '../../../shared/errors.js';
+import { isDockyardError } from '../../../shared/http/errors.js';
 import { AuditStore } from '../store/audit.js';
 import { GrantStore } from '../store/grants.js';
 import { GroupStore } from '../store/groups.js';

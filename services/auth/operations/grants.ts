@@ -3,7 +3,7 @@
  * later account of the same name cannot inherit a forgotten rule (deleting a subject
  * removes its grants for the same reason).
  */
-import { fail } from '../../../shared/errors.js';
+import { fail } from '../../../shared/http/errors.js';
 import type { SubjectKind } from '../authorize.js';
 import { assertPattern, formatSubject, parseActions, parseSubject, type Subject } from '../names.js';
 import type { Queryable } from '../store/common.js';

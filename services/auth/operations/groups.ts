@@ -1,5 +1,5 @@
 /** Group administration: groups and their members. */
-import { fail } from '../../../shared/errors.js';
+import { fail } from '../../../shared/http/errors.js';
 import { assertGroupName, assertUserName } from '../names.js';
 import type { GroupRecord } from '../store/groups.js';
 import type { Actor, OperationContext } from './context.js';

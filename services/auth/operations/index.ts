@@ -4,8 +4,8 @@
  * seen by every replica on its next token request.
  */
 import type { Knex } from 'knex';
-import { fail } from '../../../shared/errors.js';
-import type { SigningKey } from '../../../shared/keys.js';
+import { fail } from '../../../shared/http/errors.js';
+import type { SigningKey } from '../../../shared/crypto/keys.js';
 import { parseSubject } from '../names.js';
 import type { AuditQuery, AuditRecord } from '../store/audit.js';
 import type { RefreshSubjectKind, RefreshTokenRecord } from '../store/refresh-tokens.js';

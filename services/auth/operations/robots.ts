@@ -2,7 +2,7 @@
  * Robot accounts: created with a random secret that is returned exactly once (only its
  * SHA-256 is stored); revoking or deleting one also revokes its refresh tokens.
  */
-import { fail } from '../../../shared/errors.js';
+import { fail } from '../../../shared/http/errors.js';
 import { parseDuration, robotName } from '../names.js';
 import { randomSecret, secretHash } from '../secrets.js';
 import { toPublicRobot, type PublicRobot } from '../store/robots.js';

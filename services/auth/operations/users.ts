@@ -5,7 +5,7 @@
  */
 import bcrypt from 'bcryptjs';
 import type { Knex } from 'knex';
-import { fail } from '../../../shared/errors.js';
+import { fail } from '../../../shared/http/errors.js';
 import { assertNewPassword, assertUserName } from '../names.js';
 import { parseHtpasswd, type HtpasswdSkipped } from '../store/htpasswd-import.js';
 import { toPublicUser, type PublicUser, type UserRecord } from '../store/users.js';

@@ -14,7 +14,7 @@
  */
 import { Router } from '@koa/router';
 import type { Context, Next } from 'koa';
-import { fail } from '../../../shared/errors.js';
+import { fail } from '../../../shared/http/errors.js';
 import type { AdminGate } from '../admin-gate.js';
 import { readJsonObject, singleQuery } from '../http.js';
 import type { Actor, AdminOperations } from '../operations/index.js';

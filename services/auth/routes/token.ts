@@ -8,8 +8,8 @@
  */
 import type { Router } from '@koa/router';
 import type { Context, Next } from 'koa';
-import { fail } from '../../../shared/errors.js';
-import { formatScope, parseScopes } from '../../../shared/scope.js';
+import { fail } from '../../../shared/http/errors.js';
+import { formatScope, parseScopes } from '../../../shared/grammar/scope.js';
 import { ANONYMOUS, type Principal } from '../authorize.js';
 import { authorizationHeader, clientAddress, readForm, repeatedQuery, singleQuery } from '../http.js';
 import { checkClientId, invalidCredentials, type TokenGrant, type TokenRequestInfo, type TokenService } from '../tokens.js';

@@ -1,8 +1,8 @@
 /** ACL grants: a subject may perform actions on repositories matching a pattern. */
 import type { Knex } from 'knex';
 import type { GrantRule, Principal, SubjectKind } from '../authorize.js';
-import { fail } from '../../../shared/errors.js';
-import { SqliteReads, type PreparedRead, type ReadParam } from '../../../shared/sqlite-reads.js';
+import { fail } from '../../../shared/http/errors.js';
+import { SqliteReads, type PreparedRead, type ReadParam } from '../../../shared/db/sqlite-reads.js';
 import { isUniqueViolation, toMillis, type Queryable } from './common.js';
 
 /** A stored grant. */

@@ -1,7 +1,7 @@
 /** Groups of users and their memberships. */
 import type { Knex } from 'knex';
-import { fail } from '../../../shared/errors.js';
-import { SqliteReads, type PreparedRead } from '../../../shared/sqlite-reads.js';
+import { fail } from '../../../shared/http/errors.js';
+import { SqliteReads, type PreparedRead } from '../../../shared/db/sqlite-reads.js';
 import { isUniqueViolation, toMillis, type Queryable } from './common.js';
 
 /** A group with its members' names. */

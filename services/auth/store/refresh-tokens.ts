@@ -3,7 +3,7 @@
  * token, bound to a subject, a service and a client_id.
  */
 import type { Knex } from 'knex';
-import { SqliteReads, type PreparedRead } from '../../../shared/sqlite-reads.js';
+import { SqliteReads, type PreparedRead } from '../../../shared/db/sqlite-reads.js';
 import { toBool, toMillis, type Queryable } from './common.js';
 
 /** Subjects that can hold refresh tokens. */
@@ -50,7 +50,7 @@ const COLUMNS = ['id', 'subject_kind', 'subject_name', 'service', 'client_id', '
 /** The refresh_tokens table. */
 export class RefreshTokenStore {
   /**
-   * The lookup every refresh-token login makes, prepared once on SQLite (see shared/sqlite-reads.ts).
+   * The lookup every refresh-token login makes, prepared once on SQLite (see shared/db/sqlite-reads.ts).
    * Without knex's `.first()`: its bound `LIMIT ?` makes SQLite re-prepare the statement on
    * every call, and the hash is unique anyway.
    */

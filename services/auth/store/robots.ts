@@ -1,7 +1,7 @@
 /** Robot accounts: machine credentials stored as the SHA-256 of a random secret. */
 import type { Knex } from 'knex';
-import { fail } from '../../../shared/errors.js';
-import { SqliteReads, type PreparedRead } from '../../../shared/sqlite-reads.js';
+import { fail } from '../../../shared/http/errors.js';
+import { SqliteReads, type PreparedRead } from '../../../shared/db/sqlite-reads.js';
 import { isUniqueViolation, toBool, toMillis, toMillisOrNull, type Queryable } from './common.js';
 
 /** A stored robot. */
@@ -53,7 +53,7 @@ export function toPublicRobot(robot: RobotRecord): PublicRobot {
 /** The robots table. */
 export class RobotStore {
   /**
-   * The lookup every robot login makes, prepared once on SQLite (see shared/sqlite-reads.ts).
+   * The lookup every robot login makes, prepared once on SQLite (see shared/db/sqlite-reads.ts).
    * Without knex's `.first()`: its bound `LIMIT ?` makes SQLite re-prepare the statement on
    * every call, and the name is unique anyway.
    */

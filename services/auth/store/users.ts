@@ -1,7 +1,7 @@
 /** Users: name, bcrypt hash, admin and disabled flags. */
 import type { Knex } from 'knex';
-import { fail } from '../../../shared/errors.js';
-import { SqliteReads, type PreparedRead } from '../../../shared/sqlite-reads.js';
+import { fail } from '../../../shared/http/errors.js';
+import { SqliteReads, type PreparedRead } from '../../../shared/db/sqlite-reads.js';
 import { isUniqueViolation, toBool, toMillis, type Queryable } from './common.js';
 
 /** A stored user. The hash never leaves the service (toPublic drops it). */
@@ -49,7 +49,7 @@ export function toPublicUser(user: UserRecord): PublicUser {
 /** The users table. */
 export class UserStore {
   /**
-   * The lookup every token request makes, prepared once on SQLite (see shared/sqlite-reads.ts).
+   * The lookup every token request makes, prepared once on SQLite (see shared/db/sqlite-reads.ts).
    * Without knex's `.first()`: its bound `LIMIT ?` makes SQLite re-prepare the statement on
    * every call, and the name is unique anyway.
    */

@@ -4,8 +4,8 @@
  * A refusal is a ChallengeError, which renders its own WWW-Authenticate header.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { DockyardError } from '../../../shared/errors.js';
-import type { AccessRecord } from '../../../shared/scope.js';
+import { DockyardError } from '../../../shared/http/errors.js';
+import type { AccessRecord } from '../../../shared/grammar/scope.js';
 
 /** Who the request is and what it was granted (the subset of required access it holds). */
 export interface Grant {

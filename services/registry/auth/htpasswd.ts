@@ -3,9 +3,9 @@
  * whose password matches gets every access; everyone else gets a Basic challenge.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { HtpasswdFile } from '../../../shared/htpasswd.js';
-import type { Logger } from '../../../shared/logger.js';
-import { mergeAccess, type AccessRecord } from '../../../shared/scope.js';
+import { HtpasswdFile } from '../../../shared/crypto/htpasswd.js';
+import type { Logger } from '../../../shared/observability/logger.js';
+import { mergeAccess, type AccessRecord } from '../../../shared/grammar/scope.js';
 import { ChallengeError, type AccessController, type Grant } from './controller.js';
 import { assertHeaderSafe, authParam } from './token.js';
 

@@ -3,10 +3,10 @@
  * Docker-token-spec server), htpasswd (Basic) or none. Bad configuration (missing
  * certificate bundle, non-bcrypt htpasswd entry) fails here, at startup.
  */
-import type { RegistryAuthConfig } from '../../../shared/config.js';
-import type { Logger } from '../../../shared/logger.js';
-import { certificateBundleResolver, combinedResolver, jwksResolver } from '../../../shared/token-keys.js';
-import { TokenVerifier, type KeyResolver } from '../../../shared/token-verifier.js';
+import type { RegistryAuthConfig } from '../../../shared/config/index.js';
+import type { Logger } from '../../../shared/observability/logger.js';
+import { certificateBundleResolver, combinedResolver, jwksResolver } from '../../../shared/crypto/token-keys.js';
+import { TokenVerifier, type KeyResolver } from '../../../shared/crypto/token-verifier.js';
 import type { AccessController } from './controller.js';
 import { HtpasswdAccessController } from './htpasswd.js';
 import { NoneAccessController } from './none.js';

@@ -3,7 +3,7 @@
  * registry on a trusted network or behind a proxy that authenticates on its own.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { AccessRecord } from '../../../shared/scope.js';
+import type { AccessRecord } from '../../../shared/grammar/scope.js';
 import type { AccessController, Grant } from './controller.js';
 
 /** Grants every required access record to the anonymous subject ''. */

@@ -4,9 +4,9 @@
  * 401 challenge naming the realm, service and scopes it should ask the token server for.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { DockyardError } from '../../../shared/errors.js';
-import { accessCovers, formatScope, mergeAccess, type AccessRecord } from '../../../shared/scope.js';
-import { KeySourceUnavailableError, TokenInvalidError, type TokenVerifier, type VerifiedToken } from '../../../shared/token-verifier.js';
+import { DockyardError } from '../../../shared/http/errors.js';
+import { accessCovers, formatScope, mergeAccess, type AccessRecord } from '../../../shared/grammar/scope.js';
+import { KeySourceUnavailableError, TokenInvalidError, type TokenVerifier, type VerifiedToken } from '../../../shared/crypto/token-verifier.js';
 import { ChallengeError, type AccessController, type Grant } from './controller.js';
 
 /** One auth-param of a challenge, as an RFC 9110 quoted-string. */

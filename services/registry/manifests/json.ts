@@ -3,7 +3,7 @@
  * bound checked by a linear scan BEFORE JSON.parse, so no later walk of the value (ours
  * or a library's) can overflow the stack on a deeply nested body.
  */
-import { fail } from '../../../shared/errors.js';
+import { fail } from '../../../shared/http/errors.js';
 
 /** Real manifests nest five levels deep (index → manifests → descriptor → platform → features). */
 export const MAX_JSON_DEPTH = 64;

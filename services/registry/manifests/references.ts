@@ -4,7 +4,7 @@
  * without a mount), and an index's children stored as manifests in the repository.
  * The subject is the exception the spec makes: it may arrive later, or never.
  */
-import { fail } from '../../../shared/errors.js';
+import { fail } from '../../../shared/http/errors.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { mayBeAbsent, type Descriptor, type ParsedManifest } from '../manifests.js';
 

@@ -5,11 +5,11 @@
  * neither fails nor duplicates a row. Repositories are created on first write.
  */
 import type { Knex } from 'knex';
-import { fail } from '../../../shared/errors.js';
-import { openDatabase, migrateLatest, walSyncOf, type DatabaseConfig } from '../../../shared/db.js';
-import { SqliteReads } from '../../../shared/sqlite-reads.js';
-import type { WalSync } from '../../../shared/wal-sync.js';
-import { assertName, assertTag } from '../../../shared/reference.js';
+import { fail } from '../../../shared/http/errors.js';
+import { openDatabase, migrateLatest, walSyncOf, type DatabaseConfig } from '../../../shared/db/index.js';
+import { SqliteReads } from '../../../shared/db/sqlite-reads.js';
+import type { WalSync } from '../../../shared/db/wal-sync.js';
+import { assertName, assertTag } from '../../../shared/grammar/reference.js';
 import { preparedReads } from './prepared-reads.js';
 import * as q from './queries.js';
 import {
@@ -67,7 +67,7 @@ export class KnexMetadataStore implements MetadataStore {
 
   /**
    * Opens the database of `config`, runs the registry migrations and returns the store.
-   * On SQLite, commits sync off the event loop (shared/wal-sync.ts): a push's metadata
+   * On SQLite, commits sync off the event loop (shared/db/wal-sync.ts): a push's metadata
    * write then costs no fsync on the main thread, and concurrent pushes share one.
    */
   static async open(config: DatabaseConfig): Promise<KnexMetadataStore> {

@@ -1,8 +1,8 @@
 /**
- * The registry's hot reads as prepared statements (see shared/sqlite-reads.ts), built from
+ * The registry's hot reads as prepared statements (see shared/db/sqlite-reads.ts), built from
  * the same query builders as the knex path so both run the same SQL.
  */
-import type { SqliteReads } from '../../../shared/sqlite-reads.js';
+import type { SqliteReads } from '../../../shared/db/sqlite-reads.js';
 import * as q from './queries.js';
 
 /** The hot reads, compiled once when the database is a SQLite file (see sqlite-reads.ts). */

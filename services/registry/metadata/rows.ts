@@ -4,8 +4,8 @@
  * rows (which differ by dialect: PostgreSQL returns bigint as a string and timestamps as
  * Date, SQLite returns numbers) into the store's records.
  */
-import { fail } from '../../../shared/errors.js';
-import { parseDigest } from '../../../shared/reference.js';
+import { fail } from '../../../shared/http/errors.js';
+import { parseDigest } from '../../../shared/grammar/reference.js';
 import type { ManifestRecord, NewManifest, Page, ReferrerDescriptor } from './store.js';
 
 /** Longest media type / artifact type the schema stores (RFC 6838 allows 127 + 1 + 127). */

@@ -4,8 +4,8 @@
  * content (the bytes may have been collected). Downloads stream; one byte range is served.
  */
 import type { Context } from 'koa';
-import { DockyardError, fail } from '../../../shared/errors.js';
-import type { Digest } from '../../../shared/reference.js';
+import { DockyardError, fail } from '../../../shared/http/errors.js';
+import type { Digest } from '../../../shared/grammar/reference.js';
 import type { FileReader } from '../storage/driver.js';
 import { sendRange } from './blob-body.js';
 import { decideByteRange } from './byte-range.js';

@@ -5,7 +5,7 @@
  * so the rest of an oversized body is never read.
  */
 import type { IncomingMessage } from 'node:http';
-import { DockyardError } from '../../../shared/errors.js';
+import { DockyardError } from '../../../shared/http/errors.js';
 
 function tooLarge(limit: number): DockyardError {
   return new DockyardError('MANIFEST_INVALID', `manifest exceeds the limit of ${limit} bytes`, {

@@ -3,9 +3,9 @@
  * that Location, Range and digest headers are spelled one way everywhere.
  */
 import type { Context } from 'koa';
-import type { RegistryConfig } from '../../../shared/config.js';
-import type { Logger } from '../../../shared/logger.js';
-import type { Digest } from '../../../shared/reference.js';
+import type { RegistryConfig } from '../../../shared/config/index.js';
+import type { Logger } from '../../../shared/observability/logger.js';
+import type { Digest } from '../../../shared/grammar/reference.js';
 import type { Grant } from '../auth/controller.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { BlobStore } from '../storage/blobs.js';

@@ -4,7 +4,7 @@
  * the handler. Nothing reaches a handler unvalidated or unauthorized.
  */
 import type { Context, Next } from 'koa';
-import { DockyardError, fail } from '../../../shared/errors.js';
+import { DockyardError, fail } from '../../../shared/http/errors.js';
 import { requiredAccess, type AccessRequirement, type HttpMethod } from '../access.js';
 import { ChallengeError, type AccessController, type Grant } from '../auth/controller.js';
 import { getBase } from './base.js';

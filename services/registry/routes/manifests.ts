@@ -3,8 +3,8 @@
  * exactly as pushed, content-addressed like blobs, and indexed in the metadata store;
  * GET returns those bytes with the stored media type (no Accept negotiation, no conversion).
  */
-import { fail } from '../../../shared/errors.js';
-import { parseDigest } from '../../../shared/reference.js';
+import { fail } from '../../../shared/http/errors.js';
+import { parseDigest } from '../../../shared/grammar/reference.js';
 import { parseManifest } from '../manifests.js';
 import { referencedDigests, verifyReferences } from '../manifests/references.js';
 import type { ManifestRecord } from '../metadata/store.js';

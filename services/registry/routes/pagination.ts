@@ -3,7 +3,7 @@
  * capped by configuration, and an RFC 8288 `Link` to the next page only when one exists.
  */
 import type { Context } from 'koa';
-import { fail } from '../../../shared/errors.js';
+import { fail } from '../../../shared/http/errors.js';
 import type { Page } from '../metadata/store.js';
 
 /** A validated page request; `n` is already capped. */

@@ -5,8 +5,8 @@
  * before anything else sees it. A `%`, `..` or empty component therefore never reaches
  * storage or SQL: it fails the grammar with the spec's error code.
  */
-import { fail } from '../../../shared/errors.js';
-import { assertName, assertTag, looksLikeDigest, parseDigest, type Digest } from '../../../shared/reference.js';
+import { fail } from '../../../shared/http/errors.js';
+import { assertName, assertTag, looksLikeDigest, parseDigest, type Digest } from '../../../shared/grammar/reference.js';
 
 /** A manifest is addressed by tag or by digest. */
 export type ManifestReference = { kind: 'tag'; tag: string } | { kind: 'digest'; digest: Digest };

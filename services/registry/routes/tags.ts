@@ -1,5 +1,5 @@
 /** `GET /v2/<name>/tags/list`: a repository's tags in lexical order, paginated. */
-import { fail } from '../../../shared/errors.js';
+import { fail } from '../../../shared/http/errors.js';
 import type { RouteOf } from './path.js';
 import type { RequestContext } from './context.js';
 import { fetchPage, parsePageRequest } from './pagination.js';

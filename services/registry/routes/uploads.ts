@@ -5,8 +5,8 @@
  * the UploadManager, which hashes while writing.
  */
 import type { Context } from 'koa';
-import { DockyardError, fail } from '../../../shared/errors.js';
-import { parseDigest, type Digest } from '../../../shared/reference.js';
+import { DockyardError, fail } from '../../../shared/http/errors.js';
+import { parseDigest, type Digest } from '../../../shared/grammar/reference.js';
 import { mountSource } from '../access.js';
 import type { UploadSession } from '../storage/uploads.js';
 import { parseUploadContentRange } from './byte-range.js';

@@ -4,8 +4,8 @@
  * is the metadata store's business, not this module's.
  */
 import { createHash } from 'node:crypto';
-import { fail } from '../../../shared/errors.js';
-import type { Digest, DigestAlgorithm } from '../../../shared/reference.js';
+import { fail } from '../../../shared/http/errors.js';
+import type { Digest, DigestAlgorithm } from '../../../shared/grammar/reference.js';
 import { PathNotFoundError, type FileReader, type StorageDriver } from './driver.js';
 import { blobDataPath, blobDirectory } from './paths.js';
 

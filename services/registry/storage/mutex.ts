@@ -1,7 +1,7 @@
 /**
  * Per-key mutual exclusion inside one process: two requests on the same upload session
  * run one after the other, so offsets and the running hash never interleave. (Across the
- * workers of a cluster, shared/cluster-mutex.ts does the same; separate registry hosts
+ * workers of a cluster, shared/process/cluster-mutex.ts does the same; separate registry hosts
  * sharing storage are not supported: two of them could append at the same offset.)
  */
 export class KeyedMutex {

@@ -16,7 +16,7 @@
  * client strings, and keeping them out of the layout is what makes cross-repository
  * mounts free and path tricks impossible.
  */
-import type { Digest } from '../../../shared/reference.js';
+import type { Digest } from '../../../shared/grammar/reference.js';
 
 const UPLOADS_ROOT = '/uploads';
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -5,7 +5,7 @@
  */
 import type { Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { DockyardError, fail } from '../../../shared/errors.js';
+import { DockyardError, fail } from '../../../shared/http/errors.js';
 import type { FileWriter } from './driver.js';
 
 /** Where a request body sits in the upload, from Content-Range / Content-Length. */

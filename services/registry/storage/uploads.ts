@@ -17,12 +17,12 @@
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { type DockyardError, fail } from '../../../shared/errors.js';
-import { assertName, type Digest } from '../../../shared/reference.js';
+import { type DockyardError, fail } from '../../../shared/http/errors.js';
+import { assertName, type Digest } from '../../../shared/grammar/reference.js';
 import type { BlobStore } from './blobs.js';
 import { PathNotFoundError, type FileWriter, type StorageDriver } from './driver.js';
 import { blobDataPath, isUploadId, uploadDataPath, uploadDirectory, uploadInfoPath, uploadsRoot } from './paths.js';
-import { clusterMutex, type KeyMutex } from '../../../shared/cluster-mutex.js';
+import { clusterMutex, type KeyMutex } from '../../../shared/process/cluster-mutex.js';
 import { KeyedMutex } from './mutex.js';
 import { checkChunkOptions, rangeMismatch, streamChunk, type ChunkOptions } from './upload-chunk.js';
 
@@ -71,7 +71,7 @@ export class UploadManager {
 
   /**
    * `workers` orders a session's writes across the processes of a cluster (the primary's
-   * lock table, shared/cluster-mutex.ts): two workers could otherwise both find the same
+   * lock table, shared/process/cluster-mutex.ts): two workers could otherwise both find the same
    * size on disk and both append at it. Outside a cluster it adds nothing.
    */
   constructor(

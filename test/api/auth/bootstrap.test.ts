@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { ConfigError } from '../../../shared/config.js';
-import type { Logger } from '../../../shared/logger.js';
+import { ConfigError } from '../../../shared/config/index.js';
+import type { Logger } from '../../../shared/observability/logger.js';
 import { startAuthService } from '../../../services/auth/main.js';
 import { basic, testConfig } from './harness.js';
 

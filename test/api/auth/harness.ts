@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { pino } from 'pino';
-import type { AuthServiceConfig } from '../../../shared/config.js';
-import { openDatabase, type Knex } from '../../../shared/db.js';
+import type { AuthServiceConfig } from '../../../shared/config/index.js';
+import { openDatabase, type Knex } from '../../../shared/db/index.js';
 import { startAuthService, type RunningAuthService } from '../../../services/auth/main.js';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';

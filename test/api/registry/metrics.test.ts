@@ -2,7 +2,7 @@
 // and the active upload gauge.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createMetricsRegistry } from '../../../shared/metrics.js';
+import { createMetricsRegistry } from '../../../shared/observability/metrics.js';
 import { digestOf, startTestRegistry, type TestRegistry } from './harness.js';
 
 describe('registry metrics', () => {

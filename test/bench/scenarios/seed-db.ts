@@ -7,7 +7,7 @@
  * where 100,000 tags through the API would take longer than the measurement itself.
  */
 import { KnexMetadataStore } from '../../../services/registry/metadata/knex-store.js';
-import type { DatabaseConfig } from '../../../shared/db.js';
+import type { DatabaseConfig } from '../../../shared/db/index.js';
 import type { SeedImage } from './common.js';
 
 const REPOS_PER_TRANSACTION = 250;

@@ -3,7 +3,7 @@
  * (untimed), then runs measured rounds; the harness alternates targets between rounds and
  * owns the accounting (CPU, memory, request counts).
  */
-import type { DatabaseConfig } from '../../../shared/db.js';
+import type { DatabaseConfig } from '../../../shared/db/index.js';
 import type { Budget, LoopResult } from '../load.js';
 import type { Profile } from '../profile.js';
 import type { AuthService } from '../servers.js';

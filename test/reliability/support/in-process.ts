@@ -6,8 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { RegistryConfig } from '../../../shared/config.js';
-import { silentLogger } from '../../../shared/logger.js';
+import type { RegistryConfig } from '../../../shared/config/index.js';
+import { silentLogger } from '../../../shared/observability/logger.js';
 import { createApp } from '../../../services/registry/app.js';
 import { NoneAccessController } from '../../../services/registry/auth/none.js';
 import { KnexMetadataStore } from '../../../services/registry/metadata/knex-store.js';

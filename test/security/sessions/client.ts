@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
 import { basic, getToken, SERVICE, type AuthHarness } from '../../api/auth/harness.js';
 import { digestOf, type TestImage } from '../../api/registry/harness.js';
-import type { AccessRecord } from '../../../shared/scope.js';
+import type { AccessRecord } from '../../../shared/grammar/scope.js';
 
 /** A token for `user` (Basic credentials) carrying what the auth service grants of `scopes`. */
 export async function tokenFor(auth: AuthHarness, user: string, password: string, scopes: string[]): Promise<string> {

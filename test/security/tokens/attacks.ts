@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { TokenIssuer } from '../../../services/auth/issue.js';
-import { KeyStore, libtrustKeyId } from '../../../shared/keys.js';
-import type { AccessRecord } from '../../../shared/scope.js';
-import type { TokenErrorCode } from '../../../shared/token-verifier.js';
-import { createCertificate, createSelfSignedCertificate } from '../../../shared/x509.js';
+import { KeyStore, libtrustKeyId } from '../../../shared/crypto/keys.js';
+import type { AccessRecord } from '../../../shared/grammar/scope.js';
+import type { TokenErrorCode } from '../../../shared/crypto/token-verifier.js';
+import { createCertificate, createSelfSignedCertificate } from '../../../shared/crypto/x509.js';
 
 export const ISSUER = 'dockyard-auth';
 export const SERVICE = 'dockyard';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ChallengeError } from '../../../services/registry/auth/controller.js';
 import { TokenAccessController } from '../../../services/registry/auth/token.js';
-import { certificateBundleResolver } from '../../../shared/token-keys.js';
-import { TokenVerifier } from '../../../shared/token-verifier.js';
+import { certificateBundleResolver } from '../../../shared/crypto/token-keys.js';
+import { TokenVerifier } from '../../../shared/crypto/token-verifier.js';
 import { buildAttacks, ISSUER, PULL_A, SERVICE, type AttackWorld } from './attacks.js';
 
 const REALM = 'http://127.0.0.1:5001/token';

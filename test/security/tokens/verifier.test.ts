@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { certificateBundleResolver } from '../../../shared/token-keys.js';
-import { TokenInvalidError, TokenVerifier } from '../../../shared/token-verifier.js';
+import { certificateBundleResolver } from '../../../shared/crypto/token-keys.js';
+import { TokenInvalidError, TokenVerifier } from '../../../shared/crypto/token-verifier.js';
 import { buildAttacks, ISSUER, PULL_A, SERVICE, type AttackWorld } from './attacks.js';
 
 // Cases are built before the suite is declared so each one is its own test.

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ANONYMOUS, authorize, isValidPattern, patternMatches, usesGrants, type GrantRule, type Principal } from '../../../services/auth/authorize.js';
-import { formatScope, parseScope, type AccessRecord } from '../../../shared/scope.js';
+import { formatScope, parseScope, type AccessRecord } from '../../../shared/grammar/scope.js';
 
 const alice: Principal = { kind: 'user', name: 'alice', admin: false, groups: ['devs'] };
 const bob: Principal = { kind: 'user', name: 'bob', admin: false, groups: [] };

@@ -2,7 +2,7 @@
 // as tables: each bad value is refused with REQUEST_INVALID, each good one parsed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DockyardError } from '../../../shared/errors.js';
+import { DockyardError } from '../../../shared/http/errors.js';
 import { assertNewPassword, assertUserName, parseActions, parseDuration, parseSubject, robotName } from '../../../services/auth/names.js';
 import { parseHtpasswd } from '../../../services/auth/store/htpasswd-import.js';
 import { parseArgs, UsageError } from '../../../services/auth/cli-args.js';

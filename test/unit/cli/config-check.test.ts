@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { runCli, type CliIo } from '../../../services/auth/cli.js';
-import { loadAuthConfig } from '../../../shared/config.js';
+import { loadAuthConfig } from '../../../shared/config/index.js';
 import { throttlePolicyFromEnv } from '../../../services/auth/throttle.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { runCli, type CliIo } from '../../../services/auth/cli.js';
-import { loadTlsOptions } from '../../../shared/tls.js';
+import { loadTlsOptions } from '../../../shared/http/tls.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 let dir: string;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
-import { ClusterLockTable } from '../../../shared/cluster-mutex.js';
+import { ClusterLockTable } from '../../../shared/process/cluster-mutex.js';
 
 /** Just enough of a cluster Worker: messages in, grants recorded. */
 class FakeWorker extends EventEmitter {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ALL_SETTINGS } from '../../../shared/config.js';
+import { ALL_SETTINGS } from '../../../shared/config/index.js';
 
 const docs = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
 

@@ -11,7 +11,7 @@ import {
   loadAuthConfig,
   loadRegistryConfig,
   registryConfigFromEnv,
-} from '../../../shared/config.js';
+} from '../../../shared/config/index.js';
 
 let dir: string;
 let file: string;

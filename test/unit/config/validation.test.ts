@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, loadAuthConfig, loadRegistryConfig, type Env } from '../../../shared/config.js';
+import { ConfigError, loadAuthConfig, loadRegistryConfig, type Env } from '../../../shared/config/index.js';
 
 let dir: string;
 let counter = 0;

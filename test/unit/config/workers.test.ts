@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ConfigError, loadAuthConfig, loadRegistryConfig, type Env } from '../../../shared/config.js';
+import { ConfigError, loadAuthConfig, loadRegistryConfig, type Env } from '../../../shared/config/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dockyard-workers-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type Knex } from '../../../shared/db.js';
-import { SqliteReads } from '../../../shared/sqlite-reads.js';
+import { openDatabase, type Knex } from '../../../shared/db/index.js';
+import { SqliteReads } from '../../../shared/db/sqlite-reads.js';
 
 describe('SqliteReads', () => {
   let dir: string;

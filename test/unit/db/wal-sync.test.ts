@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, walSyncOf } from '../../../shared/db.js';
-import { WalSync } from '../../../shared/wal-sync.js';
+import { openDatabase, walSyncOf } from '../../../shared/db/index.js';
+import { WalSync } from '../../../shared/db/wal-sync.js';
 import { KnexMetadataStore } from '../../../services/registry/metadata/knex-store.js';
 
 /** A sync function whose calls stay pending until released, in order. */

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { KeyStore, libtrustKeyId } from '../../../shared/keys.js';
-import { certificatesFromPem } from '../../../shared/x509.js';
+import { KeyStore, libtrustKeyId } from '../../../shared/crypto/keys.js';
+import { certificatesFromPem } from '../../../shared/crypto/x509.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dockyard-keys-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -142,7 +142,7 @@ describe('KeyStore', () => {
     const dir = freshDir();
     const service = await KeyStore.open(dir);
     const before = service.current().kid;
-    const keysModule = fileURLToPath(new URL('../../../shared/keys.ts', import.meta.url));
+    const keysModule = fileURLToPath(new URL('../../../shared/crypto/keys.ts', import.meta.url));
     const script = `const { KeyStore } = await import(${JSON.stringify(keysModule)});
       const store = await KeyStore.open(${JSON.stringify(dir)});
       process.stdout.write((await store.rotate()).kid);`;

@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import * as der from '../../../shared/asn1.js';
-import { certificatesFromPem, createCertificate, createSelfSignedCertificate } from '../../../shared/x509.js';
+import * as der from '../../../shared/crypto/asn1.js';
+import { certificatesFromPem, createCertificate, createSelfSignedCertificate } from '../../../shared/crypto/x509.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dockyard-x509-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

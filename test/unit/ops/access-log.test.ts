@@ -9,10 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { pino } from 'pino';
-import { fail } from '../../../shared/errors.js';
-import { accessLog } from '../../../shared/middleware/access-log.js';
-import { errorRenderer } from '../../../shared/middleware/errors.js';
-import { requestId } from '../../../shared/middleware/request-id.js';
+import { fail } from '../../../shared/http/errors.js';
+import { accessLog } from '../../../shared/http/middleware/access-log.js';
+import { errorRenderer } from '../../../shared/http/middleware/errors.js';
+import { requestId } from '../../../shared/http/middleware/request-id.js';
 
 /** Collects pino output line by line and signals each new line. */
 class LineSink extends Writable {

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { ALL_SETTINGS, loadAuthConfig, loadRegistryConfig, type Env } from '../../../shared/config.js';
+import { ALL_SETTINGS, loadAuthConfig, loadRegistryConfig, type Env } from '../../../shared/config/index.js';
 import { runHealthcheck } from './healthcheck-probe.js';
 
 const root = new URL('../../../', import.meta.url);

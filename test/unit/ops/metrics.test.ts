@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Router from '@koa/router';
 import Koa from 'koa';
-import { fail } from '../../../shared/errors.js';
-import { silentLogger } from '../../../shared/logger.js';
+import { fail } from '../../../shared/http/errors.js';
+import { silentLogger } from '../../../shared/observability/logger.js';
 import {
   activeUploadsGauge,
   createMetricsRegistry,
@@ -16,8 +16,8 @@ import {
   recordTokenOutcome,
   tokensIssuedCounter,
   type Registry,
-} from '../../../shared/metrics.js';
-import { errorRenderer } from '../../../shared/middleware/errors.js';
+} from '../../../shared/observability/metrics.js';
+import { errorRenderer } from '../../../shared/http/middleware/errors.js';
 
 let server: http.Server;
 let base: string;

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Koa from 'koa';
-import { requestId, safeRequestId } from '../../../shared/middleware/request-id.js';
+import { requestId, safeRequestId } from '../../../shared/http/middleware/request-id.js';
 
 describe('safeRequestId', () => {
   it('keeps plain tokens up to 64 characters', () => {

@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { silentLogger } from '../../../shared/logger.js';
-import { gracefulShutdown } from '../../../shared/shutdown.js';
+import { silentLogger } from '../../../shared/observability/logger.js';
+import { gracefulShutdown } from '../../../shared/process/shutdown.js';
 
 interface Harness {
   server: http.Server;

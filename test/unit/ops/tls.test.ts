@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError } from '../../../shared/config.js';
-import { createServer, listen, loadTlsOptions } from '../../../shared/tls.js';
+import { ConfigError } from '../../../shared/config/index.js';
+import { createServer, listen, loadTlsOptions } from '../../../shared/http/tls.js';
 
 let dir: string;
 const file = (name: string): string => join(dir, name);

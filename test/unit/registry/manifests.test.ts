@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { DockyardError } from '../../../shared/errors.js';
+import { DockyardError } from '../../../shared/http/errors.js';
 import { MEDIA_TYPES, mayBeAbsent, parseManifest } from '../../../services/registry/manifests.js';
 import { jsonDepth, MAX_JSON_DEPTH } from '../../../services/registry/manifests/json.js';
 

@@ -1,7 +1,7 @@
 // parseRegistryPath as a table: every endpoint, greedy names, and each grammar error.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DockyardError } from '../../../shared/errors.js';
+import { DockyardError } from '../../../shared/http/errors.js';
 import { parseRegistryPath, type RegistryRoute } from '../../../services/registry/routes/path.js';
 
 const D = `sha256:${'b'.repeat(64)}`;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { DockyardError } from '../../../shared/errors.js';
-import type { Digest } from '../../../shared/reference.js';
+import { DockyardError } from '../../../shared/http/errors.js';
+import type { Digest } from '../../../shared/grammar/reference.js';
 import { BlobStore } from '../../../services/registry/storage/blobs.js';
 import type { StorageDriver } from '../../../services/registry/storage/driver.js';
 import { blobDataPath } from '../../../services/registry/storage/paths.js';

@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import type { FileInfo, FileReader, FileWriter, StorageDriver } from '../../../services/registry/storage/driver.js';
 import { FilesystemDriver } from '../../../services/registry/storage/drivers/filesystem.js';
 import { MemoryDriver } from '../../../services/registry/storage/drivers/memory.js';
-import type { Digest, DigestAlgorithm } from '../../../shared/reference.js';
+import type { Digest, DigestAlgorithm } from '../../../shared/grammar/reference.js';
 
 /** A driver plus its disposal; `root` is set for the filesystem driver. */
 export interface DriverCase {

@@ -10,7 +10,7 @@ import {
   uploadDirectory,
   uploadInfoPath,
 } from '../../../services/registry/storage/paths.js';
-import { parseDigest } from '../../../shared/reference.js';
+import { parseDigest } from '../../../shared/grammar/reference.js';
 
 describe('storage paths', () => {
   const sha256 = parseDigest(`sha256:${'ab'.repeat(32)}`);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { DockyardError } from '../../../shared/errors.js';
+import { DockyardError } from '../../../shared/http/errors.js';
 import { BlobStore } from '../../../services/registry/storage/blobs.js';
 import { blobDataPath, uploadDataPath, uploadInfoPath } from '../../../services/registry/storage/paths.js';
 import { UploadManager } from '../../../services/registry/storage/uploads.js';

@@ -5,11 +5,11 @@ import { ChallengeError } from '../../../services/registry/auth/controller.js';
 import { createAccessController } from '../../../services/registry/auth/index.js';
 import { NoneAccessController } from '../../../services/registry/auth/none.js';
 import { TokenAccessController } from '../../../services/registry/auth/token.js';
-import { DockyardError } from '../../../shared/errors.js';
-import { silentLogger } from '../../../shared/logger.js';
-import type { AccessRecord } from '../../../shared/scope.js';
-import { certificateBundleResolver, jwksResolver } from '../../../shared/token-keys.js';
-import { TokenVerifier } from '../../../shared/token-verifier.js';
+import { DockyardError } from '../../../shared/http/errors.js';
+import { silentLogger } from '../../../shared/observability/logger.js';
+import type { AccessRecord } from '../../../shared/grammar/scope.js';
+import { certificateBundleResolver, jwksResolver } from '../../../shared/crypto/token-keys.js';
+import { TokenVerifier } from '../../../shared/crypto/token-verifier.js';
 import { jsonServer, keyFixture, type KeyFixture } from './helpers.js';
 
 const REALM = 'https://auth.example/token';

@@ -8,8 +8,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KeyStore } from '../../../shared/keys.js';
-import type { KeyResolver } from '../../../shared/token-verifier.js';
+import { KeyStore } from '../../../shared/crypto/keys.js';
+import type { KeyResolver } from '../../../shared/crypto/token-verifier.js';
 
 /** A temp dir with a KeyStore and its PEM bundle written to `bundlePath`. */
 export interface KeyFixture {

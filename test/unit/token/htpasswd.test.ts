@@ -8,8 +8,8 @@ import bcrypt from 'bcryptjs';
 import { ChallengeError } from '../../../services/registry/auth/controller.js';
 import { HtpasswdAccessController, parseBasicAuthorization } from '../../../services/registry/auth/htpasswd.js';
 import { createAccessController } from '../../../services/registry/auth/index.js';
-import { HtpasswdError, HtpasswdFile, parseHtpasswd } from '../../../shared/htpasswd.js';
-import { silentLogger } from '../../../shared/logger.js';
+import { HtpasswdError, HtpasswdFile, parseHtpasswd } from '../../../shared/crypto/htpasswd.js';
+import { silentLogger } from '../../../shared/observability/logger.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dockyard-htpasswd-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it, mock } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { TokenIssuer } from '../../../services/auth/issue.js';
-import { KeyStore } from '../../../shared/keys.js';
+import { KeyStore } from '../../../shared/crypto/keys.js';
 import { keyFixture, type KeyFixture } from './helpers.js';
 
 const ISSUER = 'dockyard-auth';

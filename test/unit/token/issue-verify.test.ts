@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { TokenIssuer } from '../../../services/auth/issue.js';
-import { KeyStore } from '../../../shared/keys.js';
-import { certificateBundleResolver, jwksResolver } from '../../../shared/token-keys.js';
-import { TokenVerifier } from '../../../shared/token-verifier.js';
-import { createCertificate, createSelfSignedCertificate } from '../../../shared/x509.js';
+import { KeyStore } from '../../../shared/crypto/keys.js';
+import { certificateBundleResolver, jwksResolver } from '../../../shared/crypto/token-keys.js';
+import { TokenVerifier } from '../../../shared/crypto/token-verifier.js';
+import { createCertificate, createSelfSignedCertificate } from '../../../shared/crypto/x509.js';
 import { jsonServer, keyFixture, type KeyFixture } from './helpers.js';
 
 const ISSUER = 'dockyard-auth';

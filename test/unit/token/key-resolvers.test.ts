@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TokenIssuer } from '../../../services/auth/issue.js';
-import { KeyStore } from '../../../shared/keys.js';
-import { certificateBundleResolver, combinedResolver, jwksResolver } from '../../../shared/token-keys.js';
-import { KeySourceUnavailableError, TokenVerifier } from '../../../shared/token-verifier.js';
+import { KeyStore } from '../../../shared/crypto/keys.js';
+import { certificateBundleResolver, combinedResolver, jwksResolver } from '../../../shared/crypto/token-keys.js';
+import { KeySourceUnavailableError, TokenVerifier } from '../../../shared/crypto/token-verifier.js';
 import { jsonServer, keyFixture, type KeyFixture } from './helpers.js';
 
 const ISSUER = 'dockyard-auth';

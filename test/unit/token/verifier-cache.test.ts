@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
-import { certificateBundleResolver } from '../../../shared/token-keys.js';
-import { TokenVerifier, type KeyResolver } from '../../../shared/token-verifier.js';
+import { certificateBundleResolver } from '../../../shared/crypto/token-keys.js';
+import { TokenVerifier, type KeyResolver } from '../../../shared/crypto/token-verifier.js';
 import { countingResolver, keyFixture, type KeyFixture } from './helpers.js';
 
 const ISSUER = 'dockyard-auth';

@@ -6,7 +6,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import bcrypt from 'bcryptjs';
-import type { Logger } from './logger.js';
+import type { Logger } from '../observability/logger.js';
 
 /** An htpasswd file that cannot be used. */
 export class HtpasswdError extends Error {

@@ -4,9 +4,9 @@
  * deadline before running the service's own cleanup (timers, databases).
  */
 import type { Server } from 'node:http';
-import type { ListenConfig } from './config.js';
-import type { Logger } from './logger.js';
-import { gracefulShutdown } from './shutdown.js';
+import type { ListenConfig } from '../config/index.js';
+import type { Logger } from '../observability/logger.js';
+import { gracefulShutdown } from '../process/shutdown.js';
 import { listen } from './tls.js';
 
 /** A listening service. */

@@ -8,13 +8,13 @@
  * the app and listens (the primary hands connections out round-robin). Worker 1 (the slot,
  * kept across restarts) runs the periodic clean-ups. A worker that dies is replaced, after a
  * back-off that grows while it keeps dying young. SIGTERM/SIGINT on the primary stop every
- * worker gracefully (in-flight requests finish, shared/shutdown.ts); the primary exits 0
+ * worker gracefully (in-flight requests finish, shared/process/shutdown.ts); the primary exits 0
  * once all of them have. The primary also serves the cross-worker locks (cluster-mutex.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
 import { ClusterLockTable } from './cluster-mutex.js';
 import { runEntryPoint, type Started } from './entry-point.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../observability/logger.js';
 
 /** What this process is in the service. */
 export interface ProcessRole {

@@ -11,7 +11,7 @@
  */
 import type { Context, Next } from 'koa';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { onExchangeEnd, routeTemplateOf, trackBodyBytes } from './middleware/exchange.js';
+import { onExchangeEnd, routeTemplateOf, trackBodyBytes } from '../http/middleware/exchange.js';
 
 export { Registry };
 

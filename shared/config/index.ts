@@ -5,7 +5,7 @@
  * pieces live in shared/config/; this module is the one import path for callers.
  */
 import { resolve } from 'node:path';
-import type { Env } from './config/types.js';
+import type { Env } from './types.js';
 
 export {
   ConfigError,
@@ -17,11 +17,11 @@ export {
   type LogLevel,
   type RegistryAuthConfig,
   type RegistryConfig,
-} from './config/types.js';
-export { ALL_SETTINGS, SETTINGS, settingAt, type Setting } from './config/settings.js';
-export { parseAddr, redactUrl } from './config/source.js';
-export { buildLoginThrottle } from './config/build.js';
-export { readConfigFile, type ConfigFile } from './config/file.js';
+} from './types.js';
+export { ALL_SETTINGS, SETTINGS, settingAt, type Setting } from './settings.js';
+export { parseAddr, redactUrl } from './source.js';
+export { buildLoginThrottle } from './build.js';
+export { readConfigFile, type ConfigFile } from './file.js';
 export {
   authConfigFromEnv,
   configFileFrom,
@@ -29,7 +29,7 @@ export {
   loadRegistryConfig,
   registryConfigFromEnv,
   type LoadOptions,
-} from './config/load.js';
+} from './load.js';
 
 /** The data directory named by DOCKYARD_DATA_DIR (default ./data), as an absolute path. */
 export function dataDirFrom(env: Env): string {

@@ -7,7 +7,7 @@
  */
 import { compactVerify, decodeProtectedHeader, errors as jose, type JWSHeaderParameters } from 'jose';
 import { KeyObject, type webcrypto } from 'node:crypto';
-import type { AccessRecord } from './scope.js';
+import type { AccessRecord } from '../grammar/scope.js';
 
 /** Stable reasons a token is refused; logs and tests match on these. */
 export type TokenErrorCode =

@@ -5,7 +5,7 @@
  * no bodies.
  */
 import type { Context, Next } from 'koa';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../observability/logger.js';
 import { onExchangeEnd, routeTemplateOf, trackBodyBytes } from './exchange.js';
 
 /** The fields of one access log line. */

@@ -3,7 +3,7 @@
  * reaches storage or SQL has passed one of these checks, so no path or query ever sees a
  * raw client string.
  */
-import { fail } from './errors.js';
+import { fail } from '../http/errors.js';
 
 /** Repository name: lowercase components separated by `/` (OCI distribution spec). */
 const NAME_COMPONENT = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*';

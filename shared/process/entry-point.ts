@@ -5,8 +5,8 @@
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { ConfigError } from './config.js';
-import type { Logger } from './logger.js';
+import { ConfigError } from '../config/index.js';
+import type { Logger } from '../observability/logger.js';
 
 /** A started service as an entry point needs it. */
 export interface Started {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, settingAt, type ListenConfig } from './config.js';
+import { ConfigError, settingAt, type ListenConfig } from '../config/index.js';
 
 /** How a setting is named in TLS errors: YAML path plus environment name when known. */
 function settingName(keyName: string, field: 'certificate' | 'key'): string {

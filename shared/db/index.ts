@@ -18,7 +18,7 @@ export type DatabaseConfig =
   | { client: 'sqlite'; filename: string }
   | { client: 'pg'; connection: string; schema?: string };
 
-const MIGRATIONS_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
+const MIGRATIONS_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
 
 /** Makes `destroy()` also close the prepared-read connection a store may have opened on the file. */
 function closingReadsOnDestroy(db: Knex): Knex {

@@ -6,7 +6,7 @@
  */
 import type { Context, Next } from 'koa';
 import { DockyardError, isDockyardError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../observability/logger.js';
 
 /**
  * A database that is locked or out of reach right now: SQLite busy or locked (better-sqlite3

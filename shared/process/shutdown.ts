@@ -4,7 +4,7 @@
  * remaining connections, run the service's close hook (databases) and exit.
  */
 import type { Server } from 'node:http';
-import type { Logger } from './logger.js';
+import type { Logger } from '../observability/logger.js';
 
 /** What shutdown needs of an http or https server. */
 export type ClosableServer = Pick<Server, 'close' | 'closeAllConnections' | 'closeIdleConnections' | 'listening'>;
