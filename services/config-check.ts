@@ -17,6 +17,7 @@ import {
   type Env,
   type ListenConfig,
   type Setting,
+  type StorageConfig,
 } from '../shared/config/index.js';
 import { loadTlsOptions } from '../shared/http/tls.js';
 
@@ -37,6 +38,13 @@ function describeDatabase(db: DatabaseConfig): string {
   return db.client === 'sqlite' ? `sqlite ${db.filename}` : `postgres ${redactUrl(db.connection)}`;
 }
 
+function describeStorage(storage: StorageConfig): string {
+  if (storage.driver === 'filesystem') return `filesystem ${storage.rootDirectory}`;
+  if (storage.driver === 'memory') return 'memory';
+  const { s3 } = storage;
+  return `s3 bucket ${s3.bucket} (${s3.regionEndpoint ?? `AWS ${s3.region}`}, root ${s3.rootDirectory}, ${s3.accessKey ? 'access key' : 'AWS credential chain'})`;
+}
+
 /** Validates both sections; returns the summary lines, throws ConfigError on the first problem. */
 export function checkConfiguration(file: string | undefined, env: Env): string[] {
   const registry = loadRegistryConfig({ file, env });
@@ -47,7 +55,7 @@ export function checkConfiguration(file: string | undefined, env: Env): string[]
   if (registry.auth.kind === 'token' && registry.auth.rootCertBundle) {
     checkReadable(registry.auth.rootCertBundle, SETTINGS.registry.tokenRootCertBundle);
   }
-  const storage = registry.storage.driver === 'filesystem' ? `filesystem ${registry.storage.rootDirectory}` : 'memory';
+  const storage = describeStorage(registry.storage);
   const access =
     registry.auth.kind === 'token' ? `token (realm ${registry.auth.realm}, service ${registry.auth.service})` : registry.auth.kind;
   const lines = [

@@ -21,6 +21,7 @@ import { BlobStore } from './storage/blobs.js';
 import type { StorageDriver } from './storage/driver.js';
 import { FilesystemDriver } from './storage/drivers/filesystem.js';
 import { MemoryDriver } from './storage/drivers/memory.js';
+import { S3Driver } from './storage/drivers/s3/index.js';
 import { UploadManager } from './storage/uploads.js';
 
 /** In-flight requests get this long to finish after a stop begins. */
@@ -54,7 +55,9 @@ export interface RunningRegistry {
 }
 
 function storageFor(config: RegistryConfig): StorageDriver {
-  return config.storage.driver === 'memory' ? new MemoryDriver() : new FilesystemDriver(config.storage.rootDirectory);
+  if (config.storage.driver === 'memory') return new MemoryDriver();
+  if (config.storage.driver === 's3') return new S3Driver(config.storage.s3);
+  return new FilesystemDriver(config.storage.rootDirectory);
 }
 
 /**
