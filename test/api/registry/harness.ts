@@ -45,6 +45,8 @@ export const DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
 /** How the test registry is built (defaults: memory storage, auth none, 4 MiB manifests, 1000 per page). */
 export interface TestRegistryOptions {
   storage?: 'memory' | 'filesystem';
+  /** A driver built by the test (an S3 driver on the test RGW); replaces `storage`. */
+  driver?: StorageDriver;
   readOnly?: boolean;
   manifestMaxBytes?: number;
   pageMaxEntries?: number;
@@ -77,7 +79,7 @@ export async function startTestRegistry(options: TestRegistryOptions = {}): Prom
     uploads: { purgeAfterSeconds: 3600 },
     limits: { manifestMaxBytes: options.manifestMaxBytes ?? 4 * 1024 * 1024, pageMaxEntries: options.pageMaxEntries ?? 1000 },
   };
-  const storage: StorageDriver = storageKind === 'memory' ? new MemoryDriver() : new FilesystemDriver(join(dir, 'blobs'));
+  const storage: StorageDriver = options.driver ?? (storageKind === 'memory' ? new MemoryDriver() : new FilesystemDriver(join(dir, 'blobs')));
   const metadata = await KnexMetadataStore.open(config.database);
   const blobs = new BlobStore(storage);
   const app = createApp(config, {
@@ -218,11 +220,12 @@ export class TableAccessController implements AccessController {
 
 /**
  * A second app over the same storage and metadata, with its own (empty) in-process state:
- * what a request sees when it lands on another replica or after a restart.
+ * what a request sees when it lands on another replica or after a restart. `storage`: the
+ * replica's own driver over the same store (a second S3 client, as another host has).
  */
-export async function startReplica(registry: TestRegistry): Promise<{ url: string; close(): Promise<void> }> {
+export async function startReplica(registry: TestRegistry, storage: StorageDriver = registry.storage): Promise<{ url: string; close(): Promise<void> }> {
   const app = createApp(registry.config, {
-    storage: registry.storage,
+    storage,
     metadata: registry.metadata,
     access: new NoneAccessController(),
     logger: silentLogger(),
