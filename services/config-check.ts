@@ -2,7 +2,8 @@
  * `npx tsx services/config-check.ts FILE` (or `--config FILE`, or DOCKYARD_CONFIG):
  * validates the registry and auth sections of a configuration file together with the
  * environment overrides, and the files they name (TLS pair, htpasswd, certificate
- * bundle), without starting anything. Exit 0 and a summary, or exit 1 and the problem.
+ * bundle), without starting anything; an S3 bucket must answer and take a probe write.
+ * Exit 0 and a summary, or exit 1 and the problem.
  */
 import { accessSync, constants } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -20,6 +21,7 @@ import {
   type StorageConfig,
 } from '../shared/config/index.js';
 import { loadTlsOptions } from '../shared/http/tls.js';
+import { checkS3Bucket, S3CheckError, type S3Setting } from './registry/storage/drivers/s3/check.js';
 
 function checkReadable(path: string, setting: Setting): void {
   try {
@@ -45,8 +47,27 @@ function describeStorage(storage: StorageConfig): string {
   return `s3 bucket ${s3.bucket} (${s3.regionEndpoint ?? `AWS ${s3.region}`}, root ${s3.rootDirectory}, ${s3.accessKey ? 'access key' : 'AWS credential chain'})`;
 }
 
+/** The S3 settings each kind of bucket-check failure points at. */
+const S3_SETTING: Record<S3Setting, Setting> = {
+  regionendpoint: SETTINGS.registry.s3RegionEndpoint,
+  accesskey: SETTINGS.registry.s3AccessKey,
+  bucket: SETTINGS.registry.s3Bucket,
+};
+
+/** An object store must answer and take a write: a typo in the endpoint, keys or bucket shows now, not at the first push. */
+async function checkStorageReachable(storage: StorageConfig): Promise<void> {
+  if (storage.driver !== 's3') return;
+  try {
+    await checkS3Bucket(storage.s3);
+  } catch (err) {
+    if (!(err instanceof S3CheckError)) throw err;
+    const setting = S3_SETTING[err.setting];
+    throw new ConfigError(`${setting.yaml} (${setting.env})`, 'a reachable, writable bucket', undefined, err.message);
+  }
+}
+
 /** Validates both sections; returns the summary lines, throws ConfigError on the first problem. */
-export function checkConfiguration(file: string | undefined, env: Env): string[] {
+export async function checkConfiguration(file: string | undefined, env: Env): Promise<string[]> {
   const registry = loadRegistryConfig({ file, env });
   const auth = loadAuthConfig({ file, env });
   if (registry.http.tls) loadTlsOptions(registry.http.tls, 'registry.http.tls');
@@ -55,6 +76,7 @@ export function checkConfiguration(file: string | undefined, env: Env): string[]
   if (registry.auth.kind === 'token' && registry.auth.rootCertBundle) {
     checkReadable(registry.auth.rootCertBundle, SETTINGS.registry.tokenRootCertBundle);
   }
+  await checkStorageReachable(registry.storage);
   const storage = describeStorage(registry.storage);
   const access =
     registry.auth.kind === 'token' ? `token (realm ${registry.auth.realm}, service ${registry.auth.service})` : registry.auth.kind;
@@ -69,12 +91,12 @@ export function checkConfiguration(file: string | undefined, env: Env): string[]
 }
 
 /** The command: returns the exit code after writing the verdict to `out` / `err`. */
-export function runConfigCheck(
+export async function runConfigCheck(
   argv: readonly string[],
   env: Env,
   out: (line: string) => void = console.log,
   err: (line: string) => void = console.error,
-): number {
+): Promise<number> {
   try {
     const positional = argv.filter((a) => !a.startsWith('--'));
     const file = argv.some((a) => a.startsWith('--config')) ? configFileFrom(argv, env) : positional[0] ?? configFileFrom([], env);
@@ -82,7 +104,7 @@ export function runConfigCheck(
       err('usage: config-check FILE (or --config FILE, or DOCKYARD_CONFIG=FILE)');
       return 1;
     }
-    const lines = checkConfiguration(file, env);
+    const lines = await checkConfiguration(file, env);
     out(`configuration OK: ${file}`);
     for (const line of lines) out(`  ${line}`);
     return 0;
@@ -96,5 +118,5 @@ export function runConfigCheck(
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = runConfigCheck(process.argv.slice(2), process.env);
+  process.exitCode = await runConfigCheck(process.argv.slice(2), process.env);
 }
