@@ -72,6 +72,12 @@ const registry = {
     defaultText: '<datadir>/registry/blobs',
     description: 'Directory of the filesystem blob store.',
   },
+  redirectDisable: {
+    yaml: 'registry.storage.redirect.disable',
+    env: 'REGISTRY_STORAGE_REDIRECT_DISABLE',
+    default: true,
+    description: 'With `false`, a blob GET on s3 storage answers 307 to a presigned URL of the object (valid 20 minutes) instead of streaming it through the registry; clients must reach the store’s endpoint then. Unlike CNCF distribution, the default is to proxy.',
+  },
   s3Region: {
     yaml: 'registry.storage.s3.region',
     env: 'REGISTRY_STORAGE_S3_REGION',

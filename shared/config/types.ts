@@ -67,6 +67,8 @@ export interface S3StorageConfig {
   skipVerify: boolean;
   /** Multipart part size in bytes (at least 5 MiB). */
   chunkSize: number;
+  /** Blob GETs answer 307 to a presigned URL instead of streaming (storage.redirect.disable: false). */
+  redirect: boolean;
 }
 
 export type StorageConfig =

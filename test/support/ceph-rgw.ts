@@ -105,6 +105,7 @@ export async function s3TestConfig(overrides: Partial<S3StorageConfig> = {}): Pr
     secure: false,
     skipVerify: false,
     chunkSize: 5 * 1024 * 1024,
+    redirect: false,
     ...overrides,
   };
 }

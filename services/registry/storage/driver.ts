@@ -100,6 +100,11 @@ export interface StorageDriver {
   delete(path: string): Promise<void>;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
+  /**
+   * A URL a client may fetch the object from directly (a presigned GET on an object store),
+   * or null to have the registry serve it. Drivers without such URLs leave it out.
+   */
+  urlFor?(path: string): Promise<string | null>;
 }
 
 /** The path does not exist. */

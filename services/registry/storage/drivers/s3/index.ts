@@ -21,6 +21,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3StorageConfig } from '../../../../../shared/config/index.js';
 import { checkPath, InvalidPathError, PathNotFoundError, StorageUnavailableError, type FileInfo, type FileReader, type FileWriter, type StorageDriver } from '../../driver.js';
 import { createS3Client, describeS3Error, isNotFound, mapS3Error, s3Call } from './client.js';
@@ -32,6 +33,9 @@ function checkRange(offset: number, length: number | undefined): void {
   if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`invalid offset: ${offset}`);
   if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) throw new RangeError(`invalid length: ${length}`);
 }
+
+/** Lifetime of a presigned blob URL. */
+const PRESIGNED_URL_SECONDS = 20 * 60;
 
 /** Keys per DeleteObjects request (the S3 maximum). */
 const DELETE_BATCH = 1000;
@@ -203,6 +207,16 @@ export class S3Driver implements StorageDriver {
       keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
       uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
     } while (keyMarker);
+  }
+
+  /**
+   * A presigned GET of the object when redirects are on (storage.redirect.disable: false),
+   * valid as long as distribution's (20 minutes): long enough to start a large layer.
+   */
+  async urlFor(path: string): Promise<string | null> {
+    if (!this.config.redirect) return null;
+    const command = new GetObjectCommand({ Bucket: this.bucket, Key: this.key(path) });
+    return getSignedUrl(this.client, command, { expiresIn: PRESIGNED_URL_SECONDS });
   }
 
   /** The bucket answers to these credentials. */
