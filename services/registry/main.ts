@@ -9,6 +9,8 @@ import type { Server } from 'node:http';
 import { runService } from '../../shared/process/cluster.js';
 import { configFileFrom, loadRegistryConfig, type RegistryConfig } from '../../shared/config/index.js';
 import { openDatabase } from '../../shared/db/index.js';
+import { PgAdvisoryMutex } from '../../shared/db/advisory-mutex.js';
+import { clusterMutex } from '../../shared/process/cluster-mutex.js';
 import { createLogger, type Logger } from '../../shared/observability/logger.js';
 import { createMetricsRegistry, type Registry } from '../../shared/observability/metrics.js';
 import { serve } from '../../shared/http/serve.js';
@@ -30,6 +32,8 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
 const HEADERS_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const PURGE_INTERVAL_MS = 60 * 60_000;
+/** Advisory-lock namespace of upload sessions ('upld'): apart from any other lock in the database. */
+const UPLOAD_LOCK_NAMESPACE = 0x75706c64;
 
 /** Options for startRegistryService. */
 export interface StartRegistryOptions {
@@ -74,11 +78,13 @@ export async function prepareRegistryService(config: RegistryConfig): Promise<vo
 export async function startRegistryService(config: RegistryConfig, options: StartRegistryOptions = {}): Promise<RunningRegistry> {
   const logger = options.logger ?? createLogger({ name: 'registry', level: config.log?.level });
   const storage = storageFor(config);
+  // On PostgreSQL, replicas on several hosts may share the store: sessions lock in the database.
+  const sessionLocks = config.database.client === 'pg' ? new PgAdvisoryMutex(config.database.connection, UPLOAD_LOCK_NAMESPACE) : undefined;
   const metadata = options.prepared ? new KnexMetadataStore(openDatabase(config.database)) : await KnexMetadataStore.open(config.database);
   try {
     const access = await createAccessController(config.auth, logger, { keys: options.keys });
     const blobs = new BlobStore(storage);
-    const uploads = new UploadManager(storage, blobs);
+    const uploads = new UploadManager(storage, blobs, sessionLocks ?? clusterMutex());
     const metrics = options.metrics ?? createMetricsRegistry('registry');
     const app = createApp(config, { storage, metadata, access, logger, blobs, uploads, metrics });
     // createServer turns Node's whole-request timeout off (a large layer upload outlasts it)
@@ -110,12 +116,14 @@ export async function startRegistryService(config: RegistryConfig, options: Star
       onClose: async () => {
         clearInterval(purgeTimer);
         await metadata.close();
+        await sessionLocks?.close();
       },
     });
     logger.info({ url, storage: storage.name, auth: config.auth.kind, readOnly: config.readOnly }, 'listening');
     return { server, url, close };
   } catch (err) {
     await metadata.close();
+    await sessionLocks?.close();
     throw err;
   }
 }

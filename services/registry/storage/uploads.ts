@@ -71,7 +71,8 @@ export class UploadManager {
 
   /**
    * `workers` orders a session's writes across the processes of a cluster (the primary's
-   * lock table, shared/process/cluster-mutex.ts): two workers could otherwise both find the same
+   * lock table, shared/process/cluster-mutex.ts) or, on PostgreSQL, across every replica
+   * sharing the database (shared/db/advisory-mutex.ts): two processes could otherwise both find the same
    * size on disk and both append at it. Outside a cluster it adds nothing.
    */
   constructor(

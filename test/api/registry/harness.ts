@@ -23,6 +23,8 @@ import { BlobStore } from '../../../services/registry/storage/blobs.js';
 import type { StorageDriver } from '../../../services/registry/storage/driver.js';
 import { FilesystemDriver } from '../../../services/registry/storage/drivers/filesystem.js';
 import { MemoryDriver } from '../../../services/registry/storage/drivers/memory.js';
+import { UploadManager } from '../../../services/registry/storage/uploads.js';
+import type { KeyMutex } from '../../../shared/process/cluster-mutex.js';
 
 // Media types the tests push, spelled once.
 /** OCI image manifest. */
@@ -221,11 +223,17 @@ export class TableAccessController implements AccessController {
 /**
  * A second app over the same storage and metadata, with its own (empty) in-process state:
  * what a request sees when it lands on another replica or after a restart. `storage`: the
- * replica's own driver over the same store (a second S3 client, as another host has).
+ * replica's own driver over the same store (a second S3 client, as another host has);
+ * `sessionLocks`: how its upload sessions exclude other replicas (PostgreSQL advisory locks).
  */
-export async function startReplica(registry: TestRegistry, storage: StorageDriver = registry.storage): Promise<{ url: string; close(): Promise<void> }> {
+export async function startReplica(
+  registry: TestRegistry,
+  storage: StorageDriver = registry.storage,
+  sessionLocks?: KeyMutex,
+): Promise<{ url: string; close(): Promise<void> }> {
   const app = createApp(registry.config, {
     storage,
+    uploads: sessionLocks && new UploadManager(storage, new BlobStore(storage), sessionLocks),
     metadata: registry.metadata,
     access: new NoneAccessController(),
     logger: silentLogger(),
