@@ -14,7 +14,7 @@ import pg from 'pg';
 import type { KeyMutex } from '../process/cluster-mutex.js';
 
 /** The advisory-lock key is (namespace, 32-bit hash of the key); a hash collision only serialises two keys. */
-function lockIdOf(key: string): number {
+export function lockIdOf(key: string): number {
   return createHash('sha256').update(key).digest().readInt32BE(0);
 }
 

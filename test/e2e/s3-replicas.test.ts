@@ -1,0 +1,158 @@
+// Two registry processes as on two hosts: separate data dirs, nothing shared but one
+// PostgreSQL schema and one Ceph RGW bucket, no node:cluster IPC. A chunked upload whose
+// PATCHes alternate replicas completes with the right digest; a chunk sent to the second
+// replica while the first still streams gets 416 (the session lock lives in PostgreSQL);
+// the same blob pushed through both at once converges; skopeo pushes through one and
+// pulls through the other.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { after, before, describe, it, test } from 'node:test';
+import pg from 'pg';
+import { lockIdOf } from '../../shared/db/advisory-mutex.js';
+import type { S3StorageConfig } from '../../shared/config/index.js';
+import { buildFixtureLayout, type FixtureLayout } from '../fixtures/image.js';
+import { rgwUnavailable, s3TestConfig } from '../support/ceph-rgw.js';
+import { POSTGRES_URL, postgresUnavailable } from '../support/postgres.js';
+import { skopeo, type Tool } from './harness/clients.js';
+import { fileDigest, readLayoutImage } from './harness/oci.js';
+import { registryTarget, startRegistry, type RunningService } from './harness/services.js';
+import { requireTools } from './harness/tools.js';
+import { Workspace } from './harness/workspace.js';
+
+const MiB = 1024 * 1024;
+
+function sha256(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+function replicaEnv(config: S3StorageConfig, databaseUrl: string): Record<string, string> {
+  return {
+    REGISTRY_DATABASE_URL: databaseUrl,
+    REGISTRY_STORAGE: 's3',
+    REGISTRY_STORAGE_S3_REGION: config.region,
+    REGISTRY_STORAGE_S3_REGIONENDPOINT: config.regionEndpoint!,
+    REGISTRY_STORAGE_S3_BUCKET: config.bucket,
+    REGISTRY_STORAGE_S3_ACCESSKEY: config.accessKey!,
+    REGISTRY_STORAGE_S3_SECRETKEY: config.secretKey!,
+    REGISTRY_STORAGE_S3_FORCEPATHSTYLE: 'true',
+    REGISTRY_STORAGE_S3_CHUNKSIZE: String(5 * MiB),
+  };
+}
+
+const gate = requireTools(['skopeo']);
+const unavailable = (await rgwUnavailable()) ?? (await postgresUnavailable());
+if (unavailable !== null && process.env.CI) {
+  test('Ceph RGW and PostgreSQL are reachable for the replica test', () => assert.fail(unavailable));
+} else {
+  const skip = gate.skip || (unavailable !== null && `${unavailable}; set CI=1 to make this a failure`) || (registryTarget() !== 'dockyard' && 'Dockyard only');
+  describe('two registry replicas on PostgreSQL and one RGW bucket', { skip }, () => {
+    let ws: Workspace;
+    let fixture: FixtureLayout;
+    let a: RunningService;
+    let b: RunningService;
+    let sk: Tool;
+    let observer: pg.Client;
+
+    before(async () => {
+      ws = Workspace.create('s3-replicas');
+      fixture = await buildFixtureLayout(ws.path('oci'));
+      const schema = `dockyard_replicas_${process.pid}_${randomBytes(4).toString('hex')}`;
+      observer = new pg.Client({ connectionString: POSTGRES_URL });
+      await observer.connect();
+      await observer.query(`create schema "${schema}"`);
+      ws.defer('drop the PostgreSQL schema', async () => {
+        await observer.query(`drop schema if exists "${schema}" cascade`);
+        await observer.end();
+      });
+      const databaseUrl = new URL(POSTGRES_URL);
+      databaseUrl.searchParams.set('options', `-c search_path=${schema}`);
+      const config = await s3TestConfig();
+      a = await startRegistry(ws, { name: 'replica-a', env: replicaEnv(config, databaseUrl.toString()) });
+      b = await startRegistry(ws, { name: 'replica-b', env: replicaEnv(config, databaseUrl.toString()) });
+      sk = skopeo(ws);
+    });
+    after(() => ws?.dispose());
+
+    it('a chunked upload whose PATCHes alternate replicas completes with the right digest, visible on both', async () => {
+      const content = randomBytes(13 * MiB + 5);
+      const location = (await fetch(`${a.url}/v2/team/app/blobs/uploads/`, { method: 'POST' })).headers.get('location')!;
+      const replicas = [b, a];
+      const step = 3 * MiB;
+      for (let offset = 0, i = 0; offset < content.length; offset += step, i++) {
+        const chunk = content.subarray(offset, offset + step);
+        const response = await fetch(`${replicas[i % 2].url}${location}`, {
+          method: 'PATCH',
+          body: chunk,
+          headers: { 'Content-Range': `${offset}-${offset + chunk.length - 1}` },
+        });
+        assert.equal(response.status, 202, await response.clone().text());
+      }
+      const digest = sha256(content);
+      const done = await fetch(`${b.url}${location}?digest=${digest}`, { method: 'PUT' });
+      assert.equal(done.status, 201, await done.clone().text());
+      for (const replica of [a, b]) {
+        const pulled = await fetch(`${replica.url}/v2/team/app/blobs/${digest}`);
+        assert.ok(Buffer.from(await pulled.arrayBuffer()).equals(content), `pulled through ${replica.url}`);
+      }
+    });
+
+    it('a chunk sent to the other replica while the first still streams gets 416, not a lost append', async () => {
+      const location = (await fetch(`${a.url}/v2/team/app/blobs/uploads/`, { method: 'POST' })).headers.get('location')!;
+      const id = location.split('/').pop()!;
+      const content = randomBytes(6 * MiB);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const body = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(content.subarray(0, 3 * MiB));
+          await held;
+          controller.enqueue(content.subarray(3 * MiB));
+          controller.close();
+        },
+      });
+      const slow = fetch(`${a.url}${location}`, { method: 'PATCH', body, duplex: 'half' } as RequestInit);
+      const lockState = async (): Promise<boolean[]> =>
+        (
+          await observer.query<{ granted: boolean }>("select granted from pg_locks where locktype = 'advisory' and objid = $1", [lockIdOf(id) >>> 0])
+        ).rows.map((row) => row.granted);
+      // Sync points only (no timing is asserted): the lock is held, then the racer waits for it.
+      for (let i = 0; i < 200 && (await lockState()).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      const early = Buffer.from('too early');
+      const racing = fetch(`${b.url}${location}`, { method: 'PATCH', body: early, headers: { 'Content-Range': `0-${early.length - 1}` } });
+      for (let i = 0; i < 200 && (await lockState()).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      release();
+      assert.equal((await slow).status, 202);
+      const refused = await racing;
+      assert.equal(refused.status, 416, await refused.clone().text());
+      assert.equal(refused.headers.get('range'), `0-${content.length - 1}`);
+      const done = await fetch(`${b.url}${location}?digest=${sha256(content)}`, { method: 'PUT' });
+      assert.equal(done.status, 201, await done.clone().text());
+    });
+
+    it('the same blob pushed through both replicas at once converges on one copy', async () => {
+      const content = randomBytes(7 * MiB);
+      const digest = sha256(content);
+      const push = (replica: RunningService) =>
+        fetch(`${replica.url}/v2/team/same/blobs/uploads/?digest=${digest}`, { method: 'POST', body: content });
+      const answers = await Promise.all([push(a), push(b), push(a), push(b)]);
+      for (const answer of answers) assert.equal(answer.status, 201, await answer.clone().text());
+      for (const replica of [a, b]) {
+        const pulled = await fetch(`${replica.url}/v2/team/same/blobs/${digest}`);
+        assert.ok(Buffer.from(await pulled.arrayBuffer()).equals(content));
+      }
+    });
+
+    it('skopeo pushes through one replica and pulls the same image through the other', async () => {
+      await sk.ok(['copy', '--dest-tls-verify=false', fixture.ref('tiny'), `docker://${a.host}/team/tiny:v1`]);
+      const pulled = ws.path('pulled');
+      await sk.ok(['copy', '--src-tls-verify=false', `docker://${b.host}/team/tiny:v1`, `oci:${pulled}:v1`]);
+      const image = await readLayoutImage(pulled, 'v1');
+      assert.equal(image.digest, fixture.tiny.manifest.digest);
+      for (const digest of [image.configDigest, ...image.layerDigests]) {
+        assert.equal(await fileDigest(image.blobPath(digest)), digest);
+      }
+    });
+  });
+}
