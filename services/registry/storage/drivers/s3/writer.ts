@@ -32,6 +32,7 @@ import {
 import { PathNotFoundError, type FileWriter } from '../../driver.js';
 import { s3Call } from './client.js';
 import type { KeySpace } from './keys.js';
+import { bodyBytes, copySource, decodeState, encodeState, STATE_SIZE_METADATA, type Part } from './writer-state.js';
 
 /** What every S3 operation of the driver needs. */
 export interface S3Context {
@@ -42,48 +43,10 @@ export interface S3Context {
   partSize: number;
 }
 
-interface Part {
-  PartNumber: number;
-  ETag: string;
-  size: number;
-}
 
 /** The object a writer appends to: copied server-side as the first part once a multipart upload starts. */
 interface Base {
   size: number;
-}
-
-/** Object metadata on the state object: the writer's total size, so stat() needs no body. */
-export const STATE_SIZE_METADATA = 'dockyard-size';
-
-/** CopySource for a key: `bucket/key`, each segment URL-encoded. */
-export function copySource(bucket: string, key: string): string {
-  return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
-}
-
-/** State object body: 4-byte header length, JSON header, then the tail bytes. */
-function encodeState(uploadId: string | null, parts: readonly Part[], tail: Buffer): Buffer {
-  const header = Buffer.from(JSON.stringify({ version: 1, uploadId, parts: parts.map((p) => [p.PartNumber, p.ETag, p.size]) }));
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(header.length);
-  return Buffer.concat([length, header, tail]);
-}
-
-function decodeState(body: Buffer, key: string): { uploadId: string | null; parts: Part[]; tail: Buffer } {
-  const headerLength = body.length >= 4 ? body.readUInt32BE(0) : -1;
-  if (headerLength < 0 || 4 + headerLength > body.length) throw new Error(`corrupt writer state at ${key}`);
-  const header = JSON.parse(body.subarray(4, 4 + headerLength).toString('utf8')) as { uploadId: string | null; parts: Array<[number, string, number]> };
-  return {
-    uploadId: header.uploadId,
-    parts: header.parts.map(([PartNumber, ETag, size]) => ({ PartNumber, ETag, size })),
-    tail: body.subarray(4 + headerLength),
-  };
-}
-
-async function bodyBytes(body: { transformToByteArray(): Promise<Uint8Array> } | undefined): Promise<Buffer> {
-  if (!body) return Buffer.alloc(0);
-  const bytes = await body.transformToByteArray();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Appends to one S3 object through a multipart upload; see the module comment. */
