@@ -4,38 +4,19 @@
 // the layers from the RGW itself, byte-identical. A second registry on the same bucket
 // with the default (proxy) serves the same blobs itself.
 import assert from 'node:assert/strict';
-import { after, before, describe, it, test } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { buildFixtureLayout, type FixtureLayout } from '../fixtures/image.js';
 import type { S3StorageConfig } from '../../shared/config/index.js';
-import { rgwUnavailable, s3TestConfig } from '../support/ceph-rgw.js';
+import { s3Environment, s3SuiteGate, s3TestConfig } from '../support/ceph-rgw.js';
 import { skopeo, type Tool } from './harness/clients.js';
 import { fileDigest, readLayoutImage } from './harness/oci.js';
 import { registryTarget, startRegistry, type RunningService } from './harness/services.js';
 import { requireTools } from './harness/tools.js';
 import { Workspace } from './harness/workspace.js';
 
-function s3Env(config: S3StorageConfig, redirect: boolean): Record<string, string> {
-  return {
-    REGISTRY_STORAGE: 's3',
-    REGISTRY_STORAGE_S3_REGION: config.region,
-    REGISTRY_STORAGE_S3_REGIONENDPOINT: config.regionEndpoint!,
-    REGISTRY_STORAGE_S3_BUCKET: config.bucket,
-    REGISTRY_STORAGE_S3_ROOTDIRECTORY: '/e2e',
-    REGISTRY_STORAGE_S3_ACCESSKEY: config.accessKey!,
-    REGISTRY_STORAGE_S3_SECRETKEY: config.secretKey!,
-    REGISTRY_STORAGE_S3_FORCEPATHSTYLE: 'true',
-    REGISTRY_STORAGE_S3_SECURE: 'false',
-    REGISTRY_STORAGE_S3_CHUNKSIZE: String(5 * 1024 * 1024),
-    REGISTRY_STORAGE_REDIRECT_DISABLE: redirect ? 'false' : 'true',
-  };
-}
-
 const gate = requireTools(['skopeo']);
-const unavailable = await rgwUnavailable();
-if (unavailable !== null && process.env.CI) {
-  test('Ceph RGW is reachable for the S3 e2e test', () => assert.fail(`no S3 server under CI: ${unavailable}`));
-} else {
-  const skip = gate.skip || (unavailable !== null && `${unavailable}; set CI=1 to make this a failure`) || (registryTarget() !== 'dockyard' && 'Dockyard only');
+if (await s3SuiteGate('skopeo on s3 storage')) {
+  const skip = gate.skip || (registryTarget() !== 'dockyard' && 'Dockyard only');
   describe('skopeo on s3 storage (Ceph RGW), pulling through the presigned redirect', { skip }, () => {
     let ws: Workspace;
     let fixture: FixtureLayout;
@@ -47,9 +28,9 @@ if (unavailable !== null && process.env.CI) {
     before(async () => {
       ws = Workspace.create('s3-redirect');
       fixture = await buildFixtureLayout(ws.path('oci'));
-      config = await s3TestConfig();
-      redirecting = await startRegistry(ws, { name: 'redirecting', env: s3Env(config, true) });
-      proxying = await startRegistry(ws, { name: 'proxying', env: s3Env(config, false) });
+      config = await s3TestConfig({ rootDirectory: '/e2e' });
+      redirecting = await startRegistry(ws, { name: 'redirecting', env: s3Environment({ ...config, redirect: true }) });
+      proxying = await startRegistry(ws, { name: 'proxying', env: s3Environment(config) });
       sk = skopeo(ws);
     });
     after(() => ws?.dispose());

@@ -6,12 +6,12 @@
 // pulls through the other.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { after, before, describe, it, test } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { lockIdOf } from '../../shared/db/advisory-mutex.js';
-import type { S3StorageConfig } from '../../shared/config/index.js';
 import { buildFixtureLayout, type FixtureLayout } from '../fixtures/image.js';
-import { rgwUnavailable, s3TestConfig } from '../support/ceph-rgw.js';
+import { s3Environment, s3SuiteGate, s3TestConfig } from '../support/ceph-rgw.js';
+import { heldBody } from '../support/held-body.js';
 import { POSTGRES_URL, postgresUnavailable } from '../support/postgres.js';
 import { skopeo, type Tool } from './harness/clients.js';
 import { fileDigest, readLayoutImage } from './harness/oci.js';
@@ -25,26 +25,9 @@ function sha256(bytes: Buffer): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
-function replicaEnv(config: S3StorageConfig, databaseUrl: string): Record<string, string> {
-  return {
-    REGISTRY_DATABASE_URL: databaseUrl,
-    REGISTRY_STORAGE: 's3',
-    REGISTRY_STORAGE_S3_REGION: config.region,
-    REGISTRY_STORAGE_S3_REGIONENDPOINT: config.regionEndpoint!,
-    REGISTRY_STORAGE_S3_BUCKET: config.bucket,
-    REGISTRY_STORAGE_S3_ACCESSKEY: config.accessKey!,
-    REGISTRY_STORAGE_S3_SECRETKEY: config.secretKey!,
-    REGISTRY_STORAGE_S3_FORCEPATHSTYLE: 'true',
-    REGISTRY_STORAGE_S3_CHUNKSIZE: String(5 * MiB),
-  };
-}
-
 const gate = requireTools(['skopeo']);
-const unavailable = (await rgwUnavailable()) ?? (await postgresUnavailable());
-if (unavailable !== null && process.env.CI) {
-  test('Ceph RGW and PostgreSQL are reachable for the replica test', () => assert.fail(unavailable));
-} else {
-  const skip = gate.skip || (unavailable !== null && `${unavailable}; set CI=1 to make this a failure`) || (registryTarget() !== 'dockyard' && 'Dockyard only');
+if (await s3SuiteGate('two registry replicas on PostgreSQL and one RGW bucket', postgresUnavailable)) {
+  const skip = gate.skip || (registryTarget() !== 'dockyard' && 'Dockyard only');
   describe('two registry replicas on PostgreSQL and one RGW bucket', { skip }, () => {
     let ws: Workspace;
     let fixture: FixtureLayout;
@@ -66,9 +49,9 @@ if (unavailable !== null && process.env.CI) {
       });
       const databaseUrl = new URL(POSTGRES_URL);
       databaseUrl.searchParams.set('options', `-c search_path=${schema}`);
-      const config = await s3TestConfig();
-      a = await startRegistry(ws, { name: 'replica-a', env: replicaEnv(config, databaseUrl.toString()) });
-      b = await startRegistry(ws, { name: 'replica-b', env: replicaEnv(config, databaseUrl.toString()) });
+      const env = { ...s3Environment(await s3TestConfig()), REGISTRY_DATABASE_URL: databaseUrl.toString() };
+      a = await startRegistry(ws, { name: 'replica-a', env });
+      b = await startRegistry(ws, { name: 'replica-b', env });
       sk = skopeo(ws);
     });
     after(() => ws?.dispose());
@@ -100,18 +83,7 @@ if (unavailable !== null && process.env.CI) {
       const location = (await fetch(`${a.url}/v2/team/app/blobs/uploads/`, { method: 'POST' })).headers.get('location')!;
       const id = location.split('/').pop()!;
       const content = randomBytes(6 * MiB);
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const body = new ReadableStream<Uint8Array>({
-        async start(controller) {
-          controller.enqueue(content.subarray(0, 3 * MiB));
-          await held;
-          controller.enqueue(content.subarray(3 * MiB));
-          controller.close();
-        },
-      });
+      const { body, release } = heldBody(content, 3 * MiB);
       const slow = fetch(`${a.url}${location}`, { method: 'PATCH', body, duplex: 'half' } as RequestInit);
       const lockState = async (): Promise<boolean[]> =>
         (

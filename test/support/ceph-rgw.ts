@@ -4,11 +4,14 @@
  * without them, the first test file that asks starts a private one and stops it when its
  * process exits. Suites that need it skip with the reason locally and fail under CI.
  */
+import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3StorageConfig } from '../../shared/config/index.js';
@@ -26,7 +29,6 @@ export interface RgwEndpoint {
 }
 
 let started: Promise<RgwEndpoint> | undefined;
-let ownDir: string | undefined;
 
 function fromEnv(): RgwEndpoint | undefined {
   const endpoint = process.env.DOCKYARD_TEST_S3_ENDPOINT;
@@ -37,7 +39,6 @@ function fromEnv(): RgwEndpoint | undefined {
 
 async function startOwn(): Promise<RgwEndpoint> {
   const dir = mkdtempSync(join(tmpdir(), 'dockyard-rgw-'));
-  ownDir = dir;
   // Stopped synchronously at exit: the test runner gives no later chance, and a leftover
   // Ceph would hold 400 MB and its ports.
   process.once('exit', () => {
@@ -71,9 +72,43 @@ export async function rgwUnavailable(): Promise<string | null> {
   }
 }
 
-/** Where this process's own RGW keeps its logs (undefined when a shared one is used). */
-export function ownRgwDirectory(): string | undefined {
-  return ownDir;
+/**
+ * Whether a suite that needs the RGW (and whatever `alsoNeeded` checks, e.g. PostgreSQL)
+ * can run. When not, it registers in its place a failing test under CI, a skipped one
+ * with the reason elsewhere, and returns false.
+ */
+export async function s3SuiteGate(name: string, alsoNeeded?: () => Promise<string | null>): Promise<boolean> {
+  const reason = (await rgwUnavailable()) ?? (alsoNeeded ? await alsoNeeded() : null);
+  if (reason === null) return true;
+  if (process.env.CI) test(`${name}: prerequisites`, () => assert.fail(`unavailable under CI: ${reason}`));
+  else test(name, { skip: `${reason}; set CI=1 to make this a failure` }, () => {});
+  return false;
+}
+
+/** The environment that gives a registry process this storage (CNCF distribution's names). */
+export function s3Environment(config: S3StorageConfig): Record<string, string> {
+  return {
+    REGISTRY_STORAGE: 's3',
+    REGISTRY_STORAGE_S3_REGION: config.region,
+    REGISTRY_STORAGE_S3_REGIONENDPOINT: config.regionEndpoint ?? '',
+    REGISTRY_STORAGE_S3_BUCKET: config.bucket,
+    REGISTRY_STORAGE_S3_ROOTDIRECTORY: config.rootDirectory,
+    REGISTRY_STORAGE_S3_ACCESSKEY: config.accessKey ?? '',
+    REGISTRY_STORAGE_S3_SECRETKEY: config.secretKey ?? '',
+    REGISTRY_STORAGE_S3_FORCEPATHSTYLE: String(config.forcePathStyle),
+    REGISTRY_STORAGE_S3_SECURE: String(config.secure),
+    REGISTRY_STORAGE_S3_CHUNKSIZE: String(config.chunkSize),
+    REGISTRY_STORAGE_REDIRECT_DISABLE: String(!config.redirect),
+  };
+}
+
+/** An http URL on 127.0.0.1 where nothing listens (a port taken from the kernel, then released). */
+export async function unreachableEndpoint(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
 }
 
 let bucketCounter = 0;

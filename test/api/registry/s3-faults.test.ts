@@ -3,28 +3,16 @@
 // StorageUnavailableError naming the problem; the registry answers JSON 503 UNAVAILABLE
 // (never a 500, never a half-visible blob) and /readyz reports the store unavailable.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import { after, before, describe, it, test } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { PathNotFoundError, StorageUnavailableError } from '../../../services/registry/storage/driver.js';
 import { S3Driver } from '../../../services/registry/storage/drivers/s3/index.js';
 import type { S3StorageConfig } from '../../../shared/config/index.js';
-import { rgwUnavailable, s3TestConfig } from '../../support/ceph-rgw.js';
+import { s3SuiteGate, s3TestConfig, unreachableEndpoint } from '../../support/ceph-rgw.js';
 import { digestOf, expectError, startTestRegistry, type TestRegistry } from './harness.js';
 
 /** A port with nothing listening on it (taken from the kernel, then released). */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
-const unavailable = await rgwUnavailable();
-if (unavailable !== null) {
-  if (process.env.CI) test('Ceph RGW is reachable for the S3 fault tests', () => assert.fail(`no S3 server under CI: ${unavailable}`));
-  else test('S3 faults', { skip: `${unavailable}; set CI=1 to make this a failure` }, () => {});
-} else {
+if (await s3SuiteGate('S3 faults')) {
   describe('S3 store faults (Ceph RGW)', () => {
     let good: S3StorageConfig;
     const cases: Array<{ name: string; config: () => Promise<S3StorageConfig>; message: RegExp }> = [
@@ -36,7 +24,7 @@ if (unavailable !== null) {
       { name: 'a missing bucket', config: async () => ({ ...good, bucket: `${good.bucket}-missing` }), message: /NoSuchBucket|does not exist/ },
       {
         name: 'an unreachable endpoint',
-        config: async () => ({ ...good, regionEndpoint: `http://127.0.0.1:${await deadPort()}` }),
+        config: async () => ({ ...good, regionEndpoint: await unreachableEndpoint() }),
         message: /ECONNREFUSED|connect/,
       },
     ];

@@ -4,21 +4,18 @@
 // instead of both appending at the same offset and one of them being silently lost.
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
-import { after, before, describe, it, test } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { PgAdvisoryMutex } from '../../../shared/db/advisory-mutex.js';
 import { S3Driver } from '../../../services/registry/storage/drivers/s3/index.js';
-import { rgwUnavailable, s3TestConfig } from '../../support/ceph-rgw.js';
+import { s3SuiteGate, s3TestConfig } from '../../support/ceph-rgw.js';
+import { heldBody } from '../../support/held-body.js';
 import { POSTGRES_URL, postgresUnavailable } from '../../support/postgres.js';
 import { digestOf, expectError, startReplica, startTestRegistry, type TestRegistry } from './harness.js';
 
 const MiB = 1024 * 1024;
 
-const unavailable = (await rgwUnavailable()) ?? (await postgresUnavailable());
-if (unavailable !== null) {
-  if (process.env.CI) test('Ceph RGW and PostgreSQL are reachable for the replica lock test', () => assert.fail(unavailable));
-  else test('upload session locks across replicas', { skip: `${unavailable}; set CI=1 to make this a failure` }, () => {});
-} else {
+if (await s3SuiteGate('upload session locks across replicas', postgresUnavailable)) {
   describe('upload sessions across replicas on S3 and PostgreSQL locks', () => {
     // A namespace of this run's own, so other advisory locks in the database never count here.
     const namespace = randomInt(1, 2 ** 31 - 1);
@@ -73,18 +70,7 @@ if (unavailable !== null) {
       const post = await fetch(`${first.url}/v2/team/app/blobs/uploads/`, { method: 'POST' });
       const location = post.headers.get('location')!;
       const content = randomBytes(6 * MiB);
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const body = new ReadableStream<Uint8Array>({
-        async start(controller) {
-          controller.enqueue(content.subarray(0, 3 * MiB));
-          await held;
-          controller.enqueue(content.subarray(3 * MiB));
-          controller.close();
-        },
-      });
+      const { body, release } = heldBody(content, 3 * MiB);
       const slow = fetch(`${first.url}${location}`, { method: 'PATCH', body, duplex: 'half' } as RequestInit);
       assert.ok(await until(async () => (await locks()).held === 1), 'the first replica holds the session lock');
       const early = Buffer.from('chunk sent to the other replica too early');

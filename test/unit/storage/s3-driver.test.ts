@@ -4,19 +4,15 @@
 // redirects are on.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it, test } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { S3Driver } from '../../../services/registry/storage/drivers/s3/index.js';
 import type { S3StorageConfig } from '../../../shared/config/index.js';
-import { rgwUnavailable, s3TestConfig } from '../../support/ceph-rgw.js';
+import { s3SuiteGate, s3TestConfig } from '../../support/ceph-rgw.js';
 import { bucketKeys, openMultipartUploads } from '../../support/s3-bucket.js';
 
 const MiB = 1024 * 1024;
 
-const unavailable = await rgwUnavailable();
-if (unavailable !== null) {
-  if (process.env.CI) test('Ceph RGW is reachable for the S3 driver tests', () => assert.fail(`no S3 server under CI: ${unavailable}`));
-  else test('S3 driver', { skip: `${unavailable}; set CI=1 to make this a failure` }, () => {});
-} else {
+if (await s3SuiteGate('S3 driver')) {
   describe('S3 driver on Ceph RGW', () => {
     let config: S3StorageConfig;
     let driver: S3Driver;
