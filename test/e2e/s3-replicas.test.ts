@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
+import { S3Driver } from '../../services/registry/storage/drivers/s3/index.js';
 import { lockIdOf } from '../../shared/db/advisory-mutex.js';
 import { buildFixtureLayout, type FixtureLayout } from '../fixtures/image.js';
 import { s3Environment, s3SuiteGate, s3TestConfig } from '../support/ceph-rgw.js';
@@ -35,6 +37,9 @@ if (await s3SuiteGate('two registry replicas on PostgreSQL and one RGW bucket', 
     let b: RunningService;
     let sk: Tool;
     let observer: pg.Client;
+    let env: Record<string, string>;
+    /** A direct client on the bucket, to see what the replicas left there. */
+    let s3: S3Driver;
 
     before(async () => {
       ws = Workspace.create('s3-replicas');
@@ -49,12 +54,26 @@ if (await s3SuiteGate('two registry replicas on PostgreSQL and one RGW bucket', 
       });
       const databaseUrl = new URL(POSTGRES_URL);
       databaseUrl.searchParams.set('options', `-c search_path=${schema}`);
-      const env = { ...s3Environment(await s3TestConfig()), REGISTRY_DATABASE_URL: databaseUrl.toString() };
+      const config = await s3TestConfig();
+      s3 = new S3Driver(config);
+      env = { ...s3Environment(config), REGISTRY_DATABASE_URL: databaseUrl.toString() };
       a = await startRegistry(ws, { name: 'replica-a', env });
       b = await startRegistry(ws, { name: 'replica-b', env });
       sk = skopeo(ws);
     });
-    after(() => ws?.dispose());
+    after(async () => {
+      s3?.client.destroy();
+      await ws?.dispose();
+    });
+
+    /** The PostgreSQL advisory locks on one upload session: true when held, false when waited for. */
+    async function lockState(id: string): Promise<boolean[]> {
+      const { rows } = await observer.query<{ granted: boolean }>(
+        "select granted from pg_locks where locktype = 'advisory' and objid = $1 order by granted desc",
+        [lockIdOf(id) >>> 0],
+      );
+      return rows.map((row) => row.granted);
+    }
 
     it('a chunked upload whose PATCHes alternate replicas completes with the right digest, visible on both', async () => {
       const content = randomBytes(13 * MiB + 5);
@@ -85,15 +104,11 @@ if (await s3SuiteGate('two registry replicas on PostgreSQL and one RGW bucket', 
       const content = randomBytes(6 * MiB);
       const { body, release } = heldBody(content, 3 * MiB);
       const slow = fetch(`${a.url}${location}`, { method: 'PATCH', body, duplex: 'half' } as RequestInit);
-      const lockState = async (): Promise<boolean[]> =>
-        (
-          await observer.query<{ granted: boolean }>("select granted from pg_locks where locktype = 'advisory' and objid = $1", [lockIdOf(id) >>> 0])
-        ).rows.map((row) => row.granted);
       // Sync points only (no timing is asserted): the lock is held, then the racer waits for it.
-      for (let i = 0; i < 200 && (await lockState()).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 200 && (await lockState(id)).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
       const early = Buffer.from('too early');
       const racing = fetch(`${b.url}${location}`, { method: 'PATCH', body: early, headers: { 'Content-Range': `0-${early.length - 1}` } });
-      for (let i = 0; i < 200 && (await lockState()).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 200 && (await lockState(id)).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
       release();
       assert.equal((await slow).status, 202);
       const refused = await racing;
@@ -101,6 +116,33 @@ if (await s3SuiteGate('two registry replicas on PostgreSQL and one RGW bucket', 
       assert.equal(refused.headers.get('range'), `0-${content.length - 1}`);
       const done = await fetch(`${b.url}${location}?digest=${sha256(content)}`, { method: 'PUT' });
       assert.equal(done.status, 201, await done.clone().text());
+    });
+
+    it('a replica SIGKILLed while it holds a session lock frees it: the session continues on another replica', async () => {
+      const doomed = await startRegistry(ws, { name: 'replica-c', env });
+      const location = (await fetch(`${doomed.url}/v2/team/app/blobs/uploads/`, { method: 'POST' })).headers.get('location')!;
+      const id = location.split('/').pop()!;
+      const content = randomBytes(8 * MiB);
+      // Six MiB go up (a part reaches the store), then the request hangs with the lock held.
+      const { body } = heldBody(randomBytes(7 * MiB), 6 * MiB);
+      const hanging = fetch(`${doomed.url}${location}`, { method: 'PATCH', body, duplex: 'half' } as RequestInit).catch((err: unknown) => err);
+      for (let i = 0; i < 200 && (await lockState(id)).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(await lockState(id), [true], 'replica C holds the session lock');
+      const openUploads = async () =>
+        (await s3.client.send(new ListMultipartUploadsCommand({ Bucket: s3.config.bucket, Prefix: `uploads/${id}/` }))).Uploads ?? [];
+      for (let i = 0; i < 200 && (await openUploads()).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal((await openUploads()).length, 1, 'replica C has a multipart upload open');
+      process.kill(-doomed.process.pid, 'SIGKILL');
+      assert.ok((await hanging) instanceof Error, 'the hanging PATCH died with its replica');
+      // Nothing of the killed request was acknowledged, so the session is still empty.
+      const patched = await fetch(`${b.url}${location}`, { method: 'PATCH', body: content, headers: { 'Content-Range': `0-${content.length - 1}` } });
+      assert.equal(patched.status, 202, await patched.clone().text());
+      const done = await fetch(`${a.url}${location}?digest=${sha256(content)}`, { method: 'PUT' });
+      assert.equal(done.status, 201, await done.clone().text());
+      assert.ok(Buffer.from(await (await fetch(`${a.url}/v2/team/app/blobs/${sha256(content)}`)).arrayBuffer()).equals(content));
+      // The killed replica's multipart upload was aborted with the session.
+      assert.deepEqual(await openUploads(), []);
+      assert.deepEqual(await lockState(id), []);
     });
 
     it('the same blob pushed through both replicas at once converges on one copy', async () => {
