@@ -54,7 +54,8 @@ export class S3FileWriter implements FileWriter {
   private uploadId: string | null = null;
   private parts: Part[] = [];
   private base: Base | null = null;
-  private buffer: Buffer;
+  /** The part being filled; allocated on the first byte, so a request that writes nothing costs nothing. */
+  private buffer: Buffer | null = null;
   private filled = 0;
   /** The part upload in flight (never rejects: its error lands in `failure`). */
   private inflight: Promise<void> | null = null;
@@ -74,7 +75,6 @@ export class S3FileWriter implements FileWriter {
   ) {
     this.key = ctx.keys.key(path);
     this.stateKey = ctx.keys.writerStateKey(path);
-    this.buffer = Buffer.allocUnsafeSlow(ctx.partSize);
   }
 
   /** Opens path for writing; with append it continues a suspended writer or the object there. */
@@ -97,7 +97,7 @@ export class S3FileWriter implements FileWriter {
       if (!(err instanceof PathNotFoundError)) throw err;
       await this.loadObject();
     }
-    this.opened = { parts: [...this.parts], base: this.base, tail: Buffer.from(this.buffer.subarray(0, this.filled)) };
+    this.opened = { parts: [...this.parts], base: this.base, tail: Buffer.from(this.pending()) };
   }
 
   /** Starts from the complete object at the key, if any. */
@@ -131,11 +131,12 @@ export class S3FileWriter implements FileWriter {
     this.dirty = true;
     let offset = 0;
     while (offset < chunk.length) {
-      const taken = Math.min(chunk.length - offset, this.buffer.length - this.filled);
-      chunk.copy(this.buffer, this.filled, offset, offset + taken);
+      const buffer = (this.buffer ??= Buffer.allocUnsafeSlow(this.ctx.partSize));
+      const taken = Math.min(chunk.length - offset, buffer.length - this.filled);
+      chunk.copy(buffer, this.filled, offset, offset + taken);
       this.filled += taken;
       offset += taken;
-      if (this.filled === this.buffer.length) await this.startPart();
+      if (this.filled === buffer.length) await this.startPart();
     }
   }
 
@@ -186,7 +187,7 @@ export class S3FileWriter implements FileWriter {
     const { client, bucket } = this.ctx;
     // The state must hold everything: a base object becomes part 1 now, since the object goes next.
     if (this.base) await this.ensureMultipart();
-    const body = encodeState(this.uploadId, this.parts, this.buffer.subarray(0, this.filled));
+    const body = encodeState(this.uploadId, this.parts, this.pending());
     await s3Call('PutObject', this.path, () =>
       client.send(
         new PutObjectCommand({
@@ -226,7 +227,7 @@ export class S3FileWriter implements FileWriter {
     if (!this.dirty && !this.resumed && this.append) return;
     const { client, bucket } = this.ctx;
     if (this.uploadId === null && this.base === null) {
-      const body = this.buffer.subarray(0, this.filled);
+      const body = this.pending();
       await s3Call('PutObject', this.path, () => client.send(new PutObjectCommand({ Bucket: bucket, Key: this.key, Body: body, ContentLength: body.length })));
     } else {
       if (this.filled > 0 || this.parts.length === 0) {
@@ -270,10 +271,10 @@ export class S3FileWriter implements FileWriter {
     await this.settle();
     await this.ensureMultipart();
     const { client, bucket } = this.ctx;
-    const data = this.buffer.subarray(0, this.filled);
+    const data = this.pending();
     const part: Part = { PartNumber: this.parts.length + 1, ETag: '', size: data.length };
     this.parts.push(part);
-    this.buffer = Buffer.allocUnsafeSlow(this.ctx.partSize);
+    this.buffer = null;
     this.filled = 0;
     const UploadId = this.uploadId!;
     this.inflight = s3Call('UploadPart', this.path, () =>
@@ -297,8 +298,15 @@ export class S3FileWriter implements FileWriter {
   }
 
   private fill(bytes: Buffer): void {
-    bytes.copy(this.buffer, this.filled);
+    if (bytes.length === 0) return;
+    const buffer = (this.buffer ??= Buffer.allocUnsafeSlow(this.ctx.partSize));
+    bytes.copy(buffer, this.filled);
     this.filled += bytes.length;
+  }
+
+  /** The bytes waiting for the next part. */
+  private pending(): Buffer {
+    return this.buffer ? this.buffer.subarray(0, this.filled) : Buffer.alloc(0);
   }
 
   private assertOpen(): void {
