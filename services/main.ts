@@ -95,6 +95,11 @@ const loggerFor = (auth: AuthServiceConfig): Logger => createLogger({ name: 'doc
 
 runService('dockyard', import.meta.url, {
   workers: () => configured().auth.workers ?? 1,
+  // Both services' directories: the same data directory the registry configuration reads.
+  directories: () => [
+    { service: 'auth', dataDir: configured().auth.dataDir },
+    { service: 'registry', dataDir: configured().auth.dataDir },
+  ],
   async prepare() {
     const { file, env, auth } = configured();
     const registryConfig = loadRegistryConfig({ file, env: wiredRegistryEnv(file, env, auth, configuredUrl(auth.http)) });

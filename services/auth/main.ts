@@ -176,6 +176,7 @@ const loggerFor = (config: AuthServiceConfig): Logger => createLogger({ name: 'a
 
 runService('auth service', import.meta.url, {
   workers: () => configured().workers ?? 1,
+  directories: () => [{ service: 'auth', dataDir: configured().dataDir }],
   async prepare() {
     const logger = loggerFor(configured());
     await prepareAuthService(configured(), { logger });

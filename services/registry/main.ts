@@ -122,6 +122,7 @@ const configured = (): RegistryConfig => (loaded ??= loadRegistryConfig({ file: 
 
 runService('registry', import.meta.url, {
   workers: () => configured().workers ?? 1,
+  directories: () => [{ service: 'registry', dataDir: configured().dataDir }],
   async prepare() {
     const config = configured();
     await prepareRegistryService(config);

@@ -13,6 +13,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { ClusterLockTable } from './cluster-mutex.js';
+import { lockServiceDirectories, type ServiceDirectory } from './data-lock.js';
 import { runEntryPoint, type Started } from './entry-point.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -33,6 +34,8 @@ export interface StartedService extends Started {
 export interface ClusteredService {
   /** Loads and validates the configuration; returns DOCKYARD_WORKERS (throws ConfigError). */
   workers(): number;
+  /** The data directories this service serves: locked by the single process or the primary, never by workers. */
+  directories(): ServiceDirectory[];
   /** The primary's one-time work before forking; returns the logger the primary reports with. */
   prepare(): Promise<Logger>;
   /** Starts serving in this process. */
@@ -184,17 +187,37 @@ async function startPrimary(service: ClusteredService, workers: number): Promise
   return { logger, close: () => pool.stop() };
 }
 
+async function startSingle(service: ClusteredService): Promise<Started> {
+  const started = await service.start({ prepared: false, housekeeping: true });
+  if (started.banner) process.stdout.write(`${started.banner}\n`);
+  return started;
+}
+
 /**
  * Runs `service` when `moduleUrl` is the entry point (see runEntryPoint): in this process,
- * or as a cluster when it is configured with more than one worker.
+ * or as a cluster when it is configured with more than one worker. The service's data
+ * directories are locked first (data-lock.ts) and released once it stopped.
  */
 export function runService(label: string, moduleUrl: string, service: ClusteredService): void {
   runEntryPoint(label, moduleUrl, async () => {
     if (cluster.isWorker) return startWorker(service);
     const workers = service.workers();
-    if (workers > 1) return startPrimary(service, workers);
-    const started = await service.start({ prepared: false, housekeeping: true });
-    if (started.banner) process.stdout.write(`${started.banner}\n`);
-    return started;
+    const unlock = await lockServiceDirectories(service.directories());
+    try {
+      const started = workers > 1 ? await startPrimary(service, workers) : await startSingle(service);
+      return {
+        logger: started.logger,
+        async close() {
+          try {
+            await started.close();
+          } finally {
+            await unlock();
+          }
+        },
+      };
+    } catch (err) {
+      await unlock();
+      throw err;
+    }
   });
 }
