@@ -43,6 +43,11 @@ function launch(script: string, env: Record<string, string>): Run {
   return run;
 }
 
+/** The exit code of a start that must be refused; rejects if it serves instead. */
+async function refused(run: Run): Promise<number | null> {
+  return Promise.race([run.exited, printed(run, /"msg":"listening"|Dockyard is running/).then(() => Promise.reject(new Error(`a second process serves the same data directory: ${run.output()}`)))]);
+}
+
 /** Resolves once `text` was printed; rejects when the process exits first. */
 async function printed(run: Run, text: RegExp): Promise<void> {
   while (!text.test(run.output())) {
@@ -66,7 +71,7 @@ describe('data directory lock', () => {
     await printed(first, BANNER);
 
     const second = launch('services/main.ts', startEnv(dataDir));
-    assert.equal(await second.exited, 1, second.output());
+    assert.equal(await refused(second), 1, second.output());
     assert.match(second.output(), new RegExp(`data directory ${dataDir} is already in use by process ${first.child.pid}\\b`));
     assert.doesNotMatch(second.output(), BANNER);
 
@@ -90,7 +95,7 @@ describe('data directory lock', () => {
     await printed(registry, /"msg":"listening"/);
 
     const again = launch('services/registry/main.ts', { DOCKYARD_DATA_DIR: dataDir, REGISTRY_HTTP_ADDR: '127.0.0.1:0', REGISTRY_AUTH: 'none' });
-    assert.equal(await again.exited, 1, again.output());
+    assert.equal(await refused(again), 1, again.output());
     assert.match(again.output(), new RegExp(`data directory ${dataDir} is already in use by process ${registry.child.pid}\\b`));
   });
 
@@ -102,7 +107,7 @@ describe('data directory lock', () => {
       assert.equal(JSON.parse(readFileSync(join(dataDir, service, `${service}.lock`), 'utf8')).pid, cluster.child.pid, service);
     }
     const second = launch('services/main.ts', startEnv(dataDir));
-    assert.equal(await second.exited, 1, second.output());
+    assert.equal(await refused(second), 1, second.output());
     assert.match(second.output(), new RegExp(`in use by process ${cluster.child.pid}\\b`));
   });
 });
