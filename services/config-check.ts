@@ -12,6 +12,7 @@ import {
   configFileFrom,
   loadAuthConfig,
   loadRegistryConfig,
+  openRegistryWarning,
   redactUrl,
   SETTINGS,
   type Env,
@@ -54,6 +55,8 @@ export function checkConfiguration(file: string | undefined, env: Env): string[]
     `registry: ${describeListen(registry.http)}, storage ${storage}, database ${describeDatabase(registry.database)}, auth ${access}${registry.readOnly ? ', read-only' : ''}`,
     `auth: ${describeListen(auth.http)}, database ${describeDatabase(auth.database)}, issuer ${auth.token.issuer}, service ${auth.token.service}, keys ${auth.keysDir}`,
   ];
+  const open = openRegistryWarning(registry);
+  if (open) lines.push(open);
   if (registry.auth.kind === 'token' && (registry.auth.service !== auth.token.service || registry.auth.issuer !== auth.token.issuer)) {
     lines.push('note: registry.auth.token service/issuer differ from auth.token; fine only when the registry trusts another token server');
   }

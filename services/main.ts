@@ -12,6 +12,7 @@ import {
   configFileFrom,
   loadAuthConfig,
   loadRegistryConfig,
+  openRegistryWarning,
   readConfigFile,
   SETTINGS,
   type AuthServiceConfig,
@@ -36,12 +37,13 @@ function reachableUrl(listeningUrl: string): string {
 /**
  * The environment the registry's configuration is read from: the real one, plus the
  * token wiring to this auth service for every setting neither the YAML file nor the
- * environment gives. An explicit REGISTRY_AUTH (none, htpasswd, token) always wins.
+ * environment gives. An explicit REGISTRY_AUTH (none, htpasswd, token) always wins, and
+ * so do htpasswd settings (they select htpasswd, as they do for `npm run registry`).
  */
 export function wiredRegistryEnv(file: string | undefined, env: Env, auth: AuthServiceConfig, authUrl: string): Env {
   const source = new ConfigSource(file === undefined ? undefined : readConfigFile(file), env);
   const s = SETTINGS.registry;
-  if (source.isSet(s.auth)) return env;
+  if (source.isSet(s.auth) || source.isSet(s.htpasswdPath) || source.isSet(s.htpasswdRealm)) return env;
   const base = reachableUrl(authUrl);
   const defaults: Array<[(typeof s)[keyof typeof s], string]> = [
     [s.auth, 'token'],
@@ -117,8 +119,10 @@ runService('dockyard', import.meta.url, {
       const registryConfig = loadRegistryConfig({ file, env: wiredRegistryEnv(file, env, authConfig, auth.url) });
       const keys = registryConfig.auth.kind === 'token' ? keyStoreResolver(await KeyStore.open(authConfig.keysDir)) : undefined;
       const registry = await startRegistryService(registryConfig, { logger: logger.child({ service: 'registry' }), keys, prepared, housekeeping });
+      const open = openRegistryWarning(registryConfig);
       return {
         logger,
+        warnings: open ? [open] : [],
         banner: `Dockyard is running: registry ${registry.url} (auth: ${registryConfig.auth.kind}), auth service ${auth.url}`,
         async close() {
           await registry.close();

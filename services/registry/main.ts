@@ -7,7 +7,7 @@
  */
 import type { Server } from 'node:http';
 import { runService } from '../../shared/process/cluster.js';
-import { configFileFrom, loadRegistryConfig, type RegistryConfig } from '../../shared/config/index.js';
+import { configFileFrom, loadRegistryConfig, openRegistryWarning, type RegistryConfig } from '../../shared/config/index.js';
 import { openDatabase } from '../../shared/db/index.js';
 import { createLogger, type Logger } from '../../shared/observability/logger.js';
 import { createMetricsRegistry, type Registry } from '../../shared/observability/metrics.js';
@@ -132,6 +132,7 @@ runService('registry', import.meta.url, {
     const config = configured();
     const logger = createLogger({ name: 'registry', level: config.log?.level });
     const running = await startRegistryService(config, { logger, prepared, housekeeping });
-    return { logger, close: running.close };
+    const open = openRegistryWarning(config);
+    return { logger, close: running.close, warnings: open ? [open] : [] };
   },
 });
