@@ -57,6 +57,19 @@ export function wiredRegistryEnv(file: string | undefined, env: Env, auth: AuthS
   return wired;
 }
 
+/**
+ * The registry configuration without the JWKS URL that wiredRegistryEnv filled in: that
+ * URL only satisfies the rule that token auth names a key source. The registry trusts the
+ * in-process key directory directly; fetching our own JWKS as well would add nothing but a
+ * second source that can fail (over TLS it is not even trusted), turning forged tokens
+ * into 503s. A JWKS URL the operator set stays.
+ */
+function withoutWiredJwks(config: RegistryConfig, wiredEnv: Env, env: Env): RegistryConfig {
+  const name = SETTINGS.registry.tokenJwks.env;
+  if (config.auth.kind !== 'token' || wiredEnv[name] === env[name]) return config;
+  return { ...config, auth: { ...config.auth, jwksUrl: undefined } };
+}
+
 /** The URL the auth service will answer at, from its configuration (before it listens). */
 function configuredUrl(http: ListenConfig): string {
   const host = http.host.includes(':') ? `[${http.host}]` : http.host;
@@ -116,7 +129,8 @@ runService('dockyard', import.meta.url, {
     const logger = loggerFor(authConfig);
     const auth = await startAuthService(authConfig, { logger: logger.child({ service: 'auth' }), prepared, housekeeping });
     try {
-      const registryConfig = loadRegistryConfig({ file, env: wiredRegistryEnv(file, env, authConfig, auth.url) });
+      const wiredEnv = wiredRegistryEnv(file, env, authConfig, auth.url);
+      const registryConfig = withoutWiredJwks(loadRegistryConfig({ file, env: wiredEnv }), wiredEnv, env);
       const keys = registryConfig.auth.kind === 'token' ? keyStoreResolver(await KeyStore.open(authConfig.keysDir)) : undefined;
       const registry = await startRegistryService(registryConfig, { logger: logger.child({ service: 'registry' }), keys, prepared, housekeeping });
       const open = openRegistryWarning(registryConfig);
