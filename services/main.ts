@@ -24,8 +24,9 @@ import { ConfigSource } from '../shared/config/source.js';
 import { KeyStore } from '../shared/crypto/keys.js';
 import { createLogger, type Logger } from '../shared/observability/logger.js';
 import { keyStoreResolver } from '../shared/crypto/token-keys.js';
-import { prepareAuthService, startAuthService } from './auth/main.js';
-import { prepareRegistryService, startRegistryService } from './registry/main.js';
+import { loosePermissionWarnings } from '../shared/process/private-files.js';
+import { authPrivatePaths, prepareAuthService, startAuthService } from './auth/main.js';
+import { prepareRegistryService, registryPrivatePaths, startRegistryService } from './registry/main.js';
 
 /** The URL a client on this machine reaches the auth service at (a wildcard bind means loopback). */
 function reachableUrl(listeningUrl: string): string {
@@ -134,9 +135,10 @@ runService('dockyard', import.meta.url, {
       const keys = registryConfig.auth.kind === 'token' ? keyStoreResolver(await KeyStore.open(authConfig.keysDir)) : undefined;
       const registry = await startRegistryService(registryConfig, { logger: logger.child({ service: 'registry' }), keys, prepared, housekeeping });
       const open = openRegistryWarning(registryConfig);
+      const privatePaths = new Set([...authPrivatePaths(authConfig), ...registryPrivatePaths(registryConfig)]);
       return {
         logger,
-        warnings: open ? [open] : [],
+        warnings: [...(open ? [open] : []), ...loosePermissionWarnings([...privatePaths])],
         banner: `Dockyard is running: registry ${registry.url} (auth: ${registryConfig.auth.kind}), auth service ${auth.url}`,
         async close() {
           await registry.close();

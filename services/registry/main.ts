@@ -6,7 +6,9 @@
  * shared/process/cluster.ts); the combined launcher reuses `startRegistryService`.
  */
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import { runService } from '../../shared/process/cluster.js';
+import { loosePermissionWarnings, sqliteFiles } from '../../shared/process/private-files.js';
 import { configFileFrom, loadRegistryConfig, openRegistryWarning, type RegistryConfig } from '../../shared/config/index.js';
 import { openDatabase } from '../../shared/db/index.js';
 import { createLogger, type Logger } from '../../shared/observability/logger.js';
@@ -117,6 +119,11 @@ export async function startRegistryService(config: RegistryConfig, options: Star
   }
 }
 
+/** What must stay the owner's alone: the data directory, the registry's part of it, its database. */
+export function registryPrivatePaths(config: RegistryConfig): string[] {
+  return [config.dataDir, join(config.dataDir, 'registry'), ...sqliteFiles(config.database)];
+}
+
 let loaded: RegistryConfig | undefined;
 const configured = (): RegistryConfig => (loaded ??= loadRegistryConfig({ file: configFileFrom(process.argv.slice(2)) }));
 
@@ -133,6 +140,6 @@ runService('registry', import.meta.url, {
     const logger = createLogger({ name: 'registry', level: config.log?.level });
     const running = await startRegistryService(config, { logger, prepared, housekeeping });
     const open = openRegistryWarning(config);
-    return { logger, close: running.close, warnings: open ? [open] : [] };
+    return { logger, close: running.close, warnings: [...(open ? [open] : []), ...loosePermissionWarnings(registryPrivatePaths(config))] };
   },
 });

@@ -3,8 +3,7 @@
  * SQLite (default, a file under the data dir) or PostgreSQL; knex makes the dialect a
  * config value. Migrations live in migrations/<service>/*.ts with `up` and `down`.
  */
-import { readdirSync } from 'node:fs';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
@@ -67,6 +66,17 @@ function beginningImmediate(db: Knex): Knex {
   return db;
 }
 
+/**
+ * Creates the database file owner-only (0600, in a 0700 directory) before SQLite opens it:
+ * it holds password and refresh-token hashes. SQLite gives its -wal and -shm files the
+ * mode of the database file, so they follow. An existing file keeps its mode (the start
+ * warns when it is loose, shared/process/private-files.ts).
+ */
+function createPrivately(filename: string): void {
+  mkdirSync(dirname(filename), { recursive: true, mode: 0o700 });
+  closeSync(openSync(filename, 'a', 0o600));
+}
+
 /** How an SQLite commit reaches the disk (PostgreSQL ignores this: its server syncs). */
 export interface OpenDatabaseOptions {
   /**
@@ -92,7 +102,8 @@ export function walSyncOf(db: Knex): WalSync | null {
 export function openDatabase(config: DatabaseConfig, options: OpenDatabaseOptions = {}): Knex {
   if (config.client === 'sqlite') {
     const onDisk = config.filename !== ':memory:';
-    if (onDisk) mkdirSync(dirname(config.filename), { recursive: true });
+    if (onDisk && config.filename.startsWith('file:')) mkdirSync(dirname(config.filename), { recursive: true });
+    else if (onDisk) createPrivately(config.filename);
     // A `file:` URI names its file indirectly; such a database keeps inline syncs.
     const deferred = onDisk && !config.filename.startsWith('file:') && options.commitSync === 'deferred';
     const db = beginningImmediate(closingReadsOnDestroy(knexFactory({
