@@ -1,7 +1,8 @@
 /**
  * The registry process: configuration (YAML file from `--config`/DOCKYARD_CONFIG plus
  * environment), storage, metadata and access control wired into the app, an HTTP(S)
- * listener, hourly purge of abandoned uploads, and a graceful stop on SIGTERM/SIGINT.
+ * listener, a purge of abandoned uploads and crash leftovers at start and hourly, and a
+ * graceful stop on SIGTERM/SIGINT.
  * `npm run registry` runs this file (as a cluster with DOCKYARD_WORKERS > 1, see
  * shared/process/cluster.ts); the combined launcher reuses `startRegistryService`.
  */
@@ -31,6 +32,8 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
 const HEADERS_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const PURGE_INTERVAL_MS = 60 * 60_000;
+/** A storage temporary file this old belongs to no write in progress (those take seconds). */
+const TEMPORARY_FILE_MAX_AGE_MS = 60 * 60_000;
 
 /** Options for startRegistryService. */
 export interface StartRegistryOptions {
@@ -93,6 +96,8 @@ export async function startRegistryService(config: RegistryConfig, options: Star
       try {
         const purged = await uploads.purgeOlderThan(config.uploads.purgeAfterSeconds * 1000);
         if (purged > 0) logger.info({ purged }, 'purged abandoned uploads');
+        const swept = (await storage.sweepTemporaryFiles?.(TEMPORARY_FILE_MAX_AGE_MS)) ?? 0;
+        if (swept > 0) logger.info({ swept }, 'removed temporary files left by a crash');
       } catch (err) {
         logger.error({ err }, 'upload purge failed');
       }

@@ -91,6 +91,11 @@ export interface StorageDriver {
   delete(path: string): Promise<void>;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
+  /**
+   * For drivers that write through temporary objects: deletes those older than
+   * `olderThanMs`, which only a crashed write leaves behind; returns how many.
+   */
+  sweepTemporaryFiles?(olderThanMs: number): Promise<number>;
 }
 
 /** The path does not exist. */

@@ -4,8 +4,10 @@
  * Durability: putContent and move write or rename within one directory and fsync both the
  * file and the directory, so after they resolve the new content survives a power cut and
  * a reader never sees a half-written object. Writers append through one file handle and
- * fsync on commit. Temp files are named `.<name>.<random>.tmp`: a leading dot is not a
- * valid path component, so they can never collide with a real object or show in list().
+ * fsync on commit. putContent writes through `<root>/.tmp/put.<random>.tmp` (a leading dot
+ * is not a valid path component, so the directory can never collide with a real object or
+ * show in list()); a crash mid-write leaves the file there, where sweepTemporaryFiles finds
+ * it without walking the store.
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
@@ -22,6 +24,9 @@ import {
   type StorageDriver,
 } from '../driver.js';
 import { FilesystemFileWriter, fsyncDirectory, writeAll } from './filesystem-writer.js';
+
+/** Directory under the root for putContent's temporary files (same filesystem, so rename is atomic). */
+const TEMP_DIRECTORY = '.tmp';
 
 /** Large reads keep syscalls and event-loop turns per layer low when serving blobs. */
 const READ_HIGH_WATER_MARK = 1024 * 1024;
@@ -92,7 +97,8 @@ export class FilesystemDriver implements StorageDriver {
     if (path === '/') throw new InvalidPathError(path);
     const directory = dirname(full);
     await mkdir(directory, { recursive: true });
-    const temp = join(directory, `.put.${randomBytes(8).toString('hex')}.tmp`);
+    await mkdir(join(this.root, TEMP_DIRECTORY), { recursive: true });
+    const temp = join(this.root, TEMP_DIRECTORY, `put.${randomBytes(8).toString('hex')}.tmp`);
     try {
       const handle = await open(temp, 'wx');
       try {
@@ -218,6 +224,29 @@ export class FilesystemDriver implements StorageDriver {
       throw err;
     }
     await rm(full, { recursive: true, force: true });
+  }
+
+  /** Deletes putContent temporary files older than `olderThanMs` (left by a crash); returns how many. */
+  async sweepTemporaryFiles(olderThanMs: number): Promise<number> {
+    const directory = join(this.root, TEMP_DIRECTORY);
+    let names: string[];
+    try {
+      names = await readdir(directory);
+    } catch (err) {
+      if (isMissing(err)) return 0;
+      throw err;
+    }
+    const cutoff = Date.now() - olderThanMs;
+    let swept = 0;
+    for (const name of names) {
+      const path = join(directory, name);
+      // Younger files may belong to a putContent in progress; a vanished one was finished meanwhile.
+      const info = await stat(path).catch(() => null);
+      if (!info || info.mtimeMs > cutoff) continue;
+      await rm(path, { force: true });
+      swept += 1;
+    }
+    return swept;
   }
 
   async ping(): Promise<void> {
