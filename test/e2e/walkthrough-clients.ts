@@ -117,8 +117,8 @@ export async function podmanRoundTrip(t: WalkthroughTarget): Promise<void> {
 
 /**
  * docker: load and tag; login refused while dockerd lacks the CA; with
- * /etc/docker/certs.d/HOST:PORT/ca.crt login and push; without it again a pull is refused;
- * with it the pull brings the same image id back.
+ * /etc/docker/certs.d/HOST:PORT/ca.crt login and push; without it again push and pull are
+ * refused; with it the pull brings the same image id back.
  */
 export async function dockerRoundTrip(t: WalkthroughTarget, docker: Dockerd, archive: string, trust: DockerTrust): Promise<void> {
   const image = `${t.host}/team/docker:v1`;
@@ -132,8 +132,9 @@ export async function dockerRoundTrip(t: WalkthroughTarget, docker: Dockerd, arc
   const pushed = await docker.ok(['push', image]);
   const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed.stdout)?.[1];
   assert.ok(digest, `docker push printed no digest:\n${pushed.stdout}`);
-  await docker.ok(['rmi', image, 'tiny:latest']);
   trust.remove();
+  await docker.fails(['push', image], UNTRUSTED);
+  await docker.ok(['rmi', image, 'tiny:latest']);
   await docker.fails(['pull', image], UNTRUSTED);
   trust.install();
   const pulled = await docker.ok(['pull', image]);
