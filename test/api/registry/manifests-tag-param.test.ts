@@ -98,6 +98,18 @@ describe('manifest push by digest with tag parameters', () => {
     assert.equal(await resolves('team/tagmismatch', 'v1'), null);
   });
 
+  it('more tags than fit in 16 KiB of request head: 431 from node, nothing stored', async () => {
+    const image = buildImage({ seed: 'tag param many' });
+    await uploadBlobs('team/tagmany', image);
+    const tags = Array.from({ length: 200 }, (_, i) => `${'t'.repeat(120)}${i}`);
+    const response = await putWithTags('team/tagmany', image.digest, image, tags);
+    assert.equal(response.status, 431);
+    assert.equal(await resolves('team/tagmany', tags[0]!), null);
+    const ten = await putWithTags('team/tagmany', image.digest, image, tags.slice(0, 10));
+    assert.equal(ten.status, 201, 'at least ten full-length tags fit, as the spec asks');
+    assert.equal(ociTags(ten).length, 10);
+  });
+
   it('tag parameters on a push by tag are refused with TAG_INVALID', async () => {
     const image = buildImage({ seed: 'tag param on tag' });
     await uploadBlobs('team/tagontag', image);
