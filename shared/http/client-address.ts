@@ -29,7 +29,10 @@ function addEntry(list: BlockList, entry: string): void {
   const type = family === 4 ? 'ipv4' : 'ipv6';
   const max = family === 4 ? 32 : 128;
   if (family === 0 || extra !== undefined) throw new Error(`not an IP address or CIDR: ${JSON.stringify(entry)}`);
-  if (prefix === undefined) return list.addAddress(normalized, type);
+  if (prefix === undefined) {
+    list.addAddress(normalized, type);
+    return;
+  }
   const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
   if (!(bits >= 0 && bits <= max)) throw new Error(`prefix length must be 0 to ${max}: ${JSON.stringify(entry)}`);
   list.addSubnet(normalized, bits, type);
@@ -73,7 +76,6 @@ function hopsOf(headers: IncomingHttpHeaders, header: ProxyHeader): Array<string
 /** Decides which address a request is counted and logged under. */
 export class ClientAddressResolver {
   private readonly trusted = new BlockList();
-  private readonly empty: boolean;
 
   /** `proxies`: addresses and CIDRs (IPv4 and IPv6); throws an Error naming a bad entry. */
   constructor(
@@ -81,12 +83,11 @@ export class ClientAddressResolver {
     private readonly header: ProxyHeader = 'x-forwarded-for',
   ) {
     for (const entry of proxies) addEntry(this.trusted, entry);
-    this.empty = proxies.length === 0;
   }
 
   isTrusted(address: string): boolean {
     const family = isIP(address);
-    return !this.empty && family !== 0 && this.trusted.check(address, family === 4 ? 'ipv4' : 'ipv6');
+    return family !== 0 && this.trusted.check(address, family === 4 ? 'ipv4' : 'ipv6');
   }
 
   /** The client address for a request from TCP peer `peer` carrying `headers`. */

@@ -58,7 +58,7 @@ export function requireNetworkNamespaces(): ToolGate {
   if (!findTool('ip')) problem = 'the ip command (iproute2) is not installed';
   else if (process.getuid?.() !== 0) problem = 'creating a network namespace needs root';
   else {
-    const probe = `${NAME_PREFIX}probe-${process.pid}`;
+    const probe = `${NAME_PREFIX}${process.pid}-0`; // the leftover pattern, so even a stray probe is swept
     const added = ip(['netns', 'add', probe]);
     if (added.ok) ip(['netns', 'del', probe]);
     else problem = `ip netns add is not permitted here: ${added.output}`;
