@@ -140,8 +140,8 @@ export class TokenService {
     if (refreshKind && !info.clientId) throw fail('REQUEST_INVALID', 'client_id is required to obtain a refresh token');
     // An admin's access never depends on the grants, so they are not read for one.
     const rules = !forAdminApi && usesGrants(principal) ? await this.grants.forPrincipal(principal) : [];
-    const access = forAdminApi ? [] : authorize(principal, info.requested, rules);
-    const issued = await this.deps.issuer.issue({ subject: principal.name, audience: info.service, access });
+    const { access, catalog } = forAdminApi ? { access: [], catalog: undefined } : authorize(principal, info.requested, rules);
+    const issued = await this.deps.issuer.issue({ subject: principal.name, audience: info.service, access, ...(catalog ? { catalog } : {}) });
     let refreshToken: string | undefined;
     if (refreshKind && info.clientId) {
       refreshToken = randomSecret();

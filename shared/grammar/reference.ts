@@ -7,6 +7,8 @@ import { fail } from '../http/errors.js';
 
 /** Repository name: lowercase components separated by `/` (OCI distribution spec). */
 const NAME_COMPONENT = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*';
+/** One `/`-separated component of a repository name. */
+export const NAME_COMPONENT_PATTERN = new RegExp(`^${NAME_COMPONENT}$`);
 export const NAME_PATTERN = new RegExp(`^${NAME_COMPONENT}(?:/${NAME_COMPONENT})*$`);
 export const NAME_MAX_LENGTH = 255;
 
