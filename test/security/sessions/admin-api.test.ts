@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { ADMIN_API_AUDIENCE } from '../../../services/auth/admin-gate.js';
-import { ADMIN_PASSWORD, adminApi, basic, createUser, getToken, ISSUER, postToken, SERVICE, type AuthHarness, type Reply } from '../../api/auth/harness.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAuthService } from '../../../services/auth/main.js';
+import { silentLogger } from '../../../shared/observability/logger.js';
+import { ADMIN_PASSWORD, adminApi, basic, createUser, getToken, ISSUER, postToken, SERVICE, testConfig, type AuthHarness, type Reply } from '../../api/auth/harness.js';
 import { startAuth } from '../services.js';
 
 function errorCode(reply: Reply): string | undefined {
@@ -75,6 +80,16 @@ describe('admin API credentials are distinct from registry tokens (18.3)', () =>
     const crossed = await postToken(auth, { grant_type: 'refresh_token', refresh_token: String(docker.body.refresh_token), client_id: 'docker', service: ADMIN_API_AUDIENCE });
     assert.equal(crossed.status, 401, crossed.text);
   });
+});
+
+it('the registry service may not be named like the admin API audience: the auth service refuses to start', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dockyard-admin-audience-'));
+  try {
+    const config = testConfig(dataDir, { token: { issuer: ISSUER, service: ADMIN_API_AUDIENCE, ttlSeconds: 60 } });
+    await assert.rejects(startAuthService(config, { logger: silentLogger(), env: { DOCKYARD_ADMIN_PASSWORD: ADMIN_PASSWORD }, announce: () => undefined }), /dockyard-admin-api/);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 describe('state-changing admin requests need JSON from our own origin (18.4)', () => {
