@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { matchesPattern } from '../../shared/grammar/repository-pattern.js';
 import { listVisibleRepositories } from '../../services/registry/catalog/visible.js';
 import type { MetadataStore } from '../../services/registry/metadata/store.js';
-import { byteOrder, digestOf, type MetadataStoreFixture } from './metadata-store.contract.js';
+import { byteOrder, digestOf, walk, type MetadataStoreFixture } from './metadata-store.contract.js';
 
 const VISIBLE_CANDIDATES = [
   'alice/deep/tool', 'alice/tool', 'bob/tool', 'public/lib', 'public/lib/x', 'team-x/y', 'team/a/b/c',
@@ -25,16 +25,8 @@ const HIDDEN = [
 const ALL = [...VISIBLE_CANDIDATES, ...HIDDEN].sort(byteOrder);
 
 /** Every page of the visible catalog with page size n, concatenated. */
-async function walkVisible(store: MetadataStore, patterns: string[], n: number): Promise<string[]> {
-  const all: string[] = [];
-  let last: string | undefined;
-  for (;;) {
-    const page = await listVisibleRepositories(store, patterns, last === undefined ? { n } : { last, n });
-    assert.ok(page.length <= n);
-    all.push(...page);
-    if (page.length < n) return all;
-    last = page[page.length - 1];
-  }
+function walkVisible(store: MetadataStore, patterns: string[], n: number): Promise<string[]> {
+  return walk((last) => listVisibleRepositories(store, patterns, last === undefined ? { n } : { last, n }), n);
 }
 
 /** A store that counts the names its range and name lookups hand back. */

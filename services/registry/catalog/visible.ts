@@ -7,6 +7,7 @@
  * of patterns, the page size and the stretches skipped, never by how many repositories
  * the caller may not see.
  */
+import { compareNames } from '../../../shared/grammar/reference.js';
 import type { MetadataStore, NameRange, Page } from '../metadata/store.js';
 import { patternRange, scanStep } from './scan.js';
 
@@ -56,7 +57,7 @@ async function matchesOf(store: MetadataStore, pattern: string, last: string | u
 
 /** Names in every list, each once, in byte order, at most `n`. */
 function mergePages(pages: readonly string[][], n: number): string[] {
-  return [...new Set(pages.flat())].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, n);
+  return [...new Set(pages.flat())].sort(compareNames).slice(0, n);
 }
 
 /** One catalog page of the repositories matching `patterns` (see the module comment). */

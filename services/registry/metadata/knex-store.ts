@@ -9,7 +9,7 @@ import { fail } from '../../../shared/http/errors.js';
 import { openDatabase, migrateLatest, walSyncOf, type DatabaseConfig } from '../../../shared/db/index.js';
 import { SqliteReads } from '../../../shared/db/sqlite-reads.js';
 import type { WalSync } from '../../../shared/db/wal-sync.js';
-import { assertName, assertTag, isValidName } from '../../../shared/grammar/reference.js';
+import { assertName, assertTag, compareNames, isValidName } from '../../../shared/grammar/reference.js';
 import { preparedReads } from './prepared-reads.js';
 import * as q from './queries.js';
 import {
@@ -41,10 +41,6 @@ const REFERENCE_BATCH = 300;
 // Names per `IN (…)` probe of listRepositoriesNamed.
 const NAMED_BATCH = 500;
 
-/** Byte order of repository names (ASCII, so UTF-16 code unit order is byte order). */
-function byteOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 /** A foreign-key violation on either dialect (the row a new row points at is gone). */
 function isForeignKeyViolation(err: unknown): boolean {
@@ -162,7 +158,7 @@ export class KnexMetadataStore implements MetadataStore {
       const rows: Array<{ name: string }> = await q.repositoriesNamed(this.exec(tx), valid.slice(start, start + NAMED_BATCH), last);
       for (const row of rows) found.push(row.name);
     }
-    return found.sort(byteOrder);
+    return found.sort(compareNames);
   }
 
   /** Makes the blob visible in the repository (idempotent). */

@@ -4,6 +4,7 @@
 // matcher over every name of a small alphabet.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { compareNames } from '../../../shared/grammar/reference.js';
 import { matchesPattern } from '../../../shared/grammar/repository-pattern.js';
 import { patternRange, scanStep } from '../../../services/registry/catalog/scan.js';
 
@@ -36,7 +37,7 @@ function allNames(depth: number): string[] {
     level = level.flatMap((prefix) => ALPHABET.map((s) => `${prefix}/${s}`));
     names.push(...level);
   }
-  return names.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  return names.sort(compareNames);
 }
 
 test('scanStep over every name up to depth 3: a match is a match, and nothing a skip jumps over matches', () => {
