@@ -15,7 +15,7 @@
  * registry lists through; anonymous only when some grant lets anonymous pull.
  */
 import { isValidName } from '../../shared/grammar/reference.js';
-import { CATALOG_LIST_ACTION, CATALOG_PATTERNS_MAX, isRepositoryPattern, matchesPattern, patternCovers } from '../../shared/grammar/repository-pattern.js';
+import { CATALOG_CLAIM_MAX_CHARS, CATALOG_LIST_ACTION, CATALOG_PATTERNS_MAX, isRepositoryPattern, matchesPattern, patternCovers } from '../../shared/grammar/repository-pattern.js';
 import { mergeAccess, type AccessRecord } from '../../shared/grammar/scope.js';
 
 /** Who asks: a user (maybe admin, with group memberships), a robot account, or nobody. */
@@ -147,7 +147,7 @@ function catalogListing(principal: Principal, requested: AccessRecord, rules: re
   // Anonymous with nothing to pull is better told to log in (a 401) than shown an empty list.
   if (principal.kind === 'anonymous' && patterns.length === 0) return null;
   // A token must fit in a header; so many separate grants get no catalog rather than a wrong one.
-  if (patterns.length > CATALOG_PATTERNS_MAX) return null;
+  if (patterns.length > CATALOG_PATTERNS_MAX || patterns.reduce((sum, p) => sum + p.length, 0) > CATALOG_CLAIM_MAX_CHARS) return null;
   return { access: { type: 'registry', name: 'catalog', actions: [CATALOG_LIST_ACTION] }, patterns };
 }
 

@@ -20,6 +20,8 @@ export const CATALOG_CLAIM = 'dockyard_catalog';
 export const CATALOG_LIST_ACTION = 'list';
 /** Most patterns a catalog claim may hold; the auth service grants no catalog beyond it. */
 export const CATALOG_PATTERNS_MAX = 256;
+/** Most characters of all a claim's patterns together, so the token stays well inside an HTTP header. */
+export const CATALOG_CLAIM_MAX_CHARS = 4096;
 
 /** Longest pattern accepted (a repository name is at most 255 characters). */
 export const PATTERN_MAX_LENGTH = 255;

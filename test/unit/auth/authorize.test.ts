@@ -137,10 +137,12 @@ test('authorize catalog: a user name that is no repository component resolves ${
   assert.deepEqual(authorize(odd, [parseScope('registry:catalog:*')!], [rule('authenticated', '${user}/*', 'pull'), rule('anonymous', 'pub/*', 'pull')]).catalog, ['pub/*']);
 });
 
-test('authorize catalog: more patterns than a token may carry means no catalog, not a truncated one', () => {
+test('authorize catalog: more patterns (or characters) than a token may carry means no catalog, not a truncated one', () => {
   const many = Array.from({ length: 257 }, (_, i) => rule('user:bob', `team/app${i}`, 'pull'));
   assert.deepEqual(authorize(bob, [parseScope('registry:catalog:*')!], many), { access: [] });
   assert.equal(authorize(bob, [parseScope('registry:catalog:*')!], many.slice(0, 256)).catalog?.length, 256);
+  const long = Array.from({ length: 20 }, (_, i) => rule('user:bob', `${'a'.repeat(200)}/app${i}`, 'pull'));
+  assert.deepEqual(authorize(bob, [parseScope('registry:catalog:*')!], long), { access: [] }, 'over 4096 characters of patterns');
 });
 
 test('property: every repository a non-admin may pull matches one of its catalog patterns, and nothing else does', () => {
