@@ -41,7 +41,6 @@ const REFERENCE_BATCH = 300;
 // Names per `IN (…)` probe of listRepositoriesNamed.
 const NAMED_BATCH = 500;
 
-
 /** A foreign-key violation on either dialect (the row a new row points at is gone). */
 function isForeignKeyViolation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
