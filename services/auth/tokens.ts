@@ -7,6 +7,7 @@
 import type { Knex } from 'knex';
 import { DockyardError, fail } from '../../shared/http/errors.js';
 import { formatScope, type AccessRecord } from '../../shared/grammar/scope.js';
+import { ADMIN_API_AUDIENCE } from './admin-gate.js';
 import type { AuditLog } from './audit.js';
 import type { Authenticator } from './authenticate.js';
 import { authorize, usesGrants, type Principal } from './authorize.js';
@@ -58,14 +59,23 @@ export class TokenService {
       now?: () => number;
     },
   ) {
+    if (deps.service === ADMIN_API_AUDIENCE) throw new TypeError(`the token service must not be named ${ADMIN_API_AUDIENCE}: that audience is the admin API's`);
     this.grants = new GrantStore(deps.db);
     this.refreshTokens = new RefreshTokenStore(deps.db);
     this.now = deps.now ?? Date.now;
   }
 
-  /** The service a request names (the configured one when absent); REQUEST_INVALID for another. */
-  checkService(service: string | undefined): string {
+  /**
+   * The service a request names (the configured one when absent); REQUEST_INVALID for
+   * another. The admin API audience is accepted from POST /token logins only (password or
+   * refresh token), never from GET, which anonymous clients and registries' challenges use.
+   */
+  checkService(service: string | undefined, via: TokenVia): string {
     if (service === undefined || service === '') return this.deps.service;
+    if (service === ADMIN_API_AUDIENCE) {
+      if (via === 'get') throw fail('REQUEST_INVALID', `${ADMIN_API_AUDIENCE} tokens are issued by POST /token (grant_type=password or refresh_token) only`);
+      return service;
+    }
     if (service !== this.deps.service) {
       throw fail('REQUEST_INVALID', `unknown service "${service.slice(0, 100)}": this token server issues tokens for "${this.deps.service}"`);
     }
@@ -120,15 +130,18 @@ export class TokenService {
 
   /**
    * Authorizes and signs a token for `principal`. With `offline` (and a client_id) a
-   * logged-in principal also gets a refresh token; anonymous never does.
+   * logged-in principal also gets a refresh token; anonymous never does. An admin API
+   * token carries no registry access: the admin API re-reads the user on every request.
    */
   async grant(principal: Principal, info: TokenRequestInfo, offline: boolean): Promise<TokenGrant> {
+    const forAdminApi = info.service === ADMIN_API_AUDIENCE;
+    if (forAdminApi && principal.kind !== 'user') throw fail('DENIED', `${ADMIN_API_AUDIENCE} tokens are issued to users only`);
     const refreshKind = offline && principal.kind !== 'anonymous' ? principal.kind : null;
     if (refreshKind && !info.clientId) throw fail('REQUEST_INVALID', 'client_id is required to obtain a refresh token');
     // An admin's access never depends on the grants, so they are not read for one.
-    const rules = usesGrants(principal) ? await this.grants.forPrincipal(principal) : [];
-    const access = authorize(principal, info.requested, rules);
-    const issued = await this.deps.issuer.issue({ subject: principal.name, audience: info.service, access });
+    const rules = !forAdminApi && usesGrants(principal) ? await this.grants.forPrincipal(principal) : [];
+    const { access, catalog } = forAdminApi ? { access: [], catalog: undefined } : authorize(principal, info.requested, rules);
+    const issued = await this.deps.issuer.issue({ subject: principal.name, audience: info.service, access, ...(catalog ? { catalog } : {}) });
     let refreshToken: string | undefined;
     if (refreshKind && info.clientId) {
       refreshToken = randomSecret();

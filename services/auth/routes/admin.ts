@@ -17,6 +17,7 @@ import type { Context, Next } from 'koa';
 import { fail } from '../../../shared/http/errors.js';
 import type { AdminGate } from '../admin-gate.js';
 import { readJsonObject, singleQuery } from '../http.js';
+import { guardAdminWrites } from './admin-writes.js';
 import type { Actor, AdminOperations } from '../operations/index.js';
 import type { AuditQuery } from '../store/audit.js';
 
@@ -175,9 +176,13 @@ function mountMaintenance(router: Router<AdminState>, ops: AdminOperations): voi
   });
 }
 
-/** The /api/v1 router: every route requires an admin (see AdminGate). */
+/**
+ * The /api/v1 router: every route requires an admin (see AdminGate); every POST, PUT,
+ * PATCH and DELETE a JSON content type from the service's own origin (admin-writes.ts).
+ */
 export function adminRouter(ops: AdminOperations, gate: AdminGate): Router<AdminState> {
   const router = new Router<AdminState>({ prefix: '/api/v1' });
+  router.use(guardAdminWrites);
   router.use(async (ctx: AdminContext, next: Next) => {
     ctx.state.actor = await gate.requireAdmin(ctx);
     ctx.state.subject = ctx.state.actor.name;

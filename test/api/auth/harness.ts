@@ -126,10 +126,13 @@ export async function postToken(h: AuthHarness, form: Record<string, string>): P
   );
 }
 
-/** A request to the admin API as `admin` (or with the given Authorization header). */
+/**
+ * A request to the admin API as `admin` (or with the given Authorization header). Every
+ * request but GET declares a JSON body, as the admin API requires (even an empty one).
+ */
 export async function adminApi(h: AuthHarness, method: string, path: string, body?: unknown, authorization = basic('admin', ADMIN_PASSWORD)): Promise<Reply> {
   const headers: Record<string, string> = { authorization };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined || method !== 'GET') headers['content-type'] = 'application/json';
   return reply(await fetch(`${h.url}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
 }
 
