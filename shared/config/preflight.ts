@@ -112,7 +112,7 @@ export async function preflightRegistry(config: RegistryConfig, options: Preflig
     checkWritableDirectory(config.storage.rootDirectory, nameFor(s.rootDirectory, config.storage.rootDirectory, config.dataDir, ['registry', 'blobs']));
     const store = registry2StoreIn(config.storage.rootDirectory);
     if (store) {
-      warnings.push(`${config.storage.rootDirectory} holds a registry:2 store (${store}); its images are not served until imported: npm run import -- registry2 ${config.storage.rootDirectory}`);
+      warnings.push(`${config.storage.rootDirectory} holds a registry:2 store (${store}); Dockyard serves its images only once imported (npm run import -- registry2 ${config.storage.rootDirectory}; a repeated import skips what is done)`);
     }
   }
   checkDatabase(config.database, databaseName(s.databaseUrl, config.database, config.dataDir, ['registry', 'registry.sqlite']));

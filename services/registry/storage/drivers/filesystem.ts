@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { access, mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -25,6 +25,9 @@ import { FilesystemFileWriter, fsyncDirectory, writeAll } from './filesystem-wri
 
 /** Large reads keep syscalls and event-loop turns per layer low when serving blobs. */
 const READ_HIGH_WATER_MARK = 1024 * 1024;
+
+/** link() failures that mean "copy instead": another file system, or links not supported there. */
+const LINK_IMPOSSIBLE: ReadonlySet<string> = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP']);
 
 function errorCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | null)?.code;
@@ -218,6 +221,28 @@ export class FilesystemDriver implements StorageDriver {
       throw err;
     }
     await rm(full, { recursive: true, force: true });
+  }
+
+  async linkFile(source: string, path: string): Promise<boolean> {
+    const full = this.resolvePath(path);
+    if (path === '/') throw new InvalidPathError(path);
+    const directory = dirname(full);
+    await mkdir(directory, { recursive: true });
+    const temp = join(directory, `.link.${randomBytes(8).toString('hex')}.tmp`);
+    try {
+      await link(source, temp);
+    } catch (err) {
+      if (LINK_IMPOSSIBLE.has(errorCode(err) ?? '')) return false;
+      throw err;
+    }
+    try {
+      await rename(temp, full);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+    await fsyncDirectory(directory);
+    return true;
   }
 
   async ping(): Promise<void> {
