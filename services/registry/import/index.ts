@@ -148,8 +148,9 @@ async function importManifests(run: Run, repository: Registry2Repository): Promi
   return stored;
 }
 
-async function importRepository(run: Run, repository: Registry2Repository): Promise<void> {
-  const { metadata, view } = run.options;
+/** Imports one repository; returns the line that reports it. */
+async function importRepository(run: Run, repository: Registry2Repository): Promise<string> {
+  const { metadata } = run.options;
   run.summary.skipped.push(...repository.problems.map((p) => `${repository.name}: ${p}`));
   for (const digest of repository.layers) {
     const outcome = await blob(run, digest);
@@ -166,7 +167,7 @@ async function importRepository(run: Run, repository: Registry2Repository): Prom
     tags += 1;
   }
   run.summary.tags += tags;
-  view.event(`repository ${repository.name}: ${stored.size} manifests, ${tags} tags`);
+  return `repository ${repository.name}: ${stored.size} manifests, ${tags} tags`;
 }
 
 /** Runs (or resumes) the import of the store at `options.source`; resolves with the summary. */
@@ -196,10 +197,11 @@ export async function importRegistry2(options: ImportOptions): Promise<ImportSum
   run.summary.repositories = run.summary.resumed;
   for (const repository of todo) {
     const skippedBefore = run.summary.skipped.length;
-    await importRepository(run, repository);
+    const report = await importRepository(run, repository);
     // A repository with something left out is looked at again by the next run.
     if (run.summary.skipped.length === skippedBefore) await record.markDone(repository.name);
     run.summary.repositories += 1;
+    options.view.event(report);
   }
   options.view.finish();
   return run.summary;
