@@ -155,6 +155,12 @@ describe('migration from registry:2: import a distribution store and serve it fr
     await sk.fails(['inspect', '--raw', ...creds, '--tls-verify=false', `docker://${dockyardHost}/broken/app:v1`], /manifest unknown|not found/i);
   });
 
+  it('sends the header the stock config.yml asks for (X-Content-Type-Options: nosniff)', async () => {
+    const response = await fetch(`http://${dockyardHost}/v2/`);
+    await response.body?.cancel();
+    assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
+  });
+
   it('keeps the htpasswd protection of the config.yml', async () => {
     await sk.fails(['inspect', '--raw', '--tls-verify=false', `docker://${dockyardHost}/team/tiny:v1`], /unauthorized|authentication required/i);
     assert.ok(dockyard.running());

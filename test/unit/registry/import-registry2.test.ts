@@ -94,6 +94,7 @@ describe('registry:2 import through the memory driver (every blob copied and ver
   let arm64: { manifest: string; size: number; blobs: string[] };
   let indexDigest: string;
   let missingLayer: string;
+  let corruptLayer: string;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dockyard-import-'));
@@ -111,6 +112,9 @@ describe('registry:2 import through the memory driver (every blob copied and ver
     missingLayer = gone.blobs[0];
     rmSync(join(dir, 'docker/registry/v2/blobs/sha256', missingLayer.slice(7, 9)), { recursive: true, force: true });
     store.layer('team/odd', sha256('x'), sha256('y'));
+    const bad = store.image('team/bad', 'bad-layer', 'v1');
+    corruptLayer = bad.blobs[0];
+    writeFileSync(join(dir, 'docker/registry/v2/blobs/sha256', corruptLayer.slice(7, 9), corruptLayer.slice(7), 'data'), 'other bytes');
     driver = new MemoryDriver();
     metadata = await KnexMetadataStore.open({ client: 'sqlite', filename: ':memory:' });
     first = await importRegistry2({ source: dir, storage: driver, metadata, manifestMaxBytes: 4 * 1024 * 1024, view: quiet });
@@ -123,17 +127,23 @@ describe('registry:2 import through the memory driver (every blob copied and ver
 
   it('copies every good blob, verified, and records an index after its children', async () => {
     assert.equal(first.blobs.linked, 0);
-    assert.equal(first.blobs.copied, 5); // 2 × (layer, config) + the config of team/gone
+    assert.equal(first.blobs.copied, 6); // 2 × (layer, config) + the configs of team/gone and team/bad
     for (const digest of [...amd64.blobs, ...arm64.blobs]) assert.equal(sha256(await bytesAt(driver, digest)), digest);
     assert.equal(await metadata.resolveTag('team/multi', 'v1'), indexDigest);
     assert.deepEqual((await metadata.getManifestReferences('team/multi', indexDigest))?.manifests, [amd64.manifest, arm64.manifest].sort());
     assert.equal(sha256(await bytesAt(driver, indexDigest)), indexDigest);
   });
 
+  it('never stores a blob whose bytes do not match its digest', async () => {
+    await assert.rejects(bytesAt(driver, corruptLayer), /path not found/);
+  });
+
   it('reports what it left out: a schema 1 manifest, a missing blob and what needs it, a bad link', () => {
     const skipped = first.skipped.join('\n');
     assert.match(skipped, /manifest old\/schema1@sha256:[0-9a-f]{64}: MANIFEST_INVALID: schema 1 manifests are not supported/);
     assert.match(skipped, new RegExp(`blob ${missingLayer}: missing`));
+    assert.match(skipped, new RegExp(`blob ${corruptLayer}: corrupt \\(content hashes to ${sha256('other bytes')}, not ${corruptLayer}\\)`));
+    assert.match(skipped, /tag team\/bad:v1: its manifest/);
     assert.match(skipped, /manifest team\/gone@sha256:[0-9a-f]{64}: MANIFEST_BLOB_UNKNOWN/);
     assert.match(skipped, /tag team\/gone:v1: its manifest sha256:[0-9a-f]{64} was not imported/);
     assert.match(skipped, new RegExp(`team/odd: .*_layers/sha256/${sha256('x').slice(7)}/link names ${sha256('y')}`));
@@ -141,7 +151,7 @@ describe('registry:2 import through the memory driver (every blob copied and ver
 
   it('skips finished repositories on a second run and looks again at the ones with problems', async () => {
     assert.equal(second.resumed, 1); // team/multi
-    assert.deepEqual(second.blobs, { linked: 0, copied: 0, present: 1 }); // team/gone's config, looked at again
+    assert.deepEqual(second.blobs, { linked: 0, copied: 0, present: 2 }); // the configs of team/gone and team/bad, looked at again
     assert.equal(await metadata.resolveTag('team/multi', 'v1'), indexDigest);
   });
 });
