@@ -1,10 +1,9 @@
 /**
  * "Did you mean …?" for misspelled keys and variable names: the closest known name by
- * edit distance, where a swap of two neighbouring letters counts as one edit (the typo
- * people make most, e.g. ADRR for ADDR).
+ * edit distance, when it is close enough to be a typo of the name.
  */
 
-/** Optimal-string-alignment distance between a and b. */
+/** Levenshtein distance between a and b. */
 export function editDistance(a: string, b: string): number {
   const rows = a.length + 1;
   const cols = b.length + 1;
@@ -13,7 +12,6 @@ export function editDistance(a: string, b: string): number {
     for (let j = 1; j < cols; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.length][b.length];

@@ -88,26 +88,39 @@ describe('config check', () => {
 
 describe('config check on a read-only file system', { skip: process.getuid?.() !== 0 && 'needs root to mount' }, () => {
   let mountPoint: string;
+  let databaseFile: string;
   let mounted = false;
+  let fileMounted = false;
 
   before(() => {
     mountPoint = join(dir, 'ro');
     mkdirSync(mountPoint);
-    mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint]).status === 0;
-    if (!mounted) return;
-    mkdirSync(join(mountPoint, 'registry'));
-    writeFileSync(join(mountPoint, 'registry', 'registry.sqlite'), '');
-    mounted = spawnSync('mount', ['-o', 'remount,ro', mountPoint]).status === 0;
+    mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,ro', 'tmpfs', mountPoint]).status === 0;
+    // A database file that cannot be written in a directory that can: the file alone read-only.
+    mkdirSync(join(dir, 'db'));
+    databaseFile = join(dir, 'db', 'registry.sqlite');
+    writeFileSync(databaseFile, '');
+    fileMounted =
+      spawnSync('mount', ['--bind', databaseFile, databaseFile]).status === 0 &&
+      spawnSync('mount', ['-o', 'remount,bind,ro', databaseFile]).status === 0;
   });
   after(() => {
-    if (existsSync(mountPoint)) spawnSync('umount', [mountPoint]);
+    if (fileMounted) spawnSync('umount', [databaseFile]);
+    if (mounted) spawnSync('umount', [mountPoint]);
   });
 
-  it('names the database file that cannot be written (even for root)', async (t) => {
+  it('names the blob store directory that cannot be written (even for root)', async (t) => {
     if (!mounted) return t.skip('tmpfs cannot be mounted here');
-    const result = await check({ REGISTRY_DATABASE_URL: `sqlite:${join(mountPoint, 'registry', 'registry.sqlite')}` });
+    const result = await check({ REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: join(mountPoint, 'blobs') });
     assert.equal(result.code, 1);
-    assert.match(result.err, /registry\.database\.url \(REGISTRY_DATABASE_URL\): cannot write .*ro\/registry(\/registry\.sqlite)? \(EROFS\)/);
+    assert.match(result.err, /registry\.storage\.filesystem\.rootdirectory \(REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY\): cannot write .*ro \(to create .*ro\/blobs\) \(EROFS\)/);
+  });
+
+  it('names the database file that cannot be written', async (t) => {
+    if (!fileMounted) return t.skip('a file cannot be bind-mounted here');
+    const result = await check({ REGISTRY_DATABASE_URL: `sqlite:${databaseFile}` });
+    assert.equal(result.code, 1);
+    assert.match(result.err, /registry\.database\.url \(REGISTRY_DATABASE_URL\): cannot write .*db\/registry\.sqlite \(EROFS\)/);
   });
 });
 
