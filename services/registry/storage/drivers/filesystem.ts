@@ -91,11 +91,7 @@ export class FilesystemDriver implements StorageDriver {
 
   async putContent(path: string, data: Buffer, options: { durable?: boolean } = {}): Promise<void> {
     const durable = options.durable ?? true;
-    const full = this.resolvePath(path);
-    if (path === '/') throw new InvalidPathError(path);
-    const directory = dirname(full);
-    await mkdir(directory, { recursive: true });
-    const temp = join(directory, `.put.${randomBytes(8).toString('hex')}.tmp`);
+    const { full, directory, temp } = await this.tempBeside(path, 'put');
     try {
       const handle = await open(temp, 'wx');
       try {
@@ -224,11 +220,7 @@ export class FilesystemDriver implements StorageDriver {
   }
 
   async linkFile(source: string, path: string): Promise<boolean> {
-    const full = this.resolvePath(path);
-    if (path === '/') throw new InvalidPathError(path);
-    const directory = dirname(full);
-    await mkdir(directory, { recursive: true });
-    const temp = join(directory, `.link.${randomBytes(8).toString('hex')}.tmp`);
+    const { full, directory, temp } = await this.tempBeside(path, 'link');
     try {
       await link(source, temp);
     } catch (err) {
@@ -248,6 +240,15 @@ export class FilesystemDriver implements StorageDriver {
   async ping(): Promise<void> {
     await mkdir(this.root, { recursive: true });
     await access(this.root, fsConstants.R_OK | fsConstants.W_OK);
+  }
+
+  /** The object's full path, its (created) directory, and a temp name there to rename from. */
+  private async tempBeside(path: string, kind: string): Promise<{ full: string; directory: string; temp: string }> {
+    const full = this.resolvePath(path);
+    if (path === '/') throw new InvalidPathError(path);
+    const directory = dirname(full);
+    await mkdir(directory, { recursive: true });
+    return { full, directory, temp: join(directory, `.${kind}.${randomBytes(8).toString('hex')}.tmp`) };
   }
 
   /** Validates a storage path and maps it under the root; the second check is defence in depth. */
