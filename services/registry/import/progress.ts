@@ -31,7 +31,7 @@ export function sourceKey(v2: string): string {
   return createHash('sha256').update(v2).digest('hex').slice(0, 16);
 }
 
-interface Record {
+interface ProgressFile {
   source: string;
   done: string[];
 }
@@ -41,13 +41,13 @@ export class ProgressRecord {
   private constructor(
     private readonly driver: StorageDriver,
     private readonly key: string,
-    private readonly record: Record,
+    private readonly record: ProgressFile,
   ) {}
 
   static async load(driver: StorageDriver, v2: string): Promise<ProgressRecord> {
     const key = sourceKey(v2);
     try {
-      const record = JSON.parse((await driver.getContent(importProgressPath(key))).toString('utf8')) as Record;
+      const record = JSON.parse((await driver.getContent(importProgressPath(key))).toString('utf8')) as ProgressFile;
       return new ProgressRecord(driver, key, record);
     } catch (err) {
       if (!(err instanceof PathNotFoundError)) throw err;
