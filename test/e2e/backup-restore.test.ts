@@ -15,8 +15,10 @@ import { httpProbe, startProcess, type ManagedProcess } from './harness/process.
 import { REPO_ROOT } from './harness/services.js';
 import { requireTools } from './harness/tools.js';
 import { Workspace } from './harness/workspace.js';
+import pg from 'pg';
+import { POSTGRES_URL, postgresUnavailable } from '../support/postgres.js';
 
-const gate = requireTools(['skopeo', 'sqlite3']);
+const gate = requireTools(['skopeo', 'sqlite3', 'pg_dump', 'pg_restore']);
 const PASSWORD = 'backup-test-admin-pw';
 
 /** The shell block of docs/operations.md marked `<!-- tested: NAME -->`. */
@@ -27,7 +29,50 @@ function documentedBlock(name: string): string {
   return match[1];
 }
 
-describe('backup and restore as docs/operations.md says', { skip: gate.skip }, () => {
+/** The databases of one run: SQLite files under the data directory, or two fresh PostgreSQL databases. */
+interface Databases {
+  env: Record<string, string>;
+  /** Empties them (the SQLite files go with the data directory). */
+  wipe(): Promise<void>;
+  drop(): Promise<void>;
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function postgresDatabases(): Promise<Databases> {
+  const names = ['registry', 'auth'].map((s) => `dockyard_backup_${s}_${process.pid}_${Date.now().toString(36)}`);
+  const recreate = async (): Promise<void> => {
+    for (const name of names) {
+      await adminQuery(`DROP DATABASE IF EXISTS ${name}`);
+      await adminQuery(`CREATE DATABASE ${name}`);
+    }
+  };
+  await recreate();
+  const url = (name: string): string => Object.assign(new URL(POSTGRES_URL), { pathname: `/${name}` }).toString();
+  return {
+    env: { REGISTRY_DATABASE_URL: url(names[0]), AUTH_DATABASE_URL: url(names[1]) },
+    wipe: recreate,
+    drop: async () => {
+      for (const name of names) await adminQuery(`DROP DATABASE IF EXISTS ${name}`);
+    },
+  };
+}
+
+const sqliteDatabases: Databases = { env: {}, wipe: async () => undefined, drop: async () => undefined };
+
+const postgresMissing = await postgresUnavailable();
+const skipFor = (kind: 'sqlite' | 'postgres'): string | false =>
+  gate.skip || (kind === 'postgres' && postgresMissing !== null && !process.env.CI ? `PostgreSQL: ${postgresMissing}` : false);
+
+for (const kind of ['sqlite', 'postgres'] as const) describe(`backup and restore as docs/operations.md says (${kind})`, { skip: skipFor(kind) }, () => {
   let ws: Workspace;
   let fixture: FixtureLayout;
   let sk: Tool;
@@ -39,6 +84,8 @@ describe('backup and restore as docs/operations.md says', { skip: gate.skip }, (
   const refs = ['team/tiny:v1', 'team/multi:v1'];
   const digests = new Map<string, string>();
   let tokenBeforeBackup: string;
+  let databases: Databases;
+  const suffix = kind === 'sqlite' ? '' : '-postgres';
 
   async function start(name: string): Promise<ManagedProcess> {
     return startProcess(ws, {
@@ -46,21 +93,22 @@ describe('backup and restore as docs/operations.md says', { skip: gate.skip }, (
       command: process.execPath,
       args: ['--import', 'tsx', 'services/main.ts'],
       cwd: REPO_ROOT,
-      env: { DOCKYARD_DATA_DIR: data, REGISTRY_HTTP_ADDR: registryHost, AUTH_HTTP_ADDR: `127.0.0.1:${authPort}`, DOCKYARD_ADMIN_PASSWORD: PASSWORD },
+      env: { DOCKYARD_DATA_DIR: data, REGISTRY_HTTP_ADDR: registryHost, AUTH_HTTP_ADDR: `127.0.0.1:${authPort}`, DOCKYARD_ADMIN_PASSWORD: PASSWORD, ...databases.env },
       ready: httpProbe(`http://${registryHost}/v2/`),
     });
   }
 
   async function admin(args: string[], input?: string): Promise<void> {
-    await ws.ok(process.execPath, ['--import', 'tsx', 'services/auth/cli.ts', ...args], { cwd: REPO_ROOT, input, env: { DOCKYARD_DATA_DIR: data } });
+    await ws.ok(process.execPath, ['--import', 'tsx', 'services/auth/cli.ts', ...args], { cwd: REPO_ROOT, input, env: { DOCKYARD_DATA_DIR: data, ...databases.env } });
   }
 
   async function shell(script: string): Promise<void> {
-    await ws.ok('bash', ['-euo', 'pipefail', '-c', script], { env: { DATA: data, BACKUP: backup } });
+    await ws.ok('bash', ['-euo', 'pipefail', '-c', script], { env: { DATA: data, BACKUP: backup, ...databases.env } });
   }
 
   before(async () => {
-    ws = Workspace.create('backup-restore');
+    databases = kind === 'postgres' ? await postgresDatabases() : sqliteDatabases;
+    ws = Workspace.create(`backup-restore-${kind}`);
     fixture = await buildFixtureLayout(ws.path('oci'));
     sk = skopeo(ws);
     data = ws.path('data');
@@ -83,14 +131,18 @@ describe('backup and restore as docs/operations.md says', { skip: gate.skip }, (
     assert.equal(tokenResponse.status, 200);
     tokenBeforeBackup = ((await tokenResponse.json()) as { token: string }).token;
     // Online: the services keep running (and answering) during the backup.
-    await shell(documentedBlock('backup'));
+    await shell(documentedBlock(`backup${suffix}`));
     assert.ok(first.running());
     await first.stop();
     rmSync(data, { recursive: true, force: true });
-    await shell(documentedBlock('restore'));
+    await databases.wipe();
+    await shell(documentedBlock(`restore${suffix}`));
     await start('dockyard-restored');
   });
-  after(() => ws?.dispose());
+  after(async () => {
+    await ws?.dispose();
+    await databases?.drop();
+  });
 
   it('pulls every image with its old digest, with the old admin password', async () => {
     for (const ref of refs) {
