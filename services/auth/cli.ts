@@ -213,7 +213,7 @@ export async function runCli(argv: readonly string[], env: Record<string, string
     // Neither needs (nor may require) a working auth configuration.
     if (args.positional[0] === 'tls' || args.positional[0] === 'config') {
       if (args.positional[0] === 'tls') runTlsCommand(args, io.out);
-      else runConfigCommand(args, argv, env, io.out);
+      else await runConfigCommand(args, argv, env, io.out);
       return 0;
     }
     const config = loadAuthConfig({ file: configFileFrom(argv, env), env });

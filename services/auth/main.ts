@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { runService } from '../../shared/process/cluster.js';
+import { preflightAuth } from '../../shared/config/preflight.js';
 import { ConfigError, configFileFrom, loadAuthConfig, type AuthServiceConfig, type Env } from '../../shared/config/index.js';
 import { migrateLatest, openDatabase, type Knex } from '../../shared/db/index.js';
 import { isDockyardError } from '../../shared/http/errors.js';
@@ -178,11 +179,13 @@ runService('auth service', import.meta.url, {
   workers: () => configured().workers ?? 1,
   async prepare() {
     const logger = loggerFor(configured());
+    await preflightAuth(configured());
     await prepareAuthService(configured(), { logger });
     return logger;
   },
   async start({ prepared, housekeeping }) {
     const logger = loggerFor(configured());
+    if (!prepared) await preflightAuth(configured());
     const running = await startAuthService(configured(), { logger, prepared, housekeeping });
     return { logger, close: running.close };
   },

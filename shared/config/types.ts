@@ -69,6 +69,8 @@ export interface RegistryConfig {
   log?: { level: LogLevel };
   /** Processes serving the registry (DOCKYARD_WORKERS); set by the loaders, absent means 1. */
   workers?: number;
+  /** Settings given that have no effect in Dockyard (distribution keys and variables), logged at start. */
+  warnings?: readonly string[];
 }
 
 export interface AuthServiceConfig {

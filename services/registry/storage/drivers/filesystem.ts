@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { access, mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -25,6 +25,9 @@ import { FilesystemFileWriter, fsyncDirectory, writeAll } from './filesystem-wri
 
 /** Large reads keep syscalls and event-loop turns per layer low when serving blobs. */
 const READ_HIGH_WATER_MARK = 1024 * 1024;
+
+/** link() failures that mean "copy instead": another file system, or links not supported there. */
+const LINK_IMPOSSIBLE: ReadonlySet<string> = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP']);
 
 function errorCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | null)?.code;
@@ -88,11 +91,7 @@ export class FilesystemDriver implements StorageDriver {
 
   async putContent(path: string, data: Buffer, options: { durable?: boolean } = {}): Promise<void> {
     const durable = options.durable ?? true;
-    const full = this.resolvePath(path);
-    if (path === '/') throw new InvalidPathError(path);
-    const directory = dirname(full);
-    await mkdir(directory, { recursive: true });
-    const temp = join(directory, `.put.${randomBytes(8).toString('hex')}.tmp`);
+    const { full, directory, temp } = await this.tempBeside(path, 'put');
     try {
       const handle = await open(temp, 'wx');
       try {
@@ -220,9 +219,36 @@ export class FilesystemDriver implements StorageDriver {
     await rm(full, { recursive: true, force: true });
   }
 
+  async linkFile(source: string, path: string): Promise<boolean> {
+    const { full, directory, temp } = await this.tempBeside(path, 'link');
+    try {
+      await link(source, temp);
+    } catch (err) {
+      if (LINK_IMPOSSIBLE.has(errorCode(err) ?? '')) return false;
+      throw err;
+    }
+    try {
+      await rename(temp, full);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+    await fsyncDirectory(directory);
+    return true;
+  }
+
   async ping(): Promise<void> {
     await mkdir(this.root, { recursive: true });
     await access(this.root, fsConstants.R_OK | fsConstants.W_OK);
+  }
+
+  /** The object's full path, its (created) directory, and a temp name there to rename from. */
+  private async tempBeside(path: string, kind: string): Promise<{ full: string; directory: string; temp: string }> {
+    const full = this.resolvePath(path);
+    if (path === '/') throw new InvalidPathError(path);
+    const directory = dirname(full);
+    await mkdir(directory, { recursive: true });
+    return { full, directory, temp: join(directory, `.${kind}.${randomBytes(8).toString('hex')}.tmp`) };
   }
 
   /** Validates a storage path and maps it under the root; the second check is defence in depth. */
