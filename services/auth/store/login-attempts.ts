@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { toMillis, type Queryable } from './common.js';
+import { isPostgres, toMillis, type Queryable } from './common.js';
 
 const ACCOUNT_MAX = 140;
 const ADDRESS_MAX = 64;
@@ -35,11 +35,7 @@ function lockKey(text: string): bigint {
 
 /** The login_attempts table. */
 export class LoginAttemptStore {
-  private readonly dialect: 'sqlite' | 'pg';
-
-  constructor(private readonly db: Knex) {
-    this.dialect = (db.client.config as { client?: unknown }).client === 'better-sqlite3' ? 'sqlite' : 'pg';
-  }
+  constructor(private readonly db: Knex) {}
 
   /**
    * In one transaction: counts the attempts after `since` for (account, address), lets
@@ -54,7 +50,7 @@ export class LoginAttemptStore {
     const account = login.account === null ? null : clip(login.account, ACCOUNT_MAX);
     const address = clip(login.address, ADDRESS_MAX);
     return this.db.transaction(async (trx) => {
-      if (this.dialect === 'pg') {
+      if (isPostgres(trx)) {
         // Serialises attempts sharing an account or an address, on every replica; sorted so
         // two attempts never wait for each other's second lock. The rows are throttle state,
         // not worth a synchronous flush.

@@ -2,7 +2,7 @@
 import type { Knex } from 'knex';
 import { fail } from '../../../shared/http/errors.js';
 import { SqliteReads, type PreparedRead } from '../../../shared/db/sqlite-reads.js';
-import { isUniqueViolation, toBool, toMillis, type Queryable } from './common.js';
+import { isPostgres, isUniqueViolation, toBool, toMillis, type Queryable } from './common.js';
 
 /** A stored user. The hash never leaves the service (toPublic drops it). */
 export interface UserRecord {
@@ -139,7 +139,7 @@ export class UserStore {
    */
   async lockActiveAdmins(trx: Knex.Transaction): Promise<string[]> {
     const q = trx('users').where({ admin: true, disabled: false }).orderBy('id').select('name');
-    const rows: Array<{ name: string }> = await ((trx.client.config as { client?: unknown }).client === 'pg' ? q.forUpdate() : q);
+    const rows: Array<{ name: string }> = await (isPostgres(trx) ? q.forUpdate() : q);
     return rows.map((r) => r.name);
   }
 
