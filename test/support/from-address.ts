@@ -12,11 +12,6 @@ export interface AddressedReply {
   body: Record<string, unknown>;
 }
 
-/** `Authorization: Basic` for user:password. */
-export function basicAuth(user: string, password: string): string {
-  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-}
-
 /** Sends one request to `url` from `localAddress` on a new connection. */
 export function requestFrom(
   localAddress: string,

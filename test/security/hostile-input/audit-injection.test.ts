@@ -5,33 +5,16 @@
 // database, so a newline cannot forge a row and an escape sequence cannot reach the
 // operator's terminal, in the table and in `--json` (which stays the same JSON).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { escapeControls, formatJson, formatTable } from '../../../services/auth/cli-format.js';
-import { basic, getToken, SERVICE, startHarness, type AuthHarness } from '../../api/auth/harness.js';
+import { basic, getToken, runAdminCli, SERVICE, startHarness, type AuthHarness } from '../../api/auth/harness.js';
 
-const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
 /** A forged second audit row, red text, a C1 CSI and a bidirectional override. */
 const HOSTILE = 'mallory\n2026-01-01T00:00:00Z  admin  user.create  user:x  ok\u001b[31mred\u001b[0m\u009b2J\u202etxt';
 /** Raw control characters a terminal would act on. */
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
-function admin(h: AuthHarness, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'services/auth/cli.ts', ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, DOCKYARD_DATA_DIR: h.dataDir, DOCKYARD_CONFIG: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const admin = (h: AuthHarness, args: string[]) => runAdminCli(h.dataDir, args);
 
 describe('audit trail injection', () => {
   let h: AuthHarness;

@@ -5,31 +5,13 @@
 // once). An admin clears an account with `npm run admin -- users unlock NAME` or
 // `POST /api/v1/users/NAME/unlock`, both audited.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { adminApi, createUser, SERVICE, startHarness, type AuthHarness } from '../../api/auth/harness.js';
-import { basicAuth, requestFrom, type AddressedReply } from '../../support/from-address.js';
+import { adminApi, basic, createUser, runAdminCli, SERVICE, startHarness, type AuthHarness } from '../../api/auth/harness.js';
+import { requestFrom, type AddressedReply } from '../../support/from-address.js';
 
-const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
 const PASSWORD = 'owner-password';
 
-/** `npm run admin -- ARGS` against the harness's data directory (as `node --import tsx`, which skips npx's start-up). */
-function admin(h: AuthHarness, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'services/auth/cli.ts', ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, DOCKYARD_DATA_DIR: h.dataDir, DOCKYARD_CONFIG: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const admin = (h: AuthHarness, args: string[]) => runAdminCli(h.dataDir, args);
 
 describe('an attacker cannot lock the owner out', () => {
   let h: AuthHarness;
@@ -40,7 +22,7 @@ describe('an attacker cannot lock the owner out', () => {
   after(() => h?.close());
 
   const login = (from: string, password: string): Promise<AddressedReply> =>
-    requestFrom(from, `${h.url}/token?service=${SERVICE}`, { headers: { authorization: basicAuth('owner', password) } });
+    requestFrom(from, `${h.url}/token?service=${SERVICE}`, { headers: { authorization: basic('owner', password) } });
 
   async function guess(from: string, times: number): Promise<void> {
     for (let i = 0; i < times; i++) assert.equal((await login(from, `guess-${from}-${i}`)).status, 401, `guess ${i} from ${from}`);

@@ -7,8 +7,8 @@
 // check takes long enough for the requests to overlap.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createUser, SERVICE, type AuthHarness } from '../../api/auth/harness.js';
-import { basicAuth, requestFrom, type AddressedReply } from '../../support/from-address.js';
+import { basic, createUser, SERVICE, type AuthHarness } from '../../api/auth/harness.js';
+import { requestFrom, type AddressedReply } from '../../support/from-address.js';
 import { startAuth } from '../services.js';
 
 const LIMIT = 10;
@@ -30,7 +30,7 @@ describe('parallel logins against the throttle', () => {
 
   it(`${CROWD} wrong passwords and the right one at once from one address: at most ${LIMIT} evaluated`, async () => {
     const from = '127.0.0.7';
-    const attempt = (password: string) => requestFrom(from, `${h.url}/token?service=${SERVICE}`, { headers: { authorization: basicAuth('target', password) } });
+    const attempt = (password: string) => requestFrom(from, `${h.url}/token?service=${SERVICE}`, { headers: { authorization: basic('target', password) } });
     const wrong = Array.from({ length: CROWD }, (_, i) => attempt(`guess-${i}`));
     const right = attempt('target-password');
     const replies = await Promise.all([...wrong, right]);
@@ -52,7 +52,7 @@ describe('parallel logins against the throttle', () => {
       });
     const posted = tally(await Promise.all(Array.from({ length: CROWD / 2 }, (_, i) => post(i))));
     assert.ok((posted[401] ?? 0) <= LIMIT && (posted[429] ?? 0) >= CROWD / 2 - LIMIT, `POST /token: ${JSON.stringify(posted)}`);
-    const adminLogin = (i: number) => requestFrom('127.0.0.9', `${h.url}/api/v1/users`, { headers: { authorization: basicAuth('admin', `guess-${i}`) } });
+    const adminLogin = (i: number) => requestFrom('127.0.0.9', `${h.url}/api/v1/users`, { headers: { authorization: basic('admin', `guess-${i}`) } });
     const admin = tally(await Promise.all(Array.from({ length: CROWD / 2 }, (_, i) => adminLogin(i))));
     assert.ok((admin[401] ?? 0) <= LIMIT && (admin[429] ?? 0) >= CROWD / 2 - LIMIT, `admin API: ${JSON.stringify(admin)}`);
   });
