@@ -59,6 +59,18 @@ const registry = {
     env: 'REGISTRY_HTTP_TLS_KEY',
     description: 'PEM private key matching the certificate.',
   },
+  trustedProxies: {
+    yaml: 'registry.http.trustedproxies',
+    env: 'REGISTRY_HTTP_TRUSTEDPROXIES',
+    description:
+      'Reverse proxies whose forwarding header names the client (addresses or CIDRs, IPv4 and IPv6; a YAML list or comma separated). Requests from anyone else are counted and logged under their own address, whatever they send.',
+  },
+  proxyHeader: {
+    yaml: 'registry.http.proxyheader',
+    env: 'REGISTRY_HTTP_PROXYHEADER',
+    default: 'x-forwarded-for',
+    description: 'The header the trusted proxies set: `x-forwarded-for` or `forwarded` (RFC 7239). Only that one is read.',
+  },
   storage: {
     yaml: 'registry.storage',
     env: 'REGISTRY_STORAGE',
@@ -165,6 +177,18 @@ const auth = {
     yaml: 'auth.http.tls.key',
     env: 'AUTH_HTTP_TLS_KEY',
     description: 'PEM private key matching the certificate.',
+  },
+  trustedProxies: {
+    yaml: 'auth.http.trustedproxies',
+    env: 'AUTH_HTTP_TRUSTEDPROXIES',
+    description:
+      'Reverse proxies whose forwarding header names the client (addresses or CIDRs, IPv4 and IPv6; a YAML list or comma separated). Requests from anyone else are counted and logged under their own address, whatever they send.',
+  },
+  proxyHeader: {
+    yaml: 'auth.http.proxyheader',
+    env: 'AUTH_HTTP_PROXYHEADER',
+    default: 'x-forwarded-for',
+    description: 'The header the trusted proxies set: `x-forwarded-for` or `forwarded` (RFC 7239). Only that one is read.',
   },
   databaseUrl: {
     yaml: 'auth.database.url',

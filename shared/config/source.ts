@@ -74,6 +74,17 @@ export class ConfigSource {
     return value;
   }
 
+  /** A list: a YAML sequence of strings, or one string of comma-separated items (the environment's form). */
+  list(setting: Setting): string[] {
+    const found = this.find(setting);
+    if (!found) return [];
+    const items = Array.isArray(found.value) ? found.value : typeof found.value === 'string' ? found.value.split(',') : null;
+    if (items === null || !items.every((item): item is string => typeof item === 'string')) {
+      throw new ConfigError(found.key, 'a list of strings', describe(found.value));
+    }
+    return items.map((item) => item.trim()).filter((item) => item !== '');
+  }
+
   /** A file system path, resolved against the YAML file's directory or the working directory. */
   path(setting: Setting): string | undefined {
     const found = this.find(setting);

@@ -3,6 +3,7 @@
  * one error type every configuration problem becomes.
  */
 import type { DatabaseConfig } from '../db/index.js';
+import type { ProxyHeader } from '../http/client-address.js';
 
 /** Environment variables as `process.env` holds them. */
 export type Env = Record<string, string | undefined>;
@@ -31,6 +32,10 @@ export interface ListenConfig {
   host: string;
   port: number;
   tls?: { certificate: string; key: string };
+  /** Reverse proxies (addresses, CIDRs) whose forwarding header is believed; none when absent. */
+  trustedProxies?: string[];
+  /** The header those proxies set (default `x-forwarded-for`). */
+  proxyHeader?: ProxyHeader;
 }
 
 /** pino levels accepted by `log.level`. */
