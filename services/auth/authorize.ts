@@ -27,6 +27,18 @@ export interface Principal {
   admin: boolean;
   /** Names of the groups a user belongs to. */
   groups: readonly string[];
+  /** For a user read from the database: what a refresh token issued now is bound to. */
+  credential?: CredentialStamp;
+}
+
+/**
+ * A user's immutable id and the version of its credentials (moved on by a password change,
+ * disabling and deletion): a refresh token redeems only while both still match, so one
+ * issued against an old password or a deleted namesake never does.
+ */
+export interface CredentialStamp {
+  userId: number;
+  version: number;
 }
 
 /** Kinds of subject a grant can name. `anonymous` applies to everyone, `authenticated` to every logged-in principal. */

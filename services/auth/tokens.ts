@@ -10,8 +10,9 @@ import { formatScope, type AccessRecord } from '../../shared/grammar/scope.js';
 import { ADMIN_API_AUDIENCE } from './admin-gate.js';
 import type { AuditLog } from './audit.js';
 import type { Authenticator } from './authenticate.js';
-import { authorize, usesGrants, type Principal } from './authorize.js';
+import { authorize, usesGrants, type CredentialStamp, type Principal } from './authorize.js';
 import type { IssuedToken, TokenIssuer } from './issue.js';
+import { isAccountName } from './names.js';
 import { randomSecret, secretHash } from './secrets.js';
 import { GrantStore } from './store/grants.js';
 import { RefreshTokenStore, type RefreshTokenRecord } from './store/refresh-tokens.js';
@@ -112,10 +113,10 @@ export class TokenService {
       return outcome.principal;
     }
     // A token that can never work again is revoked now rather than checked again later.
-    if (record && !record.revoked && (outcome.reason === 'idle' || outcome.reason === 'subject')) await this.refreshTokens.revoke(record.id);
+    if (record && !record.revoked && ['idle', 'subject', 'credential'].includes(outcome.reason)) await this.refreshTokens.revoke(record.id);
     await this.auditRefusal(record?.subjectName ?? '', info, 'denied', `refresh_token:${outcome.reason}`);
-    await this.deps.throttle.check(null, info.clientAddress);
-    await this.deps.throttle.failure(null, info.clientAddress);
+    // Counted against the address only (a token names no account); 429 past its limit.
+    await this.deps.throttle.reserve(null, info.clientAddress);
     throw fail('UNAUTHORIZED', 'invalid or expired refresh token; log in again');
   }
 
@@ -125,7 +126,10 @@ export class TokenService {
     if (record.clientId !== info.clientId) return { reason: 'client_id' };
     if (record.lastUsedAt + this.deps.refreshIdleSeconds * 1000 < now) return { reason: 'idle' };
     const principal = await this.deps.authenticator.principalFor(record.subjectKind, record.subjectName);
-    return principal ? { principal } : { reason: 'subject' };
+    if (!principal) return { reason: 'subject' };
+    // Issued to another user of that name, or before a password change or disabling.
+    if (record.subjectKind === 'user' && !sameCredential(record.credential, principal.credential)) return { reason: 'credential' };
+    return { principal };
   }
 
   /**
@@ -152,6 +156,7 @@ export class TokenService {
         service: info.service,
         clientId: info.clientId,
         now: this.now(),
+        credential: principal.credential,
       });
     }
     await this.deps.audit.record({
@@ -162,8 +167,10 @@ export class TokenService {
     return { issued, access, refreshToken };
   }
 
-  private async auditRefusal(actor: string, info: TokenRequestInfo, outcome: string, reason: string): Promise<void> {
-    await this.deps.audit.record({ ...this.auditBase(actor, info), outcome, details: { ...this.auditDetails(info), reason } });
+  /** Audits a refused request; a name no account can have is recorded only in its safe form (see auditName). */
+  private async auditRefusal(name: string, info: TokenRequestInfo, outcome: string, reason: string): Promise<void> {
+    const { actor, details } = auditName(name);
+    await this.deps.audit.record({ ...this.auditBase(actor, info), outcome, details: { ...this.auditDetails(info), reason, ...details } });
   }
 
   private auditBase(actor: string, info: TokenRequestInfo) {
@@ -173,6 +180,26 @@ export class TokenService {
   private auditDetails(info: TokenRequestInfo): Record<string, unknown> {
     return { via: info.via, clientId: info.clientId ?? null, requested: info.requested.map(formatScope) };
   }
+}
+
+function sameCredential(a: CredentialStamp | null, b: CredentialStamp | undefined): boolean {
+  return a !== null && b !== undefined && a.userId === b.userId && a.version === b.version;
+}
+
+/** How much of a refused name the audit keeps, escaped. */
+const AUDITED_NAME_MAX = 64;
+
+/**
+ * The audit actor for a name a client sent. A name outside the account grammar is the
+ * client's own bytes (newlines, terminal escapes, 10 000 characters): it becomes
+ * `invalid-name:` plus a hash prefix, so equal names still group together, and the details
+ * keep a clipped form with every character outside printable ASCII escaped.
+ */
+export function auditName(name: string): { actor: string; details: Record<string, string> } {
+  if (name === '' || isAccountName(name)) return { actor: name, details: {} };
+  const clipped = [...name].slice(0, AUDITED_NAME_MAX).join('');
+  const escaped = clipped.replace(/[^\x20-\x7e]|\\/gu, (c) => (c === '\\' ? '\\\\' : `\\u{${c.codePointAt(0)!.toString(16)}}`));
+  return { actor: `invalid-name:${secretHash(name).slice(0, 16)}`, details: { name: escaped } };
 }
 
 /** A client_id fits the refresh_tokens column and carries no control characters (PostgreSQL refuses NUL). */

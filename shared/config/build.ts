@@ -138,6 +138,7 @@ export function buildLoginThrottle(src: ConfigSource): LoginThrottleConfig {
   return {
     maxFailures: src.int(s.loginMaxFailures, 1),
     addressMaxFailures: src.int(s.loginMaxFailuresPerAddress, 1),
+    accountMaxFailures: src.int(s.loginMaxFailuresPerAccount, 1),
     windowSeconds: src.int(s.loginWindowSeconds, 1),
   };
 }

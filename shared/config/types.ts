@@ -97,9 +97,11 @@ export interface AuthServiceConfig {
 
 /** How many failed logins within which window trigger throttling (HTTP 429). */
 export interface LoginThrottleConfig {
-  /** Failures per account within the window. */
+  /** Failures per account from one client address within the window. */
   maxFailures: number;
   /** Failures per client address within the window. */
   addressMaxFailures: number;
+  /** Failures per account from all addresses, past which only clean addresses are evaluated. */
+  accountMaxFailures: number;
   windowSeconds: number;
 }

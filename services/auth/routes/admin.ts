@@ -4,6 +4,7 @@
  *
  *   GET/POST        /users                     PATCH/DELETE /users/:name {disabled?, admin?}
  *   GET             /users/:name               PUT          /users/:name/password {password}
+ *   POST            /users/:name/unlock        (clears the failed logins counted against the user)
  *   GET/POST        /groups                    GET/DELETE   /groups/:name
  *   PUT/DELETE      /groups/:name/members/:user
  *   GET/POST        /robots {name, expires?}   POST /robots/:name/revoke   DELETE /robots/:name
@@ -102,6 +103,9 @@ function mountUsers(router: Router<AdminState>, ops: AdminOperations): void {
   router.delete('/users/:name', async (ctx) => {
     await ops.users.delete(ctx.state.actor, ctx.params.name);
     ctx.status = 204;
+  });
+  router.post('/users/:name/unlock', async (ctx) => {
+    ctx.body = { attemptsCleared: await ops.users.unlock(ctx.state.actor, ctx.params.name) };
   });
 }
 

@@ -4,6 +4,7 @@
  * token endpoint and admin API, and a second database handle for arranging state the API
  * cannot (an expired robot, an idle refresh token).
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,4 +157,33 @@ export async function verifiedClaims(h: AuthHarness, token: string): Promise<{ h
 /** The access claim of a token (unverified; use verifiedClaims for signature checks). */
 export function accessOf(token: string): unknown {
   return decodeJwt(token).access;
+}
+
+/** How an admin CLI run ended. */
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `npm run admin -- ARGS` on the data directory `dataDir`, with `input` on stdin: through
+ * `npx tsx` exactly as documented, or `node --import tsx`, which skips npx's start-up cost.
+ */
+export function runAdminCli(dataDir: string, args: string[], options: { input?: string; via?: 'npx' | 'node'; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const [command, prefix] = options.via === 'npx' ? ['npx', ['tsx']] : [process.execPath, ['--import', 'tsx']];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, [...prefix, 'services/auth/cli.ts', ...args], {
+      cwd: join(import.meta.dirname, '..', '..', '..'),
+      env: { ...process.env, DOCKYARD_DATA_DIR: dataDir, DOCKYARD_CONFIG: '', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
 }
