@@ -24,9 +24,10 @@ import { ConfigSource } from '../shared/config/source.js';
 import { KeyStore } from '../shared/crypto/keys.js';
 import { createLogger, type Logger } from '../shared/observability/logger.js';
 import { keyStoreResolver } from '../shared/crypto/token-keys.js';
+import { preflightAuth } from '../shared/config/preflight.js';
 import { loosePermissionWarnings } from '../shared/process/private-files.js';
 import { authPrivatePaths, prepareAuthService, startAuthService } from './auth/main.js';
-import { prepareRegistryService, registryPrivatePaths, startRegistryService } from './registry/main.js';
+import { preflightRegistryService, prepareRegistryService, registryPrivatePaths, startRegistryService } from './registry/main.js';
 
 /** The URL a client on this machine reaches the auth service at (a wildcard bind means loopback). */
 function reachableUrl(listeningUrl: string): string {
@@ -109,6 +110,15 @@ function configured(): Configured {
 
 const loggerFor = (auth: AuthServiceConfig): Logger => createLogger({ name: 'dockyard', level: auth.log?.level });
 
+/** Everything both starts need, checked before either service listens. */
+async function preflight(logger: Logger): Promise<void> {
+  const { file, env, auth } = configured();
+  const registryConfig = loadRegistryConfig({ file, env: wiredRegistryEnv(file, env, auth, configuredUrl(auth.http)) });
+  checkClusterPorts(registryConfig, auth);
+  await preflightAuth(auth);
+  await preflightRegistryService(registryConfig, logger.child({ service: 'registry' }));
+}
+
 runService('dockyard', import.meta.url, {
   workers: () => configured().auth.workers ?? 1,
   // Both services' directories: the same data directory the registry configuration reads.
@@ -121,6 +131,7 @@ runService('dockyard', import.meta.url, {
     const registryConfig = loadRegistryConfig({ file, env: wiredRegistryEnv(file, env, auth, configuredUrl(auth.http)) });
     checkClusterPorts(registryConfig, auth);
     const logger = loggerFor(auth);
+    await preflight(logger);
     await prepareAuthService(auth, { logger: logger.child({ service: 'auth' }) });
     await prepareRegistryService(registryConfig);
     return logger;
@@ -128,6 +139,7 @@ runService('dockyard', import.meta.url, {
   async start({ prepared, housekeeping }) {
     const { file, env, auth: authConfig } = configured();
     const logger = loggerFor(authConfig);
+    if (!prepared) await preflight(logger);
     const auth = await startAuthService(authConfig, { logger: logger.child({ service: 'auth' }), prepared, housekeeping });
     try {
       const wiredEnv = wiredRegistryEnv(file, env, authConfig, auth.url);

@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { runService } from '../../shared/process/cluster.js';
 import { keyFiles, loosePermissionWarnings, sqliteFiles } from '../../shared/process/private-files.js';
+import { preflightAuth } from '../../shared/config/preflight.js';
 import { ConfigError, configFileFrom, loadAuthConfig, type AuthServiceConfig, type Env } from '../../shared/config/index.js';
 import { migrateLatest, openDatabase, type Knex } from '../../shared/db/index.js';
 import { isDockyardError } from '../../shared/http/errors.js';
@@ -186,11 +187,13 @@ runService('auth service', import.meta.url, {
   directories: () => [{ service: 'auth', dataDir: configured().dataDir }],
   async prepare() {
     const logger = loggerFor(configured());
+    await preflightAuth(configured());
     await prepareAuthService(configured(), { logger });
     return logger;
   },
   async start({ prepared, housekeeping }) {
     const logger = loggerFor(configured());
+    if (!prepared) await preflightAuth(configured());
     const running = await startAuthService(configured(), { logger, prepared, housekeeping });
     return { logger, close: running.close, warnings: loosePermissionWarnings(authPrivatePaths(configured())) };
   },

@@ -12,6 +12,7 @@ import { runService } from '../../shared/process/cluster.js';
 import { loosePermissionWarnings, sqliteFiles } from '../../shared/process/private-files.js';
 import { configFileFrom, loadRegistryConfig, openRegistryWarning, type RegistryConfig } from '../../shared/config/index.js';
 import { openDatabase } from '../../shared/db/index.js';
+import { preflightRegistry } from '../../shared/config/preflight.js';
 import { createLogger, type Logger } from '../../shared/observability/logger.js';
 import { createMetricsRegistry, type Registry } from '../../shared/observability/metrics.js';
 import { serve } from '../../shared/http/serve.js';
@@ -58,7 +59,8 @@ export interface RunningRegistry {
   close(): Promise<void>;
 }
 
-function storageFor(config: RegistryConfig): StorageDriver {
+/** The storage driver the configuration names (the import command builds the same one). */
+export function storageFor(config: RegistryConfig): StorageDriver {
   return config.storage.driver === 'memory' ? new MemoryDriver() : new FilesystemDriver(config.storage.rootDirectory);
 }
 
@@ -70,6 +72,15 @@ export async function prepareRegistryService(config: RegistryConfig): Promise<vo
   if (config.http.tls) loadTlsOptions(config.http.tls, 'registry.http.tls');
   const metadata = await KnexMetadataStore.open(config.database);
   await metadata.close();
+}
+
+/**
+ * What a start checks before anything listens (files, directories, database, port), with
+ * the configured settings that have no effect logged as warnings.
+ */
+export async function preflightRegistryService(config: RegistryConfig, logger: Logger): Promise<void> {
+  const notes = await preflightRegistry(config);
+  for (const warning of [...(config.warnings ?? []), ...notes]) logger.warn(warning);
 }
 
 /** Wires and starts the registry for `config`. */
@@ -137,12 +148,15 @@ runService('registry', import.meta.url, {
   directories: () => [{ service: 'registry', dataDir: configured().dataDir }],
   async prepare() {
     const config = configured();
+    const logger = createLogger({ name: 'registry', level: config.log?.level });
+    await preflightRegistryService(config, logger);
     await prepareRegistryService(config);
-    return createLogger({ name: 'registry', level: config.log?.level });
+    return logger;
   },
   async start({ prepared, housekeeping }) {
     const config = configured();
     const logger = createLogger({ name: 'registry', level: config.log?.level });
+    if (!prepared) await preflightRegistryService(config, logger);
     const running = await startRegistryService(config, { logger, prepared, housekeeping });
     const open = openRegistryWarning(config);
     return { logger, close: running.close, warnings: [...(open ? [open] : []), ...loosePermissionWarnings(registryPrivatePaths(config))] };

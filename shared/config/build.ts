@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseConfig } from '../db/index.js';
+import { ClientAddressResolver, PROXY_HEADERS } from '../http/client-address.js';
 import { SETTINGS, type Setting } from './settings.js';
 import type { ConfigSource } from './source.js';
 import {
@@ -29,6 +30,19 @@ function tlsFrom(src: ConfigSource, certSetting: Setting, keySetting: Setting): 
     throw new ConfigError(src.name(keySetting), 'a key file', undefined, 'missing: required when the TLS certificate is set');
   }
   return { certificate, key };
+}
+
+/** Where to listen, TLS, and the trusted reverse proxies (each entry checked here, so a typo stops the start). */
+function listenOf(src: ConfigSource, s: { addr: Setting; tlsCertificate: Setting; tlsKey: Setting; trustedProxies: Setting; proxyHeader: Setting }): ListenConfig {
+  const trustedProxies = src.list(s.trustedProxies);
+  try {
+    new ClientAddressResolver(trustedProxies);
+  } catch (err) {
+    throw new ConfigError(src.name(s.trustedProxies), 'IP addresses or CIDRs', undefined, `invalid: ${(err as Error).message}`);
+  }
+  const proxyHeader = src.oneOf(s.proxyHeader, PROXY_HEADERS);
+  const listen: ListenConfig = { ...src.addr(s.addr), tls: tlsFrom(src, s.tlsCertificate, s.tlsKey) };
+  return trustedProxies.length === 0 ? listen : { ...listen, trustedProxies, proxyHeader };
 }
 
 function dataDirOf(src: ConfigSource): string {
@@ -155,7 +169,7 @@ export function buildRegistryConfig(src: ConfigSource): RegistryConfig {
     throw new ConfigError(src.name(s.storage), 'filesystem', driver, `memory storage cannot be shared by ${workers} workers (DOCKYARD_WORKERS); use filesystem or DOCKYARD_WORKERS=1`);
   }
   return {
-    http: { ...src.addr(s.addr), tls: tlsFrom(src, s.tlsCertificate, s.tlsKey) },
+    http: listenOf(src, s),
     dataDir,
     storage:
       driver === 'memory'
@@ -180,6 +194,7 @@ export function buildLoginThrottle(src: ConfigSource): LoginThrottleConfig {
   return {
     maxFailures: src.int(s.loginMaxFailures, 1),
     addressMaxFailures: src.int(s.loginMaxFailuresPerAddress, 1),
+    accountMaxFailures: src.int(s.loginMaxFailuresPerAccount, 1),
     windowSeconds: src.int(s.loginWindowSeconds, 1),
   };
 }
@@ -192,7 +207,7 @@ export function buildAuthConfig(src: ConfigSource): AuthServiceConfig {
   const database = src.database(s.databaseUrl, join(dataDir, 'auth', 'auth.sqlite'));
   checkShareable(src, workers, database, s.databaseUrl);
   return {
-    http: { ...src.addr(s.addr), tls: tlsFrom(src, s.tlsCertificate, s.tlsKey) },
+    http: listenOf(src, s),
     dataDir,
     database,
     token: {

@@ -96,6 +96,13 @@ export interface StorageDriver {
    * `olderThanMs`, which only a crashed write leaves behind; returns how many.
    */
   sweepTemporaryFiles?(olderThanMs: number): Promise<number>;
+  /**
+   * Optional: makes the local file `source` the object at `path` without copying its bytes
+   * (a hard link, then an atomic rename; the new name is durable when it resolves). False
+   * when that is impossible here (another file system): the caller copies instead. Only
+   * drivers that keep objects as local files have it; the import of a registry:2 store uses it.
+   */
+  linkFile?(source: string, path: string): Promise<boolean>;
 }
 
 /** The path does not exist. */

@@ -31,11 +31,11 @@ describe('open registry warning', () => {
     assert.doesNotMatch(stderr, /WARNING/);
   });
 
-  it('config check names the open registry', () => {
+  it('config check names the open registry', async () => {
     const file = join(root, 'open.yml');
     writeFileSync(file, 'registry: {http: {addr: "127.0.0.1:0"}}\n');
     const out: string[] = [];
-    assert.equal(runConfigCheck([file], {}, (line) => out.push(line), (line) => out.push(line)), 0);
+    assert.equal(await runConfigCheck([file], {}, (line) => out.push(line), (line) => out.push(line)), 0);
     assert.match(out.join('\n'), /^ {2}WARNING: the registry has no authentication/m);
   });
 });
