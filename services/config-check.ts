@@ -12,6 +12,7 @@ import {
   configFileFrom,
   loadAuthConfig,
   loadRegistryConfig,
+  openRegistryWarning,
   redactUrl,
   type Env,
   type ListenConfig,
@@ -66,6 +67,8 @@ export async function checkConfiguration(file: string | undefined, env: Env): Pr
   if (alone.auth.kind !== registry.auth.kind) {
     lines.push(`npm run registry alone: auth ${describeAccess(alone.auth)} (npm start wires token auth to its own auth service)`);
   }
+  const open = openRegistryWarning(registry) ?? openRegistryWarning(alone);
+  if (open) lines.push(open);
   if (registry.auth.kind === 'token' && (registry.auth.service !== auth.token.service || registry.auth.issuer !== auth.token.issuer)) {
     lines.push('note: registry.auth.token service/issuer differ from auth.token; fine only when the registry trusts another token server');
   }

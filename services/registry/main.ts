@@ -1,13 +1,16 @@
 /**
  * The registry process: configuration (YAML file from `--config`/DOCKYARD_CONFIG plus
  * environment), storage, metadata and access control wired into the app, an HTTP(S)
- * listener, hourly purge of abandoned uploads, and a graceful stop on SIGTERM/SIGINT.
+ * listener, a purge of abandoned uploads and crash leftovers at start and hourly, and a
+ * graceful stop on SIGTERM/SIGINT.
  * `npm run registry` runs this file (as a cluster with DOCKYARD_WORKERS > 1, see
  * shared/process/cluster.ts); the combined launcher reuses `startRegistryService`.
  */
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import { runService } from '../../shared/process/cluster.js';
-import { configFileFrom, loadRegistryConfig, type RegistryConfig } from '../../shared/config/index.js';
+import { loosePermissionWarnings, sqliteFiles } from '../../shared/process/private-files.js';
+import { configFileFrom, loadRegistryConfig, openRegistryWarning, type RegistryConfig } from '../../shared/config/index.js';
 import { openDatabase } from '../../shared/db/index.js';
 import { preflightRegistry } from '../../shared/config/preflight.js';
 import { createLogger, type Logger } from '../../shared/observability/logger.js';
@@ -30,6 +33,8 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
 const HEADERS_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const PURGE_INTERVAL_MS = 60 * 60_000;
+/** A storage temporary file this old belongs to no write in progress (those take seconds). */
+const TEMPORARY_FILE_MAX_AGE_MS = 60 * 60_000;
 
 /** Options for startRegistryService. */
 export interface StartRegistryOptions {
@@ -102,6 +107,8 @@ export async function startRegistryService(config: RegistryConfig, options: Star
       try {
         const purged = await uploads.purgeOlderThan(config.uploads.purgeAfterSeconds * 1000);
         if (purged > 0) logger.info({ purged }, 'purged abandoned uploads');
+        const swept = (await storage.sweepTemporaryFiles?.(TEMPORARY_FILE_MAX_AGE_MS)) ?? 0;
+        if (swept > 0) logger.info({ swept }, 'removed temporary files left by a crash');
       } catch (err) {
         logger.error({ err }, 'upload purge failed');
       }
@@ -128,11 +135,17 @@ export async function startRegistryService(config: RegistryConfig, options: Star
   }
 }
 
+/** What must stay the owner's alone: the data directory, the registry's part of it, its database. */
+export function registryPrivatePaths(config: RegistryConfig): string[] {
+  return [config.dataDir, join(config.dataDir, 'registry'), ...sqliteFiles(config.database)];
+}
+
 let loaded: RegistryConfig | undefined;
 const configured = (): RegistryConfig => (loaded ??= loadRegistryConfig({ file: configFileFrom(process.argv.slice(2)) }));
 
 runService('registry', import.meta.url, {
   workers: () => configured().workers ?? 1,
+  directories: () => [{ service: 'registry', dataDir: configured().dataDir }],
   async prepare() {
     const config = configured();
     const logger = createLogger({ name: 'registry', level: config.log?.level });
@@ -145,6 +158,7 @@ runService('registry', import.meta.url, {
     const logger = createLogger({ name: 'registry', level: config.log?.level });
     if (!prepared) await preflightRegistryService(config, logger);
     const running = await startRegistryService(config, { logger, prepared, housekeeping });
-    return { logger, close: running.close };
+    const open = openRegistryWarning(config);
+    return { logger, close: running.close, warnings: [...(open ? [open] : []), ...loosePermissionWarnings(registryPrivatePaths(config))] };
   },
 });

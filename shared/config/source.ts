@@ -64,6 +64,12 @@ export class ConfigSource {
     return this.find(setting) !== undefined;
   }
 
+  /** Where the value comes from: `env`, `yaml`, or undefined when neither sets it. */
+  origin(setting: Setting): 'env' | 'yaml' | undefined {
+    const found = this.find(setting);
+    return found === undefined ? undefined : found.fromEnv ? 'env' : 'yaml';
+  }
+
   /** A string value, or the default, or undefined. */
   string(setting: Setting): string | undefined {
     const found = this.find(setting);

@@ -92,6 +92,11 @@ export interface StorageDriver {
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
   /**
+   * For drivers that write through temporary objects: deletes those older than
+   * `olderThanMs`, which only a crashed write leaves behind; returns how many.
+   */
+  sweepTemporaryFiles?(olderThanMs: number): Promise<number>;
+  /**
    * Optional: makes the local file `source` the object at `path` without copying its bytes
    * (a hard link, then an atomic rename; the new name is durable when it resolves). False
    * when that is impossible here (another file system): the caller copies instead. Only
