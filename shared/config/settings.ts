@@ -59,6 +59,18 @@ const registry = {
     env: 'REGISTRY_HTTP_TLS_KEY',
     description: 'PEM private key matching the certificate.',
   },
+  trustedProxies: {
+    yaml: 'registry.http.trustedproxies',
+    env: 'REGISTRY_HTTP_TRUSTEDPROXIES',
+    description:
+      'Reverse proxies whose forwarding header names the client (addresses or CIDRs, IPv4 and IPv6; a YAML list or comma separated). Requests from anyone else are counted and logged under their own address, whatever they send.',
+  },
+  proxyHeader: {
+    yaml: 'registry.http.proxyheader',
+    env: 'REGISTRY_HTTP_PROXYHEADER',
+    default: 'x-forwarded-for',
+    description: 'The header the trusted proxies set: `x-forwarded-for` or `forwarded` (RFC 7239). Only that one is read.',
+  },
   storage: {
     yaml: 'registry.storage',
     env: 'REGISTRY_STORAGE',
@@ -230,6 +242,18 @@ const auth = {
     env: 'AUTH_HTTP_TLS_KEY',
     description: 'PEM private key matching the certificate.',
   },
+  trustedProxies: {
+    yaml: 'auth.http.trustedproxies',
+    env: 'AUTH_HTTP_TRUSTEDPROXIES',
+    description:
+      'Reverse proxies whose forwarding header names the client (addresses or CIDRs, IPv4 and IPv6; a YAML list or comma separated). Requests from anyone else are counted and logged under their own address, whatever they send.',
+  },
+  proxyHeader: {
+    yaml: 'auth.http.proxyheader',
+    env: 'AUTH_HTTP_PROXYHEADER',
+    default: 'x-forwarded-for',
+    description: 'The header the trusted proxies set: `x-forwarded-for` or `forwarded` (RFC 7239). Only that one is read.',
+  },
   databaseUrl: {
     yaml: 'auth.database.url',
     env: 'AUTH_DATABASE_URL',
@@ -289,13 +313,20 @@ const auth = {
     yaml: 'auth.login.maxfailures',
     env: 'AUTH_LOGIN_MAX_FAILURES',
     default: 10,
-    description: 'Failed logins per account within the window before further attempts get 429 (minimum 1).',
+    description: 'Failed logins per account from one client address within the window before further attempts from there get 429 (minimum 1).',
   },
   loginMaxFailuresPerAddress: {
     yaml: 'auth.login.maxfailuresperaddress',
     env: 'AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS',
     default: 50,
     description: 'Failed logins per client address within the window before further attempts get 429 (minimum 1).',
+  },
+  loginMaxFailuresPerAccount: {
+    yaml: 'auth.login.maxfailuresperaccount',
+    env: 'AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT',
+    default: 30,
+    description:
+      'Failed logins per account from all addresses within the window; past it, only an address with no failure on that account in the window is still let try (minimum 1).',
   },
   loginWindowSeconds: {
     yaml: 'auth.login.windowseconds',

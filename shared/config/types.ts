@@ -3,6 +3,7 @@
  * one error type every configuration problem becomes.
  */
 import type { DatabaseConfig } from '../db/index.js';
+import type { ProxyHeader } from '../http/client-address.js';
 
 /** Environment variables as `process.env` holds them. */
 export type Env = Record<string, string | undefined>;
@@ -31,6 +32,10 @@ export interface ListenConfig {
   host: string;
   port: number;
   tls?: { certificate: string; key: string };
+  /** Reverse proxies (addresses, CIDRs) whose forwarding header is believed; none when absent. */
+  trustedProxies?: string[];
+  /** The header those proxies set (default `x-forwarded-for`). */
+  proxyHeader?: ProxyHeader;
 }
 
 /** pino levels accepted by `log.level`. */
@@ -89,6 +94,8 @@ export interface RegistryConfig {
   log?: { level: LogLevel };
   /** Processes serving the registry (DOCKYARD_WORKERS); set by the loaders, absent means 1. */
   workers?: number;
+  /** Settings given that have no effect in Dockyard (distribution keys and variables), logged at start. */
+  warnings?: readonly string[];
 }
 
 export interface AuthServiceConfig {
@@ -115,9 +122,11 @@ export interface AuthServiceConfig {
 
 /** How many failed logins within which window trigger throttling (HTTP 429). */
 export interface LoginThrottleConfig {
-  /** Failures per account within the window. */
+  /** Failures per account from one client address within the window. */
   maxFailures: number;
   /** Failures per client address within the window. */
   addressMaxFailures: number;
+  /** Failures per account from all addresses, past which only clean addresses are evaluated. */
+  accountMaxFailures: number;
   windowSeconds: number;
 }
