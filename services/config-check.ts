@@ -2,7 +2,8 @@
  * `npx tsx services/config-check.ts FILE` (or `--config FILE`, or DOCKYARD_CONFIG):
  * validates the registry and auth sections of a configuration file (Dockyard's own or a
  * distribution config.yml) together with the environment, and everything the start
- * checks before it listens (shared/config/preflight.ts), without starting anything.
+ * checks before it listens (shared/config/preflight.ts), without starting anything; an S3
+ * bucket must answer and take a probe write.
  * Exit 0 and the effective mode of every part, or exit 1 and the problem.
  */
 import { pathToFileURL } from 'node:url';
@@ -14,11 +15,15 @@ import {
   loadRegistryConfig,
   openRegistryWarning,
   redactUrl,
+  SETTINGS,
   type Env,
   type ListenConfig,
   type RegistryConfig,
+  type Setting,
+  type StorageConfig,
 } from '../shared/config/index.js';
 import { preflightAuth, preflightRegistry } from '../shared/config/preflight.js';
+import { checkS3Bucket, S3CheckError, type S3Setting } from './registry/storage/drivers/s3/check.js';
 
 function describeListen(http: ListenConfig): string {
   return `${http.tls ? 'https' : 'http'}://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`;
@@ -40,6 +45,32 @@ function describeAccess(auth: RegistryConfig['auth']): string {
   return auth.kind === 'htpasswd' ? `htpasswd (file ${auth.path}, realm ${auth.realm})` : 'none (anyone may pull and push)';
 }
 
+function describeStorage(storage: StorageConfig): string {
+  if (storage.driver === 'filesystem') return `filesystem ${storage.rootDirectory}`;
+  if (storage.driver === 'memory') return 'memory';
+  const { s3 } = storage;
+  return `s3 bucket ${s3.bucket} (${s3.regionEndpoint ?? `AWS ${s3.region}`}, root ${s3.rootDirectory}, ${s3.accessKey ? 'access key' : 'AWS credential chain'})`;
+}
+
+/** The S3 settings each kind of bucket-check failure points at. */
+const S3_SETTING: Record<S3Setting, Setting> = {
+  regionendpoint: SETTINGS.registry.s3RegionEndpoint,
+  accesskey: SETTINGS.registry.s3AccessKey,
+  bucket: SETTINGS.registry.s3Bucket,
+};
+
+/** An object store must answer and take a write: a typo in the endpoint, keys or bucket shows now, not at the first push. */
+async function checkStorageReachable(storage: StorageConfig): Promise<void> {
+  if (storage.driver !== 's3') return;
+  try {
+    await checkS3Bucket(storage.s3);
+  } catch (err) {
+    if (!(err instanceof S3CheckError)) throw err;
+    const setting = S3_SETTING[err.setting];
+    throw new ConfigError(`${setting.yaml} (${setting.env})`, 'a reachable, writable bucket', undefined, err.message);
+  }
+}
+
 /**
  * Validates both sections, the files they name, the directories and databases they write
  * and the ports they listen on; returns the summary of what `npm start` will really run.
@@ -57,7 +88,8 @@ export async function checkConfiguration(file: string | undefined, env: Env): Pr
   if (registry.http.host === auth.http.host && registry.http.port === auth.http.port && registry.http.port !== 0) {
     throw new ConfigError('registry.http.addr (REGISTRY_HTTP_ADDR)', 'a port', undefined, `the registry and the auth service would both listen on ${auth.http.host}:${auth.http.port} (auth.http.addr)`);
   }
-  const storage = registry.storage.driver === 'filesystem' ? `filesystem ${registry.storage.rootDirectory}` : registry.storage.driver;
+  await checkStorageReachable(registry.storage);
+  const storage = describeStorage(registry.storage);
   const lines = [
     `registry: ${describeListen(registry.http)}, storage ${storage}, database ${describeDatabase(registry.database)}, auth ${describeAccess(registry.auth)}${registry.readOnly ? ', read-only' : ''}`,
     `registry tls: ${describeTls(registry.http)}`,

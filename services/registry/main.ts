@@ -12,6 +12,8 @@ import { runService } from '../../shared/process/cluster.js';
 import { loosePermissionWarnings, sqliteFiles } from '../../shared/process/private-files.js';
 import { configFileFrom, loadRegistryConfig, openRegistryWarning, type RegistryConfig } from '../../shared/config/index.js';
 import { openDatabase } from '../../shared/db/index.js';
+import { PgAdvisoryMutex } from '../../shared/db/advisory-mutex.js';
+import { clusterMutex } from '../../shared/process/cluster-mutex.js';
 import { preflightRegistry } from '../../shared/config/preflight.js';
 import { createLogger, type Logger } from '../../shared/observability/logger.js';
 import { createMetricsRegistry, type Registry } from '../../shared/observability/metrics.js';
@@ -25,6 +27,7 @@ import { BlobStore } from './storage/blobs.js';
 import type { StorageDriver } from './storage/driver.js';
 import { FilesystemDriver } from './storage/drivers/filesystem.js';
 import { MemoryDriver } from './storage/drivers/memory.js';
+import { S3Driver } from './storage/drivers/s3/index.js';
 import { UploadManager } from './storage/uploads.js';
 
 /** In-flight requests get this long to finish after a stop begins. */
@@ -33,6 +36,8 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
 const HEADERS_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const PURGE_INTERVAL_MS = 60 * 60_000;
+/** Advisory-lock namespace of upload sessions ('upld'): apart from any other lock in the database. */
+const UPLOAD_LOCK_NAMESPACE = 0x75706c64;
 /** A storage temporary file this old belongs to no write in progress (those take seconds). */
 const TEMPORARY_FILE_MAX_AGE_MS = 60 * 60_000;
 
@@ -61,7 +66,9 @@ export interface RunningRegistry {
 
 /** The storage driver the configuration names (the import command builds the same one). */
 export function storageFor(config: RegistryConfig): StorageDriver {
-  return config.storage.driver === 'memory' ? new MemoryDriver() : new FilesystemDriver(config.storage.rootDirectory);
+  if (config.storage.driver === 'memory') return new MemoryDriver();
+  if (config.storage.driver === 's3') return new S3Driver(config.storage.s3);
+  return new FilesystemDriver(config.storage.rootDirectory);
 }
 
 /**
@@ -87,11 +94,13 @@ export async function preflightRegistryService(config: RegistryConfig, logger: L
 export async function startRegistryService(config: RegistryConfig, options: StartRegistryOptions = {}): Promise<RunningRegistry> {
   const logger = options.logger ?? createLogger({ name: 'registry', level: config.log?.level });
   const storage = storageFor(config);
+  // On PostgreSQL, replicas on several hosts may share the store: sessions lock in the database.
+  const sessionLocks = config.database.client === 'pg' ? new PgAdvisoryMutex(config.database.connection, UPLOAD_LOCK_NAMESPACE) : undefined;
   const metadata = options.prepared ? new KnexMetadataStore(openDatabase(config.database)) : await KnexMetadataStore.open(config.database);
   try {
     const access = await createAccessController(config.auth, logger, { keys: options.keys });
     const blobs = new BlobStore(storage);
-    const uploads = new UploadManager(storage, blobs);
+    const uploads = new UploadManager(storage, blobs, sessionLocks ?? clusterMutex());
     const metrics = options.metrics ?? createMetricsRegistry('registry');
     const app = createApp(config, { storage, metadata, access, logger, blobs, uploads, metrics });
     // createServer turns Node's whole-request timeout off (a large layer upload outlasts it)
@@ -125,12 +134,14 @@ export async function startRegistryService(config: RegistryConfig, options: Star
       onClose: async () => {
         clearInterval(purgeTimer);
         await metadata.close();
+        await sessionLocks?.close();
       },
     });
     logger.info({ url, storage: storage.name, auth: config.auth.kind, readOnly: config.readOnly }, 'listening');
     return { server, url, close };
   } catch (err) {
     await metadata.close();
+    await sessionLocks?.close();
     throw err;
   }
 }

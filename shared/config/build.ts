@@ -17,6 +17,7 @@ import {
   type LogLevel,
   type RegistryAuthConfig,
   type RegistryConfig,
+  type S3StorageConfig,
 } from './types.js';
 
 function tlsFrom(src: ConfigSource, certSetting: Setting, keySetting: Setting): ListenConfig['tls'] {
@@ -157,6 +158,38 @@ function registryAuthOf(src: ConfigSource): RegistryAuthConfig {
   };
 }
 
+/** S3's smallest part: every multipart part but the last must be at least this long. */
+const S3_MIN_PART_BYTES = 5 * 1024 * 1024;
+/** Parts above this would make a writer's two buffers a memory problem of their own. */
+const S3_MAX_PART_BYTES = 1024 * 1024 * 1024;
+
+function s3StorageOf(src: ConfigSource): S3StorageConfig {
+  const s = SETTINGS.registry;
+  const accessKey = src.string(s.s3AccessKey);
+  const secretKey = src.string(s.s3SecretKey);
+  if ((accessKey === undefined) !== (secretKey === undefined)) {
+    const missing = accessKey === undefined ? s.s3AccessKey : s.s3SecretKey;
+    throw new ConfigError(src.name(missing), 'a value', undefined, 'missing: the access key and the secret key go together (or leave both out for the AWS credential chain)');
+  }
+  const regionEndpoint = src.string(s.s3RegionEndpoint);
+  if (regionEndpoint !== undefined && !/^(https?:\/\/)?[^\s/]+(\/\S*)?$/i.test(regionEndpoint)) {
+    throw new ConfigError(src.name(s.s3RegionEndpoint), 'an http(s) URL or host[:port]', regionEndpoint);
+  }
+  return {
+    region: src.requiredString(s.s3Region, 'for s3 storage'),
+    regionEndpoint,
+    bucket: src.requiredString(s.s3Bucket, 'for s3 storage'),
+    rootDirectory: src.string(s.s3RootDirectory)!,
+    accessKey,
+    secretKey,
+    forcePathStyle: src.bool(s.s3ForcePathStyle),
+    secure: src.bool(s.s3Secure),
+    skipVerify: src.bool(s.s3SkipVerify),
+    chunkSize: src.int(s.s3ChunkSize, S3_MIN_PART_BYTES, S3_MAX_PART_BYTES),
+    redirect: !src.bool(s.redirectDisable),
+  };
+}
+
 /** The registry's configuration; throws ConfigError naming the first bad key. */
 export function buildRegistryConfig(src: ConfigSource): RegistryConfig {
   const s = SETTINGS.registry;
@@ -174,7 +207,9 @@ export function buildRegistryConfig(src: ConfigSource): RegistryConfig {
     storage:
       driver === 'memory'
         ? { driver }
-        : { driver, rootDirectory: src.path(s.rootDirectory) ?? join(dataDir, 'registry', 'blobs') },
+        : driver === 's3'
+          ? { driver, s3: s3StorageOf(src) }
+          : { driver, rootDirectory: src.path(s.rootDirectory) ?? join(dataDir, 'registry', 'blobs') },
     database,
     auth: registryAuthOf(src),
     readOnly: src.bool(s.readOnly),

@@ -17,6 +17,8 @@ export {
   type LogLevel,
   type RegistryAuthConfig,
   type RegistryConfig,
+  type S3StorageConfig,
+  type StorageConfig,
 } from './types.js';
 export { ALL_SETTINGS, SETTINGS, settingAt, type Setting } from './settings.js';
 export { parseAddr, redactUrl } from './source.js';

@@ -177,9 +177,12 @@ export class ConfigSource {
     const choices: readonly T[] = setting.choices;
     let word: unknown = found ? found.value : setting.default;
     if (found && isMapping(found.value)) {
+      // Sub-keys that are not choices are settings of their own (`storage: {s3: …, redirect: …}`),
+      // checked against the settings table like every other key.
       const keys = Object.keys(found.value);
-      if (keys.length !== 1) throw new ConfigError(found.key, `exactly one of ${choices.join(', ')}`, keys.join(', ') || 'none');
-      word = keys[0];
+      const chosen = keys.filter((key) => choices.some((c) => c === key.toLowerCase()));
+      if (chosen.length !== 1) throw new ConfigError(found.key, `exactly one of ${choices.join(', ')}`, keys.join(', ') || 'none');
+      word = chosen[0];
     }
     const match = choices.find((c) => typeof word === 'string' && c === word.toLowerCase());
     if (match === undefined) throw new ConfigError(found?.key ?? setting.yaml, choices.join(', '), describe(word));

@@ -56,10 +56,35 @@ export type RegistryAuthConfig =
       jwksUrl?: string;
     };
 
+/** `registry.storage.s3`, with CNCF distribution's keys (docs/storage.md). */
+export interface S3StorageConfig {
+  region: string;
+  /** Endpoint URL (or bare host) of an S3-compatible store; absent: AWS. */
+  regionEndpoint?: string;
+  bucket: string;
+  /** Key prefix; `/` for the bucket's root. */
+  rootDirectory: string;
+  /** Both or neither; neither means the standard AWS credential chain. */
+  accessKey?: string;
+  secretKey?: string;
+  forcePathStyle: boolean;
+  secure: boolean;
+  skipVerify: boolean;
+  /** Multipart part size in bytes (at least 5 MiB). */
+  chunkSize: number;
+  /** Blob GETs answer 307 to a presigned URL instead of streaming (storage.redirect.disable: false). */
+  redirect: boolean;
+}
+
+export type StorageConfig =
+  | { driver: 'filesystem'; rootDirectory: string }
+  | { driver: 's3'; s3: S3StorageConfig }
+  | { driver: 'memory' };
+
 export interface RegistryConfig {
   http: ListenConfig;
   dataDir: string;
-  storage: { driver: 'filesystem'; rootDirectory: string } | { driver: 'memory' };
+  storage: StorageConfig;
   database: DatabaseConfig;
   auth: RegistryAuthConfig;
   readOnly: boolean;

@@ -107,11 +107,12 @@ function distributionConfig(port: number, dataDir: string, auth: RegistryAuth, t
  * Starts the registry under test with `auth` (default none), over HTTPS when `tls` is given
  * (readiness is then probed trusting `tls.ca`); `name` separates several per file. With
  * `implicitAuth` Dockyard gets the mode's settings but no REGISTRY_AUTH, as distribution's
- * configuration names a mode only by its section.
+ * configuration names a mode only by its section; `env` adds settings (e.g. s3 storage) to
+ * a Dockyard registry.
  */
 export async function startRegistry(
   ws: Workspace,
-  options: { auth?: RegistryAuth; tls?: TlsFiles & { ca: string }; name?: string; implicitAuth?: boolean } = {},
+  options: { auth?: RegistryAuth; tls?: TlsFiles & { ca: string }; name?: string; implicitAuth?: boolean; env?: Record<string, string> } = {},
 ): Promise<RunningService> {
   const auth = options.auth ?? { kind: 'none' };
   const name = options.name ?? 'registry';
@@ -121,7 +122,12 @@ export async function startRegistry(
   const build = (port: number): ProcessSpec => {
     const ready = options.tls ? httpsProbe(`https://127.0.0.1:${port}/v2/`, options.tls.ca) : httpProbe(`http://127.0.0.1:${port}/v2/`);
     if (target === 'dockyard') {
-      return { name, ...nodeService('services/registry/main.ts'), env: dockyardRegistryEnv(port, dataDir, auth, tls, options.implicitAuth ?? false), ready };
+      return {
+        name,
+        ...nodeService('services/registry/main.ts'),
+        env: { ...dockyardRegistryEnv(port, dataDir, auth, tls, options.implicitAuth ?? false), ...options.env },
+        ready,
+      };
     }
     const configPath = ws.path(`${name}-config.yml`);
     writeFileSync(configPath, stringify(distributionConfig(port, dataDir, auth, tls)));
