@@ -18,9 +18,13 @@ function byteOrdered(knex: Knex, table: Knex.CreateTableBuilder, column: string,
 
 /** Creates the lineage and tag-history tables. */
 export async function up(knex: Knex): Promise<void> {
-  // A base-digest annotation names a digest without its repository.
-  await knex.schema.alterTable('manifests', (table) => {
-    table.index(['digest'], 'manifests_digest_index');
+  // A base-digest annotation names a digest without its repository. An index on
+  // manifests.digest would answer that too, but PostgreSQL then picks it over the unique
+  // (repository_id, digest) index for every manifest GET; this table keeps that plan.
+  await knex.schema.createTable('lineage_manifests', (table) => {
+    table.integer('manifest_id').notNullable().primary().references('id').inTable('manifests').onDelete('CASCADE');
+    byteOrdered(knex, table, 'digest', DIGEST_LENGTH).notNullable();
+    table.index(['digest'], 'lineage_manifests_digest_index');
   });
 
   await knex.schema.createTable('image_layer_prefixes', (table) => {
@@ -61,7 +65,5 @@ export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTableIfExists('tag_history');
   await knex.schema.dropTableIfExists('image_base_annotations');
   await knex.schema.dropTableIfExists('image_layer_prefixes');
-  await knex.schema.alterTable('manifests', (table) => {
-    table.dropIndex(['digest'], 'manifests_digest_index');
-  });
+  await knex.schema.dropTableIfExists('lineage_manifests');
 }

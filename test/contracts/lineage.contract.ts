@@ -37,7 +37,10 @@ async function pushImage(
 
 async function pushIndex(store: MetadataStore, repository: string, label: string, children: string[]): Promise<string> {
   const digest = digestOf(`${repository}/${label}`);
-  await store.putManifest(repository, { digest, mediaType: INDEX, size: 100, artifactType: null, subject: null, annotations: null, blobs: [], manifests: children });
+  await store.transaction(async (tx) => {
+    await store.putManifest(repository, { digest, mediaType: INDEX, size: 100, artifactType: null, subject: null, annotations: null, blobs: [], manifests: children }, tx);
+    await store.lineage.record(repository, digest, { prefixes: [], baseName: null, baseDigest: null }, tx);
+  });
   return digest;
 }
 
@@ -95,6 +98,12 @@ export function runLineageContract(name: string, make: () => Promise<MetadataSto
       const dependents = await dependentsOf(store, { repository: 'base/os', digest: baseIndex });
       assert.deepEqual(names(dependents), names([{ repository: 'team/app', digest: appAmd }, { repository: 'team/app', digest: appArm }]));
       for (const d of dependents) assert.deepEqual(d.indexes, [{ digest: appIndex, tags: ['v1'] }]);
+      // An annotation may name the multi-arch base itself.
+      const annotated = await pushImage(store, 'team/tool', 'v1', ['tool'], { digest: baseIndex });
+      const [toolBases] = await basesOf(store, { repository: 'team/tool', digest: annotated });
+      assert.deepEqual(toolBases!.bases.map((b) => [b.repository, b.digest, b.via, b.tags]), [['base/os', baseIndex, 'annotation', ['1']]]);
+      const withAnnotated = await dependentsOf(store, { repository: 'base/os', digest: baseIndex });
+      assert.deepEqual(withAnnotated.filter((d) => d.via === 'annotation').map((d) => d.digest), [annotated]);
     });
 
     it('uses the base annotations: the digest links images whose layers do not share a prefix', async () => {

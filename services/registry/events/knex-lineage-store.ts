@@ -51,6 +51,7 @@ export async function recordTagMove(
 export async function deleteLineage(trx: Executor, manifestId: number): Promise<void> {
   await trx('image_layer_prefixes').where('manifest_id', manifestId).del();
   await trx('image_base_annotations').where('manifest_id', manifestId).del();
+  await trx('lineage_manifests').where('manifest_id', manifestId).del();
 }
 
 export class KnexLineageStore implements LineageStore {
@@ -72,6 +73,7 @@ export class KnexLineageStore implements LineageStore {
     const db = this.exec(tx);
     const row: { id: number } | undefined = await this.manifestId(db, { repository, digest });
     if (!row) throw new Error(`lineage store: manifest ${digest} is not in ${repository}`);
+    await db('lineage_manifests').insert({ manifest_id: row.id, digest }).onConflict('manifest_id').ignore();
     const rows = lineage.prefixes.map((hash, i) => ({
       manifest_id: row.id,
       depth: i + 1,
@@ -162,11 +164,11 @@ export class KnexLineageStore implements LineageStore {
 
   async manifestsWithDigest(digest: string, tx?: Tx): Promise<ImageRef[]> {
     checkDigest(digest);
-    // Served by manifests_digest_index (090_lineage): an annotation names a digest, not a repository.
-    return this.exec(tx)('manifests as m')
-      .select('r.name as repository', 'm.digest')
+    return this.exec(tx)('lineage_manifests as l')
+      .select('r.name as repository', 'l.digest')
+      .join('manifests as m', 'm.id', 'l.manifest_id')
       .join('repositories as r', 'r.id', 'm.repository_id')
-      .where('m.digest', digest)
+      .where('l.digest', digest)
       .orderBy('r.name');
   }
 

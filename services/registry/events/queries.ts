@@ -112,7 +112,8 @@ async function directDependents(metadata: MetadataStore, image: ImageRef): Promi
 
 /** Images built on the image, generation by generation up to `depth` (1 = direct only). */
 export async function dependentsOf(metadata: MetadataStore, image: ImageRef, depth = DEFAULT_DEPTH): Promise<Dependent[]> {
-  let frontier = await platformImages(metadata, image);
+  // An index itself stays in the first frontier: an annotation may name it rather than a platform image.
+  let frontier = [image, ...(await platformImages(metadata, image)).filter((platform) => platform.digest !== image.digest)];
   const seen = new Set(frontier.map(key));
   const dependents: Dependent[] = [];
   for (let generation = 1; generation <= depth && frontier.length > 0; generation++) {

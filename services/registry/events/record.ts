@@ -1,7 +1,7 @@
 /**
  * What a push records for lineage: the chain hash of every prefix of an image's layer list,
- * and its base annotations. Index manifests record nothing themselves: each child image
- * manifest was pushed (and recorded) on its own, which is what makes lineage per platform.
+ * and its base annotations. An index has no layers of its own: each child image manifest
+ * was pushed (and recorded) on its own, which is what makes lineage per platform.
  */
 import { createHash } from 'node:crypto';
 import { tryParseDigest } from '../../../shared/grammar/reference.js';
@@ -26,20 +26,19 @@ export function prefixHashes(layerDigests: readonly string[]): string[] {
   return hashes;
 }
 
-/** The lineage a manifest contributes, or null when it has none (an index, or an image without layers or annotations). */
-export function lineageOf(manifest: ParsedManifest): ImageLineage | null {
-  if (manifest.kind !== 'image') return null;
+/**
+ * The lineage a manifest contributes. An index contributes no layers, but it is recorded
+ * too, so an annotation naming a multi-arch base digest finds it.
+ */
+export function lineageOf(manifest: ParsedManifest): ImageLineage {
   const annotations = manifest.annotations ?? {};
   const baseName = annotations[BASE_NAME_ANNOTATION] ?? null;
   // A malformed base digest is the image author's mistake, not a reason to refuse the push: it is ignored.
   const baseDigest = tryParseDigest(annotations[BASE_DIGEST_ANNOTATION] ?? '')?.value ?? null;
-  const prefixes = prefixHashes(manifest.layers.map((layer) => layer.digest.value));
-  if (prefixes.length === 0 && baseName === null && baseDigest === null) return null;
-  return { prefixes, baseName, baseDigest };
+  return { prefixes: prefixHashes(manifest.layers.map((layer) => layer.digest.value)), baseName, baseDigest };
 }
 
 /** Records the manifest's lineage; call it in the transaction that puts the manifest. */
 export async function recordLineage(metadata: MetadataStore, repository: string, digest: string, manifest: ParsedManifest, tx: Tx): Promise<void> {
-  const lineage = lineageOf(manifest);
-  if (lineage) await metadata.lineage.record(repository, digest, lineage, tx);
+  await metadata.lineage.record(repository, digest, lineageOf(manifest), tx);
 }

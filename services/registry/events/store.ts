@@ -51,7 +51,7 @@ export interface ContainingIndex {
 }
 
 export interface LineageStore {
-  /** Stores the image's prefix rows and base annotations (idempotent for the same manifest). */
+  /** Stores the manifest's prefix rows and base annotations (idempotent for the same manifest); an index records no prefixes. */
   record(repository: string, digest: string, lineage: ImageLineage, tx?: Tx): Promise<void>;
   /** The stored lineage of a manifest, or null (not an image manifest, or not stored). */
   get(repository: string, digest: string, tx?: Tx): Promise<ImageLineage | null>;
@@ -61,7 +61,7 @@ export interface LineageStore {
   imagesExtending(chain: string, limit: number, tx?: Tx): Promise<ExtendingImage[]>;
   /** Images whose base-digest annotation is `digest` (at most `limit`). */
   imagesAnnotatingBase(digest: string, limit: number, tx?: Tx): Promise<ImageRef[]>;
-  /** Every stored manifest with this digest, in any repository. */
+  /** Every manifest recorded with this digest, in any repository. */
   manifestsWithDigest(digest: string, tx?: Tx): Promise<ImageRef[]>;
   /** Tags of the manifest, in byte order. */
   tagsOf(image: ImageRef, tx?: Tx): Promise<string[]>;
