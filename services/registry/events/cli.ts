@@ -27,6 +27,8 @@ export interface ImagesIo {
 
 class UsageError extends Error {}
 
+const COMMANDS = new Set(['dependents', 'stale', 'bases', 'history']);
+
 interface ImagesArgs {
   command: string;
   image: string;
@@ -53,6 +55,7 @@ function parseImagesArgs(argv: readonly string[]): ImagesArgs {
   }
   const [area, command, image, extra] = positional;
   if (area !== 'images' || command === undefined || image === undefined || extra !== undefined) throw new UsageError('expected: images COMMAND IMAGE');
+  if (!COMMANDS.has(command)) throw new UsageError(`unknown images command ${command}`);
   if ((numbers.get('depth') ?? 0) > MAX_DEPTH) throw new UsageError(`--depth is at most ${MAX_DEPTH}`);
   return { command, image, json, numbers };
 }
@@ -92,18 +95,15 @@ async function run(metadata: MetadataStore, args: ImagesArgs, io: ImagesIo): Pro
       [`${dependents.length} image(s) built on ${args.image} (${resolved.digest})`, ...dependents.map((d) => `  ${pullNames(d)}  ${d.digest}  generation ${d.generation} (${d.via})`)].join('\n'),
     );
   }
-  if (args.command === 'bases') {
-    const platforms = await basesOf(metadata, resolved);
-    return print({ image: resolved, platforms }, () =>
-      platforms
-        .flatMap((p) => [
-          `${p.digest}${p.annotation ? `  annotation: ${p.annotation.name ?? '-'} ${p.annotation.digest ?? '-'}` : ''}`,
-          ...(p.bases.length ? p.bases.map((b) => `  ${b.direct ? 'direct  ' : 'ancestor'}  ${pullNames(b)}  ${b.digest} (${b.via})`) : ['  no base in this registry']),
-        ])
-        .join('\n'),
-    );
-  }
-  throw new UsageError(`unknown images command ${args.command}`);
+  const platforms = await basesOf(metadata, resolved);
+  return print({ image: resolved, platforms }, () =>
+    platforms
+      .flatMap((p) => [
+        `${p.digest}${p.annotation ? `  annotation: ${p.annotation.name ?? '-'} ${p.annotation.digest ?? '-'}` : ''}`,
+        ...(p.bases.length ? p.bases.map((b) => `  ${b.direct ? 'direct  ' : 'ancestor'}  ${pullNames(b)}  ${b.digest} (${b.via})`) : ['  no base in this registry']),
+      ])
+      .join('\n'),
+  );
 }
 
 /** Runs one `images …` invocation; returns the exit code (0 ok, 1 failed, 2 usage or configuration). */

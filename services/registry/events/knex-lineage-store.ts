@@ -47,13 +47,6 @@ export async function recordTagMove(
   });
 }
 
-/** Removes a manifest's lineage rows (the foreign keys cascade too; this does not rely on it). */
-export async function deleteLineage(trx: Executor, manifestId: number): Promise<void> {
-  await trx('image_layer_prefixes').where('manifest_id', manifestId).del();
-  await trx('image_base_annotations').where('manifest_id', manifestId).del();
-  await trx('lineage_manifests').where('manifest_id', manifestId).del();
-}
-
 export class KnexLineageStore implements LineageStore {
   /** `exec` maps an optional transaction to what queries run on (the metadata store's rule). */
   constructor(private readonly exec: (tx?: Tx) => Executor) {}

@@ -54,7 +54,8 @@ const key = (image: ImageRef) => `${image.repository}@${image.digest}`;
 export async function resolveImage(metadata: MetadataStore, repository: string, reference: { tag: string } | { digest: string }): Promise<ResolvedImage> {
   const digest = 'digest' in reference ? reference.digest : await metadata.resolveTag(repository, reference.tag);
   if (digest === null || !(await metadata.getManifest(repository, digest))) {
-    throw fail('MANIFEST_UNKNOWN', 'manifest unknown to registry', { name: repository, ...reference });
+    const named = 'tag' in reference ? `${repository}:${reference.tag}` : `${repository}@${reference.digest}`;
+    throw fail('MANIFEST_UNKNOWN', `${named} is not in the registry`, { name: repository, ...reference });
   }
   return 'tag' in reference ? { repository, digest, tag: reference.tag } : { repository, digest };
 }

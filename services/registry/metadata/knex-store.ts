@@ -9,7 +9,7 @@ import { fail } from '../../../shared/http/errors.js';
 import { openDatabase, migrateLatest, walSyncOf, type DatabaseConfig } from '../../../shared/db/index.js';
 import { SqliteReads } from '../../../shared/db/sqlite-reads.js';
 import type { WalSync } from '../../../shared/db/wal-sync.js';
-import { deleteLineage, KnexLineageStore, recordTagMove } from '../events/knex-lineage-store.js';
+import { KnexLineageStore, recordTagMove } from '../events/knex-lineage-store.js';
 import type { LineageStore } from '../events/store.js';
 import { assertName, assertTag } from '../../../shared/grammar/reference.js';
 import { preparedReads } from './prepared-reads.js';
@@ -241,7 +241,7 @@ export class KnexMetadataStore implements MetadataStore {
     return references;
   }
 
-  /** Deletes the manifest, its tags and its reference rows; false if it was not there. */
+  /** Deletes the manifest, its tags (recorded in the tag history) and its reference rows; lineage rows go by ON DELETE CASCADE. */
   async deleteManifest(repository: string, digest: string, tx?: Tx, actor?: string): Promise<boolean> {
     assertName(repository);
     checkDigest(digest);
@@ -254,7 +254,6 @@ export class KnexMetadataStore implements MetadataStore {
       }
       await trx('tags').where({ repository_id: row.repository_id, digest }).del();
       await trx('manifest_references').where('manifest_id', row.id).del();
-      await deleteLineage(trx, row.id);
       // A concurrent delete of the same manifest may have won: only one caller sees true.
       return (await trx('manifests').where('id', row.id).del()) > 0;
     });

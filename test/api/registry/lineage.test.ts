@@ -1,0 +1,152 @@
+// The lineage API over real pushes: /api/v1/images/{bases,dependents,stale,tag-history},
+// authorized like a pull and filtered to the repositories the caller may pull
+// (TableAccessController, the harness's fake, stands in for token scopes).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../../services/registry/app.js';
+import { silentLogger } from '../../../shared/observability/logger.js';
+import {
+  OCI_CONFIG,
+  OCI_LAYER,
+  OCI_MANIFEST,
+  TableAccessController,
+  buildImage,
+  descriptor,
+  digestOf,
+  expectError,
+  pushImage,
+  startTestRegistry,
+  uploadBlob,
+  type TestImage,
+  type TestRegistry,
+} from './harness.js';
+
+/** An image whose layers are `base`'s followed by one of its own (what `FROM base` + one step builds). */
+function imageOn(base: TestImage, seed: string, annotations?: Record<string, string>): TestImage {
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', seed }));
+  const layers = [...base.layers, Buffer.from(`own layer of ${seed}\n`)];
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: descriptor(OCI_CONFIG, config),
+      layers: layers.map((layer) => descriptor(OCI_LAYER, layer)),
+      ...(annotations ? { annotations } : {}),
+    }),
+  );
+  return { config, layers, manifest, mediaType: OCI_MANIFEST, digest: digestOf(manifest) };
+}
+
+/** A second app over the registry's storage and metadata, guarded by `access`; closed by the returned function. */
+async function startGuarded(registry: TestRegistry, access: TableAccessController): Promise<{ url: string; close(): Promise<void> }> {
+  const app = createApp(registry.config, { storage: registry.storage, metadata: registry.metadata, access, logger: silentLogger() });
+  const server = createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+type Images = Array<{ repository: string; digest: string; tags: string[]; generation?: number; via?: string }>;
+
+describe('lineage API', () => {
+  let registry: TestRegistry;
+  let guarded: { url: string; close(): Promise<void> };
+  const access = new TableAccessController({
+    admin: '*',
+    alice: [
+      { type: 'repository', name: 'base/debian', actions: ['pull'] },
+      { type: 'repository', name: 'team/api', actions: ['pull'] },
+    ],
+  });
+  const base = buildImage({ seed: 'debian 12.0' });
+  const api = imageOn(base, 'api');
+  const secret = imageOn(base, 'secret');
+  const fixed = buildImage({ seed: 'debian 12.1' });
+
+  const get = (user: string | null, path: string, method = 'GET') =>
+    fetch(`${guarded.url}/api/v1/images/${path}`, { method, headers: user ? { 'X-Test-User': user } : {} });
+  async function json<T>(user: string, path: string): Promise<T> {
+    const response = await get(user, path);
+    const text = await response.text();
+    assert.equal(response.status, 200, text);
+    return JSON.parse(text) as T;
+  }
+  const pairs = (images: Images) => images.map((i) => [i.repository, i.tags]);
+
+  before(async () => {
+    // Blobs and the first pushes go through an open registry; the API and the base move through the guarded one.
+    registry = await startTestRegistry();
+    guarded = await startGuarded(registry, access);
+    await pushImage(registry.url, 'base/debian', '12', base);
+    await pushImage(registry.url, 'team/api', 'latest', api);
+    await pushImage(registry.url, 'team/secret', 'latest', secret);
+  });
+  after(async () => {
+    await guarded.close();
+    await registry.close();
+  });
+
+  it('lists bases and dependents of pushed images', async () => {
+    const bases = await json<{ image: { digest: string }; platforms: Array<{ digest: string; bases: Images }> }>('admin', 'bases?image=team/api:latest');
+    assert.equal(bases.image.digest, api.digest);
+    assert.deepEqual(bases.platforms.map((p) => [p.digest, pairs(p.bases)]), [[api.digest, [['base/debian', ['12']]]]]);
+    const dependents = await json<{ dependents: Images }>('admin', `dependents?image=base/debian@${base.digest}&depth=1`);
+    assert.deepEqual(pairs(dependents.dependents), [['team/api', ['latest']], ['team/secret', ['latest']]]);
+  });
+
+  it('needs pull on the repository asked about and shows only repositories the caller may pull', async () => {
+    assert.equal((await get(null, 'dependents?image=base/debian:12')).status, 401);
+    assert.equal((await get('alice', 'dependents?image=team/secret:latest')).status, 401);
+    const seen = await json<{ dependents: Images }>('alice', 'dependents?image=base/debian:12');
+    assert.deepEqual(pairs(seen.dependents), [['team/api', ['latest']]]);
+    const bases = await json<{ platforms: Array<{ bases: Images }> }>('admin', 'bases?image=team/secret:latest');
+    assert.deepEqual(pairs(bases.platforms[0]!.bases), [['base/debian', ['12']]]);
+  });
+
+  it('after the base tag moves, names the stale images and the move in the tag history', async () => {
+    for (const blob of [fixed.config, ...fixed.layers]) await uploadBlob(registry.url, 'base/debian', blob);
+    const moved = await fetch(`${guarded.url}/v2/base/debian/manifests/12`, {
+      method: 'PUT',
+      body: fixed.manifest,
+      headers: { 'Content-Type': fixed.mediaType, 'X-Test-User': 'admin' },
+    });
+    assert.equal(moved.status, 201, await moved.text());
+
+    const stale = await json<{ previous: string; current: string; movedBy: string; stale: Images }>('admin', 'stale?image=base/debian:12');
+    assert.deepEqual([stale.previous, stale.current, stale.movedBy], [base.digest, fixed.digest, 'admin']);
+    assert.deepEqual(pairs(stale.stale), [['team/api', ['latest']], ['team/secret', ['latest']]]);
+    assert.deepEqual(pairs((await json<{ stale: Images }>('alice', 'stale?image=base/debian:12')).stale), [['team/api', ['latest']]]);
+
+    const history = await json<{ history: Array<{ oldDigest: string | null; newDigest: string; actor: string | null }> }>('alice', 'tag-history?image=base/debian:12');
+    assert.deepEqual(history.history.map((m) => [m.oldDigest, m.newDigest, m.actor]), [[base.digest, fixed.digest, 'admin'], [null, base.digest, null]]);
+  });
+
+  it('follows the base annotations of a pushed manifest', async () => {
+    const squashed = buildImage({ seed: 'squashed', extra: { annotations: { 'org.opencontainers.image.base.name': 'base/debian:12', 'org.opencontainers.image.base.digest': fixed.digest } } });
+    await pushImage(registry.url, 'team/squashed', 'v1', squashed);
+    const bases = await json<{ platforms: Array<{ bases: Images; annotation: { name: string; digest: string } }> }>('admin', 'bases?image=team/squashed:v1');
+    assert.deepEqual(pairs(bases.platforms[0]!.bases), [['base/debian', ['12']]]);
+    assert.deepEqual(bases.platforms[0]!.annotation, { name: 'base/debian:12', digest: fixed.digest });
+  });
+
+  it('a deleted base is nobody’s base any more', async () => {
+    const deleted = await fetch(`${registry.url}/v2/base/debian/manifests/${base.digest}`, { method: 'DELETE' });
+    assert.equal(deleted.status, 202);
+    const bases = await json<{ platforms: Array<{ bases: Images }> }>('admin', 'bases?image=team/api:latest');
+    assert.deepEqual(bases.platforms[0]!.bases, []);
+  });
+
+  it('refuses bad input with the registry error codes', async () => {
+    await expectError(await get('admin', 'dependents?image=Bad!Name:1'), 400, 'NAME_INVALID');
+    await expectError(await get('admin', 'dependents?image=team/api:latest&depth=0'), 400, 'REQUEST_INVALID');
+    await expectError(await get('admin', 'dependents?image=team/api:latest&depth=11'), 400, 'REQUEST_INVALID');
+    await expectError(await get('admin', `stale?image=team/api@${api.digest}`), 400, 'TAG_INVALID');
+    await expectError(await get('admin', 'bases?image=team/api:missing'), 404, 'MANIFEST_UNKNOWN');
+    await expectError(await get('admin', 'ancestors?image=team/api:latest'), 404, 'NOT_FOUND');
+    await expectError(await get('admin', 'bases?image=team/api:latest', 'POST'), 405, 'METHOD_NOT_ALLOWED');
+  });
+});
