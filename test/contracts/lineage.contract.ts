@@ -176,7 +176,8 @@ export function runLineageContract(name: string, make: () => Promise<MetadataSto
       await pushImage(store, 'team/untagged', 'v1', ['os-old', 'scratch']);
       assert.deepEqual((await staleFor(store, 'base/debian', '12')).stale, [], 'a tag that never moved makes nothing stale');
 
-      const fresh = await pushImage(store, 'base/debian', 'new', ['os-new']);
+      // The new base is the old one plus an upgrade layer: built on the old, but not stale itself.
+      const fresh = await pushImage(store, 'base/debian', 'new', ['os-old', 'upgrade']);
       await store.putTag('base/debian', '12', fresh, undefined, 'ci');
       const report = await staleFor(store, 'base/debian', '12');
       assert.equal(report.previous, old);
@@ -185,7 +186,7 @@ export function runLineageContract(name: string, make: () => Promise<MetadataSto
       assert.deepEqual(report.stale.map((s) => [s.repository, s.tags]), [['team/api', ['latest']], ['team/web', ['latest']]]);
 
       // api is rebuilt on the new base and its tag moves: only web is still stale.
-      const rebuilt = await pushImage(store, 'team/api', 'v2', ['os-new', 'api']);
+      const rebuilt = await pushImage(store, 'team/api', 'v2', ['os-old', 'upgrade', 'api']);
       await store.putTag('team/api', 'latest', rebuilt);
       assert.deepEqual((await staleFor(store, 'base/debian', '12')).stale.map((s) => s.repository), ['team/web']);
     });

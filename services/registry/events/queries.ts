@@ -157,7 +157,13 @@ export async function staleFor(metadata: MetadataStore, repository: string, tag:
   const report: StaleReport = { repository, tag, current, previous: null, movedAt: null, movedBy: null, stale: [] };
   if (!last || last.oldDigest === null) return report;
   Object.assign(report, { previous: last.oldDigest, movedAt: last.movedAt, movedBy: last.actor });
-  const rebuilt = new Set(current === null ? [] : (await dependentsOf(metadata, { repository, digest: current }, depth)).map(key));
+  // The current base itself is often built on the previous one (`FROM old` + upgrades): it and what is built on it are not stale.
+  const currentImage = current === null ? null : { repository, digest: current };
+  const rebuilt = new Set(
+    currentImage === null
+      ? []
+      : [currentImage, ...(await platformImages(metadata, currentImage)), ...(await dependentsOf(metadata, currentImage, depth))].map(key),
+  );
   const built = await dependentsOf(metadata, { repository, digest: last.oldDigest }, depth);
   report.stale = built.filter((image) => !rebuilt.has(key(image)) && isTagged(image));
   return report;
