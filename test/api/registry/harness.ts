@@ -183,6 +183,22 @@ export function buildImage(options: { seed: string; docker?: boolean; layers?: n
   return { config, layers, manifest, mediaType, digest: digestOf(manifest) };
 }
 
+/** An image whose layers are `base`'s followed by one of its own (what `FROM base` plus one step builds). */
+export function buildImageOn(base: TestImage, seed: string, annotations?: Record<string, string>): TestImage {
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', seed }));
+  const layers = [...base.layers, Buffer.from(`own layer of ${seed}\n`)];
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: descriptor(OCI_CONFIG, config),
+      layers: layers.map((layer) => descriptor(OCI_LAYER, layer)),
+      ...(annotations ? { annotations } : {}),
+    }),
+  );
+  return { config, layers, manifest, mediaType: OCI_MANIFEST, digest: digestOf(manifest) };
+}
+
 /** Uploads an image's blobs, then its manifest at `reference`; asserts 201 and returns the manifest digest. */
 export async function pushImage(url: string, name: string, reference: string, image: TestImage, algorithm: 'sha256' | 'sha512' = 'sha256'): Promise<string> {
   for (const blob of [image.config, ...image.layers]) await uploadBlob(url, name, blob, algorithm);

@@ -4,22 +4,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
 import { runCli } from '../../../services/auth/cli.js';
-import { OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, buildImage, descriptor, digestOf, pushImage, startTestRegistry, type TestImage, type TestRegistry } from './harness.js';
-
-function imageOn(base: TestImage, seed: string): TestImage {
-  const config = Buffer.from(JSON.stringify({ os: 'linux', seed }));
-  const layers = [...base.layers, Buffer.from(`own layer of ${seed}\n`)];
-  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: descriptor(OCI_CONFIG, config), layers: layers.map((l) => descriptor(OCI_LAYER, l)) }));
-  return { config, layers, manifest, mediaType: OCI_MANIFEST, digest: digestOf(manifest) };
-}
+import { buildImage, buildImageOn, pushImage, startTestRegistry, type TestRegistry } from './harness.js';
 
 describe('images CLI', () => {
   let registry: TestRegistry;
   let env: Record<string, string>;
   const base = buildImage({ seed: 'base 1' });
   const fixed = buildImage({ seed: 'base 2' });
-  const api = imageOn(base, 'api');
-  const web = imageOn(base, 'web');
+  const api = buildImageOn(base, 'api');
+  const web = buildImageOn(base, 'web');
 
   async function admin(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
     let out = '';

@@ -8,36 +8,15 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../../../services/registry/app.js';
 import { silentLogger } from '../../../shared/observability/logger.js';
 import {
-  OCI_CONFIG,
-  OCI_LAYER,
-  OCI_MANIFEST,
   TableAccessController,
   buildImage,
-  descriptor,
-  digestOf,
+  buildImageOn,
   expectError,
   pushImage,
   startTestRegistry,
   uploadBlob,
-  type TestImage,
   type TestRegistry,
 } from './harness.js';
-
-/** An image whose layers are `base`'s followed by one of its own (what `FROM base` + one step builds). */
-function imageOn(base: TestImage, seed: string, annotations?: Record<string, string>): TestImage {
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', seed }));
-  const layers = [...base.layers, Buffer.from(`own layer of ${seed}\n`)];
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: descriptor(OCI_CONFIG, config),
-      layers: layers.map((layer) => descriptor(OCI_LAYER, layer)),
-      ...(annotations ? { annotations } : {}),
-    }),
-  );
-  return { config, layers, manifest, mediaType: OCI_MANIFEST, digest: digestOf(manifest) };
-}
 
 /** A second app over the registry's storage and metadata, guarded by `access`; closed by the returned function. */
 async function startGuarded(registry: TestRegistry, access: TableAccessController): Promise<{ url: string; close(): Promise<void> }> {
@@ -63,8 +42,8 @@ describe('lineage API', () => {
     ],
   });
   const base = buildImage({ seed: 'debian 12.0' });
-  const api = imageOn(base, 'api');
-  const secret = imageOn(base, 'secret');
+  const api = buildImageOn(base, 'api');
+  const secret = buildImageOn(base, 'secret');
   const fixed = buildImage({ seed: 'debian 12.1' });
 
   const get = (user: string | null, path: string, method = 'GET') =>
