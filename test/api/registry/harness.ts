@@ -234,13 +234,16 @@ export class TableAccessController implements AccessController {
 
 /**
  * A second app over the same storage and metadata, with its own (empty) in-process state:
- * what a request sees when it lands on another replica or after a restart.
+ * what a request sees when it lands on another replica or after a restart; `access` guards it.
  */
-export async function startReplica(registry: TestRegistry): Promise<{ url: string; close(): Promise<void> }> {
+export async function startReplica(
+  registry: TestRegistry,
+  access: AccessController = new NoneAccessController(),
+): Promise<{ url: string; close(): Promise<void> }> {
   const app = createApp(registry.config, {
     storage: registry.storage,
     metadata: registry.metadata,
-    access: new NoneAccessController(),
+    access,
     logger: silentLogger(),
   });
   const server = createServer(app.callback());

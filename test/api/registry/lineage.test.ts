@@ -1,33 +1,25 @@
 // The lineage API over real pushes: /api/v1/images/{bases,dependents,stale,tag-history},
-// authorized like a pull and filtered to the repositories the caller may pull
-// (TableAccessController, the harness's fake, stands in for token scopes).
+// authorized like a pull and filtered to the repositories the caller may pull: with the
+// harness's fake TableAccessController, and with real tokens and the TokenAccessController.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createApp } from '../../../services/registry/app.js';
-import { silentLogger } from '../../../shared/observability/logger.js';
+import { TokenIssuer } from '../../../services/auth/issue.js';
+import { TokenAccessController } from '../../../services/registry/auth/token.js';
+import { certificateBundleResolver } from '../../../shared/crypto/token-keys.js';
+import { TokenVerifier } from '../../../shared/crypto/token-verifier.js';
+import type { AccessRecord } from '../../../shared/grammar/scope.js';
+import { keyFixture, type KeyFixture } from '../../unit/token/helpers.js';
 import {
   TableAccessController,
   buildImage,
   buildImageOn,
   expectError,
   pushImage,
+  startReplica,
   startTestRegistry,
   uploadBlob,
   type TestRegistry,
 } from './harness.js';
-
-/** A second app over the registry's storage and metadata, guarded by `access`; closed by the returned function. */
-async function startGuarded(registry: TestRegistry, access: TableAccessController): Promise<{ url: string; close(): Promise<void> }> {
-  const app = createApp(registry.config, { storage: registry.storage, metadata: registry.metadata, access, logger: silentLogger() });
-  const server = createServer(app.callback());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 type Images = Array<{ repository: string; digest: string; tags: string[]; generation?: number; via?: string }>;
 
@@ -59,7 +51,7 @@ describe('lineage API', () => {
   before(async () => {
     // Blobs and the first pushes go through an open registry; the API and the base move through the guarded one.
     registry = await startTestRegistry();
-    guarded = await startGuarded(registry, access);
+    guarded = await startReplica(registry, access);
     await pushImage(registry.url, 'base/debian', '12', base);
     await pushImage(registry.url, 'team/api', 'latest', api);
     await pushImage(registry.url, 'team/secret', 'latest', secret);
@@ -127,5 +119,52 @@ describe('lineage API', () => {
     await expectError(await get('admin', 'bases?image=team/api:missing'), 404, 'MANIFEST_UNKNOWN');
     await expectError(await get('admin', 'ancestors?image=team/api:latest'), 404, 'NOT_FOUND');
     await expectError(await get('admin', 'bases?image=team/api:latest', 'POST'), 405, 'METHOD_NOT_ALLOWED');
+  });
+});
+
+describe('lineage API with token auth', () => {
+  const SERVICE = 'dockyard';
+  let fx: KeyFixture;
+  let issuer: TokenIssuer;
+  let registry: TestRegistry;
+  let guarded: { url: string; close(): Promise<void> };
+  const base = buildImage({ seed: 'token base' });
+
+  before(async () => {
+    fx = await keyFixture('lineage');
+    const verifier = new TokenVerifier({ issuer: 'dockyard-auth', audience: SERVICE, keys: await certificateBundleResolver(fx.bundlePath) });
+    issuer = new TokenIssuer({ keys: fx.keys, issuer: 'dockyard-auth', ttlSeconds: 300 });
+    registry = await startTestRegistry();
+    guarded = await startReplica(registry, new TokenAccessController({ realm: 'https://auth.example/token', service: SERVICE, verifier }));
+    await pushImage(registry.url, 'base/debian', '12', base);
+    await pushImage(registry.url, 'team/api', 'latest', buildImageOn(base, 'token api'));
+    await pushImage(registry.url, 'team/secret', 'latest', buildImageOn(base, 'token secret'));
+  });
+  after(async () => {
+    await guarded?.close();
+    await registry?.close();
+    fx?.cleanup();
+  });
+
+  async function dependentsWith(access: AccessRecord[]): Promise<Response> {
+    const { token } = await issuer.issue({ subject: 'ci', audience: SERVICE, access });
+    return fetch(`${guarded.url}/api/v1/images/dependents?image=base/debian:12`, { headers: { Authorization: `Bearer ${token}` } });
+  }
+  const pull = (name: string): AccessRecord => ({ type: 'repository', name, actions: ['pull'] });
+
+  it('shows only the repositories the token grants pull on', async () => {
+    const names = async (response: Response) => {
+      assert.equal(response.status, 200);
+      return ((await response.json()) as { dependents: Images }).dependents.map((d) => d.repository);
+    };
+    assert.deepEqual(await names(await dependentsWith([pull('base/debian'), pull('team/api')])), ['team/api']);
+    assert.deepEqual(await names(await dependentsWith([pull('base/debian')])), []);
+    assert.deepEqual(await names(await dependentsWith([pull('base/debian'), pull('team/api'), pull('team/secret')])), ['team/api', 'team/secret']);
+  });
+
+  it('challenges a token without pull on the repository asked about, with that scope', async () => {
+    const refused = await dependentsWith([pull('team/api')]);
+    assert.equal(refused.status, 401);
+    assert.match(refused.headers.get('www-authenticate') ?? '', /scope="repository:base\/debian:pull",error="insufficient_scope"/);
   });
 });
