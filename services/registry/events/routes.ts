@@ -11,7 +11,7 @@ import { DockyardError, fail } from '../../../shared/http/errors.js';
 import type { AccessController } from '../auth/controller.js';
 import type { RegistryServices } from '../routes/context.js';
 import { basesOf, DEFAULT_DEPTH, dependentsOf, MAX_DEPTH, resolveImage, staleFor, type DescribedImage } from './queries.js';
-import { parseImageReference, referencePart } from './reference.js';
+import { parseImageReference, referencePart, type ImageReference } from './reference.js';
 
 const PREFIX = '/api/v1/images/';
 const HISTORY_LIMIT = 100;
@@ -48,8 +48,13 @@ async function visible<T extends DescribedImage>(images: T[], mayPull: (reposito
   return kept;
 }
 
-async function answer(query: Query, services: RegistryServices, params: URLSearchParams, mayPull: (repository: string) => Promise<boolean>): Promise<unknown> {
-  const image = parseImageReference(params.get('image') ?? '');
+async function answer(
+  query: Query,
+  image: ImageReference,
+  services: RegistryServices,
+  params: URLSearchParams,
+  mayPull: (repository: string) => Promise<boolean>,
+): Promise<unknown> {
   const depth = boundedInteger(params.get('depth'), 'depth', DEFAULT_DEPTH, MAX_DEPTH);
   const { metadata } = services;
   if (query === 'tag-history' || query === 'stale') {
@@ -76,14 +81,17 @@ export function lineageRoutes(services: RegistryServices, access: AccessControll
     if (!ctx.path.startsWith(PREFIX)) return next();
     const query = ctx.path.slice(PREFIX.length) as Query;
     if (!QUERIES.includes(query)) throw fail('NOT_FOUND', 'no such lineage endpoint', { path: ctx.path.slice(0, 200) });
+    ctx.state.routeTemplate = `${PREFIX}${query}`;
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
       throw new DockyardError('METHOD_NOT_ALLOWED', `${ctx.method.slice(0, 20)} is not allowed here`, { headers: { Allow: 'GET, HEAD' } });
     }
     const params = new URLSearchParams(ctx.querystring);
-    const image = parseImageReference(params.get('image') ?? '');
+    const text = params.get('image');
+    if (text === null) throw fail('REQUEST_INVALID', 'the image parameter is required: image=REPO:TAG or image=REPO@DIGEST');
+    const image = parseImageReference(text);
     // The one decision that admits the request: pull on the repository asked about.
     const grant = await access.authorize(ctx.req.headers, [{ type: 'repository', name: image.repository, actions: ['pull'] }]);
     ctx.state.subject = grant.subject;
-    ctx.body = await answer(query, services, params, pullCheck(access, ctx));
+    ctx.body = await answer(query, image, services, params, pullCheck(access, ctx));
   };
 }

@@ -113,6 +113,7 @@ describe('lineage API', () => {
 
   it('refuses bad input with the registry error codes', async () => {
     await expectError(await get('admin', 'dependents?image=Bad!Name:1'), 400, 'NAME_INVALID');
+    await expectError(await get('admin', 'dependents'), 400, 'REQUEST_INVALID');
     await expectError(await get('admin', 'dependents?image=team/api:latest&depth=0'), 400, 'REQUEST_INVALID');
     await expectError(await get('admin', 'dependents?image=team/api:latest&depth=11'), 400, 'REQUEST_INVALID');
     await expectError(await get('admin', `stale?image=team/api@${api.digest}`), 400, 'TAG_INVALID');
