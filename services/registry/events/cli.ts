@@ -14,13 +14,13 @@ import type { MetadataStore } from '../metadata/store.js';
 import { basesOf, DEFAULT_DEPTH, dependentsOf, MAX_DEPTH, resolveImage, staleFor, type DescribedImage } from './queries.js';
 import { parseImageReference, referencePart } from './reference.js';
 
-export const IMAGES_USAGE = `usage: npm run admin -- [--config FILE] images COMMAND IMAGE [--json]
+const IMAGES_USAGE = `usage: npm run admin -- [--config FILE] images COMMAND IMAGE [--json]
   images dependents REPO:TAG|REPO@DIGEST [--depth N]   images built on the image (N generations, default ${DEFAULT_DEPTH}, at most ${MAX_DEPTH})
   images stale REPO:TAG [--depth N]                     still-tagged images built on what REPO:TAG pointed at before its last move
   images bases REPO:TAG|REPO@DIGEST                     the images it is built on, nearest first (per platform for an index)
   images history REPO:TAG [--limit N]                   the tag's moves, newest first`;
 
-export interface ImagesIo {
+interface ImagesIo {
   out: (text: string) => void;
   err: (text: string) => void;
 }

@@ -10,6 +10,5 @@
  * answerable: the images built on what a tag pointed at before its last move. Served over
  * HTTP by routes.ts (`/api/v1/images/...`) and by the admin CLI (cli.ts).
  */
-export { recordLineage, prefixHashes } from './record.js';
-export { basesOf, dependentsOf, staleFor, resolveImage } from './queries.js';
+export { recordLineage } from './record.js';
 export { lineageRoutes } from './routes.js';

@@ -13,7 +13,7 @@ import type { ContainingIndex, ImageRef } from './store.js';
 export const MAX_DEPTH = 10;
 export const DEFAULT_DEPTH = 5;
 /** Most images one answer lists; a walk stops once it has this many. */
-export const RESULT_LIMIT = 1000;
+const RESULT_LIMIT = 1000;
 
 /** An image with the names a client would pull it by. */
 export interface DescribedImage extends ImageRef {

@@ -9,8 +9,8 @@ import type { ParsedManifest } from '../manifests.js';
 import type { MetadataStore, Tx } from '../metadata/store.js';
 import type { ImageLineage } from './store.js';
 
-export const BASE_NAME_ANNOTATION = 'org.opencontainers.image.base.name';
-export const BASE_DIGEST_ANNOTATION = 'org.opencontainers.image.base.digest';
+const BASE_NAME_ANNOTATION = 'org.opencontainers.image.base.name';
+const BASE_DIGEST_ANNOTATION = 'org.opencontainers.image.base.digest';
 
 /**
  * hash_1 = sha256(layer_1), hash_i = sha256(hash_{i-1} + ' ' + layer_i): one hash per prefix,

@@ -19,7 +19,7 @@ const QUERIES = ['bases', 'dependents', 'stale', 'tag-history'] as const;
 type Query = (typeof QUERIES)[number];
 
 /** A positive integer query parameter, at most `max`; REQUEST_INVALID otherwise. */
-export function boundedInteger(value: string | null, name: string, fallback: number, max: number): number {
+function boundedInteger(value: string | null, name: string, fallback: number, max: number): number {
   if (value === null) return fallback;
   const n = /^[0-9]{1,4}$/.test(value) ? Number(value) : NaN;
   if (!(n >= 1 && n <= max)) throw fail('REQUEST_INVALID', `${name} must be an integer from 1 to ${max}`, { [name]: value.slice(0, 20) });
