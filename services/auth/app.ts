@@ -28,7 +28,7 @@ import { AdminOperations } from './operations/index.js';
 import { adminRouter } from './routes/admin.js';
 import { mountTokenRoutes, tokenEndpoint } from './routes/token.js';
 import { AuditStore } from './store/audit.js';
-import { LoginFailureStore } from './store/login-failures.js';
+import { LoginAttemptStore } from './store/login-attempts.js';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottlePolicy } from './throttle.js';
 import { TokenService } from './tokens.js';
 
@@ -104,7 +104,7 @@ function publicRoutes(db: Knex, keys: KeyStore): Router {
 
 /** Builds the auth service application. */
 export function createAuthApp(config: AuthServiceConfig, deps: AuthDeps): Koa {
-  const throttle = new LoginThrottle(new LoginFailureStore(deps.db), deps.throttle ?? DEFAULT_THROTTLE);
+  const throttle = new LoginThrottle(new LoginAttemptStore(deps.db), deps.throttle ?? DEFAULT_THROTTLE);
   const authenticator = new Authenticator({ db: deps.db, bcryptCost: config.bcryptCost, throttle });
   const tokens = new TokenService({
     db: deps.db,

@@ -41,9 +41,13 @@ export interface RegistryDeps {
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED']);
 
-/** Every response, errors included, names the API version (clients probe for it). */
+/**
+ * Every response, errors included, names the API version (clients probe for it) and tells
+ * browsers not to guess a content type (a pushed blob must never render as a page).
+ */
 async function apiVersionHeader(ctx: Context, next: Next): Promise<void> {
   ctx.set('Docker-Distribution-API-Version', 'registry/2.0');
+  ctx.set('X-Content-Type-Options', 'nosniff');
   await next();
 }
 

@@ -1,14 +1,18 @@
 /**
  * The registry process: configuration (YAML file from `--config`/DOCKYARD_CONFIG plus
  * environment), storage, metadata and access control wired into the app, an HTTP(S)
- * listener, hourly purge of abandoned uploads, and a graceful stop on SIGTERM/SIGINT.
+ * listener, a purge of abandoned uploads and crash leftovers at start and hourly, and a
+ * graceful stop on SIGTERM/SIGINT.
  * `npm run registry` runs this file (as a cluster with DOCKYARD_WORKERS > 1, see
  * shared/process/cluster.ts); the combined launcher reuses `startRegistryService`.
  */
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import { runService } from '../../shared/process/cluster.js';
-import { configFileFrom, loadRegistryConfig, type RegistryConfig } from '../../shared/config/index.js';
+import { loosePermissionWarnings, sqliteFiles } from '../../shared/process/private-files.js';
+import { configFileFrom, loadRegistryConfig, openRegistryWarning, type RegistryConfig } from '../../shared/config/index.js';
 import { openDatabase } from '../../shared/db/index.js';
+import { preflightRegistry } from '../../shared/config/preflight.js';
 import { createLogger, type Logger } from '../../shared/observability/logger.js';
 import { createMetricsRegistry, type Registry } from '../../shared/observability/metrics.js';
 import { serve } from '../../shared/http/serve.js';
@@ -29,6 +33,8 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
 const HEADERS_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const PURGE_INTERVAL_MS = 60 * 60_000;
+/** A storage temporary file this old belongs to no write in progress (those take seconds). */
+const TEMPORARY_FILE_MAX_AGE_MS = 60 * 60_000;
 
 /** Options for startRegistryService. */
 export interface StartRegistryOptions {
@@ -53,7 +59,8 @@ export interface RunningRegistry {
   close(): Promise<void>;
 }
 
-function storageFor(config: RegistryConfig): StorageDriver {
+/** The storage driver the configuration names (the import command builds the same one). */
+export function storageFor(config: RegistryConfig): StorageDriver {
   return config.storage.driver === 'memory' ? new MemoryDriver() : new FilesystemDriver(config.storage.rootDirectory);
 }
 
@@ -65,6 +72,15 @@ export async function prepareRegistryService(config: RegistryConfig): Promise<vo
   if (config.http.tls) loadTlsOptions(config.http.tls, 'registry.http.tls');
   const metadata = await KnexMetadataStore.open(config.database);
   await metadata.close();
+}
+
+/**
+ * What a start checks before anything listens (files, directories, database, port), with
+ * the configured settings that have no effect logged as warnings.
+ */
+export async function preflightRegistryService(config: RegistryConfig, logger: Logger): Promise<void> {
+  const notes = await preflightRegistry(config);
+  for (const warning of [...(config.warnings ?? []), ...notes]) logger.warn(warning);
 }
 
 /** Wires and starts the registry for `config`. */
@@ -91,6 +107,8 @@ export async function startRegistryService(config: RegistryConfig, options: Star
       try {
         const purged = await uploads.purgeOlderThan(config.uploads.purgeAfterSeconds * 1000);
         if (purged > 0) logger.info({ purged }, 'purged abandoned uploads');
+        const swept = (await storage.sweepTemporaryFiles?.(TEMPORARY_FILE_MAX_AGE_MS)) ?? 0;
+        if (swept > 0) logger.info({ swept }, 'removed temporary files left by a crash');
       } catch (err) {
         logger.error({ err }, 'upload purge failed');
       }
@@ -117,20 +135,30 @@ export async function startRegistryService(config: RegistryConfig, options: Star
   }
 }
 
+/** What must stay the owner's alone: the data directory, the registry's part of it, its database. */
+export function registryPrivatePaths(config: RegistryConfig): string[] {
+  return [config.dataDir, join(config.dataDir, 'registry'), ...sqliteFiles(config.database)];
+}
+
 let loaded: RegistryConfig | undefined;
 const configured = (): RegistryConfig => (loaded ??= loadRegistryConfig({ file: configFileFrom(process.argv.slice(2)) }));
 
 runService('registry', import.meta.url, {
   workers: () => configured().workers ?? 1,
+  directories: () => [{ service: 'registry', dataDir: configured().dataDir }],
   async prepare() {
     const config = configured();
+    const logger = createLogger({ name: 'registry', level: config.log?.level });
+    await preflightRegistryService(config, logger);
     await prepareRegistryService(config);
-    return createLogger({ name: 'registry', level: config.log?.level });
+    return logger;
   },
   async start({ prepared, housekeeping }) {
     const config = configured();
     const logger = createLogger({ name: 'registry', level: config.log?.level });
+    if (!prepared) await preflightRegistryService(config, logger);
     const running = await startRegistryService(config, { logger, prepared, housekeeping });
-    return { logger, close: running.close };
+    const open = openRegistryWarning(config);
+    return { logger, close: running.close, warnings: [...(open ? [open] : []), ...loosePermissionWarnings(registryPrivatePaths(config))] };
   },
 });

@@ -72,9 +72,65 @@ function checkShareable(src: ConfigSource, workers: number, database: DatabaseCo
   }
 }
 
+/** The settings that belong to each auth mode: setting any of them selects that mode. */
+const AUTH_MODE_SETTINGS = {
+  htpasswd: [SETTINGS.registry.htpasswdPath, SETTINGS.registry.htpasswdRealm],
+  token: [
+    SETTINGS.registry.tokenRealm,
+    SETTINGS.registry.tokenService,
+    SETTINGS.registry.tokenIssuer,
+    SETTINGS.registry.tokenRootCertBundle,
+    SETTINGS.registry.tokenJwks,
+  ],
+} as const;
+
+type AuthKind = RegistryAuthConfig['kind'];
+
+/**
+ * The auth mode, as CNCF distribution derives it from its configuration: REGISTRY_AUTH (or
+ * the YAML `registry.auth` key) when given, else the mode whose settings are present, else
+ * none. Settings of another mode than the chosen one are a mistake that would leave the
+ * registry less protected than its operator thinks, so they stop the start. One exception,
+ * as in distribution (an environment variable replaces its YAML subtree): REGISTRY_AUTH
+ * switching the file's htpasswd to token or back sets the file's settings of the other
+ * protected mode aside. Switching to none never does: that would open a protected file.
+ */
+function authKindOf(src: ConfigSource): AuthKind {
+  const s = SETTINGS.registry;
+  const envKind = src.origin(s.auth) === 'env' ? src.choice(s.auth) : undefined;
+  const setAside = (setting: Setting) => envKind !== undefined && envKind !== 'none' && src.origin(setting) === 'yaml';
+  const present = (kind: keyof typeof AUTH_MODE_SETTINGS) =>
+    AUTH_MODE_SETTINGS[kind].filter((setting) => src.isSet(setting) && !(kind !== envKind && setAside(setting)));
+  const given = { htpasswd: present('htpasswd'), token: present('token') };
+  const names = (settings: readonly Setting[]) => settings.map((setting) => src.name(setting)).join(', ');
+  if (src.isSet(s.auth)) {
+    const kind = src.choice(s.auth);
+    const foreign = [...(kind === 'htpasswd' ? [] : given.htpasswd), ...(kind === 'token' ? [] : given.token)];
+    if (foreign.length > 0) {
+      throw new ConfigError(src.name(s.auth), kind, undefined, `conflicting settings: auth is ${kind} but ${names(foreign)} ${foreign.length === 1 ? 'is' : 'are'} set; remove ${foreign.length === 1 ? 'it' : 'them'} or choose the matching auth mode`);
+    }
+    return kind;
+  }
+  if (given.htpasswd.length > 0 && given.token.length > 0) {
+    throw new ConfigError(src.name(s.auth), 'htpasswd or token', undefined, `conflicting settings: htpasswd (${names(given.htpasswd)}) and token (${names(given.token)}) are both set; keep the settings of one auth mode`);
+  }
+  if (given.htpasswd.length > 0) return 'htpasswd';
+  if (given.token.length > 0) return 'token';
+  return 'none';
+}
+
+/**
+ * The loud line an open registry prints at every start (stderr) and in `config check`;
+ * undefined when the registry asks for credentials.
+ */
+export function openRegistryWarning(config: RegistryConfig): string | undefined {
+  if (config.auth.kind !== 'none') return undefined;
+  return `WARNING: the registry has no authentication (${SETTINGS.registry.auth.env}=none): anyone who can reach ${config.http.host}:${config.http.port} can push, overwrite and delete images. Set ${SETTINGS.registry.auth.env}=htpasswd or token for anything but a private test.`;
+}
+
 function registryAuthOf(src: ConfigSource): RegistryAuthConfig {
   const s = SETTINGS.registry;
-  const kind = src.choice(s.auth);
+  const kind = authKindOf(src);
   if (kind === 'none') return { kind };
   if (kind === 'htpasswd') {
     src.requiredString(s.htpasswdPath, 'for htpasswd auth');
@@ -138,6 +194,7 @@ export function buildLoginThrottle(src: ConfigSource): LoginThrottleConfig {
   return {
     maxFailures: src.int(s.loginMaxFailures, 1),
     addressMaxFailures: src.int(s.loginMaxFailuresPerAddress, 1),
+    accountMaxFailures: src.int(s.loginMaxFailuresPerAccount, 1),
     windowSeconds: src.int(s.loginWindowSeconds, 1),
   };
 }

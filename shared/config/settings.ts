@@ -249,13 +249,20 @@ const auth = {
     yaml: 'auth.login.maxfailures',
     env: 'AUTH_LOGIN_MAX_FAILURES',
     default: 10,
-    description: 'Failed logins per account within the window before further attempts get 429 (minimum 1).',
+    description: 'Failed logins per account from one client address within the window before further attempts from there get 429 (minimum 1).',
   },
   loginMaxFailuresPerAddress: {
     yaml: 'auth.login.maxfailuresperaddress',
     env: 'AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS',
     default: 50,
     description: 'Failed logins per client address within the window before further attempts get 429 (minimum 1).',
+  },
+  loginMaxFailuresPerAccount: {
+    yaml: 'auth.login.maxfailuresperaccount',
+    env: 'AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT',
+    default: 30,
+    description:
+      'Failed logins per account from all addresses within the window; past it, only an address with no failure on that account in the window is still let try (minimum 1).',
   },
   loginWindowSeconds: {
     yaml: 'auth.login.windowseconds',

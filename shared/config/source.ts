@@ -34,7 +34,12 @@ export class ConfigSource {
 
   /** How to name a setting that is missing: both names when a file is in play. */
   name(setting: Setting): string {
-    return this.file ? `${setting.yaml} (${setting.env})` : setting.env;
+    return this.file ? `${this.fileKey(setting)} (${setting.env})` : setting.env;
+  }
+
+  /** The key as the file spells it: a distribution config.yml names its own keys. */
+  private fileKey(setting: Setting): string {
+    return this.file?.origins?.get(setting.yaml) ?? setting.yaml;
   }
 
   private yamlValue(path: string): unknown {
@@ -50,13 +55,19 @@ export class ConfigSource {
     const fromEnv = this.env[setting.env];
     if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, key: setting.env, fromEnv: true };
     const fromYaml = this.yamlValue(setting.yaml);
-    if (fromYaml !== undefined) return { value: fromYaml, key: setting.yaml, fromEnv: false };
+    if (fromYaml !== undefined) return { value: fromYaml, key: this.fileKey(setting), fromEnv: false };
     return undefined;
   }
 
   /** True when YAML or environment sets the value. */
   isSet(setting: Setting): boolean {
     return this.find(setting) !== undefined;
+  }
+
+  /** Where the value comes from: `env`, `yaml`, or undefined when neither sets it. */
+  origin(setting: Setting): 'env' | 'yaml' | undefined {
+    const found = this.find(setting);
+    return found === undefined ? undefined : found.fromEnv ? 'env' : 'yaml';
   }
 
   /** A string value, or the default, or undefined. */

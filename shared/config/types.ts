@@ -69,6 +69,8 @@ export interface RegistryConfig {
   log?: { level: LogLevel };
   /** Processes serving the registry (DOCKYARD_WORKERS); set by the loaders, absent means 1. */
   workers?: number;
+  /** Settings given that have no effect in Dockyard (distribution keys and variables), logged at start. */
+  warnings?: readonly string[];
 }
 
 export interface AuthServiceConfig {
@@ -95,9 +97,11 @@ export interface AuthServiceConfig {
 
 /** How many failed logins within which window trigger throttling (HTTP 429). */
 export interface LoginThrottleConfig {
-  /** Failures per account within the window. */
+  /** Failures per account from one client address within the window. */
   maxFailures: number;
   /** Failures per client address within the window. */
   addressMaxFailures: number;
+  /** Failures per account from all addresses, past which only clean addresses are evaluated. */
+  accountMaxFailures: number;
   windowSeconds: number;
 }

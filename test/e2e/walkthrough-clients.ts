@@ -46,9 +46,15 @@ export async function makeCertificate(ws: Workspace, address: string): Promise<W
   return { certificate, key, certDir };
 }
 
-/** `npm run admin -- config check` with the environment a service gets: exit 0 and "configuration OK". */
+/**
+ * `npm run admin -- config check` with the environment a service gets: exit 0 and
+ * "configuration OK". The services already listen on their ports here, which the check
+ * rightly reports as in use, so it gets port 0 instead (the port check has its own test,
+ * test/unit/config/preflight.test.ts).
+ */
 export async function checkConfiguration(ws: Workspace, env: Record<string, string>): Promise<void> {
-  const result = await ws.ok(process.execPath, ['--import', 'tsx', 'services/auth/cli.ts', 'config', 'check'], { cwd: REPO_ROOT, env });
+  const anyPort = { REGISTRY_HTTP_ADDR: '127.0.0.1:0', AUTH_HTTP_ADDR: '127.0.0.1:0' };
+  const result = await ws.ok(process.execPath, ['--import', 'tsx', 'services/auth/cli.ts', 'config', 'check'], { cwd: REPO_ROOT, env: { ...env, ...anyPort } });
   assert.match(result.stdout, /^configuration OK: environment only/, result.stdout);
 }
 

@@ -91,6 +91,18 @@ export interface StorageDriver {
   delete(path: string): Promise<void>;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
+  /**
+   * For drivers that write through temporary objects: deletes those older than
+   * `olderThanMs`, which only a crashed write leaves behind; returns how many.
+   */
+  sweepTemporaryFiles?(olderThanMs: number): Promise<number>;
+  /**
+   * Optional: makes the local file `source` the object at `path` without copying its bytes
+   * (a hard link, then an atomic rename; the new name is durable when it resolves). False
+   * when that is impossible here (another file system): the caller copies instead. Only
+   * drivers that keep objects as local files have it; the import of a registry:2 store uses it.
+   */
+  linkFile?(source: string, path: string): Promise<boolean>;
 }
 
 /** The path does not exist. */
