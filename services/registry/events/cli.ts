@@ -6,6 +6,7 @@
  * environment, default DATA_DIR/registry/registry.sqlite), as an admin tool on the
  * registry's host: it reads only, and sees exactly what the registry's API would.
  */
+import { existsSync } from 'node:fs';
 import { ConfigError, configFileFrom, loadRegistryConfig } from '../../../shared/config/index.js';
 import { isDockyardError } from '../../../shared/http/errors.js';
 import { isEntryPoint } from '../../../shared/process/entry-point.js';
@@ -112,6 +113,11 @@ export async function runImagesCli(argv: readonly string[], env: Record<string, 
   try {
     const args = parseImagesArgs(argv);
     const config = loadRegistryConfig({ file: configFileFrom(argv, env), env });
+    // A wrong data dir must say so, not create an empty registry database and report nothing built on anything.
+    if (config.database.client === 'sqlite' && config.database.filename !== ':memory:' && !existsSync(config.database.filename)) {
+      io.err(`error: no registry database at ${config.database.filename} (set DOCKYARD_DATA_DIR, REGISTRY_DATABASE_URL or --config)`);
+      return 1;
+    }
     metadata = await KnexMetadataStore.open(config.database);
     await run(metadata, args, io);
     return 0;

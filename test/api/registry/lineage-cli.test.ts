@@ -2,6 +2,7 @@
 // function (which runs the registry's CLI in a child process) on a running registry's database.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../../services/auth/cli.js';
 import { buildImage, buildImageOn, pushImage, startTestRegistry, type TestRegistry } from './harness.js';
@@ -63,5 +64,14 @@ describe('images CLI', () => {
     const missing = await admin('images', 'dependents', 'base/debian:13');
     assert.equal(missing.code, 1);
     assert.match(missing.err, /base\/debian:13 is not in the registry/);
+    let said = '';
+    const elsewhere = await runCli(['images', 'stale', 'base/debian:12'], { DOCKYARD_DATA_DIR: join(registry.config.dataDir, 'nowhere') }, {
+      stdin: async () => '',
+      out: () => {},
+      err: (t) => (said += t),
+    });
+    assert.equal(elsewhere, 1);
+    assert.match(said, /no registry database at .*nowhere/);
+    assert.equal(existsSync(join(registry.config.dataDir, 'nowhere')), false, 'nothing created');
   });
 });
