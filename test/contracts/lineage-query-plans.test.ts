@@ -17,6 +17,7 @@ import {
   postgresUnavailableReason,
   type MetadataStoreFixture,
 } from './metadata-store.contract.js';
+import { postgresPlan, sqlitePlan } from '../support/query-plans.js';
 
 const BASES = 40;
 const PER_BASE = 6;
@@ -67,21 +68,6 @@ const QUERIES: LineageQuery[] = [
   { name: 'tag history', build: (db) => lq.tagMoves(db, 'team/app3', 'latest', 10), index: 'tag_history_tag_index' },
 ];
 
-async function sqlitePlan(db: Knex, query: Knex.QueryBuilder): Promise<string> {
-  const { sql, bindings } = query.toSQL();
-  const rows: Array<{ detail: string }> = await db.raw(`explain query plan ${sql}`, bindings);
-  return rows.map((row) => row.detail).join('\n');
-}
-
-async function postgresPlan(db: Knex, query: Knex.QueryBuilder): Promise<string> {
-  const { sql, bindings } = query.toSQL();
-  return db.transaction(async (trx) => {
-    await trx.raw('set local enable_seqscan = off');
-    const result: { rows: Array<{ 'QUERY PLAN': string }> } = await trx.raw(`explain ${sql}`, bindings);
-    return result.rows.map((row) => row['QUERY PLAN']).join('\n');
-  });
-}
-
 function checkPlans(dialect: string, make: () => Promise<MetadataStoreFixture>): void {
   describe(`lineage queries use indexes: ${dialect}`, () => {
     let fixture: MetadataStoreFixture;
@@ -96,12 +82,12 @@ function checkPlans(dialect: string, make: () => Promise<MetadataStoreFixture>):
       it(hot.name, async () => {
         const query = hot.build(fixture.db);
         if (dialect === 'sqlite') {
-          const plan = await sqlitePlan(fixture.db, query);
+          const plan = (await sqlitePlan(fixture.db, query)).join('\n');
           // Every table is reached by a key: SEARCH lines only, never SCAN.
           for (const line of plan.split('\n')) assert.ok(!/^SCAN (?!CONSTANT ROW)/.test(line), `${hot.name}: full scan "${line}" in\n${plan}`);
           assert.match(plan, new RegExp(`SEARCH \\S+( AS \\S+)? USING (COVERING )?INDEX ${hot.index} \\(`), `${hot.name}: does not search ${hot.index}:\n${plan}`);
         } else {
-          const plan = await postgresPlan(fixture.db, query);
+          const plan = (await postgresPlan(fixture.db, query)).join('\n');
           assert.ok(!/Seq Scan/.test(plan), `${hot.name}: sequential scan in\n${plan}`);
           assert.ok(!/hashed SubPlan|Hash Join|HashAggregate/.test(plan), `${hot.name}: hashes a whole table:\n${plan}`);
           assert.match(plan, new RegExp(`(Index (Only )?Scan|Bitmap Index Scan) on ${hot.index}|Index (Only )?Scan using ${hot.index} on`), `${hot.name}: does not use ${hot.index}:\n${plan}`);
