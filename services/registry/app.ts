@@ -17,6 +17,7 @@ import { clientAddress } from '../../shared/http/middleware/client-address.js';
 import { errorRenderer } from '../../shared/http/middleware/errors.js';
 import { requestId } from '../../shared/http/middleware/request-id.js';
 import type { AccessController } from './auth/controller.js';
+import { lineageRoutes } from './events/index.js';
 import type { MetadataStore } from './metadata/store.js';
 import type { RegistryServices } from './routes/context.js';
 import { healthRoutes } from './routes/health.js';
@@ -103,6 +104,7 @@ export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
   app.use(readOnlyGuard(config.readOnly));
   app.use(healthRoutes(services));
   app.use(registryRoutes(services, deps.access));
+  app.use(lineageRoutes(services, deps.access));
   app.use(async (ctx) => {
     throw fail('NOT_FOUND', 'not found', { path: ctx.path.slice(0, 200) });
   });
