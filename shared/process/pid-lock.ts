@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { link, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, open, stat, unlink, writeFile } from 'node:fs/promises';
 
 /** The lock is held by a running process. */
 export class LockHeldError extends Error {
@@ -90,19 +90,31 @@ async function readHolder(path: string): Promise<Holder | null> {
 }
 
 /**
- * Moves a stale lock aside and deletes it. If, between our read and the rename, another
- * taker broke it and made a fresh one, the rename moved that fresh lock: it is put back.
+ * Deletes a stale lock, if it is still the one that was found stale (inode `ino`). POSIX has
+ * no compare-and-unlink, so breakers take turns through `<path>.break`: while the stale file
+ * exists no taker's link can succeed, and only a breaker removes it, so checking the inode
+ * and unlinking under the break lock cannot delete a fresh lock. (Moving the stale file
+ * aside and putting back a fresh one moved by mistake left a moment with no file at all, in
+ * which a third taker got the lock beside the first.) A break lock whose writer died is
+ * itself stale; the window in which that can happen is a stat and an unlink long.
  */
 async function breakStale(path: string, ino: number): Promise<void> {
-  const aside = `${path}.stale.${randomBytes(6).toString('hex')}`;
+  const breaker = `${path}.break`;
   try {
-    await rename(path, aside);
+    await writeFile(breaker, holderText(), { mode: 0o600, flag: 'wx' });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const other = await readHolder(breaker);
+    if (other !== null && (other.pid === 0 || !isRunning(other))) await unlink(breaker).catch(() => undefined);
+    // Another taker is breaking it right now: give it the moment it needs before looking again.
+    else await new Promise((resolve) => setTimeout(resolve, 5));
+    return;
   }
-  if ((await stat(aside)).ino !== ino) await link(aside, path).catch(() => undefined);
-  await unlink(aside);
+  try {
+    if ((await stat(path).catch(() => null))?.ino === ino) await unlink(path);
+  } finally {
+    await unlink(breaker).catch(() => undefined);
+  }
 }
 
 /** The lock's content for this process. */
@@ -117,7 +129,7 @@ export async function acquirePidLock(path: string): Promise<PidLock> {
   await writeFile(draft, holderText(), { mode: 0o600, flag: 'wx' });
   try {
     // A bounded number of rounds: each one either takes the lock, finds a live holder or breaks a stale one.
-    for (let round = 0; round < 5; round++) {
+    for (let round = 0; round < 20; round++) {
       try {
         await link(draft, path);
         const { ino } = await stat(draft);
