@@ -14,6 +14,7 @@ import { isDockyardError } from '../../shared/http/errors.js';
 import { KeyStore } from '../../shared/crypto/keys.js';
 import { parseArgs, UsageError, type ParsedArgs } from './cli-args.js';
 import { runConfigCommand } from './cli-config.js';
+import { isRegistryCommand, runRegistryCommand } from './cli-registry.js';
 import { formatTable, formatTime } from './cli-format.js';
 import { runTlsCommand } from './cli-tls.js';
 import { AdminOperations, type Actor } from './operations/index.js';
@@ -31,7 +32,8 @@ const USAGE = `usage: npm run admin -- [--config FILE] COMMAND
   keys rotate
   audit [--limit N] [--actor NAME] [--action ACTION] [--json]
   tls self-signed HOST [--ip IP]... [--dns NAME]... [--out DIR] [--days N]
-  config check [FILE]`;
+  config check [FILE]
+  gc run [--dry-run] [--json]                   (registry garbage collection, see docs/lifecycle.md)`;
 
 /** Where the CLI writes; tests and main pass the process streams. */
 export interface CliIo {
@@ -205,6 +207,7 @@ async function dispatch(config: AuthServiceConfig, args: ParsedArgs, io: CliIo):
 /** Runs one CLI invocation; returns the exit code (0 ok, 1 failed, 2 usage or configuration). */
 export async function runCli(argv: readonly string[], env: Record<string, string | undefined>, io: CliIo): Promise<number> {
   try {
+    if (isRegistryCommand(argv)) return runRegistryCommand(argv, env, io);
     const args = parseArgs(argv);
     if (args.flags.has('help') || args.positional.length === 0) {
       io.out(USAGE);

@@ -15,7 +15,10 @@ import { accessLog } from '../../shared/http/middleware/access-log.js';
 import { errorRenderer } from '../../shared/http/middleware/errors.js';
 import { requestId } from '../../shared/http/middleware/request-id.js';
 import type { AccessController } from './auth/controller.js';
-import type { MetadataStore } from './metadata/store.js';
+import { GcStore } from './lifecycle/gc-store.js';
+import { gcSettings } from './lifecycle/index.js';
+import { PushGuard } from './lifecycle/push-guard.js';
+import type { KnexMetadataStore } from './metadata/knex-store.js';
 import type { RegistryServices } from './routes/context.js';
 import { healthRoutes } from './routes/health.js';
 import { registryRoutes } from './routes/index.js';
@@ -26,7 +29,7 @@ import { UploadManager } from './storage/uploads.js';
 /** What the registry app is built from; blobs and uploads are made from `storage` when absent. */
 export interface RegistryDeps {
   storage: StorageDriver;
-  metadata: MetadataStore;
+  metadata: KnexMetadataStore;
   access: AccessController;
   logger: Logger;
   blobs?: BlobStore;
@@ -69,6 +72,7 @@ function uploadGauge(metrics: Registry, uploads: UploadManager) {
 /** Builds the registry application. */
 export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
   const blobs = deps.blobs ?? new BlobStore(deps.storage);
+  const pushGuard = new PushGuard(deps.metadata, new GcStore(deps.metadata.db), blobs, gcSettings(config).graceSeconds * 1000);
   const services: RegistryServices = {
     config,
     storage: deps.storage,
@@ -76,6 +80,7 @@ export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
     blobs,
     uploads: deps.uploads ?? new UploadManager(deps.storage, blobs),
     logger: deps.logger,
+    pushGuard,
   };
   const app = new Koa();
   // Errors after the headers went out land here: usually a client hanging up mid-download,

@@ -17,6 +17,7 @@ export {
   type LogLevel,
   type RegistryAuthConfig,
   type RegistryConfig,
+  type RegistryGcConfig,
 } from './types.js';
 export { ALL_SETTINGS, SETTINGS, settingAt, type Setting } from './settings.js';
 export { parseAddr, redactUrl } from './source.js';

@@ -58,8 +58,8 @@ export class KnexMetadataStore implements MetadataStore {
   /** Set when commits do not sync themselves: every write awaits it before returning. */
   private readonly walSync: WalSync | null;
 
-  /** Wraps an open, migrated database; `close()` destroys it. */
-  constructor(private readonly db: Knex) {
+  /** Wraps an open, migrated database; `close()` destroys it. `db` is shared with the lifecycle queries (services/registry/lifecycle). */
+  constructor(readonly db: Knex) {
     const reads = SqliteReads.forKnex(db);
     this.fast = reads ? preparedReads(reads) : null;
     this.walSync = walSyncOf(db);

@@ -27,6 +27,8 @@ export async function linkedBlobSize(services: RegistryServices, name: string, d
 /** 200 (or 206 for a Range) with the blob's bytes; HEAD sends the same headers without them. */
 export async function getBlob({ ctx, route, services }: RequestContext<RouteOf<'blob'>>): Promise<void> {
   const size = await linkedBlobSize(services, route.name, route.digest);
+  // A HEAD that finds a blob is how a client decides not to upload it: keep it for the push.
+  if (ctx.method === 'HEAD') await services.pushGuard.touch([route.digest.value]);
   const range = decideByteRange(ctx.get('Range') || undefined, size);
   if (range.kind === 'unsatisfiable') {
     throw new DockyardError('RANGE_INVALID', 'requested range not satisfiable', {

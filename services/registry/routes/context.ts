@@ -7,6 +7,7 @@ import type { RegistryConfig } from '../../../shared/config/index.js';
 import type { Logger } from '../../../shared/observability/logger.js';
 import type { Digest } from '../../../shared/grammar/reference.js';
 import type { Grant } from '../auth/controller.js';
+import type { PushGuard } from '../lifecycle/push-guard.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { BlobStore } from '../storage/blobs.js';
 import type { StorageDriver } from '../storage/driver.js';
@@ -21,6 +22,8 @@ export interface RegistryServices {
   blobs: BlobStore;
   uploads: UploadManager;
   logger: Logger;
+  /** Keeps pushes and the garbage collector from racing (lifecycle/push-guard.ts). */
+  pushGuard: PushGuard;
 }
 
 /** One authorized request, as a handler sees it. */

@@ -56,6 +56,7 @@ export async function putManifest({ ctx, route, services }: RequestContext<Route
   await verifyReferences(services.metadata, route.name, manifest);
   await services.blobs.putBytes(bytes, digest.algorithm);
   await services.metadata.transaction(async (tx) => {
+    await services.pushGuard.guardManifest(tx, route.name, digest.value, manifest, bytes);
     await services.metadata.putManifest(
       route.name,
       {

@@ -1,0 +1,98 @@
+/**
+ * The registry's lifecycle commands, `npm run admin -- gc run [--dry-run] [--json]`
+ * (the auth service's admin CLI hands `gc` over to this file as a child process, since the
+ * services share no code). It opens the registry's own configuration, database and storage
+ * directly, like `npm run admin` does for the auth database: the collector is safe next to
+ * a running registry (every deletion is locked and re-checked), so no endpoint is needed
+ * and it also works while the registry is down.
+ */
+import { ConfigError, configFileFrom, loadRegistryConfig, type Env } from '../../../shared/config/index.js';
+import { createLogger } from '../../../shared/observability/logger.js';
+import { isEntryPoint } from '../../../shared/process/entry-point.js';
+import { KnexMetadataStore } from '../metadata/knex-store.js';
+import { BlobStore } from '../storage/blobs.js';
+import { FilesystemDriver } from '../storage/drivers/filesystem.js';
+import type { GcReport } from './gc.js';
+import { createCollector } from './index.js';
+
+const USAGE = `usage: npm run admin -- [--config FILE] gc run [--dry-run] [--json]`;
+
+/** Where the command writes. */
+export interface RegistryCliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+class UsageError extends Error {}
+
+function parse(argv: readonly string[]): { words: string[]; flags: Set<string> } {
+  const words: string[] = [];
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--config') i += 1;
+    else if (arg.startsWith('--config=')) continue;
+    else if (arg === '--dry-run' || arg === '--json') flags.add(arg.slice(2));
+    else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
+    else words.push(arg);
+  }
+  return { words, flags };
+}
+
+/** The human-readable report: one line per deletion, then the totals. */
+export function formatGcReport(report: GcReport): string {
+  const verb = report.dryRun ? 'would delete' : 'deleted';
+  const lines = [
+    ...report.manifests.map((m) => `${verb} manifest ${m.repository}@${m.digest}`),
+    ...report.links.map((l) => `${verb} blob link ${l.repository} ${l.digest}`),
+    ...report.blobs.map((b) => `${verb} blob ${b.digest} (${b.size} bytes)`),
+  ];
+  lines.push(
+    `${report.dryRun ? 'dry run: ' : ''}${report.manifests.length} manifest(s), ${report.links.length} blob link(s), ${report.blobs.length} blob(s) ${verb}; ` +
+      `${report.bytesFreed} bytes ${report.dryRun ? 'would be ' : ''}freed in ${(report.durationMs / 1000).toFixed(3)} s`,
+  );
+  return lines.join('\n');
+}
+
+/** Runs one invocation; returns the exit code (0 ok, 1 failed, 2 usage or configuration). */
+export async function runRegistryCli(argv: readonly string[], env: Env, io: RegistryCliIo): Promise<number> {
+  try {
+    const { words, flags } = parse(argv);
+    if (words[0] !== 'gc' || words[1] !== 'run' || words.length !== 2) throw new UsageError('expected: gc run');
+    const config = loadRegistryConfig({ file: configFileFrom(argv, env), env });
+    if (config.storage.driver !== 'filesystem') throw new UsageError('gc run needs the filesystem storage driver (memory storage lives inside the registry process)');
+    const storage = new FilesystemDriver(config.storage.rootDirectory);
+    const metadata = await KnexMetadataStore.open(config.database);
+    try {
+      const logger = createLogger({ name: 'registry-gc', level: 'silent' });
+      const collector = createCollector(config, { metadata, storage, blobs: new BlobStore(storage), logger });
+      const report = await collector.run({ dryRun: flags.has('dry-run') });
+      io.out(flags.has('json') ? JSON.stringify(report, null, 2) : formatGcReport(report));
+      return 0;
+    } finally {
+      await metadata.close();
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`error: ${err.message}\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      io.err(`error: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+if (isEntryPoint(import.meta.url)) {
+  runRegistryCli(process.argv.slice(2), process.env, { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
