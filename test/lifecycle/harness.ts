@@ -56,8 +56,44 @@ async function databaseFor(dialect: Dialect, dir: string): Promise<{ database: D
   };
 }
 
-/** Starts a registry with the given grace period (seconds). */
-export async function startLifecycleRegistry(dialect: Dialect, graceSeconds: number): Promise<LifecycleRegistry> {
+/** Storage operations a test can hold up. */
+export type StorageOp = 'putContent' | 'move' | 'delete';
+
+/** Called before each write, move and delete; the operation waits for the returned promise. */
+export type StorageHook = (op: StorageOp, path: string) => Promise<void> | void;
+
+/**
+ * The filesystem driver with `hook` run before every write, move and delete: a random pause
+ * (a slow object store) widens the windows between a push's steps so races show up in a
+ * test run, and a gate holds one step until the test has run the collector.
+ */
+function hooked(driver: FilesystemDriver, hook: StorageHook | undefined): FilesystemDriver {
+  if (!hook) return driver;
+  const putContent = driver.putContent.bind(driver);
+  const move = driver.move.bind(driver);
+  const remove = driver.delete.bind(driver);
+  driver.putContent = async (path, ...rest) => {
+    await hook('putContent', path);
+    return putContent(path, ...rest);
+  };
+  driver.move = async (source, dest) => {
+    await hook('move', dest);
+    return move(source, dest);
+  };
+  driver.delete = async (path) => {
+    await hook('delete', path);
+    return remove(path);
+  };
+  return driver;
+}
+
+/** A random pause of up to `maxMs` before each storage write (see hooked). */
+export function slowStorage(maxMs: number): StorageHook {
+  return () => new Promise((resolve) => setTimeout(resolve, Math.random() * maxMs));
+}
+
+/** Starts a registry with the given grace period (seconds); the app's storage runs `storageHook` (see hooked). */
+export async function startLifecycleRegistry(dialect: Dialect, graceSeconds: number, options: { storageHook?: StorageHook } = {}): Promise<LifecycleRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'dockyard-lifecycle-'));
   const { database, drop } = await databaseFor(dialect, dir);
   const blobRoot = join(dir, 'blobs');
@@ -75,7 +111,7 @@ export async function startLifecycleRegistry(dialect: Dialect, graceSeconds: num
   const db = openDatabase(database, { commitSync: 'deferred' });
   await migrateLatest(db, 'registry');
   const metadata = new KnexMetadataStore(db);
-  const storage = new FilesystemDriver(blobRoot);
+  const storage = hooked(new FilesystemDriver(blobRoot), options.storageHook);
   const blobs = new BlobStore(storage);
   const app = createApp(config, { storage, metadata, blobs, access: new NoneAccessController(), logger: silentLogger() });
   const server = createServer(app.callback());
