@@ -15,9 +15,11 @@ import knexFactory from 'knex';
 import type { RegistryConfig } from '../../shared/config/index.js';
 import { migrateLatest, openDatabase, type DatabaseConfig } from '../../shared/db/index.js';
 import { silentLogger } from '../../shared/observability/logger.js';
+import type { Registry } from '../../shared/observability/metrics.js';
 import { createApp } from '../../services/registry/app.js';
 import { NoneAccessController } from '../../services/registry/auth/none.js';
 import { GarbageCollector } from '../../services/registry/lifecycle/gc.js';
+import { gcMetrics } from '../../services/registry/lifecycle/gc-metrics.js';
 import { GcStore } from '../../services/registry/lifecycle/gc-store.js';
 import { KnexMetadataStore } from '../../services/registry/metadata/knex-store.js';
 import { BlobStore } from '../../services/registry/storage/blobs.js';
@@ -36,7 +38,7 @@ export interface LifecycleRegistry {
   metadata: KnexMetadataStore;
   blobs: BlobStore;
   /** A collector whose clock runs `offsetMs` ahead of the real one. */
-  collector(options?: { offsetMs?: number; deleteUntagged?: boolean; batchSize?: number }): GarbageCollector;
+  collector(options?: { offsetMs?: number; deleteUntagged?: boolean; batchSize?: number; metrics?: Registry }): GarbageCollector;
   close(): Promise<void>;
 }
 
@@ -127,7 +129,15 @@ export async function startLifecycleRegistry(dialect: Dialect, graceSeconds: num
     collector(options = {}) {
       const offset = options.offsetMs ?? 0;
       return new GarbageCollector(
-        { metadata, gc: new GcStore(db), blobs, storage: new FilesystemDriver(blobRoot), logger: silentLogger(), clock: () => Date.now() + offset },
+        {
+          metadata,
+          gc: new GcStore(db),
+          blobs,
+          storage: new FilesystemDriver(blobRoot),
+          logger: silentLogger(),
+          clock: () => Date.now() + offset,
+          metrics: options.metrics ? gcMetrics(options.metrics) : undefined,
+        },
         { graceSeconds, deleteUntagged: options.deleteUntagged ?? false, batchSize: options.batchSize },
       );
     },
