@@ -33,7 +33,8 @@ const USAGE = `usage: npm run admin -- [--config FILE] COMMAND
   audit [--limit N] [--actor NAME] [--action ACTION] [--json]
   tls self-signed HOST [--ip IP]... [--dns NAME]... [--out DIR] [--days N]
   config check [FILE]
-  gc run [--dry-run] [--json]                   (registry garbage collection, see docs/lifecycle.md)`;
+  gc run [--dry-run] [--json]                   registry garbage collection (docs/lifecycle.md)
+  rules list | add KIND REPOS TAGS | remove ID | preset release | audit    registry tag rules`;
 
 /** Where the CLI writes; tests and main pass the process streams. */
 export interface CliIo {

@@ -18,6 +18,8 @@ import type { AccessController } from './auth/controller.js';
 import { GcStore } from './lifecycle/gc-store.js';
 import { gcSettings } from './lifecycle/index.js';
 import { PushGuard } from './lifecycle/push-guard.js';
+import { TagRuleStore } from './lifecycle/rules-store.js';
+import { TagRuleGuard } from './lifecycle/tag-rule-guard.js';
 import type { KnexMetadataStore } from './metadata/knex-store.js';
 import type { RegistryServices } from './routes/context.js';
 import { healthRoutes } from './routes/health.js';
@@ -72,7 +74,9 @@ function uploadGauge(metrics: Registry, uploads: UploadManager) {
 /** Builds the registry application. */
 export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
   const blobs = deps.blobs ?? new BlobStore(deps.storage);
-  const pushGuard = new PushGuard(deps.metadata, new GcStore(deps.metadata.db), blobs, gcSettings(config).graceSeconds * 1000);
+  const locks = new GcStore(deps.metadata.db);
+  const pushGuard = new PushGuard(deps.metadata, locks, blobs, gcSettings(config).graceSeconds * 1000);
+  const tagRules = new TagRuleGuard(deps.metadata, new TagRuleStore(deps.metadata.db), locks);
   const services: RegistryServices = {
     config,
     storage: deps.storage,
@@ -81,6 +85,7 @@ export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
     uploads: deps.uploads ?? new UploadManager(deps.storage, blobs),
     logger: deps.logger,
     pushGuard,
+    tagRules,
   };
   const app = new Koa();
   // Errors after the headers went out land here: usually a client hanging up mid-download,

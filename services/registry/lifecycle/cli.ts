@@ -1,12 +1,14 @@
 /**
- * The registry's lifecycle commands, `npm run admin -- gc run [--dry-run] [--json]`
- * (the auth service's admin CLI hands `gc` over to this file as a child process, since the
+ * The registry's lifecycle commands, `npm run admin -- gc run [--dry-run] [--json]` and
+ * `npm run admin -- rules …` (the auth service's admin CLI hands `gc` and `rules` over to
+ * this file as a child process, since the
  * services share no code). It opens the registry's own configuration, database and storage
  * directly, like `npm run admin` does for the auth database: the collector is safe next to
  * a running registry (every deletion is locked and re-checked), so no endpoint is needed
  * and it also works while the registry is down.
  */
 import { ConfigError, configFileFrom, loadRegistryConfig, type Env } from '../../../shared/config/index.js';
+import { isDockyardError } from '../../../shared/http/errors.js';
 import { createLogger } from '../../../shared/observability/logger.js';
 import { isEntryPoint } from '../../../shared/process/entry-point.js';
 import { KnexMetadataStore } from '../metadata/knex-store.js';
@@ -14,16 +16,14 @@ import { BlobStore } from '../storage/blobs.js';
 import { FilesystemDriver } from '../storage/drivers/filesystem.js';
 import type { GcReport } from './gc.js';
 import { createCollector } from './index.js';
+import { TagRuleStore } from './rules-store.js';
+import { runRulesCommand, UsageError, type CommandIo } from './rules-cli.js';
 
-const USAGE = `usage: npm run admin -- [--config FILE] gc run [--dry-run] [--json]`;
-
-/** Where the command writes. */
-export interface RegistryCliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-class UsageError extends Error {}
+const USAGE = `usage: npm run admin -- [--config FILE] COMMAND
+  gc run [--dry-run] [--json]
+  rules list [--json] | add KIND REPOSITORY_PATTERN TAG_PATTERN | remove ID | preset release | audit [--json]
+      KIND: immutable | forbidden | format    REPOSITORY_PATTERN: prod/** | team/* | team/app
+      TAG_PATTERN: a glob (v*, latest) or a regular expression starting with ^`;
 
 function parse(argv: readonly string[]): { words: string[]; flags: Set<string> } {
   const words: string[] = [];
@@ -55,15 +55,20 @@ export function formatGcReport(report: GcReport): string {
 }
 
 /** Runs one invocation; returns the exit code (0 ok, 1 failed, 2 usage or configuration). */
-export async function runRegistryCli(argv: readonly string[], env: Env, io: RegistryCliIo): Promise<number> {
+export async function runRegistryCli(argv: readonly string[], env: Env, io: CommandIo): Promise<number> {
   try {
     const { words, flags } = parse(argv);
-    if (words[0] !== 'gc' || words[1] !== 'run' || words.length !== 2) throw new UsageError('expected: gc run');
+    const isGc = words[0] === 'gc' && words[1] === 'run' && words.length === 2;
+    if (!isGc && words[0] !== 'rules') throw new UsageError('expected: gc run, or rules …');
     const config = loadRegistryConfig({ file: configFileFrom(argv, env), env });
-    if (config.storage.driver !== 'filesystem') throw new UsageError('gc run needs the filesystem storage driver (memory storage lives inside the registry process)');
-    const storage = new FilesystemDriver(config.storage.rootDirectory);
     const metadata = await KnexMetadataStore.open(config.database);
     try {
+      if (!isGc) {
+        await runRulesCommand(words.slice(1), flags, new TagRuleStore(metadata.db), io);
+        return 0;
+      }
+      if (config.storage.driver !== 'filesystem') throw new UsageError('gc run needs the filesystem storage driver (memory storage lives inside the registry process)');
+      const storage = new FilesystemDriver(config.storage.rootDirectory);
       const logger = createLogger({ name: 'registry-gc', level: 'silent' });
       const collector = createCollector(config, { metadata, storage, blobs: new BlobStore(storage), logger });
       const report = await collector.run({ dryRun: flags.has('dry-run') });
@@ -80,6 +85,10 @@ export async function runRegistryCli(argv: readonly string[], env: Env, io: Regi
     if (err instanceof ConfigError) {
       io.err(`error: ${err.message}`);
       return 2;
+    }
+    if (isDockyardError(err)) {
+      io.err(`error: ${err.message}`);
+      return 1;
     }
     throw err;
   }

@@ -8,6 +8,7 @@ import type { Logger } from '../../../shared/observability/logger.js';
 import type { Digest } from '../../../shared/grammar/reference.js';
 import type { Grant } from '../auth/controller.js';
 import type { PushGuard } from '../lifecycle/push-guard.js';
+import type { TagRuleGuard } from '../lifecycle/tag-rule-guard.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { BlobStore } from '../storage/blobs.js';
 import type { StorageDriver } from '../storage/driver.js';
@@ -24,6 +25,8 @@ export interface RegistryServices {
   logger: Logger;
   /** Keeps pushes and the garbage collector from racing (lifecycle/push-guard.ts). */
   pushGuard: PushGuard;
+  /** Enforces the admins' tag rules on manifest PUT and DELETE (lifecycle/tag-rules.ts). */
+  tagRules: TagRuleGuard;
 }
 
 /** One authorized request, as a handler sees it. */

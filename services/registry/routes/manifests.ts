@@ -70,7 +70,10 @@ export async function putManifest({ ctx, route, services }: RequestContext<Route
       },
       tx,
     );
-    if (reference.kind === 'tag') await services.metadata.putTag(route.name, reference.tag, digest.value, tx);
+    if (reference.kind === 'tag') {
+      await services.tagRules.checkPush(tx, route.name, reference.tag, digest.value);
+      await services.metadata.putTag(route.name, reference.tag, digest.value, tx);
+    }
   });
   ctx.set('Location', manifestLocation(route.name, digest));
   ctx.set('Docker-Content-Digest', digest.value);
@@ -78,13 +81,17 @@ export async function putManifest({ ctx, route, services }: RequestContext<Route
   respondEmpty(ctx, 201);
 }
 
-/** 202: by digest deletes the manifest and its tags; by tag removes only the tag. */
+/** 202: by digest deletes the manifest and its tags; by tag removes only the tag. DENIED when a tag rule protects a tag it would remove. */
 export async function deleteManifest({ ctx, route, services }: RequestContext<RouteOf<'manifest'>>): Promise<void> {
   const { reference } = route;
-  const deleted =
-    reference.kind === 'tag'
-      ? await services.metadata.deleteTag(route.name, reference.tag)
-      : await services.metadata.deleteManifest(route.name, reference.digest.value);
+  const deleted = await services.metadata.transaction(async (tx) => {
+    if (reference.kind === 'tag') {
+      await services.tagRules.checkDelete(tx, route.name, { tag: reference.tag });
+      return services.metadata.deleteTag(route.name, reference.tag, tx);
+    }
+    await services.tagRules.checkDelete(tx, route.name, { digest: reference.digest.value });
+    return services.metadata.deleteManifest(route.name, reference.digest.value, tx);
+  });
   if (!deleted) throw manifestUnknown(route.name, reference);
   respondEmpty(ctx, 202);
 }
