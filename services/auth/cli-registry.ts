@@ -1,13 +1,13 @@
 /**
- * Admin commands that work on the registry's data (`gc …`, `rules …`) rather than the auth
+ * Admin commands that work on the registry's data (`gc`, `rules`, `quotas`) rather than the auth
  * database. The services share no code, so they are run as the registry's own command
  * (services/registry/lifecycle/cli.ts) in a child process, with the same arguments,
  * environment and loader (tsx), and its output passed through.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const REGISTRY_COMMANDS = new Set(['gc', 'rules']);
+const REGISTRY_COMMANDS = new Set(['gc', 'rules', 'quotas']);
 const REGISTRY_CLI = fileURLToPath(new URL('../registry/lifecycle/cli.ts', import.meta.url));
 
 /** The first word that is not `--config FILE`. */
@@ -35,11 +35,20 @@ function loaderArgs(): string[] {
   return args;
 }
 
-/** Runs the registry's command line; returns its exit code. */
-export function runRegistryCommand(argv: readonly string[], env: Record<string, string | undefined>, io: { out(t: string): void; err(t: string): void }): number {
-  const result = spawnSync(process.execPath, [...loaderArgs(), REGISTRY_CLI, ...argv], { env, encoding: 'utf8', maxBuffer: 1024 ** 3 });
-  if (result.error) throw result.error;
-  if (result.stdout) io.out(result.stdout.replace(/\n$/, ''));
-  if (result.stderr) io.err(result.stderr.replace(/\n$/, ''));
-  return result.status ?? 1;
+/** Runs the registry's command line; returns its exit code (asynchronously: the caller's event loop keeps running). */
+export async function runRegistryCommand(argv: readonly string[], env: Record<string, string | undefined>, io: { out(t: string): void; err(t: string): void }): Promise<number> {
+  const child = spawn(process.execPath, [...loaderArgs(), REGISTRY_CLI, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  const status = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  const out = Buffer.concat(stdout).toString('utf8');
+  const err = Buffer.concat(stderr).toString('utf8');
+  if (out) io.out(out.replace(/\n$/, ''));
+  if (err) io.err(err.replace(/\n$/, ''));
+  return status ?? 1;
 }

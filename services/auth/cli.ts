@@ -34,7 +34,8 @@ const USAGE = `usage: npm run admin -- [--config FILE] COMMAND
   tls self-signed HOST [--ip IP]... [--dns NAME]... [--out DIR] [--days N]
   config check [FILE]
   gc run [--dry-run] [--json]                   registry garbage collection (docs/lifecycle.md)
-  rules list | add KIND REPOS TAGS | remove ID | preset release | audit    registry tag rules`;
+  rules list | add KIND REPOS TAGS | remove ID | preset release | audit    registry tag rules
+  quotas set NAMESPACE BYTES [--soft BYTES] | remove NAMESPACE | list | usage NAME    registry quotas`;
 
 /** Where the CLI writes; tests and main pass the process streams. */
 export interface CliIo {

@@ -18,6 +18,7 @@ import type { AccessController } from './auth/controller.js';
 import { GcStore } from './lifecycle/gc-store.js';
 import { gcSettings } from './lifecycle/index.js';
 import { PushGuard } from './lifecycle/push-guard.js';
+import { QuotaGuard, QuotaStore } from './lifecycle/quotas.js';
 import { TagRuleStore } from './lifecycle/rules-store.js';
 import { TagRuleGuard } from './lifecycle/tag-rule-guard.js';
 import type { KnexMetadataStore } from './metadata/knex-store.js';
@@ -75,7 +76,8 @@ function uploadGauge(metrics: Registry, uploads: UploadManager) {
 export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
   const blobs = deps.blobs ?? new BlobStore(deps.storage);
   const locks = new GcStore(deps.metadata.db);
-  const pushGuard = new PushGuard(deps.metadata, locks, blobs, gcSettings(config).graceSeconds * 1000);
+  const quotas = new QuotaGuard(new QuotaStore(deps.metadata.db), locks, deps.logger, deps.metrics);
+  const pushGuard = new PushGuard(deps.metadata, locks, blobs, quotas, gcSettings(config).graceSeconds * 1000);
   const tagRules = new TagRuleGuard(deps.metadata, new TagRuleStore(deps.metadata.db), locks);
   const services: RegistryServices = {
     config,

@@ -95,7 +95,11 @@ export function slowStorage(maxMs: number): StorageHook {
 }
 
 /** Starts a registry with the given grace period (seconds); the app's storage runs `storageHook` (see hooked). */
-export async function startLifecycleRegistry(dialect: Dialect, graceSeconds: number, options: { storageHook?: StorageHook } = {}): Promise<LifecycleRegistry> {
+export async function startLifecycleRegistry(
+  dialect: Dialect,
+  graceSeconds: number,
+  options: { storageHook?: StorageHook; metrics?: Registry } = {},
+): Promise<LifecycleRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'dockyard-lifecycle-'));
   const { database, drop } = await databaseFor(dialect, dir);
   const blobRoot = join(dir, 'blobs');
@@ -115,7 +119,7 @@ export async function startLifecycleRegistry(dialect: Dialect, graceSeconds: num
   const metadata = new KnexMetadataStore(db);
   const storage = hooked(new FilesystemDriver(blobRoot), options.storageHook);
   const blobs = new BlobStore(storage);
-  const app = createApp(config, { storage, metadata, blobs, access: new NoneAccessController(), logger: silentLogger() });
+  const app = createApp(config, { storage, metadata, blobs, access: new NoneAccessController(), logger: silentLogger(), metrics: options.metrics });
   const server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

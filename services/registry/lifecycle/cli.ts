@@ -1,6 +1,6 @@
 /**
  * The registry's lifecycle commands, `npm run admin -- gc run [--dry-run] [--json]` and
- * `npm run admin -- rules …` (the auth service's admin CLI hands `gc` and `rules` over to
+ * `npm run admin -- rules|quotas …` (the auth service's admin CLI hands these over to
  * this file as a child process, since the
  * services share no code). It opens the registry's own configuration, database and storage
  * directly, like `npm run admin` does for the auth database: the collector is safe next to
@@ -16,6 +16,8 @@ import { BlobStore } from '../storage/blobs.js';
 import { FilesystemDriver } from '../storage/drivers/filesystem.js';
 import type { GcReport } from './gc.js';
 import { createCollector } from './index.js';
+import { QuotaStore } from './quotas.js';
+import { runQuotasCommand } from './quotas-cli.js';
 import { TagRuleStore } from './rules-store.js';
 import { runRulesCommand, UsageError, type CommandIo } from './rules-cli.js';
 
@@ -23,20 +25,27 @@ const USAGE = `usage: npm run admin -- [--config FILE] COMMAND
   gc run [--dry-run] [--json]
   rules list [--json] | add KIND REPOSITORY_PATTERN TAG_PATTERN | remove ID | preset release | audit [--json]
       KIND: immutable | forbidden | format    REPOSITORY_PATTERN: prod/** | team/* | team/app
-      TAG_PATTERN: a glob (v*, latest) or a regular expression starting with ^`;
+      TAG_PATTERN: a glob (v*, latest) or a regular expression starting with ^
+  quotas set NAMESPACE BYTES [--soft BYTES] | remove NAMESPACE | list [--json] | usage NAMESPACE|REPOSITORY [--json]`;
 
-function parse(argv: readonly string[]): { words: string[]; flags: Set<string> } {
+function parse(argv: readonly string[]): { words: string[]; flags: Set<string>; values: Map<string, string> } {
   const words: string[] = [];
   const flags = new Set<string>();
+  const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     if (arg === '--config') i += 1;
     else if (arg.startsWith('--config=')) continue;
     else if (arg === '--dry-run' || arg === '--json') flags.add(arg.slice(2));
+    else if (arg === '--soft') {
+      const value = argv[++i];
+      if (value === undefined) throw new UsageError('--soft needs a size');
+      values.set('soft', value);
+    }
     else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
     else words.push(arg);
   }
-  return { words, flags };
+  return { words, flags, values };
 }
 
 /** The human-readable report: one line per deletion, then the totals. */
@@ -57,14 +66,18 @@ export function formatGcReport(report: GcReport): string {
 /** Runs one invocation; returns the exit code (0 ok, 1 failed, 2 usage or configuration). */
 export async function runRegistryCli(argv: readonly string[], env: Env, io: CommandIo): Promise<number> {
   try {
-    const { words, flags } = parse(argv);
+    const { words, flags, values } = parse(argv);
     const isGc = words[0] === 'gc' && words[1] === 'run' && words.length === 2;
-    if (!isGc && words[0] !== 'rules') throw new UsageError('expected: gc run, or rules …');
+    if (!isGc && words[0] !== 'rules' && words[0] !== 'quotas') throw new UsageError('expected: gc run, rules …, or quotas …');
     const config = loadRegistryConfig({ file: configFileFrom(argv, env), env });
     const metadata = await KnexMetadataStore.open(config.database);
     try {
-      if (!isGc) {
+      if (words[0] === 'rules') {
         await runRulesCommand(words.slice(1), flags, new TagRuleStore(metadata.db), io);
+        return 0;
+      }
+      if (words[0] === 'quotas') {
+        await runQuotasCommand(words.slice(1), flags, values, new QuotaStore(metadata.db), io);
         return 0;
       }
       if (config.storage.driver !== 'filesystem') throw new UsageError('gc run needs the filesystem storage driver (memory storage lives inside the registry process)');

@@ -15,6 +15,7 @@ import { verifyReferences } from '../manifests/references.js';
 import type { MetadataStore, Tx } from '../metadata/store.js';
 import type { BlobStore } from '../storage/blobs.js';
 import type { GcStore } from './gc-store.js';
+import type { QuotaGuard } from './quotas.js';
 
 /** Push-path protection against the collector; one per app. */
 export class PushGuard {
@@ -22,6 +23,7 @@ export class PushGuard {
     private readonly metadata: MetadataStore,
     private readonly gc: GcStore,
     private readonly blobs: BlobStore,
+    private readonly quotas: QuotaGuard,
     private readonly graceMs: number,
     private readonly clock: () => number = Date.now,
   ) {}
@@ -40,7 +42,8 @@ export class PushGuard {
   }
 
   /**
-   * Links a blob whose bytes were just stored or found, then checks the bytes are still
+   * Links a blob whose bytes were just stored or found (DENIED when that takes the
+   * namespace over its hard quota), then checks the bytes are still
    * there. Once the link is committed the collector cannot take the bytes (its re-check
    * under the lock sees the link); if they vanished before that, the link is dangling and
    * is removed again (unless bytes came back meanwhile). False means the caller must not
@@ -51,6 +54,7 @@ export class PushGuard {
     await this.metadata.transaction(async (tx) => {
       await this.gc.lockDigests(asKnex(tx), [digest]);
       await this.gc.touch(asKnex(tx), [digest], this.reviewAfter());
+      await this.quotas.checkAdd(asKnex(tx), repository, digest, size);
       await this.metadata.linkBlob(repository, digest, size, tx);
     });
     if ((await this.blobs.stat(parsed)) !== null) return true;
@@ -64,7 +68,8 @@ export class PushGuard {
   /**
    * Inside the manifest PUT's transaction, before its rows are written: locks the manifest's
    * digest and everything it references, postpones their review, re-verifies the references
-   * (links, children, and that linked bytes exist) and restores the manifest's own bytes if
+   * (links, children, and that linked bytes exist), checks the namespace's quota for the
+   * manifest's own bytes, and restores those bytes if
    * the collector took them after the PUT stored them.
    */
   async guardManifest(tx: Tx, repository: string, digest: string, manifest: ParsedManifest, bytes: Buffer): Promise<void> {
@@ -73,12 +78,13 @@ export class PushGuard {
     const digests = [digest, ...stored.map((d) => d.digest.value), ...manifest.manifests.map((d) => d.digest.value)];
     await this.gc.lockDigests(trx, digests);
     await this.gc.touch(trx, digests, this.reviewAfter());
-    await verifyReferences(this.metadata, repository, manifest);
+    await verifyReferences(this.metadata, repository, manifest, tx);
     for (const descriptor of stored) {
       if ((await this.blobs.stat(descriptor.digest)) === null) {
         throw fail('MANIFEST_BLOB_UNKNOWN', `${descriptor.digest.value} is not stored in this registry`, { digest: descriptor.digest.value });
       }
     }
+    await this.quotas.checkAdd(trx, repository, digest, bytes.length);
     const own = parseDigest(digest);
     if ((await this.blobs.stat(own)) === null) await this.blobs.putBytes(bytes, own.algorithm);
   }
