@@ -1,5 +1,5 @@
 /**
- * Admin commands that work on the registry's data (`gc`, `rules`, `quotas`) rather than the auth
+ * Admin commands that work on the registry's data (`gc`, `rules`, `quotas`, `retention`) rather than the auth
  * database. The services share no code, so they are run as the registry's own command
  * (services/registry/lifecycle/cli.ts) in a child process, with the same arguments,
  * environment and loader (tsx), and its output passed through.
@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const REGISTRY_COMMANDS = new Set(['gc', 'rules', 'quotas']);
+const REGISTRY_COMMANDS = new Set(['gc', 'rules', 'quotas', 'retention']);
 const REGISTRY_CLI = fileURLToPath(new URL('../registry/lifecycle/cli.ts', import.meta.url));
 
 /** The first word that is not `--config FILE`. */

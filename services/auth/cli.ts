@@ -35,7 +35,8 @@ const USAGE = `usage: npm run admin -- [--config FILE] COMMAND
   config check [FILE]
   gc run [--dry-run] [--json]                   registry garbage collection (docs/lifecycle.md)
   rules list | add KIND REPOS TAGS | remove ID | preset release | audit    registry tag rules
-  quotas set NAMESPACE BYTES [--soft BYTES] | remove NAMESPACE | list | usage NAME    registry quotas`;
+  quotas set NAMESPACE BYTES [--soft BYTES] | remove NAMESPACE | list | usage NAME    registry quotas
+  retention add REPOS TAGS [--keep-last N] [--keep-days N] | list | remove ID | run [--dry-run]`;
 
 /** Where the CLI writes; tests and main pass the process streams. */
 export interface CliIo {

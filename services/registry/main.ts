@@ -17,7 +17,7 @@ import type { KeyResolver } from '../../shared/crypto/token-verifier.js';
 import { createServer, loadTlsOptions } from '../../shared/http/tls.js';
 import { createApp } from './app.js';
 import { createAccessController } from './auth/index.js';
-import { createCollector, gcSettings } from './lifecycle/index.js';
+import { createCollector, gcSettings, retentionOf } from './lifecycle/index.js';
 import { scheduleGc } from './lifecycle/gc-schedule.js';
 import { KnexMetadataStore } from './metadata/knex-store.js';
 import { BlobStore } from './storage/blobs.js';
@@ -103,7 +103,7 @@ export async function startRegistryService(config: RegistryConfig, options: Star
     const gcSchedule =
       options.housekeeping === false || intervalSeconds === 0
         ? undefined
-        : scheduleGc(createCollector(config, { metadata, storage, blobs, logger, metrics }), intervalSeconds, logger);
+        : scheduleGc(createCollector(config, { metadata, storage, blobs, logger, metrics }), intervalSeconds, logger, () => retentionOf(metadata).run());
     if (purgeTimer) {
       purgeTimer.unref();
       void purge();

@@ -1,6 +1,6 @@
 /**
  * The registry's lifecycle commands, `npm run admin -- gc run [--dry-run] [--json]` and
- * `npm run admin -- rules|quotas …` (the auth service's admin CLI hands these over to
+ * `npm run admin -- rules|quotas|retention …` (the auth service's admin CLI hands these over to
  * this file as a child process, since the
  * services share no code). It opens the registry's own configuration, database and storage
  * directly, like `npm run admin` does for the auth database: the collector is safe next to
@@ -15,9 +15,10 @@ import { KnexMetadataStore } from '../metadata/knex-store.js';
 import { BlobStore } from '../storage/blobs.js';
 import { FilesystemDriver } from '../storage/drivers/filesystem.js';
 import type { GcReport } from './gc.js';
-import { createCollector } from './index.js';
+import { createCollector, retentionOf } from './index.js';
 import { QuotaStore } from './quotas.js';
 import { runQuotasCommand } from './quotas-cli.js';
+import { runRetentionCommand } from './retention-cli.js';
 import { TagRuleStore } from './rules-store.js';
 import { runRulesCommand, UsageError, type CommandIo } from './rules-cli.js';
 
@@ -26,7 +27,9 @@ const USAGE = `usage: npm run admin -- [--config FILE] COMMAND
   rules list [--json] | add KIND REPOSITORY_PATTERN TAG_PATTERN | remove ID | preset release | audit [--json]
       KIND: immutable | forbidden | format    REPOSITORY_PATTERN: prod/** | team/* | team/app
       TAG_PATTERN: a glob (v*, latest) or a regular expression starting with ^
-  quotas set NAMESPACE BYTES [--soft BYTES] | remove NAMESPACE | list [--json] | usage NAMESPACE|REPOSITORY [--json]`;
+  quotas set NAMESPACE BYTES [--soft BYTES] | remove NAMESPACE | list [--json] | usage NAMESPACE|REPOSITORY [--json]
+  retention add REPOSITORY_PATTERN TAG_PATTERN [--keep-last N] [--keep-days N] | list [--json] | remove ID
+  retention run [--dry-run] [--json]`;
 
 function parse(argv: readonly string[]): { words: string[]; flags: Set<string>; values: Map<string, string> } {
   const words: string[] = [];
@@ -37,10 +40,10 @@ function parse(argv: readonly string[]): { words: string[]; flags: Set<string>; 
     if (arg === '--config') i += 1;
     else if (arg.startsWith('--config=')) continue;
     else if (arg === '--dry-run' || arg === '--json') flags.add(arg.slice(2));
-    else if (arg === '--soft') {
+    else if (arg === '--soft' || arg === '--keep-last' || arg === '--keep-days') {
       const value = argv[++i];
-      if (value === undefined) throw new UsageError('--soft needs a size');
-      values.set('soft', value);
+      if (value === undefined) throw new UsageError(`${arg} needs a value`);
+      values.set(arg.slice(2), value);
     }
     else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
     else words.push(arg);
@@ -68,12 +71,16 @@ export async function runRegistryCli(argv: readonly string[], env: Env, io: Comm
   try {
     const { words, flags, values } = parse(argv);
     const isGc = words[0] === 'gc' && words[1] === 'run' && words.length === 2;
-    if (!isGc && words[0] !== 'rules' && words[0] !== 'quotas') throw new UsageError('expected: gc run, rules …, or quotas …');
+    if (!isGc && !['rules', 'quotas', 'retention'].includes(words[0] ?? '')) throw new UsageError('expected: gc run, rules …, quotas … or retention …');
     const config = loadRegistryConfig({ file: configFileFrom(argv, env), env });
     const metadata = await KnexMetadataStore.open(config.database);
     try {
       if (words[0] === 'rules') {
         await runRulesCommand(words.slice(1), flags, new TagRuleStore(metadata.db), io);
+        return 0;
+      }
+      if (words[0] === 'retention') {
+        await runRetentionCommand(words.slice(1), flags, values, retentionOf(metadata), io);
         return 0;
       }
       if (words[0] === 'quotas') {

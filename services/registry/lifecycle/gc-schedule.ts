@@ -1,5 +1,6 @@
 /**
- * Runs the garbage collector in the background every registry.gc.intervalseconds, one run
+ * Runs the retention policies and then the garbage collector (which frees what retention
+ * removed) in the background every registry.gc.intervalseconds, one run
  * at a time, in the one process of a cluster that does housekeeping. Several replicas may
  * each run it: every deletion is locked and re-checked, so a second collector only finds
  * less to do. Stopping aborts the run at its next batch boundary and waits for it.
@@ -12,14 +13,14 @@ export interface GcSchedule {
   stop(): Promise<void>;
 }
 
-/** Starts running `collector` every `intervalSeconds` (the first run after one interval). */
-export function scheduleGc(collector: GarbageCollector, intervalSeconds: number, logger: Logger): GcSchedule {
+/** Starts running `before` (retention) then `collector` every `intervalSeconds` (the first run after one interval). */
+export function scheduleGc(collector: GarbageCollector, intervalSeconds: number, logger: Logger, before?: () => Promise<unknown>): GcSchedule {
   const abort = new AbortController();
   let running: Promise<void> | null = null;
   const tick = () => {
     if (running) return;
-    running = collector
-      .run({ signal: abort.signal })
+    running = Promise.resolve(before?.())
+      .then(() => (abort.signal.aborted ? undefined : collector.run({ signal: abort.signal })))
       .then(
         () => undefined,
         (err: unknown) => logger.error({ err }, 'garbage collection failed'),

@@ -1,6 +1,8 @@
 /**
  * Lifecycle of what the registry stores: online garbage collection (gc*.ts, with the push
- * side in push-guard.ts), and the admin command that runs it (cli.ts). Garbage collection
+ * side in push-guard.ts), tag rules (tag-rules.ts, rules-store.ts, tag-rule-guard.ts),
+ * namespace quotas (quotas.ts), retention policies (retention.ts), and the admin commands
+ * for all of them (cli.ts and the *-cli.ts it dispatches to). Garbage collection
  * deletes manifests, blob links and blob bytes nothing references once the grace period
  * (registry.gc.graceseconds) has passed since anything last touched them, while pushes and
  * pulls go on: candidates are found by query or storage sweep, and each one is re-checked
@@ -16,6 +18,8 @@ import type { StorageDriver } from '../storage/driver.js';
 import { gcMetrics } from './gc-metrics.js';
 import { GcStore } from './gc-store.js';
 import { GarbageCollector } from './gc.js';
+import { Retention } from './retention.js';
+import { TagRuleStore } from './rules-store.js';
 
 /** `config.gc`, or the documented defaults (hand-built configurations leave it out). */
 export function gcSettings(config: RegistryConfig): RegistryGcConfig {
@@ -45,4 +49,9 @@ export function createCollector(
     },
     { graceSeconds, deleteUntagged, batchSize: deps.batchSize },
   );
+}
+
+/** Retention policies over a registry's metadata. */
+export function retentionOf(metadata: KnexMetadataStore): Retention {
+  return new Retention(metadata.db, metadata, new TagRuleStore(metadata.db), new GcStore(metadata.db));
 }
