@@ -92,6 +92,15 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.ok(audit.some((e) => e.action === 'tag_rule.preset'));
         assert.ok(audit.every((e) => e.actor.startsWith('cli')));
 
+        // Concurrent pushes of different content to one new immutable tag: exactly one wins.
+        const contenders = Array.from({ length: 6 }, (_, i) => makeImage(`contender ${i}`, [Buffer.from(`contender ${i}\n`)]));
+        for (const image of contenders) assert.ok(await pushImage(registry.url, 'prod/app', image.digest, image));
+        const statuses = await Promise.all(contenders.map(async (image) => (await put(registry, 'prod/app', '2.0.0', image.manifest)).status));
+        assert.deepEqual([...statuses].sort(), [201, 403, 403, 403, 403, 403]);
+        const winner = contenders[statuses.indexOf(201)]!;
+        const current = await fetch(`${registry.url}/v2/prod/app/manifests/2.0.0`, { method: 'HEAD' });
+        assert.equal(current.headers.get('docker-content-digest'), winner.digest);
+
         const bad = await admin(['rules', 'add', 'sticky', 'prod/**', '*'], env);
         assert.equal(bad.code, 2);
         assert.match(bad.err, /KIND must be one of immutable, forbidden, format/);
