@@ -4,17 +4,9 @@
  * here given by environment, with the grace period from REGISTRY_GC_GRACE_SECONDS.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli } from '../../services/auth/cli.js';
-import { digestsOnDisk, imageDigests, makeImage, pushImage, sha256, startLifecycleRegistry, uploadBlob } from './harness.js';
+import { admin, digestsOnDisk, imageDigests, makeImage, pushImage, sha256, startLifecycleRegistry, uploadBlob } from './harness.js';
 
-async function admin(argv: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { ...process.env, ...env }, { stdin: async () => '', out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
-  return { code, out, err };
-}
 
 describe('admin gc run', () => {
   it('prints what it would delete, then deletes it and reports bytes freed and time taken', async () => {
@@ -24,14 +16,9 @@ describe('admin gc run', () => {
       assert.ok(await pushImage(registry.url, 'team/app', 'v1', image));
       const stray = Buffer.from('stray\n'.repeat(70));
       assert.equal(await uploadBlob(registry.url, 'team/app', stray), 201);
-      const env = {
-        DOCKYARD_DATA_DIR: registry.dir,
-        REGISTRY_DATABASE_URL: `sqlite:${join(registry.dir, 'registry.sqlite')}`,
-        REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: registry.blobRoot,
-        REGISTRY_GC_GRACE_SECONDS: '0',
-      };
+      const env = { REGISTRY_GC_GRACE_SECONDS: '0' };
 
-      const dry = await admin(['gc', 'run', '--dry-run', '--json'], env);
+      const dry = await admin(registry, ['gc', 'run', '--dry-run', '--json'], env);
       assert.equal(dry.code, 0, dry.err);
       const report = JSON.parse(dry.out) as { dryRun: boolean; links: Array<{ digest: string }>; blobs: unknown[]; bytesFreed: number; durationMs: number };
       assert.equal(report.dryRun, true);
@@ -39,14 +26,14 @@ describe('admin gc run', () => {
       assert.equal(typeof report.durationMs, 'number');
       assert.ok((await digestsOnDisk(registry.blobRoot)).has(sha256(stray)));
 
-      const run = await admin(['gc', 'run'], env);
+      const run = await admin(registry, ['gc', 'run'], env);
       assert.equal(run.code, 0, run.err);
       assert.match(run.out, new RegExp(`deleted blob link team/app ${sha256(stray)}`));
       assert.match(run.out, new RegExp(`deleted blob ${sha256(stray)} \\(${stray.length} bytes\\)`));
       assert.match(run.out, new RegExp(`1 blob\\(s\\) deleted; ${stray.length} bytes freed in \\d+\\.\\d{3} s`));
       assert.deepEqual([...(await digestsOnDisk(registry.blobRoot))].sort(), imageDigests(image).sort());
 
-      const wrong = await admin(['gc', 'run', '--force'], env);
+      const wrong = await admin(registry, ['gc', 'run', '--force'], env);
       assert.equal(wrong.code, 2);
       assert.match(wrong.err, /unknown option --force/);
     } finally {

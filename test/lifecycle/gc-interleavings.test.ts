@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { POSTGRES_URL, postgresUnavailable } from '../support/postgres.js';
-import { assertImagePulls, digestsOnDisk, makeImage, pushImage, sha256, startLifecycleRegistry, uploadBlob, type StorageOp } from './harness.js';
+import { assertImagePulls, digestsOnDisk, makeImage, pushImage, sha256, skipReason, startLifecycleRegistry, type StorageOp, uploadBlob } from './harness.js';
 
 const GRACE_SECONDS = 2;
 const AHEAD_MS = 10_000;
@@ -39,10 +38,8 @@ async function errorCode(response: Response): Promise<string | undefined> {
   return body.errors?.[0]?.code;
 }
 
-const pgUnavailable = await postgresUnavailable();
-
 for (const dialect of ['sqlite', 'postgres'] as const) {
-  const skip = dialect === 'postgres' && pgUnavailable !== null && !process.env.CI ? `PostgreSQL at ${POSTGRES_URL} unreachable (${pgUnavailable})` : undefined;
+  const skip = await skipReason(dialect);
   describe(`push and collector interleavings (${dialect})`, { skip }, () => {
     it('a manifest whose layers were collected after its first check is refused, not stored', async () => {
       const gate = new Gate();

@@ -10,8 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { POSTGRES_URL, postgresUnavailable } from '../support/postgres.js';
-import { assertImagePulls, digestsOnDisk, imageDigests, makeImage, pushImage, slowStorage, startLifecycleRegistry, type Dialect, type Image } from './harness.js';
+import { assertImagePulls, type Dialect, digestsOnDisk, type Image, imageDigests, makeImage, pushImage, skipReason, slowStorage, startLifecycleRegistry } from './harness.js';
 
 const GRACE_SECONDS = 2;
 const SHARED_LAYERS = Array.from({ length: 6 }, (_, i) => Buffer.from(`shared layer ${i}\n`.repeat(300 + i)));
@@ -87,10 +86,8 @@ async function runScenario(dialect: Dialect, plan: Plan): Promise<void> {
   }
 }
 
-const pgUnavailable = await postgresUnavailable();
-
 for (const dialect of ['sqlite', 'postgres'] as const) {
-  const skip = dialect === 'postgres' && pgUnavailable !== null && !process.env.CI ? `PostgreSQL at ${POSTGRES_URL} unreachable (${pgUnavailable})` : undefined;
+  const skip = await skipReason(dialect);
   describe(`garbage collection racing pushes (${dialect})`, () => {
     it('never loses an acknowledged image and frees everything else', { skip }, async () => {
       await fc.assert(

@@ -24,7 +24,8 @@ import { GcStore } from '../../services/registry/lifecycle/gc-store.js';
 import { KnexMetadataStore } from '../../services/registry/metadata/knex-store.js';
 import { BlobStore } from '../../services/registry/storage/blobs.js';
 import { FilesystemDriver } from '../../services/registry/storage/drivers/filesystem.js';
-import { POSTGRES_URL } from '../support/postgres.js';
+import { runCli } from '../../services/auth/cli.js';
+import { POSTGRES_URL, postgresUnavailable } from '../support/postgres.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -264,4 +265,30 @@ export async function assertImagePulls(url: string, repo: string, tag: string, i
 /** Every digest an image stores: config, layers, manifest. */
 export function imageDigests(image: Image): string[] {
   return [sha256(image.config), ...image.layers.map(sha256), image.digest];
+}
+
+/** The environment that points the admin CLI at this registry's database and storage. */
+export function adminEnv(registry: LifecycleRegistry): Record<string, string> {
+  const database = registry.config.database;
+  return {
+    DOCKYARD_DATA_DIR: registry.dir,
+    REGISTRY_DATABASE_URL:
+      database.client === 'sqlite' ? `sqlite:${database.filename}` : `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${database.schema}`)}`,
+    REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: registry.blobRoot,
+  };
+}
+
+/** `npm run admin -- ARGV` against this registry (through the auth CLI's hand-over), with `env` added. */
+export async function admin(registry: LifecycleRegistry, argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { ...process.env, ...adminEnv(registry), ...env }, { stdin: async () => '', out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
+  return { code, out, err };
+}
+
+/** Why a dialect's tests skip here: PostgreSQL unreachable outside CI (under CI they run, and fail). */
+export async function skipReason(dialect: Dialect): Promise<string | undefined> {
+  if (dialect === 'sqlite' || process.env.CI) return undefined;
+  const unavailable = await postgresUnavailable();
+  return unavailable === null ? undefined : `PostgreSQL at ${POSTGRES_URL} unreachable (${unavailable})`;
 }

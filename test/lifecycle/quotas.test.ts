@@ -7,24 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runCli } from '../../services/auth/cli.js';
 import { createMetricsRegistry } from '../../shared/observability/metrics.js';
-import { POSTGRES_URL, postgresUnavailable } from '../support/postgres.js';
-import { makeImage, pushImage, sha256, startLifecycleRegistry, uploadBlob, type Image, type LifecycleRegistry } from './harness.js';
+import { admin, type Image, type LifecycleRegistry, makeImage, pushImage, sha256, skipReason, startLifecycleRegistry, uploadBlob } from './harness.js';
 
-async function admin(registry: LifecycleRegistry, argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const database = registry.config.database;
-  const env = {
-    DOCKYARD_DATA_DIR: registry.dir,
-    REGISTRY_DATABASE_URL: database.client === 'sqlite' ? `sqlite:${database.filename}` : `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${database.schema}`)}`,
-    REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: registry.blobRoot,
-    REGISTRY_GC_GRACE_SECONDS: '0',
-  };
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { ...process.env, ...env }, { stdin: async () => '', out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
-  return { code, out, err };
-}
 
 async function usageOf(registry: LifecycleRegistry, name: string): Promise<number> {
   const result = await admin(registry, ['quotas', 'usage', name, '--json']);
@@ -41,10 +26,8 @@ function recount(images: Image[]): number {
   return [...sizes.values()].reduce((a, b) => a + b, 0);
 }
 
-const pgUnavailable = await postgresUnavailable();
-
 for (const dialect of ['sqlite', 'postgres'] as const) {
-  const skip = dialect === 'postgres' && pgUnavailable !== null && !process.env.CI ? `PostgreSQL at ${POSTGRES_URL} unreachable (${pgUnavailable})` : undefined;
+  const skip = await skipReason(dialect);
   describe(`namespace quotas (${dialect})`, { skip }, () => {
     it('counts shared blobs once, refuses a push over the hard limit naming namespace, usage and limit, warns over the soft one', async () => {
       const metrics = createMetricsRegistry('registry', { processMetrics: false });

@@ -6,23 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runCli } from '../../services/auth/cli.js';
 import { retentionOf } from '../../services/registry/lifecycle/index.js';
-import { POSTGRES_URL, postgresUnavailable } from '../support/postgres.js';
-import { digestsOnDisk, imageDigests, makeImage, pushImage, startLifecycleRegistry, type LifecycleRegistry } from './harness.js';
+import { admin, digestsOnDisk, imageDigests, type LifecycleRegistry, makeImage, pushImage, skipReason, startLifecycleRegistry } from './harness.js';
 
-async function admin(registry: LifecycleRegistry, argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const database = registry.config.database;
-  const env = {
-    DOCKYARD_DATA_DIR: registry.dir,
-    REGISTRY_DATABASE_URL: database.client === 'sqlite' ? `sqlite:${database.filename}` : `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${database.schema}`)}`,
-    REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: registry.blobRoot,
-  };
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { ...process.env, ...env }, { stdin: async () => '', out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
-  return { code, out, err };
-}
 
 async function tagsOf(registry: LifecycleRegistry, repo: string): Promise<string[]> {
   const response = await fetch(`${registry.url}/v2/${repo}/tags/list`);
@@ -30,10 +16,8 @@ async function tagsOf(registry: LifecycleRegistry, repo: string): Promise<string
   return [...(body.tags ?? [])].sort();
 }
 
-const pgUnavailable = await postgresUnavailable();
-
 for (const dialect of ['sqlite', 'postgres'] as const) {
-  const skip = dialect === 'postgres' && pgUnavailable !== null && !process.env.CI ? `PostgreSQL at ${POSTGRES_URL} unreachable (${pgUnavailable})` : undefined;
+  const skip = await skipReason(dialect);
   describe(`retention (${dialect})`, { skip }, () => {
     it('keeps the newest tags of a pattern, never an immutable one, and removes what it drops with its referrers', async () => {
       const registry = await startLifecycleRegistry(dialect, 0);

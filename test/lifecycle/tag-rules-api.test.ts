@@ -6,26 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runCli } from '../../services/auth/cli.js';
-import { POSTGRES_URL, postgresUnavailable } from '../support/postgres.js';
-import { makeImage, pushImage, startLifecycleRegistry, type LifecycleRegistry } from './harness.js';
+import { admin, type LifecycleRegistry, makeImage, pushImage, skipReason, startLifecycleRegistry } from './harness.js';
 
-async function admin(argv: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { ...process.env, ...env }, { stdin: async () => '', out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
-  return { code, out, err };
-}
 
-function envOf(registry: LifecycleRegistry): Record<string, string> {
-  const database = registry.config.database;
-  return {
-    DOCKYARD_DATA_DIR: registry.dir,
-    REGISTRY_DATABASE_URL:
-      database.client === 'sqlite' ? `sqlite:${database.filename}` : `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${database.schema}`)}`,
-    REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: registry.blobRoot,
-  };
-}
 
 async function refusal(response: Response): Promise<string> {
   assert.equal(response.status, 403);
@@ -38,16 +21,13 @@ function put(registry: LifecycleRegistry, repo: string, tag: string, manifest: B
   return fetch(`${registry.url}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } });
 }
 
-const pgUnavailable = await postgresUnavailable();
-
 for (const dialect of ['sqlite', 'postgres'] as const) {
-  const skip = dialect === 'postgres' && pgUnavailable !== null && !process.env.CI ? `PostgreSQL at ${POSTGRES_URL} unreachable (${pgUnavailable})` : undefined;
+  const skip = await skipReason(dialect);
   describe(`tag rules through the API (${dialect})`, { skip }, () => {
     it('the release preset refuses what the release policy forbids, with the rule named', async () => {
       const registry = await startLifecycleRegistry(dialect, 3600);
       try {
-        const env = envOf(registry);
-        const preset = await admin(['rules', 'preset', 'release'], env);
+        const preset = await admin(registry, ['rules', 'preset', 'release']);
         assert.equal(preset.code, 0, preset.err);
         assert.match(preset.out, /applied preset release/);
         assert.match(preset.out, /immutable\s+prod\/\*\*\s+\*/);
@@ -78,16 +58,16 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.equal((await put(registry, 'dev/app', 'latest', second.manifest)).status, 201);
 
         // Rules are managed and audited from the CLI.
-        const added = await admin(['rules', 'add', 'immutable', 'dev/*', 'v*'], env);
+        const added = await admin(registry, ['rules', 'add', 'immutable', 'dev/*', 'v*']);
         assert.equal(added.code, 0, added.err);
         const id = /^rule (\d+):/.exec(added.out)![1]!;
         assert.equal((await put(registry, 'dev/app', 'v1', first.manifest)).status, 201);
         assert.match(await refusal(await put(registry, 'dev/app', 'v1', second.manifest)), new RegExp(`rule ${id} \\(immutable dev/\\* v\\*\\)`));
-        const listed = JSON.parse((await admin(['rules', 'list', '--json'], env)).out) as Array<{ id: number }>;
+        const listed = JSON.parse((await admin(registry, ['rules', 'list', '--json'])).out) as Array<{ id: number }>;
         assert.equal(listed.length, 5);
-        assert.equal((await admin(['rules', 'remove', id], env)).code, 0);
+        assert.equal((await admin(registry, ['rules', 'remove', id])).code, 0);
         assert.equal((await put(registry, 'dev/app', 'v1', second.manifest)).status, 201, 'a removed rule no longer applies');
-        const audit = JSON.parse((await admin(['rules', 'audit', '--json'], env)).out) as Array<{ actor: string; action: string; target: string }>;
+        const audit = JSON.parse((await admin(registry, ['rules', 'audit', '--json'])).out) as Array<{ actor: string; action: string; target: string }>;
         assert.deepEqual(audit.slice(0, 2).map((e) => [e.action, e.target]), [['tag_rule.remove', `rule ${id}`], ['tag_rule.add', `rule ${id}`]]);
         assert.ok(audit.some((e) => e.action === 'tag_rule.preset'));
         assert.ok(audit.every((e) => e.actor.startsWith('cli')));
@@ -101,10 +81,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const current = await fetch(`${registry.url}/v2/prod/app/manifests/2.0.0`, { method: 'HEAD' });
         assert.equal(current.headers.get('docker-content-digest'), winner.digest);
 
-        const bad = await admin(['rules', 'add', 'sticky', 'prod/**', '*'], env);
+        const bad = await admin(registry, ['rules', 'add', 'sticky', 'prod/**', '*']);
         assert.equal(bad.code, 2);
         assert.match(bad.err, /KIND must be one of immutable, forbidden, format/);
-        const badPattern = await admin(['rules', 'add', 'format', 'prod/**', '^(['], env);
+        const badPattern = await admin(registry, ['rules', 'add', 'format', 'prod/**', '^([']);
         assert.equal(badPattern.code, 1);
         assert.match(badPattern.err, /not a valid regular expression/);
       } finally {

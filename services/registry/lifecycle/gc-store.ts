@@ -43,6 +43,16 @@ function notUnderReview(db: Executor, digestColumn: string, nowMs: number) {
   return db('gc_reviews as g').select(db.raw('1')).whereRaw('g.digest = ??', [digestColumn]).andWhere('g.review_after_ms', '>', nowMs);
 }
 
+/** A manifest of the repository in `repositoryColumn` references `digestColumn` as a `kind`. */
+function referencedInRepository(db: Executor, kind: 'blob' | 'manifest', digestColumn: string, repositoryColumn: string) {
+  return db('manifest_references as mr')
+    .join('manifests as referrer', 'referrer.id', 'mr.manifest_id')
+    .select(db.raw('1'))
+    .where('mr.kind', kind)
+    .andWhereRaw('mr.digest = ??', [digestColumn])
+    .andWhereRaw('referrer.repository_id = ??', [repositoryColumn]);
+}
+
 /**
  * Manifests that nothing keeps: no tag, no index of the same repository lists them, and
  * (a referrer) their subject is gone from the repository. Without `deleteUntagged` only such
@@ -53,14 +63,7 @@ function collectableManifests(db: Executor, horizon: Horizon): Knex.QueryBuilder
     .join('repositories as r', 'r.id', 'm.repository_id')
     .where('m.created_at', '<', horizon.cutoff)
     .whereNotExists(db('tags as t').select(db.raw('1')).whereRaw('t.repository_id = m.repository_id').andWhereRaw('t.digest = m.digest'))
-    .whereNotExists(
-      db('manifest_references as mr')
-        .join('manifests as parent', 'parent.id', 'mr.manifest_id')
-        .select(db.raw('1'))
-        .where('mr.kind', 'manifest')
-        .andWhereRaw('mr.digest = m.digest')
-        .andWhereRaw('parent.repository_id = m.repository_id'),
-    )
+    .whereNotExists(referencedInRepository(db, 'manifest', 'm.digest', 'm.repository_id'))
     .whereNotExists(notUnderReview(db, 'm.digest', horizon.nowMs));
   const subjectPresent = db('manifests as s').select(db.raw('1')).whereRaw('s.repository_id = m.repository_id').andWhereRaw('s.digest = m.subject');
   if (horizon.deleteUntagged) {
@@ -76,14 +79,7 @@ function collectableLinks(db: Executor, horizon: Horizon): Knex.QueryBuilder {
   return db('blob_links as l')
     .join('repositories as r', 'r.id', 'l.repository_id')
     .where('l.created_at', '<', horizon.cutoff)
-    .whereNotExists(
-      db('manifest_references as mr')
-        .join('manifests as m', 'm.id', 'mr.manifest_id')
-        .select(db.raw('1'))
-        .where('mr.kind', 'blob')
-        .andWhereRaw('mr.digest = l.digest')
-        .andWhereRaw('m.repository_id = l.repository_id'),
-    )
+    .whereNotExists(referencedInRepository(db, 'blob', 'l.digest', 'l.repository_id'))
     .whereNotExists(notUnderReview(db, 'l.digest', horizon.nowMs));
 }
 

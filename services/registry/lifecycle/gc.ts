@@ -18,7 +18,7 @@ import type { MetadataStore } from '../metadata/store.js';
 import type { BlobStore } from '../storage/blobs.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { GcMetrics } from './gc-metrics.js';
-import type { GcStore, Horizon } from './gc-store.js';
+import type { GcStore, Horizon, LinkCandidate, ManifestCandidate } from './gc-store.js';
 import { StorageSweep } from './gc-sweep.js';
 
 /** What the collector is built from. */
@@ -103,50 +103,48 @@ export class GarbageCollector {
   }
 
   /** Phase 1; returns how many manifests it deleted. */
-  private async collectManifests(report: GcReport, dryRun: boolean): Promise<number> {
+  private collectManifests(report: GcReport, dryRun: boolean): Promise<number> {
     const { metadata, gc } = this.deps;
-    let afterId = 0;
-    let deleted = 0;
-    while (!this.signal?.aborted) {
-      const horizon = this.horizon();
-      const page = await gc.manifestCandidates(horizon, afterId, this.batch);
-      if (page.length === 0) break;
-      afterId = page[page.length - 1]!.id;
-      let done = 0;
-      for (const candidate of page) {
-        const removed =
-          dryRun ||
-          (await metadata.transaction(async (tx) => {
-            const trx = tx as Knex.Transaction;
-            if (!(await gc.lockDigests(trx, [candidate.digest], { wait: false }))) return false;
-            if (!(await gc.manifestStillCollectable(trx, horizon, candidate.id))) return false;
-            await metadata.deleteManifest(candidate.repository, candidate.digest, tx);
-            // Its bytes are garbage once no other repository has the manifest: review them now.
-            await gc.enqueue(trx, [candidate.digest], horizon.nowMs);
-            return true;
-          }));
-        if (removed) {
-          report.manifests.push({ repository: candidate.repository, digest: candidate.digest });
-          done += 1;
-        }
-      }
-      deleted += dryRun ? 0 : done;
-      this.counted('manifest', page.length, dryRun ? 0 : done);
-      await yieldToEventLoop();
-    }
-    return deleted;
+    return this.collectPages<ManifestCandidate>('manifest', dryRun, report.manifests, {
+      page: (horizon, last) => gc.manifestCandidates(horizon, last?.id ?? 0, this.batch),
+      stillCollectable: (trx, horizon, candidate) => gc.manifestStillCollectable(trx, horizon, candidate.id),
+      remove: (candidate, tx) => metadata.deleteManifest(candidate.repository, candidate.digest, tx),
+    });
   }
 
   /** Phase 2. */
   private async collectLinks(report: GcReport, dryRun: boolean): Promise<void> {
     const { metadata, gc } = this.deps;
-    let after: { repositoryId: number; digest: string } | null = null;
+    await this.collectPages<LinkCandidate>('link', dryRun, report.links, {
+      page: (horizon, last) => gc.linkCandidates(horizon, last, this.batch),
+      stillCollectable: (trx, horizon, candidate) => gc.linkStillCollectable(trx, horizon, candidate.repositoryId, candidate.digest),
+      remove: (candidate, tx) => metadata.unlinkBlob(candidate.repository, candidate.digest, tx),
+    });
+  }
+
+  /**
+   * Pages through candidates and deletes each in its own transaction: lock the digest
+   * (skip it when busy), re-check with the same condition that found it, delete, and queue
+   * the digest's bytes for review now. Returns how many it deleted.
+   */
+  private async collectPages<C extends { repository: string; digest: string }>(
+    kind: 'manifest' | 'link',
+    dryRun: boolean,
+    out: Array<{ repository: string; digest: string }>,
+    steps: {
+      page(horizon: Horizon, last: C | null): Promise<C[]>;
+      stillCollectable(trx: Knex.Transaction, horizon: Horizon, candidate: C): Promise<boolean>;
+      remove(candidate: C, tx: Knex.Transaction): Promise<unknown>;
+    },
+  ): Promise<number> {
+    const { metadata, gc } = this.deps;
+    let last: C | null = null;
+    let deleted = 0;
     while (!this.signal?.aborted) {
       const horizon = this.horizon();
-      const page = await gc.linkCandidates(horizon, after, this.batch);
+      const page = await steps.page(horizon, last);
       if (page.length === 0) break;
-      const last = page[page.length - 1]!;
-      after = { repositoryId: last.repositoryId, digest: last.digest };
+      last = page[page.length - 1]!;
       let done = 0;
       for (const candidate of page) {
         const removed =
@@ -154,19 +152,21 @@ export class GarbageCollector {
           (await metadata.transaction(async (tx) => {
             const trx = tx as Knex.Transaction;
             if (!(await gc.lockDigests(trx, [candidate.digest], { wait: false }))) return false;
-            if (!(await gc.linkStillCollectable(trx, horizon, candidate.repositoryId, candidate.digest))) return false;
-            await metadata.unlinkBlob(candidate.repository, candidate.digest, tx);
+            if (!(await steps.stillCollectable(trx, horizon, candidate))) return false;
+            await steps.remove(candidate, trx);
             await gc.enqueue(trx, [candidate.digest], horizon.nowMs);
             return true;
           }));
         if (removed) {
-          report.links.push({ repository: candidate.repository, digest: candidate.digest });
+          out.push({ repository: candidate.repository, digest: candidate.digest });
           done += 1;
         }
       }
-      this.counted('link', page.length, dryRun ? 0 : done);
+      if (!dryRun) deleted += done;
+      this.counted(kind, page.length, dryRun ? 0 : done);
       await yieldToEventLoop();
     }
+    return deleted;
   }
 
   /** Phases 3 and 4. */
