@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMetricsRegistry } from '../../shared/observability/metrics.js';
-import { admin, type Image, type LifecycleRegistry, makeImage, pushImage, sha256, skipReason, startLifecycleRegistry, uploadBlob } from './harness.js';
+import { admin, digestsOnDisk, type Image, type LifecycleRegistry, makeImage, pushImage, sha256, skipReason, startLifecycleRegistry, uploadBlob } from './harness.js';
 
 
 async function usageOf(registry: LifecycleRegistry, name: string): Promise<number> {
@@ -54,6 +54,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.equal(body.errors[0]!.code, 'DENIED');
         assert.equal(body.errors[0]!.message, `quota exceeded for namespace team: it uses ${used} bytes, this push adds ${big.length}, the hard limit is 5000 bytes`);
         assert.equal(await usageOf(registry, 'team'), used, 'the refused blob is not counted');
+        // Size known up front (monolithic POST): refused before any byte is stored.
+        const early = Buffer.alloc(big.length, 8);
+        const post = await fetch(`${registry.url}/v2/team/one/blobs/uploads/?digest=${sha256(early)}`, { method: 'POST', body: early });
+        assert.equal(post.status, 403);
+        assert.match(((await post.json()) as { errors: Array<{ message: string }> }).errors[0]!.message, /^quota exceeded for namespace team/);
+        assert.ok(!(await digestsOnDisk(registry.blobRoot)).has(sha256(early)), 'the bytes were never stored');
         // Another namespace is not limited; the same bytes fit once the limit is raised.
         assert.equal(await uploadBlob(registry.url, 'elsewhere/app', big), 201);
         assert.equal((await admin(registry, ['quotas', 'set', 'team', '10KiB', '--soft', '5000'])).code, 0);

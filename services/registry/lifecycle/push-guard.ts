@@ -41,6 +41,11 @@ export class PushGuard {
     await this.gc.touch(this.gc.db, digests, this.reviewAfter());
   }
 
+  /** Refuses an upload of known size that cannot fit its namespace's quota, before its bytes are read. */
+  precheckQuota(repository: string, digest: string, size: number): Promise<void> {
+    return this.quotas.precheck(repository, digest, size);
+  }
+
   /**
    * Links a blob whose bytes were just stored or found (DENIED when that takes the
    * namespace over its hard quota), then checks the bytes are still

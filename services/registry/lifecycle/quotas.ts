@@ -137,8 +137,24 @@ export class QuotaGuard {
     if (await holds(trx, namespace, digest)) return;
     const usage = await namespaceUsage(trx, namespace);
     if (quota.hardBytes !== null && usage + size > quota.hardBytes) throw overQuota(namespace, usage, size, quota.hardBytes);
-    if (quota.softBytes !== null && usage + size > quota.softBytes) {
-      this.logger.warn({ namespace, usage: usage + size, softLimit: quota.softBytes }, 'namespace over its soft quota');
+    this.warnIfSoftExceeded(quota, namespace, usage + size);
+  }
+
+  /**
+   * The early refusal, before any bytes are stored, for an upload whose size is known up
+   * front (a monolithic POST). Unlocked: the binding check is checkAdd when the blob links.
+   */
+  async precheck(repository: string, digest: string, size: number): Promise<void> {
+    const namespace = namespaceOf(repository);
+    const quota = await this.quotas.get(namespace);
+    if (quota?.hardBytes == null || (await holds(this.quotas.db, namespace, digest))) return;
+    const usage = await namespaceUsage(this.quotas.db, namespace);
+    if (usage + size > quota.hardBytes) throw overQuota(namespace, usage, size, quota.hardBytes);
+  }
+
+  private warnIfSoftExceeded(quota: Quota, namespace: string, usage: number): void {
+    if (quota.softBytes !== null && usage > quota.softBytes) {
+      this.logger.warn({ namespace, usage, softLimit: quota.softBytes }, 'namespace over its soft quota');
       this.softExceeded?.inc({ namespace });
     }
   }

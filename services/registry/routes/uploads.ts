@@ -94,8 +94,9 @@ async function tryMount(request: RequestContext<RouteOf<'uploads'>>): Promise<bo
 /** A whole blob in the POST body (`?digest=`): one request instead of POST + PUT. */
 async function monolithicUpload({ ctx, route, query, grant, services }: RequestContext<RouteOf<'uploads'>>): Promise<void> {
   const digest = requiredDigest(query);
-  const session = await services.uploads.start(route.name, grant.subject);
   const length = requestContentLength(ctx);
+  if (length !== undefined) await services.pushGuard.precheckQuota(route.name, digest.value, length);
+  const session = await services.uploads.start(route.name, grant.subject);
   await services.pushGuard.touch([digest.value]);
   let blob: { digest: Digest; size: number };
   try {
