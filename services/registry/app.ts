@@ -76,8 +76,8 @@ function uploadGauge(metrics: Registry, uploads: UploadManager) {
 export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
   const blobs = deps.blobs ?? new BlobStore(deps.storage);
   const locks = new GcStore(deps.metadata.db);
-  const quotas = new QuotaGuard(new QuotaStore(deps.metadata.db), locks, deps.logger, deps.metrics);
-  const pushGuard = new PushGuard(deps.metadata, locks, blobs, quotas, gcSettings(config).graceSeconds * 1000);
+  const quotaStore = new QuotaStore(deps.metadata.db);
+  const pushGuard = new PushGuard(deps.metadata, locks, blobs, new QuotaGuard(quotaStore, locks, deps.logger, deps.metrics), gcSettings(config).graceSeconds * 1000);
   const tagRules = new TagRuleGuard(deps.metadata, new TagRuleStore(deps.metadata.db), locks);
   const services: RegistryServices = {
     config,
@@ -88,6 +88,7 @@ export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
     logger: deps.logger,
     pushGuard,
     tagRules,
+    quotas: quotaStore,
   };
   const app = new Koa();
   // Errors after the headers went out land here: usually a client hanging up mid-download,

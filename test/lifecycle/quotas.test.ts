@@ -44,6 +44,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.equal(await usageOf(registry, 'team'), recount([one, two]));
         assert.equal(await usageOf(registry, 'team/two'), recount([two]));
         assert.equal(await usageOf(registry, 'other'), 0);
+        // The same figures from the API.
+        const repositoryApi = await fetch(`${registry.url}/v2/team/two/_dockyard/usage`);
+        assert.deepEqual(await repositoryApi.json(), { repository: 'team/two', namespace: 'team', usageBytes: recount([two]) });
+        const namespaceApi = await fetch(`${registry.url}/v2/_dockyard/usage/team`);
+        assert.deepEqual(await namespaceApi.json(), { namespace: 'team', usageBytes: recount([one, two]), hardBytes: 5000, softBytes: null });
+        assert.equal((await fetch(`${registry.url}/v2/_dockyard/usage/Bad..Name`)).status, 400);
 
         const used = recount([one, two]);
         const big = Buffer.alloc(5000 - used + 1, 7);

@@ -8,6 +8,7 @@ import type { Logger } from '../../../shared/observability/logger.js';
 import type { Digest } from '../../../shared/grammar/reference.js';
 import type { Grant } from '../auth/controller.js';
 import type { PushGuard } from '../lifecycle/push-guard.js';
+import type { QuotaStore } from '../lifecycle/quotas.js';
 import type { TagRuleGuard } from '../lifecycle/tag-rule-guard.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { BlobStore } from '../storage/blobs.js';
@@ -27,6 +28,8 @@ export interface RegistryServices {
   pushGuard: PushGuard;
   /** Enforces the admins' tag rules on manifest PUT and DELETE (lifecycle/tag-rules.ts). */
   tagRules: TagRuleGuard;
+  /** Namespace quotas, and the database usage is computed from (lifecycle/quotas.ts). */
+  quotas: QuotaStore;
 }
 
 /** One authorized request, as a handler sees it. */
