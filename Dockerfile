@@ -39,7 +39,8 @@ COPY package.json package-lock.json tsconfig.json ./
 COPY --from=build /app/shared ./shared
 COPY --from=build /app/services ./services
 COPY --from=build /app/migrations ./migrations
-RUN mkdir -p /data && chown node:node /data
+# Owner-only, as the services create it themselves (they warn at start about a looser one).
+RUN mkdir -p -m 0700 /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 5000 5001

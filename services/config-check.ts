@@ -1,10 +1,11 @@
 /**
  * `npx tsx services/config-check.ts FILE` (or `--config FILE`, or DOCKYARD_CONFIG):
- * validates the registry and auth sections of a configuration file together with the
- * environment overrides, and the files they name (TLS pair, htpasswd, certificate
- * bundle), without starting anything. Exit 0 and a summary, or exit 1 and the problem.
+ * validates the registry and auth sections of a configuration file (Dockyard's own or a
+ * distribution config.yml) together with the environment, and everything the start
+ * checks before it listens (shared/config/preflight.ts), without starting anything; an S3
+ * bucket must answer and take a probe write.
+ * Exit 0 and the effective mode of every part, or exit 1 and the problem.
  */
-import { accessSync, constants } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { DatabaseConfig } from '../shared/db/index.js';
 import {
@@ -12,61 +13,108 @@ import {
   configFileFrom,
   loadAuthConfig,
   loadRegistryConfig,
+  openRegistryWarning,
   redactUrl,
   SETTINGS,
   type Env,
   type ListenConfig,
+  type RegistryConfig,
   type Setting,
+  type StorageConfig,
 } from '../shared/config/index.js';
-import { loadTlsOptions } from '../shared/http/tls.js';
-
-function checkReadable(path: string, setting: Setting): void {
-  try {
-    accessSync(path, constants.R_OK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new ConfigError(`${setting.yaml} (${setting.env})`, 'a readable file', undefined, `cannot read ${path} (${code})`);
-  }
-}
+import { preflightAuth, preflightRegistry } from '../shared/config/preflight.js';
+import { checkS3Bucket, S3CheckError, type S3Setting } from './registry/storage/drivers/s3/check.js';
 
 function describeListen(http: ListenConfig): string {
   return `${http.tls ? 'https' : 'http'}://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`;
+}
+
+function describeTls(http: ListenConfig): string {
+  return http.tls ? `certificate ${http.tls.certificate}, key ${http.tls.key}` : 'off (plain http)';
 }
 
 function describeDatabase(db: DatabaseConfig): string {
   return db.client === 'sqlite' ? `sqlite ${db.filename}` : `postgres ${redactUrl(db.connection)}`;
 }
 
-/** Validates both sections; returns the summary lines, throws ConfigError on the first problem. */
-export function checkConfiguration(file: string | undefined, env: Env): string[] {
-  const registry = loadRegistryConfig({ file, env });
-  const auth = loadAuthConfig({ file, env });
-  if (registry.http.tls) loadTlsOptions(registry.http.tls, 'registry.http.tls');
-  if (auth.http.tls) loadTlsOptions(auth.http.tls, 'auth.http.tls');
-  if (registry.auth.kind === 'htpasswd') checkReadable(registry.auth.path, SETTINGS.registry.htpasswdPath);
-  if (registry.auth.kind === 'token' && registry.auth.rootCertBundle) {
-    checkReadable(registry.auth.rootCertBundle, SETTINGS.registry.tokenRootCertBundle);
+function describeAccess(auth: RegistryConfig['auth']): string {
+  if (auth.kind === 'token') {
+    const keys = [auth.rootCertBundle && `bundle ${auth.rootCertBundle}`, auth.jwksUrl && `jwks ${auth.jwksUrl}`].filter(Boolean).join(', ');
+    return `token (realm ${auth.realm}, service ${auth.service}, issuer ${auth.issuer}, keys ${keys})`;
   }
-  const storage = registry.storage.driver === 'filesystem' ? `filesystem ${registry.storage.rootDirectory}` : 'memory';
-  const access =
-    registry.auth.kind === 'token' ? `token (realm ${registry.auth.realm}, service ${registry.auth.service})` : registry.auth.kind;
+  return auth.kind === 'htpasswd' ? `htpasswd (file ${auth.path}, realm ${auth.realm})` : 'none (anyone may pull and push)';
+}
+
+function describeStorage(storage: StorageConfig): string {
+  if (storage.driver === 'filesystem') return `filesystem ${storage.rootDirectory}`;
+  if (storage.driver === 'memory') return 'memory';
+  const { s3 } = storage;
+  return `s3 bucket ${s3.bucket} (${s3.regionEndpoint ?? `AWS ${s3.region}`}, root ${s3.rootDirectory}, ${s3.accessKey ? 'access key' : 'AWS credential chain'})`;
+}
+
+/** The S3 settings each kind of bucket-check failure points at. */
+const S3_SETTING: Record<S3Setting, Setting> = {
+  regionendpoint: SETTINGS.registry.s3RegionEndpoint,
+  accesskey: SETTINGS.registry.s3AccessKey,
+  bucket: SETTINGS.registry.s3Bucket,
+};
+
+/** An object store must answer and take a write: a typo in the endpoint, keys or bucket shows now, not at the first push. */
+async function checkStorageReachable(storage: StorageConfig): Promise<void> {
+  if (storage.driver !== 's3') return;
+  try {
+    await checkS3Bucket(storage.s3);
+  } catch (err) {
+    if (!(err instanceof S3CheckError)) throw err;
+    const setting = S3_SETTING[err.setting];
+    throw new ConfigError(`${setting.yaml} (${setting.env})`, 'a reachable, writable bucket', undefined, err.message);
+  }
+}
+
+/**
+ * Validates both sections, the files they name, the directories and databases they write
+ * and the ports they listen on; returns the summary of what `npm start` will really run.
+ * Throws ConfigError on the first problem.
+ */
+export async function checkConfiguration(file: string | undefined, env: Env): Promise<string[]> {
+  const auth = loadAuthConfig({ file, env });
+  // The registry as `npm start` runs it: wired to its own auth service unless told otherwise.
+  const { wiredRegistryEnv } = await import('./main.js');
+  const authUrl = describeListen(auth.http).replace('//0.0.0.0:', '//127.0.0.1:');
+  const registry = loadRegistryConfig({ file, env: wiredRegistryEnv(file, env, auth, authUrl) });
+  const alone = loadRegistryConfig({ file, env });
+  const warnings = await preflightRegistry(registry);
+  await preflightAuth(auth);
+  if (registry.http.host === auth.http.host && registry.http.port === auth.http.port && registry.http.port !== 0) {
+    throw new ConfigError('registry.http.addr (REGISTRY_HTTP_ADDR)', 'a port', undefined, `the registry and the auth service would both listen on ${auth.http.host}:${auth.http.port} (auth.http.addr)`);
+  }
+  await checkStorageReachable(registry.storage);
+  const storage = describeStorage(registry.storage);
   const lines = [
-    `registry: ${describeListen(registry.http)}, storage ${storage}, database ${describeDatabase(registry.database)}, auth ${access}${registry.readOnly ? ', read-only' : ''}`,
+    `registry: ${describeListen(registry.http)}, storage ${storage}, database ${describeDatabase(registry.database)}, auth ${describeAccess(registry.auth)}${registry.readOnly ? ', read-only' : ''}`,
+    `registry tls: ${describeTls(registry.http)}`,
     `auth: ${describeListen(auth.http)}, database ${describeDatabase(auth.database)}, issuer ${auth.token.issuer}, service ${auth.token.service}, keys ${auth.keysDir}`,
+    `auth tls: ${describeTls(auth.http)}`,
   ];
+  if (alone.auth.kind !== registry.auth.kind) {
+    lines.push(`npm run registry alone: auth ${describeAccess(alone.auth)} (npm start wires token auth to its own auth service)`);
+  }
+  const open = openRegistryWarning(registry) ?? openRegistryWarning(alone);
+  if (open) lines.push(open);
   if (registry.auth.kind === 'token' && (registry.auth.service !== auth.token.service || registry.auth.issuer !== auth.token.issuer)) {
     lines.push('note: registry.auth.token service/issuer differ from auth.token; fine only when the registry trusts another token server');
   }
+  for (const warning of [...(registry.warnings ?? []), ...warnings]) lines.push(`warning: ${warning}`);
   return lines;
 }
 
 /** The command: returns the exit code after writing the verdict to `out` / `err`. */
-export function runConfigCheck(
+export async function runConfigCheck(
   argv: readonly string[],
   env: Env,
   out: (line: string) => void = console.log,
   err: (line: string) => void = console.error,
-): number {
+): Promise<number> {
   try {
     const positional = argv.filter((a) => !a.startsWith('--'));
     const file = argv.some((a) => a.startsWith('--config')) ? configFileFrom(argv, env) : positional[0] ?? configFileFrom([], env);
@@ -74,7 +122,7 @@ export function runConfigCheck(
       err('usage: config-check FILE (or --config FILE, or DOCKYARD_CONFIG=FILE)');
       return 1;
     }
-    const lines = checkConfiguration(file, env);
+    const lines = await checkConfiguration(file, env);
     out(`configuration OK: ${file}`);
     for (const line of lines) out(`  ${line}`);
     return 0;
@@ -88,5 +136,5 @@ export function runConfigCheck(
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = runConfigCheck(process.argv.slice(2), process.env);
+  process.exitCode = await runConfigCheck(process.argv.slice(2), process.env);
 }

@@ -12,6 +12,7 @@ import {
   configFileFrom,
   loadAuthConfig,
   loadRegistryConfig,
+  openRegistryWarning,
   readConfigFile,
   SETTINGS,
   type AuthServiceConfig,
@@ -23,8 +24,10 @@ import { ConfigSource } from '../shared/config/source.js';
 import { KeyStore } from '../shared/crypto/keys.js';
 import { createLogger, type Logger } from '../shared/observability/logger.js';
 import { keyStoreResolver } from '../shared/crypto/token-keys.js';
-import { prepareAuthService, startAuthService } from './auth/main.js';
-import { prepareRegistryService, startRegistryService } from './registry/main.js';
+import { preflightAuth } from '../shared/config/preflight.js';
+import { loosePermissionWarnings } from '../shared/process/private-files.js';
+import { authPrivatePaths, prepareAuthService, startAuthService } from './auth/main.js';
+import { preflightRegistryService, prepareRegistryService, registryPrivatePaths, startRegistryService } from './registry/main.js';
 
 /** The URL a client on this machine reaches the auth service at (a wildcard bind means loopback). */
 function reachableUrl(listeningUrl: string): string {
@@ -36,12 +39,13 @@ function reachableUrl(listeningUrl: string): string {
 /**
  * The environment the registry's configuration is read from: the real one, plus the
  * token wiring to this auth service for every setting neither the YAML file nor the
- * environment gives. An explicit REGISTRY_AUTH (none, htpasswd, token) always wins.
+ * environment gives. An explicit REGISTRY_AUTH (none, htpasswd, token) always wins, and
+ * so do htpasswd settings (they select htpasswd, as they do for `npm run registry`).
  */
 export function wiredRegistryEnv(file: string | undefined, env: Env, auth: AuthServiceConfig, authUrl: string): Env {
   const source = new ConfigSource(file === undefined ? undefined : readConfigFile(file), env);
   const s = SETTINGS.registry;
-  if (source.isSet(s.auth)) return env;
+  if (source.isSet(s.auth) || source.isSet(s.htpasswdPath) || source.isSet(s.htpasswdRealm)) return env;
   const base = reachableUrl(authUrl);
   const defaults: Array<[(typeof s)[keyof typeof s], string]> = [
     [s.auth, 'token'],
@@ -53,6 +57,19 @@ export function wiredRegistryEnv(file: string | undefined, env: Env, auth: AuthS
   const wired: Env = { ...env };
   for (const [setting, value] of defaults) if (!source.isSet(setting)) wired[setting.env] = value;
   return wired;
+}
+
+/**
+ * The registry configuration without the JWKS URL that wiredRegistryEnv filled in: that
+ * URL only satisfies the rule that token auth names a key source. The registry trusts the
+ * in-process key directory directly; fetching our own JWKS as well would add nothing but a
+ * second source that can fail (over TLS it is not even trusted), turning forged tokens
+ * into 503s. A JWKS URL the operator set stays.
+ */
+function withoutWiredJwks(config: RegistryConfig, wiredEnv: Env, env: Env): RegistryConfig {
+  const name = SETTINGS.registry.tokenJwks.env;
+  if (config.auth.kind !== 'token' || wiredEnv[name] === env[name]) return config;
+  return { ...config, auth: { ...config.auth, jwksUrl: undefined } };
 }
 
 /** The URL the auth service will answer at, from its configuration (before it listens). */
@@ -93,13 +110,28 @@ function configured(): Configured {
 
 const loggerFor = (auth: AuthServiceConfig): Logger => createLogger({ name: 'dockyard', level: auth.log?.level });
 
+/** Everything both starts need, checked before either service listens. */
+async function preflight(logger: Logger): Promise<void> {
+  const { file, env, auth } = configured();
+  const registryConfig = loadRegistryConfig({ file, env: wiredRegistryEnv(file, env, auth, configuredUrl(auth.http)) });
+  checkClusterPorts(registryConfig, auth);
+  await preflightAuth(auth);
+  await preflightRegistryService(registryConfig, logger.child({ service: 'registry' }));
+}
+
 runService('dockyard', import.meta.url, {
   workers: () => configured().auth.workers ?? 1,
+  // Both services' directories: the same data directory the registry configuration reads.
+  directories: () => [
+    { service: 'auth', dataDir: configured().auth.dataDir },
+    { service: 'registry', dataDir: configured().auth.dataDir },
+  ],
   async prepare() {
     const { file, env, auth } = configured();
     const registryConfig = loadRegistryConfig({ file, env: wiredRegistryEnv(file, env, auth, configuredUrl(auth.http)) });
     checkClusterPorts(registryConfig, auth);
     const logger = loggerFor(auth);
+    await preflight(logger);
     await prepareAuthService(auth, { logger: logger.child({ service: 'auth' }) });
     await prepareRegistryService(registryConfig);
     return logger;
@@ -107,13 +139,18 @@ runService('dockyard', import.meta.url, {
   async start({ prepared, housekeeping }) {
     const { file, env, auth: authConfig } = configured();
     const logger = loggerFor(authConfig);
+    if (!prepared) await preflight(logger);
     const auth = await startAuthService(authConfig, { logger: logger.child({ service: 'auth' }), prepared, housekeeping });
     try {
-      const registryConfig = loadRegistryConfig({ file, env: wiredRegistryEnv(file, env, authConfig, auth.url) });
+      const wiredEnv = wiredRegistryEnv(file, env, authConfig, auth.url);
+      const registryConfig = withoutWiredJwks(loadRegistryConfig({ file, env: wiredEnv }), wiredEnv, env);
       const keys = registryConfig.auth.kind === 'token' ? keyStoreResolver(await KeyStore.open(authConfig.keysDir)) : undefined;
       const registry = await startRegistryService(registryConfig, { logger: logger.child({ service: 'registry' }), keys, prepared, housekeeping });
+      const open = openRegistryWarning(registryConfig);
+      const privatePaths = new Set([...authPrivatePaths(authConfig), ...registryPrivatePaths(registryConfig)]);
       return {
         logger,
+        warnings: [...(open ? [open] : []), ...loosePermissionWarnings([...privatePaths])],
         banner: `Dockyard is running: registry ${registry.url} (auth: ${registryConfig.auth.kind}), auth service ${auth.url}`,
         async close() {
           await registry.close();

@@ -1,8 +1,11 @@
 /**
  * Who may use the admin API: an enabled admin user, proven by Basic credentials (throttled
- * like any login) or by a bearer token this service issued (verified against our own
- * published keys, then the user is re-read so a demoted or disabled admin is refused at
- * once). Robots are never admins.
+ * like any login) or by an admin API token: a bearer token this service issued for the
+ * audience ADMIN_API_AUDIENCE (verified against our own published keys, then the user is
+ * re-read so a demoted or disabled admin is refused at once). Registry tokens (audience =
+ * the registry service) are refused: they travel through proxies, client logs and other
+ * registries trusting this realm, so holding one must never be an admin credential.
+ * Robots are never admins.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { Context } from 'koa';
@@ -26,6 +29,12 @@ function ownKeyResolver(keys: KeyStore): KeyResolver {
   };
 }
 
+/**
+ * The `aud` (and `service` at POST /token) of admin API tokens. Only a password or
+ * refresh-token login that names it gets one, so no registry token can ever carry it.
+ */
+export const ADMIN_API_AUDIENCE = 'dockyard-admin-api';
+
 const REALM = 'Basic realm="Dockyard admin"';
 
 function unauthorized(message: string): DockyardError {
@@ -39,9 +48,9 @@ export class AdminGate {
   constructor(
     private readonly authenticator: Authenticator,
     keys: KeyStore,
-    token: { issuer: string; service: string },
+    token: { issuer: string },
   ) {
-    this.verifier = new TokenVerifier({ issuer: token.issuer, audience: token.service, keys: ownKeyResolver(keys), algorithms: ['ES256'] });
+    this.verifier = new TokenVerifier({ issuer: token.issuer, audience: ADMIN_API_AUDIENCE, keys: ownKeyResolver(keys), algorithms: ['ES256'] });
   }
 
   /** The acting admin; UNAUTHORIZED without valid credentials, DENIED for a non-admin. */
@@ -53,7 +62,7 @@ export class AdminGate {
 
   private async principal(ctx: Context): Promise<Principal> {
     const auth = authorizationHeader(ctx);
-    if (auth === null) throw unauthorized('authentication required: Basic credentials or a bearer token of an admin');
+    if (auth === null) throw unauthorized('authentication required: Basic credentials or an admin API token of an admin');
     if (auth.scheme === 'basic') {
       const result = await this.authenticator.login(auth.credentials.username, auth.credentials.password, clientAddress(ctx));
       if (!result.ok) throw unauthorized('invalid username or password');
@@ -64,6 +73,9 @@ export class AdminGate {
       try {
         subject = (await this.verifier.verify(auth.token)).sub;
       } catch (err) {
+        if (err instanceof TokenInvalidError && err.code === 'TOKEN_AUDIENCE') {
+          throw unauthorized(`not an admin API token: registry tokens are refused here; get one with POST /token grant_type=password service=${ADMIN_API_AUDIENCE}`);
+        }
         if (err instanceof TokenInvalidError) throw unauthorized(`invalid bearer token: ${err.message}`);
         throw err;
       }

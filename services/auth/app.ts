@@ -3,7 +3,7 @@
  * the published keys (/.well-known/jwks.json and /certs.pem) and health endpoints. It is
  * assembled from its dependencies and never listens; main.ts (or a test) decides where.
  *
- * Middleware, outermost first: error renderer → request id → access log → JSON 404 →
+ * Middleware, outermost first: error renderer → request id → client address → access log → JSON 404 →
  * (metrics) → /token → routes with their 405 handling. Nothing here caches users or
  * grants: every token request reads them.
  */
@@ -15,6 +15,8 @@ import type { KeyStore } from '../../shared/crypto/keys.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import { httpMetrics, metricsEndpoint, recordTokenOutcome, tokensIssuedCounter, type Registry, type TokenOutcome } from '../../shared/observability/metrics.js';
 import { accessLog } from '../../shared/http/middleware/access-log.js';
+import { ClientAddressResolver } from '../../shared/http/client-address.js';
+import { clientAddress } from '../../shared/http/middleware/client-address.js';
 import { errorRenderer } from '../../shared/http/middleware/errors.js';
 import { requestId } from '../../shared/http/middleware/request-id.js';
 import type { Knex } from '../../shared/db/index.js';
@@ -26,7 +28,7 @@ import { AdminOperations } from './operations/index.js';
 import { adminRouter } from './routes/admin.js';
 import { mountTokenRoutes, tokenEndpoint } from './routes/token.js';
 import { AuditStore } from './store/audit.js';
-import { LoginFailureStore } from './store/login-failures.js';
+import { LoginAttemptStore } from './store/login-attempts.js';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottlePolicy } from './throttle.js';
 import { TokenService } from './tokens.js';
 
@@ -102,7 +104,7 @@ function publicRoutes(db: Knex, keys: KeyStore): Router {
 
 /** Builds the auth service application. */
 export function createAuthApp(config: AuthServiceConfig, deps: AuthDeps): Koa {
-  const throttle = new LoginThrottle(new LoginFailureStore(deps.db), deps.throttle ?? DEFAULT_THROTTLE);
+  const throttle = new LoginThrottle(new LoginAttemptStore(deps.db), deps.throttle ?? DEFAULT_THROTTLE);
   const authenticator = new Authenticator({ db: deps.db, bcryptCost: config.bcryptCost, throttle });
   const tokens = new TokenService({
     db: deps.db,
@@ -122,6 +124,7 @@ export function createAuthApp(config: AuthServiceConfig, deps: AuthDeps): Koa {
   });
   app.use(errorRenderer(deps.logger));
   app.use(requestId());
+  app.use(clientAddress(new ClientAddressResolver(config.http.trustedProxies, config.http.proxyHeader)));
   app.use(accessLog(deps.logger));
   app.use(notFoundAsJson);
   if (deps.metrics) {

@@ -1,18 +1,20 @@
 /**
  * Credentials → principal. Users are checked with bcrypt; robots (`robot$NAME`) by the
  * SHA-256 of their random secret compared in constant time, so robot logins never pay for
- * bcrypt. An unknown user costs one bcrypt comparison against a dummy hash, the same as a
- * wrong password, so timing does not reveal which names exist. Every refusal looks the
- * same to the client; the reason is only for the audit trail.
+ * bcrypt. Timing does not reveal which names exist: an unknown user costs one bcrypt
+ * comparison at the configured cost against a dummy hash; a hash of a lower cost (imported
+ * from htpasswd, or from before a cost change) is compared and then the dummy comparison
+ * runs as well, and a successful login rehashes the password at the configured cost.
+ * Every refusal looks the same to the client; the reason is only for the audit trail.
  */
 import bcrypt from 'bcryptjs';
 import type { Knex } from 'knex';
 import type { Principal } from './authorize.js';
-import { ROBOT_NAME_PATTERN, ROBOT_PREFIX, USER_NAME_PATTERN } from './names.js';
+import { isAccountName, ROBOT_PREFIX } from './names.js';
 import { hashesEqual, secretHash } from './secrets.js';
 import { GroupStore } from './store/groups.js';
 import { RobotStore, type RobotRecord } from './store/robots.js';
-import { UserStore } from './store/users.js';
+import { UserStore, type UserRecord } from './store/users.js';
 import type { LoginThrottle } from './throttle.js';
 
 /** Why a login was refused (audit only; never sent to the client). */
@@ -26,15 +28,6 @@ const ROBOT_TOUCH_INTERVAL_MS = 60_000;
 const PASSWORD_MAX = 1024;
 const DUMMY_SECRET_HASH = '0'.repeat(64);
 
-/**
- * True for a name a user or robot can have. Any other name is refused without a lookup and
- * never becomes a throttle key: it is the client's to choose (NUL, 10 000 characters) and
- * PostgreSQL refuses some of that outright.
- */
-function isAccountName(username: string): boolean {
-  return USER_NAME_PATTERN.test(username) || ROBOT_NAME_PATTERN.test(username);
-}
-
 /** Checks credentials against the users and robots tables. */
 export class Authenticator {
   private readonly users: UserStore;
@@ -42,6 +35,7 @@ export class Authenticator {
   private readonly robots: RobotStore;
   private readonly throttle: LoginThrottle;
   private readonly now: () => number;
+  private readonly bcryptCost: number;
   /** Computed once up front so the first unknown user costs the same as later ones. */
   private readonly dummyHash: Promise<string>;
 
@@ -51,27 +45,27 @@ export class Authenticator {
     this.robots = new RobotStore(deps.db);
     this.throttle = deps.throttle;
     this.now = deps.now ?? Date.now;
+    this.bcryptCost = deps.bcryptCost;
     this.dummyHash = bcrypt.hash('dockyard-dummy-password', deps.bcryptCost);
   }
 
   /**
-   * A login attempt from `clientAddress`, throttled: throws TOOMANYREQUESTS when the
-   * account or address has too many recent failures, records failures, and resets the
-   * account counter on success. Robots are only checked against the throttle after a
-   * failure: their secrets cannot be guessed, and their fast path stays free of it.
+   * A login attempt from `clientAddress`, throttled: the attempt is counted (reserved)
+   * before the password is checked, or refused with TOOMANYREQUESTS, and stops counting
+   * when it succeeds. Robots are only counted after a failure: their secrets cannot be
+   * guessed, and their fast path stays free of the throttle.
    */
   async login(username: string, password: string, clientAddress: string): Promise<AuthResult> {
-    const isRobot = username.startsWith(ROBOT_PREFIX);
     // A name no account can have counts against the address alone.
     const account = isAccountName(username) ? username : null;
-    const { accountFailures } = isRobot ? { accountFailures: 0 } : await this.throttle.check(account, clientAddress);
-    const result = await this.verify(username, password);
-    if (!result.ok) {
-      if (isRobot) await this.throttle.check(account, clientAddress);
-      await this.throttle.failure(account, clientAddress);
-    } else if (accountFailures > 0) {
-      await this.throttle.success(username);
+    if (username.startsWith(ROBOT_PREFIX)) {
+      const result = await this.verify(username, password);
+      if (!result.ok) await this.throttle.reserve(account, clientAddress);
+      return result;
     }
+    const reservation = await this.throttle.reserve(account, clientAddress);
+    const result = await this.verify(username, password);
+    if (result.ok) await this.throttle.succeeded(reservation);
     return result;
   }
 
@@ -95,7 +89,7 @@ export class Authenticator {
     }
     const user = await this.users.find(name);
     if (!user || user.disabled) return null;
-    return { kind: 'user', name: user.name, admin: user.admin, groups: await this.groups.namesForUser(user.id) };
+    return this.userPrincipal(user);
   }
 
   private async verifyUser(username: string, password: string): Promise<AuthResult> {
@@ -104,10 +98,20 @@ export class Authenticator {
       await bcrypt.compare(password, await this.dummyHash);
       return { ok: false, reason: 'unknown' };
     }
-    if (!(await bcrypt.compare(password, user.passwordHash))) return { ok: false, reason: 'password' };
-    if (user.disabled) return { ok: false, reason: 'disabled' };
+    const cost = bcrypt.getRounds(user.passwordHash);
+    const matches = await bcrypt.compare(password, user.passwordHash);
+    if (!matches || user.disabled) {
+      // A cheaper hash would answer faster than an unknown user: add the unknown user's work.
+      if (cost < this.bcryptCost) await bcrypt.compare(password, await this.dummyHash);
+      return { ok: false, reason: matches ? 'disabled' : 'password' };
+    }
+    if (cost !== this.bcryptCost) await this.users.replaceHash(user.id, user.passwordHash, await bcrypt.hash(password, this.bcryptCost));
+    return { ok: true, principal: await this.userPrincipal(user) };
+  }
+
+  private async userPrincipal(user: UserRecord): Promise<Principal> {
     const groups = await this.groups.namesForUser(user.id);
-    return { ok: true, principal: { kind: 'user', name: user.name, admin: user.admin, groups } };
+    return { kind: 'user', name: user.name, admin: user.admin, groups, credential: { userId: user.id, version: user.credentialVersion } };
   }
 
   private async verifyRobot(username: string, secret: string): Promise<AuthResult> {

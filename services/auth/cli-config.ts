@@ -9,12 +9,12 @@ import { checkConfiguration } from '../config-check.js';
 import { UsageError, type ParsedArgs } from './cli-args.js';
 
 /** Runs `config check [FILE]` (or `--config FILE`, or DOCKYARD_CONFIG; none: environment only). */
-export function runConfigCommand(args: ParsedArgs, argv: readonly string[], env: Env, out: (text: string) => void): void {
+export async function runConfigCommand(args: ParsedArgs, argv: readonly string[], env: Env, out: (text: string) => void): Promise<void> {
   if (args.positional[1] !== 'check') throw new UsageError('expected: config check [FILE]');
   if (args.positional.length > 3) throw new UsageError(`unexpected argument ${args.positional[3]}`);
   const positional = args.positional[2];
   if (positional !== undefined && args.values.has('config')) throw new UsageError('give the file either as FILE or as --config FILE, not both');
   const file = positional ?? configFileFrom(argv, env);
-  const lines = checkConfiguration(file, env);
+  const lines = await checkConfiguration(file, env);
   out([`configuration OK: ${file ?? 'environment only (no file)'}`, ...lines.map((line) => `  ${line}`)].join('\n'));
 }

@@ -15,14 +15,14 @@ import { KeyStore } from '../../shared/crypto/keys.js';
 import { parseArgs, UsageError, type ParsedArgs } from './cli-args.js';
 import { runConfigCommand } from './cli-config.js';
 import { isRegistryCommand, runRegistryCommand } from './cli-registry.js';
-import { formatTable, formatTime } from './cli-format.js';
+import { formatJson, formatTable, formatTime } from './cli-format.js';
 import { runTlsCommand } from './cli-tls.js';
 import { AdminOperations, type Actor } from './operations/index.js';
 
 const USAGE = `usage: npm run admin -- [--config FILE] COMMAND
   users add NAME --password-stdin [--admin]     users passwd NAME --password-stdin
   users list [--json]                           users disable NAME | enable NAME | delete NAME
-  users import-htpasswd FILE
+  users import-htpasswd FILE                    users unlock NAME
   groups add NAME | delete NAME | list [--json] | add-member GROUP USER | remove-member GROUP USER
   robots add NAME [--expires 30d] [--json]      robots list [--json] | revoke NAME
   grants add SUBJECT PATTERN ACTIONS            grants list [SUBJECT] [--json] | remove ID
@@ -65,7 +65,7 @@ async function runUsers(ops: AdminOperations, args: ParsedArgs, io: CliIo, actor
   const verb = args.positional[1];
   if (verb === 'list') {
     const users = await ops.users.list();
-    if (args.flags.has('json')) return io.out(JSON.stringify(users, null, 2));
+    if (args.flags.has('json')) return io.out(formatJson(users));
     return io.out(formatTable(['NAME', 'ADMIN', 'DISABLED', 'CREATED'], users.map((u) => [u.name, String(u.admin), String(u.disabled), formatTime(u.createdAt)])));
   }
   if (verb === 'import-htpasswd') {
@@ -91,6 +91,10 @@ async function runUsers(ops: AdminOperations, args: ParsedArgs, io: CliIo, actor
     await ops.users.delete(actor, user);
     return io.out(`deleted user ${user}`);
   }
+  if (verb === 'unlock') {
+    const cleared = await ops.users.unlock(actor, user);
+    return io.out(`unlocked user ${user}: ${cleared} counted login attempt(s) cleared`);
+  }
   throw new UsageError(`unknown users command ${verb}`);
 }
 
@@ -98,7 +102,7 @@ async function runGroups(ops: AdminOperations, args: ParsedArgs, io: CliIo, acto
   const verb = args.positional[1];
   if (verb === 'list') {
     const groups = await ops.groups.list();
-    if (args.flags.has('json')) return io.out(JSON.stringify(groups, null, 2));
+    if (args.flags.has('json')) return io.out(formatJson(groups));
     return io.out(formatTable(['NAME', 'MEMBERS'], groups.map((g) => [g.name, g.members.join(',')])));
   }
   const group = args.need(2, 'GROUP');
@@ -120,7 +124,7 @@ async function runRobots(ops: AdminOperations, args: ParsedArgs, io: CliIo, acto
   const verb = args.positional[1];
   if (verb === 'list') {
     const robots = await ops.robots.list();
-    if (args.flags.has('json')) return io.out(JSON.stringify(robots, null, 2));
+    if (args.flags.has('json')) return io.out(formatJson(robots));
     const rows = robots.map((r) => [r.name, r.revoked ? 'revoked' : r.expiresAt !== null && r.expiresAt <= Date.now() ? 'expired' : 'active', formatTime(r.expiresAt), formatTime(r.lastUsedAt)]);
     return io.out(formatTable(['NAME', 'STATE', 'EXPIRES', 'LAST USED'], rows));
   }
@@ -141,7 +145,7 @@ async function runGrants(ops: AdminOperations, args: ParsedArgs, io: CliIo, acto
   const verb = args.positional[1];
   if (verb === 'list') {
     const grants = await ops.grants.list(args.positional[2]);
-    if (args.flags.has('json')) return io.out(JSON.stringify(grants, null, 2));
+    if (args.flags.has('json')) return io.out(formatJson(grants));
     return io.out(formatTable(['ID', 'SUBJECT', 'PATTERN', 'ACTIONS'], grants.map((g) => [String(g.id), g.subject, g.pattern, g.actions.join(',')])));
   }
   if (verb === 'add') {
@@ -159,7 +163,7 @@ async function runAudit(ops: AdminOperations, args: ParsedArgs, io: CliIo): Prom
   const limitText = args.values.get('limit');
   if (limitText !== undefined && !/^\d{1,4}$/.test(limitText)) throw new UsageError('--limit takes a number');
   const page = await ops.queryAudit({ limit: limitText === undefined ? undefined : Number(limitText), actor: args.values.get('actor'), action: args.values.get('action') });
-  if (args.flags.has('json')) return io.out(JSON.stringify(page.entries, null, 2));
+  if (args.flags.has('json')) return io.out(formatJson(page.entries));
   const rows = page.entries.map((e) => [formatTime(e.at), e.actor, e.action, e.target, e.outcome, e.clientAddress, JSON.stringify(e.details)]);
   return io.out(formatTable(['TIME', 'ACTOR', 'ACTION', 'TARGET', 'OUTCOME', 'ADDRESS', 'DETAILS'], rows));
 }
@@ -168,7 +172,7 @@ async function runRefreshTokens(ops: AdminOperations, args: ParsedArgs, io: CliI
   const verb = args.positional[1];
   if (verb === 'list') {
     const tokens = await ops.listRefreshTokens(args.need(2, 'SUBJECT'));
-    if (args.flags.has('json')) return io.out(JSON.stringify(tokens, null, 2));
+    if (args.flags.has('json')) return io.out(formatJson(tokens));
     return io.out(formatTable(['ID', 'CLIENT', 'SERVICE', 'CREATED', 'LAST USED'], tokens.map((t) => [String(t.id), t.clientId, t.service, formatTime(t.createdAt), formatTime(t.lastUsedAt)])));
   }
   if (verb === 'revoke') return io.out(`revoked ${await ops.revokeRefreshTokens(actor, args.need(2, 'SUBJECT'))} refresh token(s)`);
@@ -219,7 +223,7 @@ export async function runCli(argv: readonly string[], env: Record<string, string
     // Neither needs (nor may require) a working auth configuration.
     if (args.positional[0] === 'tls' || args.positional[0] === 'config') {
       if (args.positional[0] === 'tls') runTlsCommand(args, io.out);
-      else runConfigCommand(args, argv, env, io.out);
+      else await runConfigCommand(args, argv, env, io.out);
       return 0;
     }
     const config = loadAuthConfig({ file: configFileFrom(argv, env), env });

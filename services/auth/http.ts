@@ -5,6 +5,7 @@
  */
 import type { Context } from 'koa';
 import { fail } from '../../shared/http/errors.js';
+import { clientAddressOf } from '../../shared/http/middleware/client-address.js';
 
 /** Token and admin requests are small; anything larger is refused while reading. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -40,9 +41,9 @@ export function authorizationHeader(ctx: Context): AuthorizationHeader {
   return { scheme: 'basic', credentials: { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) } };
 }
 
-/** The client address used for throttling and audit. */
+/** The client address used for throttling and audit (resolved once per request, trusted proxies believed). */
 export function clientAddress(ctx: Context): string {
-  return ctx.ip || ctx.req.socket.remoteAddress || '';
+  return clientAddressOf(ctx);
 }
 
 /** One query parameter: undefined when absent, REQUEST_INVALID when given twice. */

@@ -6,6 +6,7 @@
 import { randomBytes, webcrypto } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { KeyStore, SigningKey } from '../../shared/crypto/keys.js';
+import { CATALOG_CLAIM } from '../../shared/grammar/repository-pattern.js';
 import type { AccessRecord } from '../../shared/grammar/scope.js';
 
 /** What a token is issued for. */
@@ -15,6 +16,8 @@ export interface TokenRequest {
   /** The registry service name the token is for (becomes `aud`). */
   audience: string;
   access: AccessRecord[];
+  /** Patterns for a `registry:catalog:list` access entry (the `dockyard_catalog` claim). */
+  catalog?: string[];
 }
 
 /** A signed token and the fields the /token response reports about it. */
@@ -75,7 +78,7 @@ export class TokenIssuer {
     const key = this.keys.current();
     const now = Math.floor(Date.now() / 1000);
     if (this.reuseSeconds === 0) return this.reported(await this.sign(key, req, now), now);
-    const cacheKey = JSON.stringify([key.kid, req.audience, req.subject, req.access]);
+    const cacheKey = JSON.stringify([key.kid, req.audience, req.subject, req.access, req.catalog ?? null]);
     const cached = this.recent.get(cacheKey);
     if (cached && now - cached.issuedAt < this.reuseSeconds) return this.reported(cached, now);
     const signed = await this.sign(key, req, now);
@@ -92,7 +95,8 @@ export class TokenIssuer {
   private async sign(key: SigningKey, req: TokenRequest, now: number): Promise<SignedToken> {
     const signer = await this.currentSigner(key);
     const access = req.access.map((r) => ({ type: r.type, name: r.name, actions: [...r.actions] }));
-    const token = await new SignJWT({ access })
+    const claims = req.catalog === undefined ? { access } : { access, [CATALOG_CLAIM]: [...req.catalog] };
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: signer.kid, x5c: [signer.x5c] })
       .setIssuer(this.issuer)
       .setSubject(req.subject)

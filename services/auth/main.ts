@@ -7,7 +7,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import { runService } from '../../shared/process/cluster.js';
+import { keyFiles, loosePermissionWarnings, sqliteFiles } from '../../shared/process/private-files.js';
+import { preflightAuth } from '../../shared/config/preflight.js';
 import { ConfigError, configFileFrom, loadAuthConfig, type AuthServiceConfig, type Env } from '../../shared/config/index.js';
 import { migrateLatest, openDatabase, type Knex } from '../../shared/db/index.js';
 import { isDockyardError } from '../../shared/http/errors.js';
@@ -170,20 +173,28 @@ export async function startAuthService(config: AuthServiceConfig, options: Start
   }
 }
 
+/** What must stay the owner's alone: the data directory, the auth part of it, its database, the signing keys. */
+export function authPrivatePaths(config: AuthServiceConfig): string[] {
+  return [config.dataDir, join(config.dataDir, 'auth'), ...sqliteFiles(config.database), config.keysDir, ...keyFiles(config.keysDir)];
+}
+
 let loaded: AuthServiceConfig | undefined;
 const configured = (): AuthServiceConfig => (loaded ??= loadAuthConfig({ file: configFileFrom(process.argv.slice(2)) }));
 const loggerFor = (config: AuthServiceConfig): Logger => createLogger({ name: 'auth', level: config.log?.level });
 
 runService('auth service', import.meta.url, {
   workers: () => configured().workers ?? 1,
+  directories: () => [{ service: 'auth', dataDir: configured().dataDir }],
   async prepare() {
     const logger = loggerFor(configured());
+    await preflightAuth(configured());
     await prepareAuthService(configured(), { logger });
     return logger;
   },
   async start({ prepared, housekeeping }) {
     const logger = loggerFor(configured());
+    if (!prepared) await preflightAuth(configured());
     const running = await startAuthService(configured(), { logger, prepared, housekeeping });
-    return { logger, close: running.close };
+    return { logger, close: running.close, warnings: loosePermissionWarnings(authPrivatePaths(configured())) };
   },
 });

@@ -14,6 +14,15 @@ export const GROUP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const ROBOT_NAME_PATTERN = /^robot\$[a-z0-9][a-z0-9._-]{0,127}$/;
 export const ROBOT_PREFIX = 'robot$';
 
+/**
+ * True for a name a user or robot can have. Any other name is refused without a lookup,
+ * never becomes a throttle key and is never stored raw: it is the client's to choose (NUL,
+ * newlines, terminal escapes, 10 000 characters) and PostgreSQL refuses some of that outright.
+ */
+export function isAccountName(username: string): boolean {
+  return USER_NAME_PATTERN.test(username) || ROBOT_NAME_PATTERN.test(username);
+}
+
 /** bcrypt uses at most 72 bytes; longer passwords would be silently truncated. */
 export const PASSWORD_MAX_BYTES = 72;
 export const PASSWORD_MIN_LENGTH = 8;

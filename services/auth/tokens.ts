@@ -7,10 +7,12 @@
 import type { Knex } from 'knex';
 import { DockyardError, fail } from '../../shared/http/errors.js';
 import { formatScope, type AccessRecord } from '../../shared/grammar/scope.js';
+import { ADMIN_API_AUDIENCE } from './admin-gate.js';
 import type { AuditLog } from './audit.js';
 import type { Authenticator } from './authenticate.js';
-import { authorize, usesGrants, type Principal } from './authorize.js';
+import { authorize, usesGrants, type CredentialStamp, type Principal } from './authorize.js';
 import type { IssuedToken, TokenIssuer } from './issue.js';
+import { isAccountName } from './names.js';
 import { randomSecret, secretHash } from './secrets.js';
 import { GrantStore } from './store/grants.js';
 import { RefreshTokenStore, type RefreshTokenRecord } from './store/refresh-tokens.js';
@@ -58,14 +60,23 @@ export class TokenService {
       now?: () => number;
     },
   ) {
+    if (deps.service === ADMIN_API_AUDIENCE) throw new TypeError(`the token service must not be named ${ADMIN_API_AUDIENCE}: that audience is the admin API's`);
     this.grants = new GrantStore(deps.db);
     this.refreshTokens = new RefreshTokenStore(deps.db);
     this.now = deps.now ?? Date.now;
   }
 
-  /** The service a request names (the configured one when absent); REQUEST_INVALID for another. */
-  checkService(service: string | undefined): string {
+  /**
+   * The service a request names (the configured one when absent); REQUEST_INVALID for
+   * another. The admin API audience is accepted from POST /token logins only (password or
+   * refresh token), never from GET, which anonymous clients and registries' challenges use.
+   */
+  checkService(service: string | undefined, via: TokenVia): string {
     if (service === undefined || service === '') return this.deps.service;
+    if (service === ADMIN_API_AUDIENCE) {
+      if (via === 'get') throw fail('REQUEST_INVALID', `${ADMIN_API_AUDIENCE} tokens are issued by POST /token (grant_type=password or refresh_token) only`);
+      return service;
+    }
     if (service !== this.deps.service) {
       throw fail('REQUEST_INVALID', `unknown service "${service.slice(0, 100)}": this token server issues tokens for "${this.deps.service}"`);
     }
@@ -102,10 +113,10 @@ export class TokenService {
       return outcome.principal;
     }
     // A token that can never work again is revoked now rather than checked again later.
-    if (record && !record.revoked && (outcome.reason === 'idle' || outcome.reason === 'subject')) await this.refreshTokens.revoke(record.id);
+    if (record && !record.revoked && ['idle', 'subject', 'credential'].includes(outcome.reason)) await this.refreshTokens.revoke(record.id);
     await this.auditRefusal(record?.subjectName ?? '', info, 'denied', `refresh_token:${outcome.reason}`);
-    await this.deps.throttle.check(null, info.clientAddress);
-    await this.deps.throttle.failure(null, info.clientAddress);
+    // Counted against the address only (a token names no account); 429 past its limit.
+    await this.deps.throttle.reserve(null, info.clientAddress);
     throw fail('UNAUTHORIZED', 'invalid or expired refresh token; log in again');
   }
 
@@ -115,20 +126,26 @@ export class TokenService {
     if (record.clientId !== info.clientId) return { reason: 'client_id' };
     if (record.lastUsedAt + this.deps.refreshIdleSeconds * 1000 < now) return { reason: 'idle' };
     const principal = await this.deps.authenticator.principalFor(record.subjectKind, record.subjectName);
-    return principal ? { principal } : { reason: 'subject' };
+    if (!principal) return { reason: 'subject' };
+    // Issued to another user of that name, or before a password change or disabling.
+    if (record.subjectKind === 'user' && !sameCredential(record.credential, principal.credential)) return { reason: 'credential' };
+    return { principal };
   }
 
   /**
    * Authorizes and signs a token for `principal`. With `offline` (and a client_id) a
-   * logged-in principal also gets a refresh token; anonymous never does.
+   * logged-in principal also gets a refresh token; anonymous never does. An admin API
+   * token carries no registry access: the admin API re-reads the user on every request.
    */
   async grant(principal: Principal, info: TokenRequestInfo, offline: boolean): Promise<TokenGrant> {
+    const forAdminApi = info.service === ADMIN_API_AUDIENCE;
+    if (forAdminApi && principal.kind !== 'user') throw fail('DENIED', `${ADMIN_API_AUDIENCE} tokens are issued to users only`);
     const refreshKind = offline && principal.kind !== 'anonymous' ? principal.kind : null;
     if (refreshKind && !info.clientId) throw fail('REQUEST_INVALID', 'client_id is required to obtain a refresh token');
     // An admin's access never depends on the grants, so they are not read for one.
-    const rules = usesGrants(principal) ? await this.grants.forPrincipal(principal) : [];
-    const access = authorize(principal, info.requested, rules);
-    const issued = await this.deps.issuer.issue({ subject: principal.name, audience: info.service, access });
+    const rules = !forAdminApi && usesGrants(principal) ? await this.grants.forPrincipal(principal) : [];
+    const { access, catalog } = forAdminApi ? { access: [], catalog: undefined } : authorize(principal, info.requested, rules);
+    const issued = await this.deps.issuer.issue({ subject: principal.name, audience: info.service, access, ...(catalog ? { catalog } : {}) });
     let refreshToken: string | undefined;
     if (refreshKind && info.clientId) {
       refreshToken = randomSecret();
@@ -139,6 +156,7 @@ export class TokenService {
         service: info.service,
         clientId: info.clientId,
         now: this.now(),
+        credential: principal.credential,
       });
     }
     await this.deps.audit.record({
@@ -149,8 +167,10 @@ export class TokenService {
     return { issued, access, refreshToken };
   }
 
-  private async auditRefusal(actor: string, info: TokenRequestInfo, outcome: string, reason: string): Promise<void> {
-    await this.deps.audit.record({ ...this.auditBase(actor, info), outcome, details: { ...this.auditDetails(info), reason } });
+  /** Audits a refused request; a name no account can have is recorded only in its safe form (see auditName). */
+  private async auditRefusal(name: string, info: TokenRequestInfo, outcome: string, reason: string): Promise<void> {
+    const { actor, details } = auditName(name);
+    await this.deps.audit.record({ ...this.auditBase(actor, info), outcome, details: { ...this.auditDetails(info), reason, ...details } });
   }
 
   private auditBase(actor: string, info: TokenRequestInfo) {
@@ -160,6 +180,26 @@ export class TokenService {
   private auditDetails(info: TokenRequestInfo): Record<string, unknown> {
     return { via: info.via, clientId: info.clientId ?? null, requested: info.requested.map(formatScope) };
   }
+}
+
+function sameCredential(a: CredentialStamp | null, b: CredentialStamp | undefined): boolean {
+  return a !== null && b !== undefined && a.userId === b.userId && a.version === b.version;
+}
+
+/** How much of a refused name the audit keeps, escaped. */
+const AUDITED_NAME_MAX = 64;
+
+/**
+ * The audit actor for a name a client sent. A name outside the account grammar is the
+ * client's own bytes (newlines, terminal escapes, 10 000 characters): it becomes
+ * `invalid-name:` plus a hash prefix, so equal names still group together, and the details
+ * keep a clipped form with every character outside printable ASCII escaped.
+ */
+export function auditName(name: string): { actor: string; details: Record<string, string> } {
+  if (name === '' || isAccountName(name)) return { actor: name, details: {} };
+  const clipped = [...name].slice(0, AUDITED_NAME_MAX).join('');
+  const escaped = clipped.replace(/[^\x20-\x7e]|\\/gu, (c) => (c === '\\' ? '\\\\' : `\\u{${c.codePointAt(0)!.toString(16)}}`));
+  return { actor: `invalid-name:${secretHash(name).slice(0, 16)}`, details: { name: escaped } };
 }
 
 /** A client_id fits the refresh_tokens column and carries no control characters (PostgreSQL refuses NUL). */

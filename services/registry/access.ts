@@ -4,6 +4,7 @@
  * scope, a challenge's `scope=` and the permission check always agree.
  */
 import { isValidName, tryParseDigest, type Digest } from '../../shared/grammar/reference.js';
+import { CATALOG_LIST_ACTION } from '../../shared/grammar/repository-pattern.js';
 import type { AccessRecord } from '../../shared/grammar/scope.js';
 import type { RegistryRoute } from './routes/path.js';
 
@@ -15,13 +16,17 @@ export interface AccessRequirement {
   required: AccessRecord[];
   /**
    * A cross-repository mount needs pull on `from` as well; without it the request is
-   * still a valid upload start (the spec's fallback to 202), so it needs only this.
+   * still a valid upload start (the spec's fallback to 202), so it needs only this. The
+   * catalog needs `registry:catalog:*` for everything, `registry:catalog:list` for the
+   * repositories the token's patterns cover.
    */
   minimum?: AccessRecord[];
 }
 
 /** The catalog resource of the Docker token spec. */
 export const CATALOG_ACCESS: AccessRecord = { type: 'registry', name: 'catalog', actions: ['*'] };
+/** The catalog listing only what a token's patterns cover (routes/catalog.ts). */
+export const CATALOG_LIST_ACCESS: AccessRecord = { type: 'registry', name: 'catalog', actions: [CATALOG_LIST_ACTION] };
 
 function repositoryActions(method: HttpMethod): string[] {
   switch (method) {
@@ -49,13 +54,17 @@ export function mountSource(query: URLSearchParams): { from: string; digest: Dig
 /**
  * Maps a matched route and method (and, for an upload start, the mount query) to the
  * access it requires: GET/HEAD pull; POST/PUT/PATCH pull+push; DELETE delete; a mount
- * also pull on `from`; the catalog and a namespace's usage `registry:catalog:*` (a
- * repository's usage: pull on it); `GET /v2/` nothing beyond a valid identity.
+ * also pull on `from`; the catalog `registry:catalog:*` (at least `list`), a namespace's
+ * usage `registry:catalog:*` (a repository's usage: pull on it); `GET /v2/` nothing beyond
+ * a valid identity.
  */
 export function requiredAccess(route: RegistryRoute, method: HttpMethod, query: URLSearchParams): AccessRequirement {
   if (route.kind === 'base') return { required: [] };
+  if (route.kind === 'catalog') {
+    return { required: [{ ...CATALOG_ACCESS, actions: [...CATALOG_ACCESS.actions] }], minimum: [{ ...CATALOG_LIST_ACCESS, actions: [...CATALOG_LIST_ACCESS.actions] }] };
+  }
   // A namespace's usage sums repositories the caller may not see one by one: catalog access.
-  if (route.kind === 'catalog' || route.kind === 'namespaceUsage') return { required: [{ ...CATALOG_ACCESS, actions: [...CATALOG_ACCESS.actions] }] };
+  if (route.kind === 'namespaceUsage') return { required: [{ ...CATALOG_ACCESS, actions: [...CATALOG_ACCESS.actions] }] };
   const own: AccessRecord = { type: 'repository', name: route.name, actions: repositoryActions(method) };
   if (route.kind === 'uploads' && method === 'POST') {
     const source = mountSource(query);

@@ -3,7 +3,7 @@
  * V2 extras clients use. It is assembled from its dependencies and never listens; main.ts
  * (or a test) decides where it runs.
  *
- * Middleware, outermost first: error renderer → request id → access log → (metrics) →
+ * Middleware, outermost first: error renderer → request id → client address → access log → (metrics) →
  * API version header → read-only guard → health endpoints → /v2 dispatcher → JSON 404.
  */
 import Koa, { type Context, type Next } from 'koa';
@@ -12,6 +12,8 @@ import { DockyardError, fail } from '../../shared/http/errors.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import { activeUploadsGauge, httpMetrics, metricsEndpoint, type Registry } from '../../shared/observability/metrics.js';
 import { accessLog } from '../../shared/http/middleware/access-log.js';
+import { ClientAddressResolver } from '../../shared/http/client-address.js';
+import { clientAddress } from '../../shared/http/middleware/client-address.js';
 import { errorRenderer } from '../../shared/http/middleware/errors.js';
 import { requestId } from '../../shared/http/middleware/request-id.js';
 import type { AccessController } from './auth/controller.js';
@@ -44,9 +46,13 @@ export interface RegistryDeps {
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED']);
 
-/** Every response, errors included, names the API version (clients probe for it). */
+/**
+ * Every response, errors included, names the API version (clients probe for it) and tells
+ * browsers not to guess a content type (a pushed blob must never render as a page).
+ */
 async function apiVersionHeader(ctx: Context, next: Next): Promise<void> {
   ctx.set('Docker-Distribution-API-Version', 'registry/2.0');
+  ctx.set('X-Content-Type-Options', 'nosniff');
   await next();
 }
 
@@ -99,6 +105,7 @@ export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
   });
   app.use(errorRenderer(deps.logger));
   app.use(requestId());
+  app.use(clientAddress(new ClientAddressResolver(config.http.trustedProxies, config.http.proxyHeader)));
   app.use(accessLog(deps.logger));
   if (deps.metrics) {
     app.use(httpMetrics(deps.metrics));

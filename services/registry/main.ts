@@ -1,15 +1,20 @@
 /**
  * The registry process: configuration (YAML file from `--config`/DOCKYARD_CONFIG plus
  * environment), storage, metadata and access control wired into the app, an HTTP(S)
- * listener, hourly purge of abandoned uploads, background garbage collection, and a graceful
- * stop on SIGTERM/SIGINT.
+ * listener, a purge of abandoned uploads and crash leftovers at start and hourly, background
+ * garbage collection, and a graceful stop on SIGTERM/SIGINT.
  * `npm run registry` runs this file (as a cluster with DOCKYARD_WORKERS > 1, see
  * shared/process/cluster.ts); the combined launcher reuses `startRegistryService`.
  */
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import { runService } from '../../shared/process/cluster.js';
-import { configFileFrom, loadRegistryConfig, type RegistryConfig } from '../../shared/config/index.js';
+import { loosePermissionWarnings, sqliteFiles } from '../../shared/process/private-files.js';
+import { configFileFrom, loadRegistryConfig, openRegistryWarning, type RegistryConfig } from '../../shared/config/index.js';
 import { openDatabase } from '../../shared/db/index.js';
+import { PgAdvisoryMutex } from '../../shared/db/advisory-mutex.js';
+import { clusterMutex } from '../../shared/process/cluster-mutex.js';
+import { preflightRegistry } from '../../shared/config/preflight.js';
 import { createLogger, type Logger } from '../../shared/observability/logger.js';
 import { createMetricsRegistry, type Registry } from '../../shared/observability/metrics.js';
 import { serve } from '../../shared/http/serve.js';
@@ -24,6 +29,7 @@ import { BlobStore } from './storage/blobs.js';
 import type { StorageDriver } from './storage/driver.js';
 import { FilesystemDriver } from './storage/drivers/filesystem.js';
 import { MemoryDriver } from './storage/drivers/memory.js';
+import { S3Driver } from './storage/drivers/s3/index.js';
 import { UploadManager } from './storage/uploads.js';
 
 /** In-flight requests get this long to finish after a stop begins. */
@@ -32,6 +38,10 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
 const HEADERS_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const PURGE_INTERVAL_MS = 60 * 60_000;
+/** Advisory-lock namespace of upload sessions ('upld'): apart from any other lock in the database. */
+const UPLOAD_LOCK_NAMESPACE = 0x75706c64;
+/** A storage temporary file this old belongs to no write in progress (those take seconds). */
+const TEMPORARY_FILE_MAX_AGE_MS = 60 * 60_000;
 
 /** Options for startRegistryService. */
 export interface StartRegistryOptions {
@@ -56,8 +66,11 @@ export interface RunningRegistry {
   close(): Promise<void>;
 }
 
-function storageFor(config: RegistryConfig): StorageDriver {
-  return config.storage.driver === 'memory' ? new MemoryDriver() : new FilesystemDriver(config.storage.rootDirectory);
+/** The storage driver the configuration names (the import command builds the same one). */
+export function storageFor(config: RegistryConfig): StorageDriver {
+  if (config.storage.driver === 'memory') return new MemoryDriver();
+  if (config.storage.driver === 's3') return new S3Driver(config.storage.s3);
+  return new FilesystemDriver(config.storage.rootDirectory);
 }
 
 /**
@@ -70,15 +83,26 @@ export async function prepareRegistryService(config: RegistryConfig): Promise<vo
   await metadata.close();
 }
 
+/**
+ * What a start checks before anything listens (files, directories, database, port), with
+ * the configured settings that have no effect logged as warnings.
+ */
+export async function preflightRegistryService(config: RegistryConfig, logger: Logger): Promise<void> {
+  const notes = await preflightRegistry(config);
+  for (const warning of [...(config.warnings ?? []), ...notes]) logger.warn(warning);
+}
+
 /** Wires and starts the registry for `config`. */
 export async function startRegistryService(config: RegistryConfig, options: StartRegistryOptions = {}): Promise<RunningRegistry> {
   const logger = options.logger ?? createLogger({ name: 'registry', level: config.log?.level });
   const storage = storageFor(config);
+  // On PostgreSQL, replicas on several hosts may share the store: sessions lock in the database.
+  const sessionLocks = config.database.client === 'pg' ? new PgAdvisoryMutex(config.database.connection, UPLOAD_LOCK_NAMESPACE) : undefined;
   const metadata = options.prepared ? new KnexMetadataStore(openDatabase(config.database)) : await KnexMetadataStore.open(config.database);
   try {
     const access = await createAccessController(config.auth, logger, { keys: options.keys });
     const blobs = new BlobStore(storage);
-    const uploads = new UploadManager(storage, blobs);
+    const uploads = new UploadManager(storage, blobs, sessionLocks ?? clusterMutex());
     const metrics = options.metrics ?? createMetricsRegistry('registry');
     const app = createApp(config, { storage, metadata, access, logger, blobs, uploads, metrics });
     // createServer turns Node's whole-request timeout off (a large layer upload outlasts it)
@@ -94,6 +118,8 @@ export async function startRegistryService(config: RegistryConfig, options: Star
       try {
         const purged = await uploads.purgeOlderThan(config.uploads.purgeAfterSeconds * 1000);
         if (purged > 0) logger.info({ purged }, 'purged abandoned uploads');
+        const swept = (await storage.sweepTemporaryFiles?.(TEMPORARY_FILE_MAX_AGE_MS)) ?? 0;
+        if (swept > 0) logger.info({ swept }, 'removed temporary files left by a crash');
       } catch (err) {
         logger.error({ err }, 'upload purge failed');
       }
@@ -116,14 +142,21 @@ export async function startRegistryService(config: RegistryConfig, options: Star
         clearInterval(purgeTimer);
         await gcSchedule?.stop();
         await metadata.close();
+        await sessionLocks?.close();
       },
     });
     logger.info({ url, storage: storage.name, auth: config.auth.kind, readOnly: config.readOnly }, 'listening');
     return { server, url, close };
   } catch (err) {
     await metadata.close();
+    await sessionLocks?.close();
     throw err;
   }
+}
+
+/** What must stay the owner's alone: the data directory, the registry's part of it, its database. */
+export function registryPrivatePaths(config: RegistryConfig): string[] {
+  return [config.dataDir, join(config.dataDir, 'registry'), ...sqliteFiles(config.database)];
 }
 
 let loaded: RegistryConfig | undefined;
@@ -131,15 +164,20 @@ const configured = (): RegistryConfig => (loaded ??= loadRegistryConfig({ file: 
 
 runService('registry', import.meta.url, {
   workers: () => configured().workers ?? 1,
+  directories: () => [{ service: 'registry', dataDir: configured().dataDir }],
   async prepare() {
     const config = configured();
+    const logger = createLogger({ name: 'registry', level: config.log?.level });
+    await preflightRegistryService(config, logger);
     await prepareRegistryService(config);
-    return createLogger({ name: 'registry', level: config.log?.level });
+    return logger;
   },
   async start({ prepared, housekeeping }) {
     const config = configured();
     const logger = createLogger({ name: 'registry', level: config.log?.level });
+    if (!prepared) await preflightRegistryService(config, logger);
     const running = await startRegistryService(config, { logger, prepared, housekeeping });
-    return { logger, close: running.close };
+    const open = openRegistryWarning(config);
+    return { logger, close: running.close, warnings: [...(open ? [open] : []), ...loosePermissionWarnings(registryPrivatePaths(config))] };
   },
 });

@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { isDistributionConfig, translateDistributionConfig } from './distribution/index.js';
+import { isMapping } from './mapping.js';
 import { ALL_SETTINGS } from './settings.js';
 import { ConfigError } from './types.js';
 
@@ -13,6 +15,10 @@ export interface ConfigFile {
   path: string;
   dir: string;
   values: Record<string, unknown>;
+  /** Keys of a distribution config.yml that have no effect in Dockyard (logged at startup). */
+  warnings?: string[];
+  /** For a distribution config.yml: Dockyard YAML path → the key it was written as. */
+  origins?: ReadonlyMap<string, string>;
 }
 
 /** A YAML mapping node of the allowed-key tree; leaves are settings holding a plain value. */
@@ -43,10 +49,7 @@ function buildKeyTree(): KeyNode {
 
 const KEY_TREE = buildKeyTree();
 
-/** True for a YAML mapping turned into a plain object. */
-export function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isMapping };
 
 function checkKeys(value: unknown, node: KeyNode, path: string): void {
   if (value === null || value === undefined) return;
@@ -96,6 +99,11 @@ export function readConfigFile(file: string): ConfigFile {
     throw new ConfigError(`file ${path}`, 'a YAML mapping with the sections registry, auth, datadir, log');
   }
   const mapping = values ?? {};
+  if (isDistributionConfig(mapping)) {
+    const { values: translated, warnings, origins } = translateDistributionConfig(mapping);
+    checkConfigKeys(translated);
+    return { path, dir: dirname(path), values: translated, warnings, origins };
+  }
   checkConfigKeys(mapping);
   return { path, dir: dirname(path), values: mapping };
 }

@@ -18,10 +18,12 @@ export {
   type RegistryAuthConfig,
   type RegistryConfig,
   type RegistryGcConfig,
+  type S3StorageConfig,
+  type StorageConfig,
 } from './types.js';
 export { ALL_SETTINGS, SETTINGS, settingAt, type Setting } from './settings.js';
 export { parseAddr, redactUrl } from './source.js';
-export { buildLoginThrottle } from './build.js';
+export { buildLoginThrottle, openRegistryWarning } from './build.js';
 export { readConfigFile, type ConfigFile } from './file.js';
 export {
   authConfigFromEnv,

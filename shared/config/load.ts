@@ -3,6 +3,7 @@
  * configuration from that file plus the environment.
  */
 import { buildAuthConfig, buildRegistryConfig } from './build.js';
+import { checkRegistryEnv } from './env-check.js';
 import { readConfigFile } from './file.js';
 import { ConfigSource } from './source.js';
 import { ConfigError, type AuthServiceConfig, type Env, type RegistryConfig } from './types.js';
@@ -34,28 +35,32 @@ export function configFileFrom(argv: readonly string[], env: Env = process.env):
   return env.DOCKYARD_CONFIG || undefined;
 }
 
-function sourceFor(options: LoadOptions): ConfigSource {
-  const env = options.env ?? process.env;
-  const file = options.file ?? (env.DOCKYARD_CONFIG || undefined);
-  return new ConfigSource(file === undefined ? undefined : readConfigFile(file), env);
+/** The source to build from, and the warnings met on the way (keys and variables without effect). */
+function sourceFor(options: LoadOptions): { source: ConfigSource; warnings: string[] } {
+  const raw = options.env ?? process.env;
+  const { env, warnings } = checkRegistryEnv(raw);
+  const file = options.file ?? (raw.DOCKYARD_CONFIG || undefined);
+  const read = file === undefined ? undefined : readConfigFile(file);
+  return { source: new ConfigSource(read, env), warnings: [...(read?.warnings ?? []), ...warnings] };
 }
 
 /** Registry configuration: defaults < YAML file < environment, validated. */
 export function loadRegistryConfig(options: LoadOptions = {}): RegistryConfig {
-  return buildRegistryConfig(sourceFor(options));
+  const { source, warnings } = sourceFor(options);
+  return { ...buildRegistryConfig(source), warnings };
 }
 
 /** Auth service configuration: defaults < YAML file < environment, validated. */
 export function loadAuthConfig(options: LoadOptions = {}): AuthServiceConfig {
-  return buildAuthConfig(sourceFor(options));
+  return buildAuthConfig(sourceFor(options).source);
 }
 
 /** Registry configuration from the environment alone (names follow CNCF distribution). */
 export function registryConfigFromEnv(env: Env = process.env): RegistryConfig {
-  return buildRegistryConfig(new ConfigSource(undefined, env));
+  return loadRegistryConfig({ env: { ...env, DOCKYARD_CONFIG: undefined } });
 }
 
 /** Auth service configuration from the environment alone. */
 export function authConfigFromEnv(env: Env = process.env): AuthServiceConfig {
-  return buildAuthConfig(new ConfigSource(undefined, env));
+  return loadAuthConfig({ env: { ...env, DOCKYARD_CONFIG: undefined } });
 }

@@ -59,18 +59,94 @@ const registry = {
     env: 'REGISTRY_HTTP_TLS_KEY',
     description: 'PEM private key matching the certificate.',
   },
+  trustedProxies: {
+    yaml: 'registry.http.trustedproxies',
+    env: 'REGISTRY_HTTP_TRUSTEDPROXIES',
+    description:
+      'Reverse proxies whose forwarding header names the client (addresses or CIDRs, IPv4 and IPv6; a YAML list or comma separated). Requests from anyone else are counted and logged under their own address, whatever they send.',
+  },
+  proxyHeader: {
+    yaml: 'registry.http.proxyheader',
+    env: 'REGISTRY_HTTP_PROXYHEADER',
+    default: 'x-forwarded-for',
+    description: 'The header the trusted proxies set: `x-forwarded-for` or `forwarded` (RFC 7239). Only that one is read.',
+  },
   storage: {
     yaml: 'registry.storage',
     env: 'REGISTRY_STORAGE',
     default: 'filesystem',
-    choices: ['filesystem', 'memory'],
-    description: 'Blob storage driver: `filesystem`, or `memory` (tests only: lost on restart).',
+    choices: ['filesystem', 's3', 'memory'],
+    description: 'Blob storage driver: `filesystem`, `s3` (S3 or an S3-compatible store, docs/storage.md), or `memory` (tests only: lost on restart).',
   },
   rootDirectory: {
     yaml: 'registry.storage.filesystem.rootdirectory',
     env: 'REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY',
     defaultText: '<datadir>/registry/blobs',
     description: 'Directory of the filesystem blob store.',
+  },
+  redirectDisable: {
+    yaml: 'registry.storage.redirect.disable',
+    env: 'REGISTRY_STORAGE_REDIRECT_DISABLE',
+    default: true,
+    description: 'With `false`, a blob GET on s3 storage answers 307 to a presigned URL of the object (valid 20 minutes) instead of streaming it through the registry; clients must reach the store’s endpoint then. Unlike CNCF distribution, the default is to proxy.',
+  },
+  s3Region: {
+    yaml: 'registry.storage.s3.region',
+    env: 'REGISTRY_STORAGE_S3_REGION',
+    description: 'S3 region (e.g. `us-east-1`; any value for most S3-compatible stores); required for s3.',
+  },
+  s3RegionEndpoint: {
+    yaml: 'registry.storage.s3.regionendpoint',
+    env: 'REGISTRY_STORAGE_S3_REGIONENDPOINT',
+    defaultText: '(AWS endpoint of the region)',
+    description: 'Endpoint URL of an S3-compatible store, e.g. `http://rgw.internal:7480`; a bare host gets http or https from `secure`.',
+  },
+  s3Bucket: {
+    yaml: 'registry.storage.s3.bucket',
+    env: 'REGISTRY_STORAGE_S3_BUCKET',
+    description: 'Bucket holding the blobs (it must exist); required for s3.',
+  },
+  s3RootDirectory: {
+    yaml: 'registry.storage.s3.rootdirectory',
+    env: 'REGISTRY_STORAGE_S3_ROOTDIRECTORY',
+    default: '/',
+    description: 'Key prefix every object is stored under, so several registries can share a bucket.',
+  },
+  s3AccessKey: {
+    yaml: 'registry.storage.s3.accesskey',
+    env: 'REGISTRY_STORAGE_S3_ACCESSKEY',
+    defaultText: '(AWS credential chain)',
+    description: 'Access key id; without it (and the secret key) credentials come from the standard AWS chain (AWS_ACCESS_KEY_ID, profile, web identity, instance role).',
+  },
+  s3SecretKey: {
+    yaml: 'registry.storage.s3.secretkey',
+    env: 'REGISTRY_STORAGE_S3_SECRETKEY',
+    defaultText: '(AWS credential chain)',
+    description: 'Secret access key; set together with the access key, preferably in the environment.',
+  },
+  s3ForcePathStyle: {
+    yaml: 'registry.storage.s3.forcepathstyle',
+    env: 'REGISTRY_STORAGE_S3_FORCEPATHSTYLE',
+    default: false,
+    description: 'Address the bucket as `endpoint/bucket` instead of `bucket.endpoint` (Ceph RGW, MinIO).',
+  },
+  s3Secure: {
+    yaml: 'registry.storage.s3.secure',
+    env: 'REGISTRY_STORAGE_S3_SECURE',
+    default: true,
+    description: 'Use https (for the AWS endpoint and a `regionendpoint` given without a scheme).',
+  },
+  s3SkipVerify: {
+    yaml: 'registry.storage.s3.skipverify',
+    env: 'REGISTRY_STORAGE_S3_SKIPVERIFY',
+    default: false,
+    description: 'Do not verify the store’s TLS certificate (testing only).',
+  },
+  s3ChunkSize: {
+    yaml: 'registry.storage.s3.chunksize',
+    env: 'REGISTRY_STORAGE_S3_CHUNKSIZE',
+    default: 10 * 1024 * 1024,
+    description: 'Multipart part size in bytes (minimum 5242880, S3’s smallest part); each upload in flight holds up to two parts in memory.',
   },
   databaseUrl: {
     yaml: 'registry.database.url',
@@ -185,6 +261,18 @@ const auth = {
     env: 'AUTH_HTTP_TLS_KEY',
     description: 'PEM private key matching the certificate.',
   },
+  trustedProxies: {
+    yaml: 'auth.http.trustedproxies',
+    env: 'AUTH_HTTP_TRUSTEDPROXIES',
+    description:
+      'Reverse proxies whose forwarding header names the client (addresses or CIDRs, IPv4 and IPv6; a YAML list or comma separated). Requests from anyone else are counted and logged under their own address, whatever they send.',
+  },
+  proxyHeader: {
+    yaml: 'auth.http.proxyheader',
+    env: 'AUTH_HTTP_PROXYHEADER',
+    default: 'x-forwarded-for',
+    description: 'The header the trusted proxies set: `x-forwarded-for` or `forwarded` (RFC 7239). Only that one is read.',
+  },
   databaseUrl: {
     yaml: 'auth.database.url',
     env: 'AUTH_DATABASE_URL',
@@ -244,13 +332,20 @@ const auth = {
     yaml: 'auth.login.maxfailures',
     env: 'AUTH_LOGIN_MAX_FAILURES',
     default: 10,
-    description: 'Failed logins per account within the window before further attempts get 429 (minimum 1).',
+    description: 'Failed logins per account from one client address within the window before further attempts from there get 429 (minimum 1).',
   },
   loginMaxFailuresPerAddress: {
     yaml: 'auth.login.maxfailuresperaddress',
     env: 'AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS',
     default: 50,
     description: 'Failed logins per client address within the window before further attempts get 429 (minimum 1).',
+  },
+  loginMaxFailuresPerAccount: {
+    yaml: 'auth.login.maxfailuresperaccount',
+    env: 'AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT',
+    default: 30,
+    description:
+      'Failed logins per account from all addresses within the window; past it, only an address with no failure on that account in the window is still let try (minimum 1).',
   },
   loginWindowSeconds: {
     yaml: 'auth.login.windowseconds',

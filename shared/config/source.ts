@@ -34,7 +34,12 @@ export class ConfigSource {
 
   /** How to name a setting that is missing: both names when a file is in play. */
   name(setting: Setting): string {
-    return this.file ? `${setting.yaml} (${setting.env})` : setting.env;
+    return this.file ? `${this.fileKey(setting)} (${setting.env})` : setting.env;
+  }
+
+  /** The key as the file spells it: a distribution config.yml names its own keys. */
+  private fileKey(setting: Setting): string {
+    return this.file?.origins?.get(setting.yaml) ?? setting.yaml;
   }
 
   private yamlValue(path: string): unknown {
@@ -50,13 +55,19 @@ export class ConfigSource {
     const fromEnv = this.env[setting.env];
     if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, key: setting.env, fromEnv: true };
     const fromYaml = this.yamlValue(setting.yaml);
-    if (fromYaml !== undefined) return { value: fromYaml, key: setting.yaml, fromEnv: false };
+    if (fromYaml !== undefined) return { value: fromYaml, key: this.fileKey(setting), fromEnv: false };
     return undefined;
   }
 
   /** True when YAML or environment sets the value. */
   isSet(setting: Setting): boolean {
     return this.find(setting) !== undefined;
+  }
+
+  /** Where the value comes from: `env`, `yaml`, or undefined when neither sets it. */
+  origin(setting: Setting): 'env' | 'yaml' | undefined {
+    const found = this.find(setting);
+    return found === undefined ? undefined : found.fromEnv ? 'env' : 'yaml';
   }
 
   /** A string value, or the default, or undefined. */
@@ -72,6 +83,17 @@ export class ConfigSource {
     const value = this.string(setting);
     if (value === undefined) throw new ConfigError(this.name(setting), `a value ${when}`, undefined, `missing: required ${when}`);
     return value;
+  }
+
+  /** A list: a YAML sequence of strings, or one string of comma-separated items (the environment's form). */
+  list(setting: Setting): string[] {
+    const found = this.find(setting);
+    if (!found) return [];
+    const items = Array.isArray(found.value) ? found.value : typeof found.value === 'string' ? found.value.split(',') : null;
+    if (items === null || !items.every((item): item is string => typeof item === 'string')) {
+      throw new ConfigError(found.key, 'a list of strings', describe(found.value));
+    }
+    return items.map((item) => item.trim()).filter((item) => item !== '');
   }
 
   /** A file system path, resolved against the YAML file's directory or the working directory. */
@@ -155,9 +177,12 @@ export class ConfigSource {
     const choices: readonly T[] = setting.choices;
     let word: unknown = found ? found.value : setting.default;
     if (found && isMapping(found.value)) {
+      // Sub-keys that are not choices are settings of their own (`storage: {s3: …, redirect: …}`),
+      // checked against the settings table like every other key.
       const keys = Object.keys(found.value);
-      if (keys.length !== 1) throw new ConfigError(found.key, `exactly one of ${choices.join(', ')}`, keys.join(', ') || 'none');
-      word = keys[0];
+      const chosen = keys.filter((key) => choices.some((c) => c === key.toLowerCase()));
+      if (chosen.length !== 1) throw new ConfigError(found.key, `exactly one of ${choices.join(', ')}`, keys.join(', ') || 'none');
+      word = chosen[0];
     }
     const match = choices.find((c) => typeof word === 'string' && c === word.toLowerCase());
     if (match === undefined) throw new ConfigError(found?.key ?? setting.yaml, choices.join(', '), describe(word));

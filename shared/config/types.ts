@@ -3,6 +3,7 @@
  * one error type every configuration problem becomes.
  */
 import type { DatabaseConfig } from '../db/index.js';
+import type { ProxyHeader } from '../http/client-address.js';
 
 /** Environment variables as `process.env` holds them. */
 export type Env = Record<string, string | undefined>;
@@ -31,6 +32,10 @@ export interface ListenConfig {
   host: string;
   port: number;
   tls?: { certificate: string; key: string };
+  /** Reverse proxies (addresses, CIDRs) whose forwarding header is believed; none when absent. */
+  trustedProxies?: string[];
+  /** The header those proxies set (default `x-forwarded-for`). */
+  proxyHeader?: ProxyHeader;
 }
 
 /** pino levels accepted by `log.level`. */
@@ -51,10 +56,35 @@ export type RegistryAuthConfig =
       jwksUrl?: string;
     };
 
+/** `registry.storage.s3`, with CNCF distribution's keys (docs/storage.md). */
+export interface S3StorageConfig {
+  region: string;
+  /** Endpoint URL (or bare host) of an S3-compatible store; absent: AWS. */
+  regionEndpoint?: string;
+  bucket: string;
+  /** Key prefix; `/` for the bucket's root. */
+  rootDirectory: string;
+  /** Both or neither; neither means the standard AWS credential chain. */
+  accessKey?: string;
+  secretKey?: string;
+  forcePathStyle: boolean;
+  secure: boolean;
+  skipVerify: boolean;
+  /** Multipart part size in bytes (at least 5 MiB). */
+  chunkSize: number;
+  /** Blob GETs answer 307 to a presigned URL instead of streaming (storage.redirect.disable: false). */
+  redirect: boolean;
+}
+
+export type StorageConfig =
+  | { driver: 'filesystem'; rootDirectory: string }
+  | { driver: 's3'; s3: S3StorageConfig }
+  | { driver: 'memory' };
+
 export interface RegistryConfig {
   http: ListenConfig;
   dataDir: string;
-  storage: { driver: 'filesystem'; rootDirectory: string } | { driver: 'memory' };
+  storage: StorageConfig;
   database: DatabaseConfig;
   auth: RegistryAuthConfig;
   readOnly: boolean;
@@ -66,6 +96,8 @@ export interface RegistryConfig {
   log?: { level: LogLevel };
   /** Processes serving the registry (DOCKYARD_WORKERS); set by the loaders, absent means 1. */
   workers?: number;
+  /** Settings given that have no effect in Dockyard (distribution keys and variables), logged at start. */
+  warnings?: readonly string[];
 }
 
 /** How garbage collection runs (registry.gc.*). */
@@ -100,9 +132,11 @@ export interface AuthServiceConfig {
 
 /** How many failed logins within which window trigger throttling (HTTP 429). */
 export interface LoginThrottleConfig {
-  /** Failures per account within the window. */
+  /** Failures per account from one client address within the window. */
   maxFailures: number;
   /** Failures per client address within the window. */
   addressMaxFailures: number;
+  /** Failures per account from all addresses, past which only clean addresses are evaluated. */
+  accountMaxFailures: number;
   windowSeconds: number;
 }

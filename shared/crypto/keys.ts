@@ -11,9 +11,10 @@
  *   keys.lock        present only while a process creates or rotates keys
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { acquirePidLock, LockHeldError, type PidLock } from '../process/pid-lock.js';
 import { certificateToPem, createSelfSignedCertificate } from './x509.js';
 
 /** The key that signs new tokens. */
@@ -44,7 +45,6 @@ export const DEFAULT_RETAIN_SECONDS = 3600 + 60;
 
 const MANIFEST = 'keys.json';
 const LOCK = 'keys.lock';
-const STALE_LOCK_MS = 30_000;
 const LOCK_WAIT_MS = 15_000;
 const CERTIFICATE_DAYS = 3650;
 
@@ -324,29 +324,28 @@ export class KeyStore {
     return { kid, file, createdAt: new Date(this.now()).toISOString(), retainUntil: null };
   }
 
-  /** Serializes creators/rotators across processes with an exclusive lock file. */
+  /**
+   * Serializes creators/rotators across processes with a lock file naming its holder. A
+   * holder that was killed mid-rotation no longer runs, so its lock is broken at once.
+   */
   private async withLock(action: () => Promise<void>): Promise<void> {
     const lockPath = join(this.dir, LOCK);
     const deadline = Date.now() + LOCK_WAIT_MS;
+    let lock: PidLock;
     for (;;) {
       try {
-        const handle = await open(lockPath, 'wx', 0o600);
-        await handle.writeFile(String(process.pid));
-        await handle.close();
+        lock = await acquirePidLock(lockPath);
         break;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const held = await stat(lockPath).catch(() => null);
-        // A lock left behind by a crashed process must not block key management forever.
-        if (held && Date.now() - held.mtimeMs > STALE_LOCK_MS) await unlink(lockPath).catch(() => undefined);
-        else if (Date.now() > deadline) throw new Error(`key directory ${this.dir} is locked by another process (${lockPath})`);
-        else await sleep(50);
+        if (!(err instanceof LockHeldError)) throw err;
+        if (Date.now() > deadline) throw new Error(`key directory ${this.dir} is locked by process ${err.pid} (${lockPath})`);
+        await sleep(50);
       }
     }
     try {
       await action();
     } finally {
-      await unlink(lockPath).catch(() => undefined);
+      await lock.release();
     }
   }
 }

@@ -2,19 +2,26 @@
  * Key resolvers for the TokenVerifier: where trusted token signing keys come from.
  * - a PEM certificate bundle file (distribution's `rootcertbundle`), re-read when a token
  *   names a key it does not know and the file changed, and every little while otherwise;
- * - a JWKS URL, with jose's remote key set semantics (refetch on an unknown kid, rate
- *   limited by a cooldown).
- * A key inside the token (`jwk`) is never used; an `x5c` chain is used only when its leaf
- * is one of the bundle's certificates or is signed by a CA certificate of the bundle.
+ * - a JWKS URL, fetched again when a token names an unknown kid or the copy grew old;
+ * - the auth service's key directory (`npm start`), checked again on an unknown kid.
+ * Whatever a token says, each source re-reads or re-fetches at most once per interval
+ * (RefreshLimiter, shared by all requests): forged tokens cannot drive file reads or
+ * fetches at their pace. A key inside the token (`jwk`) is never used; an `x5c` chain is
+ * used only when its leaf is one of the bundle's certificates or is signed by a CA
+ * certificate of the bundle. An unknown key is the token's fault (401); only a source that
+ * never delivered any key at all (JWKS endpoint down since start) is an outage (503).
  */
 import { createPublicKey, X509Certificate, type KeyObject, type webcrypto } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { calculateJwkThumbprint, createRemoteJWKSet, errors as jose } from 'jose';
+import { calculateJwkThumbprint, createLocalJWKSet, errors as jose, type JSONWebKeySet } from 'jose';
 import { libtrustKeyId, type KeyStore } from './keys.js';
 import { KeySourceUnavailableError, TokenInvalidError, type KeyResolver, type TokenHeader } from './token-verifier.js';
+import { RefreshLimiter } from './refresh-limiter.js';
 import { certificatesFromPem } from './x509.js';
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** Least time between two reads of a local key source (bundle file, key directory). */
+const LOCAL_REFRESH_MS = 1000;
 
 function unknownKey(message: string): TokenInvalidError {
   return new TokenInvalidError('TOKEN_KEY_UNKNOWN', message);
@@ -38,30 +45,36 @@ export class CertificateBundleResolver implements KeyResolver {
   private constructor(
     private readonly path: string,
     private readonly recheckMs: number,
+    private readonly limiter: RefreshLimiter,
     state: BundleState,
   ) {
     this.state = state;
   }
 
-  /** Loads the bundle; fails (at startup) when the file is missing or holds no certificate. */
-  static async load(path: string, options: { recheckSeconds?: number } = {}): Promise<CertificateBundleResolver> {
+  /**
+   * Loads the bundle; fails (at startup) when the file is missing or holds no certificate.
+   * `recheckSeconds`: how old the copy may grow; `refreshIntervalMs`: least time between two
+   * reads of the file, whatever tokens arrive.
+   */
+  static async load(path: string, options: { recheckSeconds?: number; refreshIntervalMs?: number } = {}): Promise<CertificateBundleResolver> {
     let state: BundleState;
     try {
       state = await readBundle(path);
     } catch (err) {
       throw new Error(`cannot use token certificate bundle ${path}: ${(err as Error).message}`);
     }
-    return new CertificateBundleResolver(path, (options.recheckSeconds ?? 30) * 1000, state);
+    const recheckMs = (options.recheckSeconds ?? 30) * 1000;
+    return new CertificateBundleResolver(path, recheckMs, new RefreshLimiter(Math.min(recheckMs, options.refreshIntervalMs ?? LOCAL_REFRESH_MS)), state);
   }
 
   /** Resolves the key for a header: x5c chained to the bundle, else kid lookup. */
   async resolve(header: TokenHeader): Promise<KeyObject> {
-    if (Date.now() - this.checkedAt > this.recheckMs) await this.reloadIfChanged();
+    if (Date.now() - this.checkedAt > this.recheckMs) await this.limiter.run(() => this.reloadIfChanged());
     try {
       return this.find(header);
     } catch (err) {
       // Maybe the issuer rotated and the bundle was updated since we read it.
-      if (err instanceof TokenInvalidError && (await this.reloadIfChanged())) return this.find(header);
+      if (err instanceof TokenInvalidError && (await this.limiter.run(() => this.reloadIfChanged()))) return this.find(header);
       throw err;
     }
   }
@@ -136,35 +149,63 @@ async function readBundle(path: string): Promise<BundleState> {
 }
 
 /** Loads a certificate bundle resolver (see CertificateBundleResolver). */
-export function certificateBundleResolver(path: string, options: { recheckSeconds?: number } = {}): Promise<CertificateBundleResolver> {
+export function certificateBundleResolver(path: string, options: { recheckSeconds?: number; refreshIntervalMs?: number } = {}): Promise<CertificateBundleResolver> {
   return CertificateBundleResolver.load(path, options);
 }
 
 /**
  * Trusted keys from a JWKS URL. The key is looked up by kid (alg and kty must fit); an
- * x5c header is not consulted because the key set itself is the trust.
+ * x5c header is not consulted because the key set itself is the trust. The set is fetched
+ * on first use, when older than `cacheMaxAgeSeconds`, and on an unknown kid, but never
+ * twice within `cooldownSeconds`. A failed fetch keeps the previous set.
  */
 export function jwksResolver(
   url: string | URL,
   options: { cooldownSeconds?: number; cacheMaxAgeSeconds?: number; timeoutMs?: number } = {},
 ): KeyResolver {
-  const keySet = createRemoteJWKSet(new URL(url), {
-    cooldownDuration: (options.cooldownSeconds ?? 30) * 1000,
-    cacheMaxAge: (options.cacheMaxAgeSeconds ?? 600) * 1000,
-    timeoutDuration: options.timeoutMs ?? 5000,
-  });
+  const source = new URL(url);
+  const cacheMaxAgeMs = (options.cacheMaxAgeSeconds ?? 600) * 1000;
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const limiter = new RefreshLimiter((options.cooldownSeconds ?? 10) * 1000);
+  let keySet: ReturnType<typeof createLocalJWKSet> | undefined;
+  let fetchedAt = 0;
+  let lastFailure: unknown;
+
+  const fetchKeys = async (): Promise<boolean> => {
+    try {
+      const response = await fetch(source, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      keySet = createLocalJWKSet((await response.json()) as JSONWebKeySet);
+      fetchedAt = Date.now();
+      return true;
+    } catch (err) {
+      lastFailure = err;
+      return false;
+    }
+  };
+  const lookup = async (selector: TokenHeader): Promise<webcrypto.CryptoKey> => {
+    try {
+      return (await keySet!(selector)) as webcrypto.CryptoKey;
+    } catch (err) {
+      if (err instanceof jose.JWKSMultipleMatchingKeys) throw unknownKey('token names no kid and the key set has several keys');
+      if (err instanceof jose.JOSENotSupported) throw unknownKey('token algorithm does not fit the trusted key');
+      throw unknownKey('token kid is not in the trusted key set');
+    }
+  };
+
   return {
     async resolve(header: TokenHeader): Promise<webcrypto.CryptoKey> {
       // Only what selects a key from the set goes to jose: never the token's own jwk or x5c.
       const selector: TokenHeader = { alg: header.alg };
       if (typeof header.kid === 'string') selector.kid = header.kid;
+      if (keySet === undefined || Date.now() - fetchedAt > cacheMaxAgeMs) await limiter.run(fetchKeys);
+      if (keySet === undefined) throw new KeySourceUnavailableError(`cannot fetch the token key set from ${source.href}`, { cause: lastFailure });
       try {
-        return (await keySet(selector)) as webcrypto.CryptoKey;
+        return await lookup(selector);
       } catch (err) {
-        if (err instanceof jose.JWKSNoMatchingKey) throw unknownKey('token kid is not in the trusted key set');
-        if (err instanceof jose.JWKSMultipleMatchingKeys) throw unknownKey('token names no kid and the key set has several keys');
-        if (err instanceof jose.JOSENotSupported) throw unknownKey('token algorithm does not fit the trusted key');
-        throw new KeySourceUnavailableError(`cannot fetch the token key set from ${String(url)}`, { cause: err });
+        // Maybe the issuer rotated since the last fetch.
+        if (await limiter.run(fetchKeys)) return lookup(selector);
+        throw err;
       }
     },
   };
@@ -173,9 +214,11 @@ export function jwksResolver(
 /**
  * Trusted keys straight from the auth service's key directory, for a registry running in
  * the same process (`npm start`): no HTTP round trip and no TLS trust to set up. A token
- * naming an unknown kid makes the store check the directory for a rotation.
+ * naming an unknown kid makes the store check the directory for a rotation (once per
+ * `refreshIntervalMs` at most).
  */
-export function keyStoreResolver(keys: KeyStore): KeyResolver {
+export function keyStoreResolver(keys: KeyStore, options: { refreshIntervalMs?: number } = {}): KeyResolver {
+  const limiter = new RefreshLimiter(options.refreshIntervalMs ?? LOCAL_REFRESH_MS);
   const find = (kid: string): KeyObject | undefined => {
     const jwk = keys.jwks().keys.find((k) => k.kid === kid);
     return jwk ? createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, n: jwk.n, e: jwk.e }, format: 'jwk' }) : undefined;
@@ -183,7 +226,7 @@ export function keyStoreResolver(keys: KeyStore): KeyResolver {
   return {
     async resolve(header: TokenHeader): Promise<KeyObject> {
       if (typeof header.kid !== 'string') throw unknownKey('token names no kid');
-      const key = find(header.kid) ?? ((await keys.refresh()) ? find(header.kid) : undefined);
+      const key = find(header.kid) ?? ((await limiter.run(() => keys.refresh())) ? find(header.kid) : undefined);
       if (!key) throw unknownKey('token kid is not in the trusted key set');
       return key;
     },

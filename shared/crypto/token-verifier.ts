@@ -7,6 +7,7 @@
  */
 import { compactVerify, decodeProtectedHeader, errors as jose, type JWSHeaderParameters } from 'jose';
 import { KeyObject, type webcrypto } from 'node:crypto';
+import { CATALOG_CLAIM, CATALOG_PATTERNS_MAX, isRepositoryPattern } from '../grammar/repository-pattern.js';
 import type { AccessRecord } from '../grammar/scope.js';
 
 /** Stable reasons a token is refused; logs and tests match on these. */
@@ -54,6 +55,8 @@ export interface VerifiedToken {
   /** Subject; '' for anonymous. */
   sub: string;
   access: AccessRecord[];
+  /** The `dockyard_catalog` claim: patterns of the repositories the catalog lists for this holder. */
+  catalog?: readonly string[];
   /** Expiry, seconds since the epoch. */
   exp: number;
   iss: string;
@@ -102,6 +105,14 @@ function parseAccess(value: unknown): AccessRecord[] {
     }
     return { type: e.type, name: e.name, actions: [...e.actions] };
   });
+}
+
+function parseCatalog(value: unknown): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!isStringArray(value) || value.length > CATALOG_PATTERNS_MAX || !value.every(isRepositoryPattern)) {
+    throw invalid('TOKEN_CLAIMS', `${CATALOG_CLAIM} claim is not a list of at most ${CATALOG_PATTERNS_MAX} repository patterns`);
+  }
+  return Object.freeze([...value]);
 }
 
 function mapJoseError(err: unknown): Error {
@@ -230,6 +241,8 @@ export class TokenVerifier {
     const access = parseAccess(c.access).map((r) => Object.freeze({ ...r, actions: Object.freeze(r.actions) as string[] }));
     const claims: VerifiedToken = { sub: typeof c.sub === 'string' ? c.sub : '', access: Object.freeze(access) as AccessRecord[], exp: c.exp, iss: this.issuer };
     if (typeof c.jti === 'string') claims.jti = c.jti;
+    const catalog = parseCatalog(c[CATALOG_CLAIM]);
+    if (catalog) claims.catalog = catalog;
     return Object.freeze(claims);
   }
 

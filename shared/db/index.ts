@@ -3,9 +3,9 @@
  * SQLite (default, a file under the data dir) or PostgreSQL; knex makes the dialect a
  * config value. Migrations live in migrations/<service>/*.ts with `up` and `down`.
  */
-import { readdirSync } from 'node:fs';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
 import { SqliteReads } from './sqlite-reads.js';
@@ -44,7 +44,6 @@ const POSTGRES_QUERY_TIMEOUT_MS = 10_000;
 /** The part of knex's transaction object that starts it on a connection (not in knex's types). */
 interface StartableTransaction {
   begin(connection: unknown): Promise<unknown>;
-  query(connection: unknown, sql: string): Promise<unknown>;
 }
 
 /**
@@ -61,10 +60,72 @@ function beginningImmediate(db: Knex): Knex {
   client.transaction = (...args: unknown[]) => {
     const trx = create(...args);
     // Safe to replace here: knex calls begin only after acquiring a connection, asynchronously.
-    trx.begin = (connection) => trx.query(connection, 'BEGIN IMMEDIATE;');
+    // Sent on the raw connection, not through trx.query: a failed trx.query ends the
+    // transaction, and a busy BEGIN is retried (retryingWhileBusy).
+    trx.begin = (connection) => retryingWhileBusy(async () => (connection as SqliteConnection).exec('BEGIN IMMEDIATE'));
     return trx;
   };
   return db;
+}
+
+/** The part of a better-sqlite3 connection the BEGIN needs. */
+interface SqliteConnection {
+  exec(sql: string): unknown;
+}
+
+/**
+ * How long one attempt may wait for another connection's write lock. better-sqlite3 runs
+ * statements synchronously, so SQLite's busy wait freezes the event loop: every other
+ * request of this process waits with it. Attempts are kept short and the waiting between
+ * them happens on a timer instead (retryingWhileBusy).
+ */
+const SQLITE_BUSY_TIMEOUT_MS = 10;
+/** How long a statement keeps retrying while the database stays locked before it fails (503). */
+const SQLITE_BUSY_DEADLINE_MS = 5_000;
+const SQLITE_BUSY_BACKOFF_MAX_MS = 100;
+
+function isBusy(err: unknown): boolean {
+  return /^SQLITE_BUSY/.test((err as { code?: unknown } | null)?.code as string ?? '');
+}
+
+let busyWaits = 0;
+
+/** How often a statement of this process waited for a locked SQLite database (a metric). */
+export function sqliteBusyWaits(): number {
+  return busyWaits;
+}
+
+/** Runs `attempt` until it is not refused as busy, backing off on a timer, up to the deadline. */
+async function retryingWhileBusy<T>(attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + SQLITE_BUSY_DEADLINE_MS;
+  for (let delay = 2; ; delay = Math.min(delay * 2, SQLITE_BUSY_BACKOFF_MAX_MS)) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!isBusy(err) || Date.now() + delay > deadline) throw err;
+      busyWaits += 1;
+      await sleep(delay);
+    }
+  }
+}
+
+/** Retries the statements knex runs outside transactions the same way (a write in autocommit mode). */
+function retryingStatementsWhileBusy(db: Knex): Knex {
+  const client = db.client as { _query(connection: unknown, query: unknown): Promise<unknown> };
+  const run = client._query.bind(client);
+  client._query = (connection, query) => retryingWhileBusy(() => run(connection, query));
+  return db;
+}
+
+/**
+ * Creates the database file owner-only (0600, in a 0700 directory) before SQLite opens it:
+ * it holds password and refresh-token hashes. SQLite gives its -wal and -shm files the
+ * mode of the database file, so they follow. An existing file keeps its mode (the start
+ * warns when it is loose, shared/process/private-files.ts).
+ */
+function createPrivately(filename: string): void {
+  mkdirSync(dirname(filename), { recursive: true, mode: 0o700 });
+  closeSync(openSync(filename, 'a', 0o600));
 }
 
 /** How an SQLite commit reaches the disk (PostgreSQL ignores this: its server syncs). */
@@ -88,14 +149,18 @@ export function walSyncOf(db: Knex): WalSync | null {
   return walSyncs.get(db) ?? null;
 }
 
-/** Opens a knex instance. SQLite gets WAL and a busy timeout so readers never block writers. */
+/**
+ * Opens a knex instance. SQLite gets WAL (readers never block writers) and waits for a
+ * locked database without blocking the event loop (retryingWhileBusy).
+ */
 export function openDatabase(config: DatabaseConfig, options: OpenDatabaseOptions = {}): Knex {
   if (config.client === 'sqlite') {
     const onDisk = config.filename !== ':memory:';
-    if (onDisk) mkdirSync(dirname(config.filename), { recursive: true });
+    if (onDisk && config.filename.startsWith('file:')) mkdirSync(dirname(config.filename), { recursive: true });
+    else if (onDisk) createPrivately(config.filename);
     // A `file:` URI names its file indirectly; such a database keeps inline syncs.
     const deferred = onDisk && !config.filename.startsWith('file:') && options.commitSync === 'deferred';
-    const db = beginningImmediate(closingReadsOnDestroy(knexFactory({
+    const db = retryingStatementsWhileBusy(beginningImmediate(closingReadsOnDestroy(knexFactory({
       client: 'better-sqlite3',
       connection: { filename: config.filename },
       useNullAsDefault: true,
@@ -106,7 +171,7 @@ export function openDatabase(config: DatabaseConfig, options: OpenDatabaseOption
           try {
             conn.pragma('journal_mode = WAL');
             conn.pragma(deferred ? 'synchronous = NORMAL' : 'synchronous = FULL');
-            conn.pragma('busy_timeout = 5000');
+            conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
             conn.pragma('foreign_keys = ON');
             done(null, conn);
           } catch (err) {
@@ -114,7 +179,7 @@ export function openDatabase(config: DatabaseConfig, options: OpenDatabaseOption
           }
         },
       },
-    })));
+    }))));
     if (deferred) walSyncs.set(db, new WalSync(config.filename));
     return db;
   }

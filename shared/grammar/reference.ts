@@ -7,8 +7,15 @@ import { fail } from '../http/errors.js';
 
 /** Repository name: lowercase components separated by `/` (OCI distribution spec). */
 const NAME_COMPONENT = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*';
+/** One `/`-separated component of a repository name. */
+export const NAME_COMPONENT_PATTERN = new RegExp(`^${NAME_COMPONENT}$`);
 export const NAME_PATTERN = new RegExp(`^${NAME_COMPONENT}(?:/${NAME_COMPONENT})*$`);
 export const NAME_MAX_LENGTH = 255;
+
+/** Byte order of repository names, the order every listing uses (names are ASCII, so code units are bytes). */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 /** Tag: `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`. */
 export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;

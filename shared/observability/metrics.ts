@@ -11,6 +11,7 @@
  */
 import type { Context, Next } from 'koa';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { sqliteBusyWaits } from '../db/index.js';
 import { onExchangeEnd, routeTemplateOf, trackBodyBytes } from '../http/middleware/exchange.js';
 
 export { Registry };
@@ -20,6 +21,15 @@ export function createMetricsRegistry(service: string, options: { processMetrics
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  new Counter({
+    name: 'sqlite_busy_waits_total',
+    help: 'Times a SQLite statement of this process found the database locked by another connection and waited for it.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sqliteBusyWaits());
+    },
+  });
   return registry;
 }
 

@@ -13,6 +13,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { ClusterLockTable } from './cluster-mutex.js';
+import { lockServiceDirectories, type ServiceDirectory } from './data-lock.js';
 import { runEntryPoint, type Started } from './entry-point.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -24,15 +25,21 @@ export interface ProcessRole {
   housekeeping: boolean;
 }
 
-/** A started service; `banner` is printed to stdout once the whole service serves. */
+/**
+ * A started service; `banner` is printed to stdout and each of `warnings` as a line on
+ * stderr, once the whole service serves (once per start, not once per worker).
+ */
 export interface StartedService extends Started {
   banner?: string;
+  warnings?: string[];
 }
 
 /** A service as its entry point runs it, alone or as a cluster. */
 export interface ClusteredService {
   /** Loads and validates the configuration; returns DOCKYARD_WORKERS (throws ConfigError). */
   workers(): number;
+  /** The data directories this service serves: locked by the single process or the primary, never by workers. */
+  directories(): ServiceDirectory[];
   /** The primary's one-time work before forking; returns the logger the primary reports with. */
   prepare(): Promise<Logger>;
   /** Starts serving in this process. */
@@ -52,10 +59,19 @@ const READY = 'dockyard:ready';
 interface ReadyMessage {
   tag: typeof READY;
   banner?: string;
+  warnings?: string[];
 }
 
 function isReady(message: unknown): message is ReadyMessage {
   return typeof message === 'object' && message !== null && (message as ReadyMessage).tag === READY;
+}
+
+/** What a started service tells its operator once. */
+type Announcement = Pick<StartedService, 'banner' | 'warnings'>;
+
+function announce({ banner, warnings }: Announcement): void {
+  for (const warning of warnings ?? []) process.stderr.write(`${warning}\n`);
+  if (banner) process.stdout.write(`${banner}\n`);
 }
 
 interface Exit {
@@ -94,8 +110,8 @@ class WorkerPool {
     this.slots = Array.from({ length: count }, (_, i) => ({ index: i + 1, startedAt: 0, youngDeaths: 0 }));
   }
 
-  /** Forks every worker; resolves with the first banner once all serve, rejects when one dies first. */
-  async start(): Promise<string | undefined> {
+  /** Forks every worker; resolves with the first one's announcement once all serve, rejects when one dies first. */
+  async start(): Promise<Announcement> {
     const started = this.slots.map((slot) => this.fork(slot));
     try {
       const banners = await Promise.all(started);
@@ -126,7 +142,7 @@ class WorkerPool {
   }
 
   /** Forks the slot's worker; resolves with its banner once it serves, rejects if it exits before. */
-  private fork(slot: Slot): Promise<string | undefined> {
+  private fork(slot: Slot): Promise<Announcement> {
     const worker = cluster.fork({ [SLOT_ENV]: String(slot.index) });
     slot.worker = worker;
     slot.exit = undefined;
@@ -138,11 +154,11 @@ class WorkerPool {
         resolve(slot.exit);
       }),
     );
-    const ready = new Promise<string | undefined>((resolve, reject) => {
+    const ready = new Promise<Announcement>((resolve, reject) => {
       const onMessage = (message: unknown): void => {
         if (!isReady(message)) return;
         worker.off('message', onMessage);
-        resolve(message.banner);
+        resolve({ banner: message.banner, warnings: message.warnings });
       };
       worker.on('message', onMessage);
       void slot.exited!.then((exit) => reject(new Error(`worker ${slot.index} exited during start (${describeExit(exit)})`)));
@@ -170,7 +186,7 @@ class WorkerPool {
 /** In a forked worker: serve, tell the primary, and stop on SIGTERM like a single process. */
 async function startWorker(service: ClusteredService): Promise<Started> {
   const started = await service.start({ prepared: true, housekeeping: process.env[SLOT_ENV] === '1' });
-  const message: ReadyMessage = { tag: READY, banner: started.banner };
+  const message: ReadyMessage = { tag: READY, banner: started.banner, warnings: started.warnings };
   process.send?.(message);
   return started;
 }
@@ -178,23 +194,43 @@ async function startWorker(service: ClusteredService): Promise<Started> {
 async function startPrimary(service: ClusteredService, workers: number): Promise<Started> {
   const logger = await service.prepare();
   const pool = new WorkerPool(workers, logger);
-  const banner = await pool.start();
+  const announcement = await pool.start();
   logger.info({ workers }, 'all workers serving');
-  if (banner) process.stdout.write(`${banner}\n`);
+  announce(announcement);
   return { logger, close: () => pool.stop() };
+}
+
+async function startSingle(service: ClusteredService): Promise<Started> {
+  const started = await service.start({ prepared: false, housekeeping: true });
+  announce(started);
+  return started;
 }
 
 /**
  * Runs `service` when `moduleUrl` is the entry point (see runEntryPoint): in this process,
- * or as a cluster when it is configured with more than one worker.
+ * or as a cluster when it is configured with more than one worker. The service's data
+ * directories are locked first (data-lock.ts) and released once it stopped.
  */
 export function runService(label: string, moduleUrl: string, service: ClusteredService): void {
   runEntryPoint(label, moduleUrl, async () => {
     if (cluster.isWorker) return startWorker(service);
     const workers = service.workers();
-    if (workers > 1) return startPrimary(service, workers);
-    const started = await service.start({ prepared: false, housekeeping: true });
-    if (started.banner) process.stdout.write(`${started.banner}\n`);
-    return started;
+    const unlock = await lockServiceDirectories(service.directories());
+    try {
+      const started = workers > 1 ? await startPrimary(service, workers) : await startSingle(service);
+      return {
+        logger: started.logger,
+        async close() {
+          try {
+            await started.close();
+          } finally {
+            await unlock();
+          }
+        },
+      };
+    } catch (err) {
+      await unlock();
+      throw err;
+    }
   });
 }

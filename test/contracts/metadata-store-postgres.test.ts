@@ -8,10 +8,12 @@ import {
   postgresUnavailableReason,
   runMetadataStoreContract,
 } from './metadata-store.contract.js';
+import { runVisibleCatalogContract } from './catalog-visible.contract.js';
 
 const unavailable = await postgresUnavailableReason();
 if (unavailable === null) {
   runMetadataStoreContract('postgres', makePostgresFixture);
+  runVisibleCatalogContract('postgres', makePostgresFixture);
 } else if (process.env.CI) {
   test('PostgreSQL is reachable for the metadata store contract', () => {
     assert.fail(`PostgreSQL at ${POSTGRES_URL} is unreachable under CI: ${unavailable}`);

@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KnexMetadataStore } from '../../services/registry/metadata/knex-store.js';
 import { digestOf, makeSqliteFixture, runMetadataStoreContract } from './metadata-store.contract.js';
+import { runVisibleCatalogContract } from './catalog-visible.contract.js';
 
 runMetadataStoreContract('sqlite', makeSqliteFixture);
+runVisibleCatalogContract('sqlite', makeSqliteFixture);
 
 test('KnexMetadataStore.open creates, migrates and reopens a SQLite database', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dockyard-metadata-open-'));

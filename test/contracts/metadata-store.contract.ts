@@ -115,7 +115,7 @@ function entriesAfter(list: string[], last: string, count = list.length): string
 }
 
 /** Every page of a listing, walked with page size n, concatenated. */
-async function walk(list: (last: string | undefined) => Promise<string[]>, n: number): Promise<string[]> {
+export async function walk(list: (last: string | undefined) => Promise<string[]>, n: number): Promise<string[]> {
   const all: string[] = [];
   let last: string | undefined;
   for (;;) {

@@ -345,6 +345,52 @@ export function runStorageDriverContract(name: string, makeDriver: () => Promise
         assert.equal((await driver.getContent('/w/v')).toString(), '<abcde');
       });
 
+      it('suspend keeps the bytes for the next append-open, which stat reports and commit completes', async () => {
+        // Above any multipart part size (5 MiB), so an object store suspends a real multipart upload.
+        const first = randomBytes(5 * 1024 * 1024 + 123);
+        const second = randomBytes(300_000);
+        const writer = await driver.writer('/w/s/data', true);
+        await writer.write(first);
+        await writer.suspend();
+        await assert.rejects(writer.write(Buffer.from('x')), /closed/);
+        assert.equal((await driver.stat('/w/s/data')).size, first.length);
+        assert.equal((await driver.stat('/w/s/data')).isDirectory, false);
+        const again = await driver.writer('/w/s/data', true);
+        assert.equal(again.size, first.length);
+        await again.write(second);
+        await again.suspend();
+        const last = await driver.writer('/w/s/data', true);
+        assert.equal(last.size, first.length + second.length);
+        await last.commit();
+        assert.ok((await driver.getContent('/w/s/data')).equals(Buffer.concat([first, second])));
+        assert.deepEqual(await driver.list('/w/s'), ['/w/s/data']);
+      });
+
+      it('truncate back to the open size after a suspend drops only the new bytes', async () => {
+        const kept = randomBytes(1_000_000);
+        const writer = await driver.writer('/w/st', true);
+        await writer.write(kept);
+        await writer.suspend();
+        const failing = await driver.writer('/w/st', true);
+        await failing.write(randomBytes(6 * 1024 * 1024));
+        await failing.truncate(kept.length);
+        assert.equal(failing.size, kept.length);
+        await failing.suspend();
+        const resumed = await driver.writer('/w/st', true);
+        assert.equal(resumed.size, kept.length);
+        await resumed.write(Buffer.from('end'));
+        await resumed.commit();
+        assert.ok((await driver.getContent('/w/st')).equals(Buffer.concat([kept, Buffer.from('end')])));
+      });
+
+      it('cancel removes a suspended writer\'s bytes', async () => {
+        const writer = await driver.writer('/w/sc/data', true);
+        await writer.write(randomBytes(6 * 1024 * 1024));
+        await writer.suspend();
+        await (await driver.writer('/w/sc/data', true)).cancel();
+        await assert.rejects(driver.stat('/w/sc/data'), PathNotFoundError);
+      });
+
       it('rejects writes after close or commit', async () => {
         const closed = await driver.writer('/w/a', false);
         await closed.close();

@@ -1,6 +1,7 @@
 // CNCF distribution 2.8.2 (Debian's docker-registry) as a peer of our token issuer: it must
 // accept our tokens (x5c against its rootcertbundle, or a libtrust kid alone), let a blob
-// upload and pull through, and refuse a token for another repository and a foreign key.
+// upload and pull through, and refuse a token for another repository, a foreign key, and
+// a non-admin's catalog listing (which only our registry reads).
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -111,6 +112,20 @@ describe('CNCF distribution 2.8 accepts tokens from TokenIssuer', { skip: gate.s
       await challenge(response),
       `Bearer realm="${REALM}",service="${SERVICE}",scope="repository:team/app:pull",error="insufficient_scope"`,
     );
+  });
+
+  it("does not take a non-admin's catalog listing (registry:catalog:list + patterns) for the whole catalog", async () => {
+    const { token } = await issuer.issue({
+      subject: 'alice',
+      audience: SERVICE,
+      access: [{ type: 'registry', name: 'catalog', actions: ['list'] }],
+      catalog: ['team/*'],
+    });
+    const listed = await fetch(`${url}/v2/_catalog`, { headers: { authorization: `Bearer ${token}` } });
+    assert.match(await challenge(listed), /scope="registry:catalog:\*",error="insufficient_scope"/);
+    const admin = await fetch(`${url}/v2/_catalog`, { headers: await bearer([{ type: 'registry', name: 'catalog', actions: ['*'] }]) });
+    assert.equal(admin.status, 200, ws.logTails());
+    await admin.body?.cancel();
   });
 
   it('answers invalid_token to a token signed by a foreign key', async () => {

@@ -1,6 +1,7 @@
 // The registry over HTTPS (REGISTRY_HTTP_TLS_CERTIFICATE/_KEY) with a self-signed certificate:
 // skopeo and podman verify it through a --cert-dir holding the CA, and refuse it without.
-// (dockerd treats 127.0.0.0/8 as insecure, so certificate checks are tested with these two.)
+// (dockerd treats 127.0.0.0/8 as insecure; the walkthrough tests check docker's certificate
+// verification against a registry inside a network namespace, see harness/netns.ts.)
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';

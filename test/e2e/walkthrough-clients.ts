@@ -1,8 +1,10 @@
 /**
  * The client half of docs/walkthrough.md, shared by the token and htpasswd walkthrough
  * tests: the certificate made by `npm run admin -- tls self-signed`, a cert dir holding it
- * as ca.crt, then login, push, pull and digest checks with skopeo, podman and docker. Every
- * containers/image command verifies the registry's certificate (no --tls-verify=false).
+ * as ca.crt, then login, push, pull and digest checks with skopeo, podman and docker. The
+ * services run inside a network namespace (harness/netns.ts), so every client, docker
+ * included, verifies the certificate: each one is first shown refusing the registry
+ * without the CA (no --tls-verify=false anywhere).
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync } from 'node:fs';
@@ -10,11 +12,12 @@ import { request } from 'node:https';
 import { buildFixtureLayout, sha256Digest, type FixtureLayout } from '../fixtures/image.js';
 import { authFile, podman, skopeo } from './harness/clients.js';
 import type { Dockerd } from './harness/dockerd.js';
+import type { DockerTrust } from './harness/netns.js';
 import { REPO_ROOT } from './harness/services.js';
 import type { Workspace } from './harness/workspace.js';
 
-/** What skopeo/podman print when they do not trust the server's certificate. */
-export const UNTRUSTED = /x509|certificate/i;
+/** What skopeo, podman and docker print when they do not trust the server's certificate. */
+export const UNTRUSTED = /x509: certificate signed by unknown authority/;
 
 /** The walkthrough's certificate and the client-side trust for it. */
 export interface WalkthroughTls {
@@ -24,12 +27,15 @@ export interface WalkthroughTls {
   certDir: string;
 }
 
-/** `npm run admin -- tls self-signed reg.example.com --ip 127.0.0.1 --out DIR`, as a child process. */
-export async function makeCertificate(ws: Workspace): Promise<WalkthroughTls> {
+/**
+ * `npm run admin -- tls self-signed reg.example.com --ip 127.0.0.1 --ip ADDRESS --out DIR`,
+ * as a child process; ADDRESS is the registry's address in the namespace (198.18.0.2 in the
+ * walkthrough, a per-run one here).
+ */
+export async function makeCertificate(ws: Workspace, address: string): Promise<WalkthroughTls> {
   const out = ws.path('certs');
-  const result = await ws.ok(process.execPath, ['--import', 'tsx', 'services/auth/cli.ts', 'tls', 'self-signed', 'reg.example.com', '--ip', '127.0.0.1', '--out', out], {
-    cwd: REPO_ROOT,
-  });
+  const args = ['tls', 'self-signed', 'reg.example.com', '--ip', '127.0.0.1', '--ip', address, '--out', out];
+  const result = await ws.ok(process.execPath, ['--import', 'tsx', 'services/auth/cli.ts', ...args], { cwd: REPO_ROOT });
   const certificate = ws.path('certs', 'reg.example.com.crt');
   const key = ws.path('certs', 'reg.example.com.key');
   assert.ok(result.stdout.includes(`wrote ${certificate}`), result.stdout);
@@ -40,9 +46,15 @@ export async function makeCertificate(ws: Workspace): Promise<WalkthroughTls> {
   return { certificate, key, certDir };
 }
 
-/** `npm run admin -- config check` with the environment a service gets: exit 0 and "configuration OK". */
+/**
+ * `npm run admin -- config check` with the environment a service gets: exit 0 and
+ * "configuration OK". The services already listen on their ports here, which the check
+ * rightly reports as in use, so it gets port 0 instead (the port check has its own test,
+ * test/unit/config/preflight.test.ts).
+ */
 export async function checkConfiguration(ws: Workspace, env: Record<string, string>): Promise<void> {
-  const result = await ws.ok(process.execPath, ['--import', 'tsx', 'services/auth/cli.ts', 'config', 'check'], { cwd: REPO_ROOT, env });
+  const anyPort = { REGISTRY_HTTP_ADDR: '127.0.0.1:0', AUTH_HTTP_ADDR: '127.0.0.1:0' };
+  const result = await ws.ok(process.execPath, ['--import', 'tsx', 'services/auth/cli.ts', 'config', 'check'], { cwd: REPO_ROOT, env: { ...env, ...anyPort } });
   assert.match(result.stdout, /^configuration OK: environment only/, result.stdout);
 }
 
@@ -69,7 +81,7 @@ export async function buildImages(ws: Workspace): Promise<{ fixture: FixtureLayo
 /** One registry the clients talk to, and the account they use. */
 export interface WalkthroughTarget {
   ws: Workspace;
-  /** `127.0.0.1:PORT`. */
+  /** `ADDRESS:5000`, the registry inside the namespace. */
   host: string;
   tls: WalkthroughTls;
   fixture: FixtureLayout;
@@ -93,10 +105,11 @@ export async function skopeoRoundTrip(t: WalkthroughTarget): Promise<void> {
   assert.equal(index.manifests[0]?.digest, t.fixture.tiny.manifest.digest);
 }
 
-/** podman: login, push and a fresh pull through --cert-dir; the pulled image id is the config digest. */
+/** podman: refused without the CA; login, push and a fresh pull through --cert-dir; the pulled image id is the config digest. */
 export async function podmanRoundTrip(t: WalkthroughTarget): Promise<void> {
   const file = authFile(t.ws, 'walkthrough-podman');
   const pm = podman(t.ws);
+  await pm.fails(['login', '--authfile', file, '-u', t.user, '--password-stdin', t.host], UNTRUSTED, { input: `${t.password}\n` });
   await pm.ok(['login', '--authfile', file, '--cert-dir', t.tls.certDir, '-u', t.user, '--password-stdin', t.host], { input: `${t.password}\n` });
   const id = (await pm.ok(['pull', '--quiet', t.fixture.ref('tiny')])).stdout.trim();
   const image = `${t.host}/team/podman:v1`;
@@ -109,19 +122,27 @@ export async function podmanRoundTrip(t: WalkthroughTarget): Promise<void> {
 }
 
 /**
- * docker: load, tag, login, push, remove, pull; the same image id comes back. dockerd treats
- * any registry on 127.0.0.0/8 as insecure and skips certificate checks, so this proves the
- * protocol, not the trust setup (skopeo and podman prove that).
+ * docker: load and tag; login refused while dockerd lacks the CA; with
+ * /etc/docker/certs.d/HOST:PORT/ca.crt login and push; without it again push and pull are
+ * refused; with it the pull brings the same image id back.
  */
-export async function dockerRoundTrip(t: WalkthroughTarget, docker: Dockerd, archive: string): Promise<void> {
+export async function dockerRoundTrip(t: WalkthroughTarget, docker: Dockerd, archive: string, trust: DockerTrust): Promise<void> {
   const image = `${t.host}/team/docker:v1`;
+  const login = ['login', '-u', t.user, '--password-stdin', t.host];
   await docker.ok(['load', '-i', archive]);
   await docker.ok(['tag', 'tiny:latest', image]);
-  await docker.ok(['login', '-u', t.user, '--password-stdin', t.host], { input: `${t.password}\n` });
+  trust.remove();
+  await docker.fails(login, UNTRUSTED, { input: `${t.password}\n` });
+  trust.install();
+  await docker.ok(login, { input: `${t.password}\n` });
   const pushed = await docker.ok(['push', image]);
   const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed.stdout)?.[1];
   assert.ok(digest, `docker push printed no digest:\n${pushed.stdout}`);
+  trust.remove();
+  await docker.fails(['push', image], UNTRUSTED);
   await docker.ok(['rmi', image, 'tiny:latest']);
+  await docker.fails(['pull', image], UNTRUSTED);
+  trust.install();
   const pulled = await docker.ok(['pull', image]);
   assert.match(pulled.stdout, new RegExp(`Digest: ${digest}`));
   const id = (await docker.ok(['image', 'inspect', '--format', '{{.Id}}', image])).stdout.trim();

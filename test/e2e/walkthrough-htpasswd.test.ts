@@ -1,16 +1,17 @@
 // docs/walkthrough.md part B, command by command: `htpasswd -Bbn alice PASSWORD >
-// auth/htpasswd`, a certificate from `npm run admin -- tls self-signed`, the registry alone
-// (`npm run registry` = services/registry/main.ts) with REGISTRY_AUTH=htpasswd and the TLS
-// environment, then skopeo and podman (certificate verification on, through --cert-dir) and
-// docker (dockerd skips verification for 127.0.0.0/8) log in, push and pull.
+// auth/htpasswd`, a certificate from `npm run admin -- tls self-signed` naming the
+// registry's address, the registry alone (`npm run registry` = services/registry/main.ts)
+// with REGISTRY_AUTH=htpasswd and the TLS environment inside a network namespace of the
+// test's own, then skopeo, podman and docker, each refused without the CA and logging in,
+// pushing and pulling with it (not on 127.0.0.0/8, so dockerd verifies the certificate).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { FixtureLayout } from '../fixtures/image.js';
 import { ACCESS_REFUSED, authFile, skopeo } from './harness/clients.js';
 import { startDockerd, type Dockerd } from './harness/dockerd.js';
-import { freePort } from './harness/ports.js';
-import { httpsProbe, ProcessStartError, startProcess } from './harness/process.js';
+import { createNetworkNamespace, dockerTrust, requireNetworkNamespaces, type DockerTrust, type NetworkNamespace } from './harness/netns.js';
+import { httpsProbe, startProcess } from './harness/process.js';
 import { REPO_ROOT } from './harness/services.js';
 import { requireTools } from './harness/tools.js';
 import { Workspace } from './harness/workspace.js';
@@ -26,7 +27,10 @@ import {
   type WalkthroughTls,
 } from './walkthrough-clients.js';
 
-const gate = requireTools(['htpasswd', 'skopeo', 'podman', '/usr/sbin/dockerd', 'docker'], { needsRoot: true });
+const tools = requireTools(['htpasswd', 'skopeo', 'podman', '/usr/sbin/dockerd', 'docker'], { needsRoot: true });
+const gate = tools.skip ? tools : requireNetworkNamespaces();
+/** The walkthrough's port: fixed, as in the text, since nothing else listens in the namespace. */
+const PORT = 5000;
 const ALICE_PASSWORD = 'walkthrough-alice-password';
 
 /** The walkthrough's environment for `npm run registry` (part B). */
@@ -41,29 +45,21 @@ function registryEnv(ws: Workspace, tls: WalkthroughTls, htpasswdPath: string): 
   };
 }
 
-/** `npm run registry` with the walkthrough's environment on a free port; returns the port. */
-async function startRegistry(ws: Workspace, env: Record<string, string>, caPath: string): Promise<number> {
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    try {
-      await startProcess(ws, {
-        name: `registry-${attempt}`,
-        command: process.execPath,
-        args: ['--import', 'tsx', 'services/registry/main.ts'],
-        cwd: REPO_ROOT,
-        env: { ...env, REGISTRY_HTTP_ADDR: `127.0.0.1:${port}` },
-        ready: httpsProbe(`https://127.0.0.1:${port}/v2/`, caPath),
-      });
-      return port;
-    } catch (err) {
-      if (attempt >= 3 || !(err instanceof ProcessStartError) || !/EADDRINUSE/.test(err.log)) throw err;
-    }
-  }
+/** `ip netns exec NS npm run registry` with the walkthrough's environment. */
+async function startRegistry(ws: Workspace, ns: NetworkNamespace, env: Record<string, string>, caPath: string): Promise<void> {
+  await startProcess(ws, {
+    name: 'registry',
+    ...ns.exec(process.execPath, ['--import', 'tsx', 'services/registry/main.ts']),
+    cwd: REPO_ROOT,
+    env: { ...env, REGISTRY_HTTP_ADDR: `${ns.address}:${PORT}` },
+    ready: httpsProbe(`https://${ns.address}:${PORT}/v2/`, caPath),
+  });
 }
 
 describe('walkthrough: htpasswd auth with npm run registry over HTTPS', { skip: gate.skip }, () => {
   let ws: Workspace;
-  let port: number;
+  let ns: NetworkNamespace;
+  let trust: DockerTrust;
   let env: Record<string, string>;
   let docker: Dockerd;
   let fixture: FixtureLayout;
@@ -72,15 +68,17 @@ describe('walkthrough: htpasswd auth with npm run registry over HTTPS', { skip: 
 
   before(async () => {
     ws = Workspace.create('walkthrough-htpasswd');
-    const tls = await makeCertificate(ws);
+    ns = createNetworkNamespace(ws);
+    const tls = await makeCertificate(ws, ns.address);
+    trust = dockerTrust(ws, `${ns.address}:${PORT}`, tls.certificate);
     const entry = await ws.ok('htpasswd', ['-Bbn', 'alice', ALICE_PASSWORD]);
     assert.match(entry.stdout, /^alice:\$2y\$/, 'htpasswd -B writes a bcrypt hash');
     ws.mkdir('auth');
     const htpasswdPath = ws.path('auth', 'htpasswd');
     writeFileSync(htpasswdPath, entry.stdout);
     env = registryEnv(ws, tls, htpasswdPath);
-    [port, docker, { fixture, archive }] = await Promise.all([startRegistry(ws, env, tls.certificate), startDockerd(ws), buildImages(ws)]);
-    target = { ws, host: `127.0.0.1:${port}`, tls, fixture, user: 'alice', password: ALICE_PASSWORD };
+    [, docker, { fixture, archive }] = await Promise.all([startRegistry(ws, ns, env, tls.certificate), startDockerd(ws), buildImages(ws)]);
+    target = { ws, host: `${ns.address}:${PORT}`, tls, fixture, user: 'alice', password: ALICE_PASSWORD };
   });
   after(() => ws?.dispose());
 
@@ -89,7 +87,7 @@ describe('walkthrough: htpasswd auth with npm run registry over HTTPS', { skip: 
   });
 
   it('challenges with Basic and the configured realm over HTTPS', async () => {
-    const challenge = await httpsGet(`https://127.0.0.1:${port}/v2/`, target.tls.certificate);
+    const challenge = await httpsGet(`https://${ns.address}:${PORT}/v2/`, target.tls.certificate);
     assert.equal(challenge.status, 401);
     assert.equal(challenge.headers['www-authenticate'], 'Basic realm="Registry Realm"');
   });
@@ -104,11 +102,11 @@ describe('walkthrough: htpasswd auth with npm run registry over HTTPS', { skip: 
     await skopeoRoundTrip(target);
   });
 
-  it('podman logs in, pushes and pulls back through --cert-dir', async () => {
+  it('podman is refused without the CA; logs in, pushes and pulls back through --cert-dir', async () => {
     await podmanRoundTrip(target);
   });
 
-  it('docker logs in, pushes and pulls back (dockerd skips verification on 127.0.0.0/8)', async () => {
-    await dockerRoundTrip(target, docker, archive);
+  it('docker is refused without /etc/docker/certs.d/HOST:PORT/ca.crt; with it logs in, pushes and pulls back', async () => {
+    await dockerRoundTrip(target, docker, archive, trust);
   });
 });

@@ -247,7 +247,7 @@ test(`auth: acknowledged user, grant and robot changes survive SIGKILL (seed ${S
   const dataDir = ws.mkdir('auth-data');
   const adminPassword = `admin-${SEED}-secret`;
   // Cheap hashes keep the rounds busy with changes; failed logins must never throttle the checks.
-  const settings = { AUTH_BCRYPT_COST: '4', AUTH_LOGIN_MAX_FAILURES: '1000', AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS: '100000' };
+  const settings = { AUTH_BCRYPT_COST: '4', AUTH_LOGIN_MAX_FAILURES: '1000', AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT: '100000', AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS: '100000' };
   const service: KillableService = authService(ws, dataDir, adminPassword, settings);
   const cliEnv = { DOCKYARD_DATA_DIR: dataDir, DOCKYARD_ADMIN_PASSWORD: adminPassword, ...settings };
   const runningCli = new Set<KillableRun>();

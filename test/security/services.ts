@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { RegistryAuthConfig, RegistryConfig } from '../../shared/config/index.js';
+import type { ListenConfig, RegistryAuthConfig, RegistryConfig } from '../../shared/config/index.js';
 import { openDatabase } from '../../shared/db/index.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import { startAuthService } from '../../services/auth/main.js';
@@ -45,6 +45,8 @@ export interface RegistryOptions {
   auth?: RegistryAuthConfig;
   pageMaxEntries?: number;
   timeouts?: StartRegistryOptions['timeouts'];
+  /** Trusted reverse proxies and their header. */
+  proxies?: Pick<ListenConfig, 'trustedProxies' | 'proxyHeader'>;
 }
 
 /** Starts the registry in this process; `close()` stops it and removes its data. */
@@ -52,7 +54,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   const dir = mkdtempSync(join(tmpdir(), 'dockyard-security-registry-'));
   const database = (options.database ?? ((d) => sqliteDatabase(d, 'registry')))(dir);
   const config: RegistryConfig = {
-    http: { host: '127.0.0.1', port: 0 },
+    http: { host: '127.0.0.1', port: 0, ...options.proxies },
     dataDir: dir,
     storage: { driver: 'memory' },
     database: database.config,
@@ -87,13 +89,19 @@ export interface AuthOptions {
   bcryptCost?: number;
   /** AUTH_LOGIN_* and the like. */
   env?: Record<string, string>;
+  /** Trusted reverse proxies and their header. */
+  proxies?: Pick<ListenConfig, 'trustedProxies' | 'proxyHeader'>;
 }
 
 /** Starts the auth service (admin `admin` / ADMIN_PASSWORD) with its logs captured. */
 export async function startAuth(options: AuthOptions = {}): Promise<AuthHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'dockyard-security-auth-'));
   const database = (options.database ?? ((d) => sqliteDatabase(d, 'auth')))(dir);
-  const config = testConfig(dir, { database: database.config, bcryptCost: options.bcryptCost ?? 4 });
+  const config = testConfig(dir, {
+    database: database.config,
+    bcryptCost: options.bcryptCost ?? 4,
+    http: { host: '127.0.0.1', port: 0, ...options.proxies },
+  });
   const logs = captureLogs();
   try {
     const running = await startAuthService(config, {

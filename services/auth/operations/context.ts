@@ -8,6 +8,7 @@ import { isDockyardError } from '../../../shared/http/errors.js';
 import { AuditStore } from '../store/audit.js';
 import { GrantStore } from '../store/grants.js';
 import { GroupStore } from '../store/groups.js';
+import { LoginAttemptStore } from '../store/login-attempts.js';
 import { RefreshTokenStore } from '../store/refresh-tokens.js';
 import { RobotStore } from '../store/robots.js';
 import { UserStore } from '../store/users.js';
@@ -27,6 +28,7 @@ export class OperationContext {
   readonly grants: GrantStore;
   readonly refreshTokens: RefreshTokenStore;
   readonly audit: AuditStore;
+  readonly loginAttempts: LoginAttemptStore;
 
   constructor(
     readonly db: Knex,
@@ -39,6 +41,7 @@ export class OperationContext {
     this.grants = new GrantStore(db);
     this.refreshTokens = new RefreshTokenStore(db);
     this.audit = new AuditStore(db);
+    this.loginAttempts = new LoginAttemptStore(db);
   }
 
   /**

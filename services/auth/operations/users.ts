@@ -1,7 +1,8 @@
 /**
  * User administration. Password changes, disabling and deletion revoke the user's refresh
- * tokens in the same transaction; the last enabled admin can be neither disabled, demoted
- * nor deleted, so the service can never lock its administrators out.
+ * tokens in the same transaction (and move the credential version on, which also ends a
+ * token a concurrent login inserts afterwards); the last enabled admin can be neither
+ * disabled, demoted nor deleted, so the service can never lock its administrators out.
  */
 import bcrypt from 'bcryptjs';
 import type { Knex } from 'knex';
@@ -42,8 +43,8 @@ export class UserOperations {
   /** Enables or disables a user; disabling revokes the user's refresh tokens. */
   async setDisabled(actor: Actor, name: string, disabled: boolean): Promise<PublicUser> {
     return this.ctx.change(actor, disabled ? 'user.disable' : 'user.enable', `user:${name}`, async (trx) => {
+      if (disabled) await this.keepAnAdmin(name, trx);
       const user = await this.require(name, trx);
-      if (disabled) await this.keepAnAdmin(user, trx);
       await this.ctx.users.update(name, { disabled }, trx);
       const revoked = disabled ? await this.ctx.refreshTokens.revokeForSubject('user', name, trx) : 0;
       return { result: toPublicUser({ ...user, disabled }), details: { refreshTokensRevoked: revoked } };
@@ -53,8 +54,8 @@ export class UserOperations {
   /** Grants or removes the admin flag. */
   async setAdmin(actor: Actor, name: string, admin: boolean): Promise<PublicUser> {
     return this.ctx.change(actor, admin ? 'user.promote' : 'user.demote', `user:${name}`, async (trx) => {
+      if (!admin) await this.keepAnAdmin(name, trx);
       const user = await this.require(name, trx);
-      if (!admin) await this.keepAnAdmin(user, trx);
       await this.ctx.users.update(name, { admin }, trx);
       return { result: toPublicUser({ ...user, admin }) };
     });
@@ -74,12 +75,24 @@ export class UserOperations {
   /** Deletes a user with its grants, memberships and refresh tokens. */
   async delete(actor: Actor, name: string): Promise<void> {
     await this.ctx.change(actor, 'user.delete', `user:${name}`, async (trx) => {
-      const user = await this.require(name, trx);
-      await this.keepAnAdmin(user, trx);
+      await this.keepAnAdmin(name, trx);
+      await this.require(name, trx);
       const grants = await this.ctx.grants.removeForSubject('user', name, trx);
       const revoked = await this.ctx.refreshTokens.revokeForSubject('user', name, trx);
       await this.ctx.users.delete(name, trx);
       return { result: undefined, details: { grantsRemoved: grants, refreshTokensRevoked: revoked } };
+    });
+  }
+
+  /**
+   * Forgets the failed logins counted against a user from every address, so the owner can
+   * log in again at once (see throttle.ts); returns how many were cleared.
+   */
+  async unlock(actor: Actor, name: string): Promise<number> {
+    return this.ctx.change(actor, 'user.unlock', `user:${name}`, async (trx) => {
+      await this.require(name, trx);
+      const cleared = await this.ctx.loginAttempts.clearAccount(name, trx);
+      return { result: cleared, details: { attemptsCleared: cleared } };
     });
   }
 
@@ -124,9 +137,11 @@ export class UserOperations {
     return user;
   }
 
-  private async keepAnAdmin(user: UserRecord, trx: Knex.Transaction): Promise<void> {
-    if (user.admin && !user.disabled && (await this.ctx.users.countActiveAdmins(trx)) <= 1) {
-      throw fail('CONFLICT', `${user.name} is the last enabled admin; make another user admin first`);
+  /** CONFLICT when `name` is the only enabled admin; the admins stay locked until the change commits. */
+  private async keepAnAdmin(name: string, trx: Knex.Transaction): Promise<void> {
+    const admins = await this.ctx.users.lockActiveAdmins(trx);
+    if (admins.length === 1 && admins[0] === name) {
+      throw fail('CONFLICT', `${name} is the last enabled admin; make another user admin first`);
     }
   }
 }

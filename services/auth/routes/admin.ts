@@ -4,6 +4,7 @@
  *
  *   GET/POST        /users                     PATCH/DELETE /users/:name {disabled?, admin?}
  *   GET             /users/:name               PUT          /users/:name/password {password}
+ *   POST            /users/:name/unlock        (clears the failed logins counted against the user)
  *   GET/POST        /groups                    GET/DELETE   /groups/:name
  *   PUT/DELETE      /groups/:name/members/:user
  *   GET/POST        /robots {name, expires?}   POST /robots/:name/revoke   DELETE /robots/:name
@@ -17,6 +18,7 @@ import type { Context, Next } from 'koa';
 import { fail } from '../../../shared/http/errors.js';
 import type { AdminGate } from '../admin-gate.js';
 import { readJsonObject, singleQuery } from '../http.js';
+import { guardAdminWrites } from './admin-writes.js';
 import type { Actor, AdminOperations } from '../operations/index.js';
 import type { AuditQuery } from '../store/audit.js';
 
@@ -102,6 +104,9 @@ function mountUsers(router: Router<AdminState>, ops: AdminOperations): void {
     await ops.users.delete(ctx.state.actor, ctx.params.name);
     ctx.status = 204;
   });
+  router.post('/users/:name/unlock', async (ctx) => {
+    ctx.body = { attemptsCleared: await ops.users.unlock(ctx.state.actor, ctx.params.name) };
+  });
 }
 
 function mountGroups(router: Router<AdminState>, ops: AdminOperations): void {
@@ -175,9 +180,13 @@ function mountMaintenance(router: Router<AdminState>, ops: AdminOperations): voi
   });
 }
 
-/** The /api/v1 router: every route requires an admin (see AdminGate). */
+/**
+ * The /api/v1 router: every route requires an admin (see AdminGate); every POST, PUT,
+ * PATCH and DELETE a JSON content type from the service's own origin (admin-writes.ts).
+ */
 export function adminRouter(ops: AdminOperations, gate: AdminGate): Router<AdminState> {
   const router = new Router<AdminState>({ prefix: '/api/v1' });
+  router.use(guardAdminWrites);
   router.use(async (ctx: AdminContext, next: Next) => {
     ctx.state.actor = await gate.requireAdmin(ctx);
     ctx.state.subject = ctx.state.actor.name;

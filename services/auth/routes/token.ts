@@ -35,7 +35,7 @@ function tokenFields(grant: TokenGrant): Record<string, unknown> {
 }
 
 async function getToken(ctx: Context, tokens: TokenService): Promise<void> {
-  const service = tokens.checkService(singleQuery(ctx, 'service'));
+  const service = tokens.checkService(singleQuery(ctx, 'service'), 'get');
   const account = singleQuery(ctx, 'account');
   const clientId = singleQuery(ctx, 'client_id');
   const info: TokenRequestInfo = {
@@ -72,7 +72,7 @@ function required(form: Map<string, string>, field: string): string {
 async function postToken(ctx: Context, tokens: TokenService): Promise<void> {
   const form = await readForm(ctx);
   const grantType = required(form, 'grant_type');
-  const service = tokens.checkService(form.get('service'));
+  const service = tokens.checkService(form.get('service'), grantType === 'refresh_token' ? 'refresh_token' : 'password');
   const clientId = checkClientId(required(form, 'client_id'));
   const base = { service, clientAddress: clientAddress(ctx), clientId, requested: parseScopes([form.get('scope') ?? '']) };
   let grant: TokenGrant;

@@ -3,7 +3,7 @@
  * are JSON; callers never put passwords, secrets or tokens in them.
  */
 import type { Knex } from 'knex';
-import { toMillis, type Queryable } from './common.js';
+import { isPostgres, toMillis, type Queryable } from './common.js';
 
 /** One audit entry as written. */
 export interface AuditEntry {
@@ -137,7 +137,7 @@ export class AuditStore {
   private readonly dialect: 'sqlite' | 'pg';
 
   constructor(private readonly db: Knex) {
-    this.dialect = (db.client.config as { client?: unknown }).client === 'better-sqlite3' ? 'sqlite' : 'pg';
+    this.dialect = isPostgres(db) ? 'pg' : 'sqlite';
   }
 
   /** Appends entries (one statement for the whole batch). */

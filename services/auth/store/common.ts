@@ -7,6 +7,11 @@ import type { Knex } from 'knex';
 /** Where a store method runs its queries: the database, or a transaction the caller holds. */
 export type Queryable = Knex | Knex.Transaction;
 
+/** True when `db` talks to PostgreSQL (else SQLite), for the few statements the dialects need differently. */
+export function isPostgres(db: Queryable): boolean {
+  return (db.client.config as { client?: unknown }).client === 'pg';
+}
+
 /** BIGINT columns arrive as strings from pg and numbers from better-sqlite3. */
 export function toMillis(value: unknown): number {
   return typeof value === 'number' ? value : Number(value);

@@ -1,9 +1,11 @@
 /**
  * Refresh tokens (docker's "identity token"): stored only as the SHA-256 of the random
- * token, bound to a subject, a service and a client_id.
+ * token, bound to a subject, a service and a client_id; a user's also to the user's id and
+ * credential version at issue (see CredentialStamp in authorize.ts).
  */
 import type { Knex } from 'knex';
 import { SqliteReads, type PreparedRead } from '../../../shared/db/sqlite-reads.js';
+import type { CredentialStamp } from '../authorize.js';
 import { toBool, toMillis, type Queryable } from './common.js';
 
 /** Subjects that can hold refresh tokens. */
@@ -19,6 +21,8 @@ export interface RefreshTokenRecord {
   createdAt: number;
   lastUsedAt: number;
   revoked: boolean;
+  /** A user's id and credential version when the token was issued; null for robots. */
+  credential: CredentialStamp | null;
 }
 
 interface RefreshTokenRow {
@@ -30,6 +34,8 @@ interface RefreshTokenRow {
   created_at: unknown;
   last_used_at: unknown;
   revoked: unknown;
+  user_id: unknown;
+  credential_version: unknown;
 }
 
 function fromRow(row: RefreshTokenRow): RefreshTokenRecord {
@@ -42,10 +48,12 @@ function fromRow(row: RefreshTokenRow): RefreshTokenRecord {
     createdAt: toMillis(row.created_at),
     lastUsedAt: toMillis(row.last_used_at),
     revoked: toBool(row.revoked),
+    credential:
+      row.user_id === null || row.user_id === undefined ? null : { userId: Number(row.user_id), version: Number(row.credential_version) },
   };
 }
 
-const COLUMNS = ['id', 'subject_kind', 'subject_name', 'service', 'client_id', 'created_at', 'last_used_at', 'revoked'];
+const COLUMNS = ['id', 'subject_kind', 'subject_name', 'service', 'client_id', 'created_at', 'last_used_at', 'revoked', 'user_id', 'credential_version'];
 
 /** The refresh_tokens table. */
 export class RefreshTokenStore {
@@ -62,7 +70,15 @@ export class RefreshTokenStore {
 
   /** Stores a new token by its hash. */
   async insert(
-    token: { tokenHash: string; subjectKind: RefreshSubjectKind; subjectName: string; service: string; clientId: string; now: number },
+    token: {
+      tokenHash: string;
+      subjectKind: RefreshSubjectKind;
+      subjectName: string;
+      service: string;
+      clientId: string;
+      now: number;
+      credential?: CredentialStamp;
+    },
     trx?: Queryable,
   ): Promise<void> {
     await (trx ?? this.db)('refresh_tokens').insert({
@@ -74,6 +90,8 @@ export class RefreshTokenStore {
       created_at: token.now,
       last_used_at: token.now,
       revoked: false,
+      user_id: token.credential?.userId ?? null,
+      credential_version: token.credential?.version ?? null,
     });
   }
 

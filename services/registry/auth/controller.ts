@@ -12,6 +12,11 @@ export interface Grant {
   /** Subject name for logs and upload ownership; '' for anonymous. */
   subject: string;
   access: AccessRecord[];
+  /**
+   * Patterns of the repositories the catalog lists for this subject, when its credentials
+   * say (a token's `dockyard_catalog` claim); absent means the controller set no limit.
+   */
+  catalog?: readonly string[];
 }
 
 export interface AccessController {

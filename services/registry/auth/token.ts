@@ -64,7 +64,7 @@ export class TokenAccessController implements AccessController {
     if (!accessCovers(claims.access, wanted)) {
       throw this.challenge(wanted, 'insufficient_scope', 'insufficient scope: the token does not grant the required access');
     }
-    return { subject: claims.sub, access: wanted };
+    return claims.catalog === undefined ? { subject: claims.sub, access: wanted } : { subject: claims.sub, access: wanted, catalog: claims.catalog };
   }
 
   private challenge(required: AccessRecord[], error: 'invalid_token' | 'insufficient_scope' | undefined, message: string): ChallengeError {

@@ -9,7 +9,7 @@ import { fail } from '../../../shared/http/errors.js';
 import { openDatabase, migrateLatest, walSyncOf, type DatabaseConfig } from '../../../shared/db/index.js';
 import { SqliteReads } from '../../../shared/db/sqlite-reads.js';
 import type { WalSync } from '../../../shared/db/wal-sync.js';
-import { assertName, assertTag } from '../../../shared/grammar/reference.js';
+import { assertName, assertTag, compareNames, isValidName } from '../../../shared/grammar/reference.js';
 import { preparedReads } from './prepared-reads.js';
 import * as q from './queries.js';
 import {
@@ -29,6 +29,7 @@ import type {
   ManifestRecord,
   ManifestReferences,
   MetadataStore,
+  NameRange,
   NewManifest,
   Page,
   ReferrerDescriptor,
@@ -37,6 +38,8 @@ import type {
 
 // Rows per INSERT for manifest references: 3 parameters each, far below SQLite's limit.
 const REFERENCE_BATCH = 300;
+// Names per `IN (…)` probe of listRepositoriesNamed.
+const NAMED_BATCH = 500;
 
 /** A foreign-key violation on either dialect (the row a new row points at is gone). */
 function isForeignKeyViolation(err: unknown): boolean {
@@ -131,6 +134,30 @@ export class KnexMetadataStore implements MetadataStore {
     if (n === 0) return [];
     const rows: Array<{ name: string }> = await q.repositoryPage(this.exec(tx), last, n);
     return rows.map((row) => row.name);
+  }
+
+  /** Up to `n` names of `range` in byte order. */
+  async listRepositoryRange(range: NameRange, n: number, tx?: Tx): Promise<string[]> {
+    checkPage({ n });
+    for (const bound of [range.start?.name, range.before]) {
+      if (bound !== undefined) checkPage({ n, last: bound });
+    }
+    if (n === 0) return [];
+    const rows: Array<{ name: string }> = await q.repositoryRange(this.exec(tx), range, n);
+    return rows.map((row) => row.name);
+  }
+
+  /** Which of `names` are repositories after `last`, in byte order. */
+  async listRepositoriesNamed(names: readonly string[], last: string | undefined, tx?: Tx): Promise<string[]> {
+    checkPage({ n: 0, ...(last === undefined ? {} : { last }) });
+    const valid = names.filter(isValidName);
+    if (valid.length === 0) return [];
+    const found: string[] = [];
+    for (let start = 0; start < valid.length; start += NAMED_BATCH) {
+      const rows: Array<{ name: string }> = await q.repositoriesNamed(this.exec(tx), valid.slice(start, start + NAMED_BATCH), last);
+      for (const row of rows) found.push(row.name);
+    }
+    return found.sort(compareNames);
   }
 
   /** Makes the blob visible in the repository (idempotent). */

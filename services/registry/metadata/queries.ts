@@ -7,6 +7,7 @@
  * then walks the (repository_id, name) index in order for a page, with no sort step.
  */
 import type { Knex } from 'knex';
+import type { NameRange } from './store.js';
 
 /** Anything knex can run a query on: the database or one of its transactions. */
 export type Executor = Knex | Knex.Transaction;
@@ -69,6 +70,24 @@ export function repositoryPage(db: Executor, last: string | undefined, n: number
   const query = db('repositories').select('name');
   if (last !== undefined) query.where('name', '>', last);
   return query.orderBy('name', 'asc').limit(n);
+}
+
+/** Up to `n` repository names of `range` in byte order: one ordered range walk of the name index. */
+export function repositoryRange(db: Executor, range: NameRange, n: number): Knex.QueryBuilder {
+  const query = db('repositories').select('name');
+  if (range.start) query.where('name', range.start.inclusive ? '>=' : '>', range.start.name);
+  if (range.before !== undefined) query.andWhere('name', '<', range.before);
+  return query.orderBy('name', 'asc').limit(n);
+}
+
+/**
+ * Which of `names` exist, strictly after `last`: one index probe per name, unordered (the
+ * caller sorts; the list is bounded by the token that named the names).
+ */
+export function repositoriesNamed(db: Executor, names: readonly string[], last: string | undefined): Knex.QueryBuilder {
+  const query = db('repositories').select('name').whereIn('name', [...names]);
+  if (last !== undefined) query.andWhere('name', '>', last);
+  return query;
 }
 
 /**

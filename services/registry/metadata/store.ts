@@ -59,6 +59,12 @@ export interface Page {
   n: number;
 }
 
+/** A stretch of repository names: from `start` (inclusive or not) up to, not including, `before`. */
+export interface NameRange {
+  start?: { name: string; inclusive: boolean };
+  before?: string;
+}
+
 export interface MetadataStore {
   /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
@@ -67,6 +73,14 @@ export interface MetadataStore {
   repositoryExists(name: string, tx?: Tx): Promise<boolean>;
   /** Names of every repository that ever held content, in byte order (an emptied one stays listed, as in distribution). */
   listRepositories(page: Page, tx?: Tx): Promise<string[]>;
+
+  /**
+   * Up to `n` repository names in `range`, in byte order (a walk of the name index; the
+   * catalog's pattern scans are built from these, see catalog/visible.ts).
+   */
+  listRepositoryRange(range: NameRange, n: number, tx?: Tx): Promise<string[]>;
+  /** Which of `names` are repositories, strictly after `last`, in byte order. */
+  listRepositoriesNamed(names: readonly string[], last: string | undefined, tx?: Tx): Promise<string[]>;
 
   /** Makes the blob visible in the repository (idempotent). */
   linkBlob(repository: string, digest: string, size: number, tx?: Tx): Promise<void>;

@@ -38,7 +38,7 @@ export interface RequestContext<R extends RegistryRoute = RegistryRoute> {
   route: R;
   query: URLSearchParams;
   grant: Grant;
-  /** False when only the requirement's `minimum` was granted (a mount without pull on `from`). */
+  /** False when only the requirement's `minimum` was granted (a mount without pull on `from`, a catalog `list` grant). */
   fullAccess: boolean;
   services: RegistryServices;
 }

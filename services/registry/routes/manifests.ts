@@ -4,7 +4,7 @@
  * GET returns those bytes with the stored media type (no Accept negotiation, no conversion).
  */
 import { fail } from '../../../shared/http/errors.js';
-import { parseDigest } from '../../../shared/grammar/reference.js';
+import { assertTag, parseDigest } from '../../../shared/grammar/reference.js';
 import { parseManifest } from '../manifests.js';
 import { referencedDigests, verifyReferences } from '../manifests/references.js';
 import type { ManifestRecord } from '../metadata/store.js';
@@ -38,12 +38,30 @@ export async function getManifest({ ctx, route, services }: RequestContext<Route
 }
 
 /**
- * 201 after validating the manifest and its references, storing the bytes and recording
- * the manifest (and tag). Pushing by digest hashes with that digest's algorithm and must
- * match it; pushing by tag uses sha256.
+ * The tags a push applies: the URL's tag, or the `tag` query parameters of a push by
+ * digest (OCI distribution 1.1 "push by digest and tag at once"). Checked before the body
+ * is read, so a bad tag never stores anything. Node's 16 KiB request-head limit bounds
+ * how many arrive (431 beyond it, as the spec allows).
  */
-export async function putManifest({ ctx, route, services }: RequestContext<RouteOf<'manifest'>>): Promise<void> {
+function tagsToApply(reference: ManifestReference, query: URLSearchParams): string[] {
+  const fromQuery = query.getAll('tag');
+  if (reference.kind === 'tag') {
+    if (fromQuery.length > 0) {
+      throw fail('TAG_INVALID', 'tag parameters are accepted only when pushing by digest', { tags: fromQuery.slice(0, 10) });
+    }
+    return [reference.tag];
+  }
+  return [...new Set(fromQuery.map(assertTag))];
+}
+
+/**
+ * 201 after validating the manifest and its references, storing the bytes and recording
+ * the manifest (and tags). Pushing by digest hashes with that digest's algorithm and must
+ * match it; pushing by tag uses sha256. Each tag applied is echoed in an `OCI-Tag` header.
+ */
+export async function putManifest({ ctx, route, query, services }: RequestContext<RouteOf<'manifest'>>): Promise<void> {
   const { reference } = route;
+  const tags = tagsToApply(reference, query);
   const bytes = await readBoundedBody(ctx.req, services.config.limits.manifestMaxBytes);
   const manifest = parseManifest(bytes, ctx.get('Content-Type') || undefined);
   const digest = digestOf(bytes, reference.kind === 'digest' ? reference.digest.algorithm : 'sha256');
@@ -70,14 +88,15 @@ export async function putManifest({ ctx, route, services }: RequestContext<Route
       },
       tx,
     );
-    if (reference.kind === 'tag') {
-      await services.tagRules.checkPush(tx, route.name, reference.tag, digest.value);
-      await services.metadata.putTag(route.name, reference.tag, digest.value, tx);
+    for (const tag of tags) {
+      await services.tagRules.checkPush(tx, route.name, tag, digest.value);
+      await services.metadata.putTag(route.name, tag, digest.value, tx);
     }
   });
   ctx.set('Location', manifestLocation(route.name, digest));
   ctx.set('Docker-Content-Digest', digest.value);
   if (manifest.subject) ctx.set('OCI-Subject', manifest.subject.digest.value);
+  if (reference.kind === 'digest' && tags.length > 0) ctx.set('OCI-Tag', tags);
   respondEmpty(ctx, 201);
 }
 

@@ -89,6 +89,11 @@ export class BlobStore {
     }
   }
 
+  /** Where a client may fetch the blob directly instead of through the registry, if the store offers that. */
+  async redirectUrl(digest: Digest): Promise<string | null> {
+    return this.driver.urlFor ? this.driver.urlFor(blobDataPath(digest)) : null;
+  }
+
   /** Whole content of a small blob (manifests); throws fail('BLOB_UNKNOWN') if absent. */
   async getBytes(digest: Digest): Promise<Buffer> {
     const cached = this.cache.get(digest.value);

@@ -38,6 +38,15 @@ export interface FileWriter {
   commit(options?: { name?: boolean }): Promise<void>;
   /** Closes without the durability guarantee; the content stays for a later append. */
   close(): Promise<void>;
+  /**
+   * Ends this writer so that a later `writer(path, true)` continues it, without promising
+   * that the bytes are readable before a writer commits or closes: stat() reports the size,
+   * but getContent/reader/openReader/move may not see them yet. An upload's PATCH ends this
+   * way. Local drivers simply close; an object store keeps its multipart upload open (and
+   * the tail below the minimum part size in a small side object) instead of assembling the
+   * object on every request.
+   */
+  suspend(): Promise<void>;
   /** Closes and deletes the file. */
   cancel(): Promise<void>;
   /**
@@ -91,6 +100,23 @@ export interface StorageDriver {
   delete(path: string): Promise<void>;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
+  /**
+   * For drivers that write through temporary objects: deletes those older than
+   * `olderThanMs`, which only a crashed write leaves behind; returns how many.
+   */
+  sweepTemporaryFiles?(olderThanMs: number): Promise<number>;
+  /**
+   * Optional: makes the local file `source` the object at `path` without copying its bytes
+   * (a hard link, then an atomic rename; the new name is durable when it resolves). False
+   * when that is impossible here (another file system): the caller copies instead. Only
+   * drivers that keep objects as local files have it; the import of a registry:2 store uses it.
+   */
+  linkFile?(source: string, path: string): Promise<boolean>;
+  /**
+   * A URL a client may fetch the object from directly (a presigned GET on an object store),
+   * or null to have the registry serve it. Drivers without such URLs leave it out.
+   */
+  urlFor?(path: string): Promise<string | null>;
 }
 
 /** The path does not exist. */
@@ -99,6 +125,19 @@ export class PathNotFoundError extends Error {
   constructor(readonly path: string) {
     super(`path not found: ${path}`);
     this.name = 'PathNotFoundError';
+  }
+}
+
+/**
+ * The storage backend did not answer or refused the request (an object store that is down,
+ * wrong credentials, a missing bucket). Rendered as 503 UNAVAILABLE: the service, not the
+ * request, is at fault.
+ */
+export class StorageUnavailableError extends Error {
+  readonly code = 'STORAGE_UNAVAILABLE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StorageUnavailableError';
   }
 }
 

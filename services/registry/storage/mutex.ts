@@ -1,8 +1,8 @@
 /**
  * Per-key mutual exclusion inside one process: two requests on the same upload session
  * run one after the other, so offsets and the running hash never interleave. (Across the
- * workers of a cluster, shared/process/cluster-mutex.ts does the same; separate registry hosts
- * sharing storage are not supported: two of them could append at the same offset.)
+ * workers of a cluster, shared/process/cluster-mutex.ts does the same, and across replicas
+ * sharing PostgreSQL, shared/db/advisory-mutex.ts.)
  */
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();

@@ -11,6 +11,11 @@
  *       start; the session exists exactly when this file does.
  *   /uploads/<id>/data
  *       Bytes received so far for that session (absent until the first byte arrives).
+ *   /imports/<source>/progress.json
+ *       The progress record of an import of a registry:2 store (`<source>`: 16 hex of
+ *       the SHA-256 of the store's path): the repositories already complete.
+ *   /imports/<source>/scratch/<random>
+ *       A blob being copied and verified; moved to /blobs when its digest matches.
  *
  * `<id>` is a random UUID v4 in lowercase. Repository names never become paths: they are
  * client strings, and keeping them out of the layout is what makes cross-repository
@@ -74,4 +79,20 @@ export function uploadDataPath(id: string): string {
 /** Path of an upload session's metadata. */
 export function uploadInfoPath(id: string): string {
   return `${uploadDirectory(id)}/info.json`;
+}
+
+/** Directory of everything one import of a registry:2 store keeps (`source`: 16 hex). */
+export function importDirectory(source: string): string {
+  if (!/^[0-9a-f]{16}$/.test(source)) throw new TypeError('not an import source key');
+  return `/imports/${source}`;
+}
+
+/** Path of an import's progress record. */
+export function importProgressPath(source: string): string {
+  return `${importDirectory(source)}/progress.json`;
+}
+
+/** Directory of an import's blobs in flight (removed at the start of every run). */
+export function importScratchDirectory(source: string): string {
+  return `${importDirectory(source)}/scratch`;
 }

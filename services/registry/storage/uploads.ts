@@ -71,7 +71,8 @@ export class UploadManager {
 
   /**
    * `workers` orders a session's writes across the processes of a cluster (the primary's
-   * lock table, shared/process/cluster-mutex.ts): two workers could otherwise both find the same
+   * lock table, shared/process/cluster-mutex.ts) or, on PostgreSQL, across every replica
+   * sharing the database (shared/db/advisory-mutex.ts): two processes could otherwise both find the same
    * size on disk and both append at it. Outside a cluster it adds nothing.
    */
   constructor(
@@ -207,14 +208,14 @@ export class UploadManager {
 
   /**
    * Streams `body` onto the session's data and returns the new offset. With `durable`
-   * the data is fsynced (completion); otherwise it is only closed (a PATCH).
+   * the data is fsynced (completion); otherwise it is suspended for the next PATCH.
    */
   private async appendLocked(session: UploadSession, body: Readable | undefined, opts: ChunkOptions, durable: boolean): Promise<number> {
     const writer = await this.driver.writer(uploadDataPath(session.id), true);
     // The writer's size, not session.offset: another replica may have appended since.
     const startSize = writer.size;
     if (opts.start !== undefined && opts.start !== startSize) {
-      await writer.close();
+      await writer.suspend();
       throw rangeMismatch(session.id, startSize, opts.start);
     }
     const known = this.hashes.get(session.id);
@@ -225,7 +226,7 @@ export class UploadManager {
       else if (opts.length !== undefined && opts.length !== 0) throw fail('SIZE_INVALID', `no request body, declared ${opts.length} bytes`);
       // The caller moves completed data into /blobs, and the move makes its name durable.
       if (durable) await writer.commit({ name: false });
-      else await writer.close();
+      else await writer.suspend();
     } catch (err) {
       await this.rollBack(session.id, writer, startSize);
       throw err;
@@ -243,7 +244,7 @@ export class UploadManager {
       // The size on disk is now unknown to the running hash; completion will re-read.
       this.hashes.delete(id);
     }
-    await writer.close().catch(() => undefined);
+    await writer.suspend().catch(() => undefined);
   }
 
   /** Encoded digest of the session's data: from the running hash when it covers all `size` bytes, else one re-read. */

@@ -2,10 +2,12 @@
  * One pino JSON line per request, written when the response has been sent (or the client
  * went away). It records what operators need and nothing a client sent beyond the method
  * and path: no query string (GET /token carries account and scopes there), no headers,
- * no bodies.
+ * no bodies. The client address is the one shared/http/client-address.ts resolved, so a
+ * forwarding header counts only from a trusted proxy.
  */
 import type { Context, Next } from 'koa';
 import type { Logger } from '../../observability/logger.js';
+import { clientAddressOf } from './client-address.js';
 import { onExchangeEnd, routeTemplateOf, trackBodyBytes } from './exchange.js';
 
 /** The fields of one access log line. */
@@ -18,6 +20,8 @@ export interface AccessLogEntry {
   bytesIn: number;
   bytesOut: number;
   durationMs: number;
+  /** The client's address (behind trusted proxies, the one they forwarded). */
+  client: string;
   user?: string;
   aborted?: true;
 }
@@ -39,6 +43,7 @@ export function accessLog(logger: Logger) {
         bytesIn: bytes.in,
         bytesOut: bytes.out,
         durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e3) / 1e3,
+        client: clientAddressOf(ctx),
         user: typeof subject === 'string' ? subject : undefined,
       };
       if (aborted) entry.aborted = true;

@@ -36,6 +36,10 @@ function classify(err: unknown, bodyBroken: boolean): DockyardError | null {
   if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') return new DockyardError('STORAGE_FULL', 'storage is full');
   // A failing disk (or one the kernel remounted read-only after errors): the service, not the request, is at fault.
   if (e?.code === 'EIO' || e?.code === 'EROFS') return new DockyardError('UNAVAILABLE', 'storage is unavailable');
+  // An object store that does not answer or refuses us (StorageUnavailableError of the drivers).
+  if (e?.code === 'STORAGE_UNAVAILABLE') {
+    return new DockyardError('UNAVAILABLE', 'storage is unavailable, retry later', { headers: { 'Retry-After': '1' } });
+  }
   if (e?.code !== undefined && CONNECTION_LOST.has(e.code)) {
     if (bodyBroken) return new DockyardError('BLOB_UPLOAD_INVALID', 'the request body ended early');
     // Not the client's connection: one to a backend (the database) broke under the request.

@@ -2,7 +2,8 @@
 // envelope with 400/401/403/404/409, key rotation and the audit query.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminApi, ADMIN_PASSWORD, basic, createUser, getToken, SERVICE, startHarness, type AuthHarness, type Reply } from './harness.js';
+import { ADMIN_API_AUDIENCE } from '../../../services/auth/admin-gate.js';
+import { adminApi, ADMIN_PASSWORD, basic, createUser, getToken, postToken, SERVICE, startHarness, type AuthHarness, type Reply } from './harness.js';
 
 let h: AuthHarness;
 
@@ -28,12 +29,17 @@ test('no credentials → 401 with a Basic challenge; wrong password → 401; non
   assert.equal(errorCode(plain), 'DENIED');
 });
 
-test('a bearer token issued to an admin works; one issued to a non-admin does not; garbage is 401', async () => {
-  const adminToken = String((await getToken(h, [['service', SERVICE]], basic('admin', ADMIN_PASSWORD))).body.token);
-  const ok = await adminApi(h, 'GET', '/users', undefined, `Bearer ${adminToken}`);
+test('an admin API token of an admin works; of a non-admin 403; a registry token, garbage or anonymous 401', async () => {
+  const apiToken = async (username: string, password: string): Promise<string> => {
+    const r = await postToken(h, { grant_type: 'password', username, password, client_id: 'admin-test', service: ADMIN_API_AUDIENCE });
+    assert.equal(r.status, 200, r.text);
+    return String(r.body.token);
+  };
+  const ok = await adminApi(h, 'GET', '/users', undefined, `Bearer ${await apiToken('admin', ADMIN_PASSWORD)}`);
   assert.equal(ok.status, 200);
-  const plainToken = String((await getToken(h, [['service', SERVICE]], basic('plain', 'plain-password'))).body.token);
-  assert.equal((await adminApi(h, 'GET', '/users', undefined, `Bearer ${plainToken}`)).status, 403);
+  assert.equal((await adminApi(h, 'GET', '/users', undefined, `Bearer ${await apiToken('plain', 'plain-password')}`)).status, 403);
+  const registryToken = String((await getToken(h, [['service', SERVICE]], basic('admin', ADMIN_PASSWORD))).body.token);
+  assert.equal((await adminApi(h, 'GET', '/users', undefined, `Bearer ${registryToken}`)).status, 401);
   assert.equal((await adminApi(h, 'GET', '/users', undefined, 'Bearer not.a.token')).status, 401);
   const anonymous = String((await getToken(h, [['service', SERVICE]])).body.token);
   assert.equal((await adminApi(h, 'GET', '/users', undefined, `Bearer ${anonymous}`)).status, 401);

@@ -4,38 +4,16 @@
 // `node --import tsx`, which skips npx's start-up cost.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { basic, getToken, postToken, SERVICE, startHarness, type AuthHarness } from './harness.js';
+import { basic, getToken, postToken, runAdminCli, SERVICE, startHarness, type AuthHarness, type CliResult } from './harness.js';
 
-const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
 let dataDir: string;
 let h: AuthHarness | undefined;
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function cli(args: string[], input = '', via: 'npx' | 'node' = 'node'): Promise<CliResult> {
-  const [command, prefix] = via === 'npx' ? ['npx', ['tsx']] : [process.execPath, ['--import', 'tsx']];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, [...prefix, 'services/auth/cli.ts', ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, DOCKYARD_DATA_DIR: dataDir, AUTH_BCRYPT_COST: '4', DOCKYARD_CONFIG: '' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
+  return runAdminCli(dataDir, args, { input, via, env: { AUTH_BCRYPT_COST: '4' } });
 }
 
 async function ok(args: string[], input = '', via: 'npx' | 'node' = 'node'): Promise<string> {

@@ -4,6 +4,7 @@
  * token endpoint and admin API, and a second database handle for arranging state the API
  * cannot (an expired robot, an idle refresh token).
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,10 +127,13 @@ export async function postToken(h: AuthHarness, form: Record<string, string>): P
   );
 }
 
-/** A request to the admin API as `admin` (or with the given Authorization header). */
+/**
+ * A request to the admin API as `admin` (or with the given Authorization header). Every
+ * request but GET declares a JSON body, as the admin API requires (even an empty one).
+ */
 export async function adminApi(h: AuthHarness, method: string, path: string, body?: unknown, authorization = basic('admin', ADMIN_PASSWORD)): Promise<Reply> {
   const headers: Record<string, string> = { authorization };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined || method !== 'GET') headers['content-type'] = 'application/json';
   return reply(await fetch(`${h.url}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
 }
 
@@ -153,4 +157,33 @@ export async function verifiedClaims(h: AuthHarness, token: string): Promise<{ h
 /** The access claim of a token (unverified; use verifiedClaims for signature checks). */
 export function accessOf(token: string): unknown {
   return decodeJwt(token).access;
+}
+
+/** How an admin CLI run ended. */
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `npm run admin -- ARGS` on the data directory `dataDir`, with `input` on stdin: through
+ * `npx tsx` exactly as documented, or `node --import tsx`, which skips npx's start-up cost.
+ */
+export function runAdminCli(dataDir: string, args: string[], options: { input?: string; via?: 'npx' | 'node'; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const [command, prefix] = options.via === 'npx' ? ['npx', ['tsx']] : [process.execPath, ['--import', 'tsx']];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, [...prefix, 'services/auth/cli.ts', ...args], {
+      cwd: join(import.meta.dirname, '..', '..', '..'),
+      env: { ...process.env, DOCKYARD_DATA_DIR: dataDir, DOCKYARD_CONFIG: '', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
 }

@@ -2,6 +2,7 @@
 // revocation, last-used tracking, and no way into the admin API.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { decodeJwt } from 'jose';
 import { accessOf, adminApi, basic, getToken, SERVICE, startHarness, verifiedClaims, type AuthHarness } from './harness.js';
 
 let h: AuthHarness;
@@ -69,12 +70,13 @@ test('a revoked robot is refused at once', async () => {
   assert.equal((await adminApi(h, 'POST', '/robots/nosuchrobot/revoke')).status, 404);
 });
 
-test('robots are never admins: the admin API answers 403, the catalog is not granted', async () => {
+test('robots are never admins: the admin API answers 403, the catalog lists only what they may pull', async () => {
   const robot = await createRobot('notadmin');
   const api = await adminApi(h, 'GET', '/users', undefined, basic(robot.username, robot.secret));
   assert.equal(api.status, 403);
   const r = await getToken(h, [['scope', 'registry:catalog:*'], ['service', SERVICE]], basic(robot.username, robot.secret));
-  assert.deepEqual(accessOf(String(r.body.token)), []);
+  assert.deepEqual(accessOf(String(r.body.token)), [{ type: 'registry', name: 'catalog', actions: ['list'] }]);
+  assert.deepEqual(decodeJwt(String(r.body.token)).dockyard_catalog, []);
 });
 
 test('bad robot input: invalid name, duplicate, invalid expiry → 400/409', async () => {

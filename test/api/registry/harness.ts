@@ -23,6 +23,8 @@ import { BlobStore } from '../../../services/registry/storage/blobs.js';
 import type { StorageDriver } from '../../../services/registry/storage/driver.js';
 import { FilesystemDriver } from '../../../services/registry/storage/drivers/filesystem.js';
 import { MemoryDriver } from '../../../services/registry/storage/drivers/memory.js';
+import { UploadManager } from '../../../services/registry/storage/uploads.js';
+import type { KeyMutex } from '../../../shared/process/cluster-mutex.js';
 
 // Media types the tests push, spelled once.
 /** OCI image manifest. */
@@ -45,6 +47,8 @@ export const DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
 /** How the test registry is built (defaults: memory storage, auth none, 4 MiB manifests, 1000 per page). */
 export interface TestRegistryOptions {
   storage?: 'memory' | 'filesystem';
+  /** A driver built by the test (an S3 driver on the test RGW); replaces `storage`. */
+  driver?: StorageDriver;
   readOnly?: boolean;
   manifestMaxBytes?: number;
   pageMaxEntries?: number;
@@ -77,7 +81,7 @@ export async function startTestRegistry(options: TestRegistryOptions = {}): Prom
     uploads: { purgeAfterSeconds: 3600 },
     limits: { manifestMaxBytes: options.manifestMaxBytes ?? 4 * 1024 * 1024, pageMaxEntries: options.pageMaxEntries ?? 1000 },
   };
-  const storage: StorageDriver = storageKind === 'memory' ? new MemoryDriver() : new FilesystemDriver(join(dir, 'blobs'));
+  const storage: StorageDriver = options.driver ?? (storageKind === 'memory' ? new MemoryDriver() : new FilesystemDriver(join(dir, 'blobs')));
   const metadata = await KnexMetadataStore.open(config.database);
   const blobs = new BlobStore(storage);
   const app = createApp(config, {
@@ -218,11 +222,18 @@ export class TableAccessController implements AccessController {
 
 /**
  * A second app over the same storage and metadata, with its own (empty) in-process state:
- * what a request sees when it lands on another replica or after a restart.
+ * what a request sees when it lands on another replica or after a restart. `storage`: the
+ * replica's own driver over the same store (a second S3 client, as another host has);
+ * `sessionLocks`: how its upload sessions exclude other replicas (PostgreSQL advisory locks).
  */
-export async function startReplica(registry: TestRegistry): Promise<{ url: string; close(): Promise<void> }> {
+export async function startReplica(
+  registry: TestRegistry,
+  storage: StorageDriver = registry.storage,
+  sessionLocks?: KeyMutex,
+): Promise<{ url: string; close(): Promise<void> }> {
   const app = createApp(registry.config, {
-    storage: registry.storage,
+    storage,
+    uploads: sessionLocks && new UploadManager(storage, new BlobStore(storage), sessionLocks),
     metadata: registry.metadata,
     access: new NoneAccessController(),
     logger: silentLogger(),

@@ -67,8 +67,9 @@ function nodeService(script: string): Pick<ProcessSpec, 'command' | 'args' | 'cw
   return { command: process.execPath, args: ['--import', 'tsx', script], cwd: REPO_ROOT };
 }
 
-function dockyardRegistryEnv(port: number, dataDir: string, auth: RegistryAuth, tls: TlsFiles | undefined): Record<string, string> {
-  const env: Record<string, string> = { REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`, DOCKYARD_DATA_DIR: dataDir, REGISTRY_AUTH: auth.kind };
+function dockyardRegistryEnv(port: number, dataDir: string, auth: RegistryAuth, tls: TlsFiles | undefined, implicitAuth: boolean): Record<string, string> {
+  const env: Record<string, string> = { REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`, DOCKYARD_DATA_DIR: dataDir };
+  if (!implicitAuth) env.REGISTRY_AUTH = auth.kind;
   if (tls) {
     env.REGISTRY_HTTP_TLS_CERTIFICATE = tls.certificate;
     env.REGISTRY_HTTP_TLS_KEY = tls.key;
@@ -104,11 +105,14 @@ function distributionConfig(port: number, dataDir: string, auth: RegistryAuth, t
 
 /**
  * Starts the registry under test with `auth` (default none), over HTTPS when `tls` is given
- * (readiness is then probed trusting `tls.ca`); `name` separates several per file.
+ * (readiness is then probed trusting `tls.ca`); `name` separates several per file. With
+ * `implicitAuth` Dockyard gets the mode's settings but no REGISTRY_AUTH, as distribution's
+ * configuration names a mode only by its section; `env` adds settings (e.g. s3 storage) to
+ * a Dockyard registry.
  */
 export async function startRegistry(
   ws: Workspace,
-  options: { auth?: RegistryAuth; tls?: TlsFiles & { ca: string }; name?: string } = {},
+  options: { auth?: RegistryAuth; tls?: TlsFiles & { ca: string }; name?: string; implicitAuth?: boolean; env?: Record<string, string> } = {},
 ): Promise<RunningService> {
   const auth = options.auth ?? { kind: 'none' };
   const name = options.name ?? 'registry';
@@ -118,7 +122,12 @@ export async function startRegistry(
   const build = (port: number): ProcessSpec => {
     const ready = options.tls ? httpsProbe(`https://127.0.0.1:${port}/v2/`, options.tls.ca) : httpProbe(`http://127.0.0.1:${port}/v2/`);
     if (target === 'dockyard') {
-      return { name, ...nodeService('services/registry/main.ts'), env: dockyardRegistryEnv(port, dataDir, auth, tls), ready };
+      return {
+        name,
+        ...nodeService('services/registry/main.ts'),
+        env: { ...dockyardRegistryEnv(port, dataDir, auth, tls, options.implicitAuth ?? false), ...options.env },
+        ready,
+      };
     }
     const configPath = ws.path(`${name}-config.yml`);
     writeFileSync(configPath, stringify(distributionConfig(port, dataDir, auth, tls)));

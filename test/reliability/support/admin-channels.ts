@@ -46,7 +46,9 @@ export class ApiChannel implements Channel {
         agent: this.agent,
         headers: {
           Authorization: basic('admin', this.adminPassword),
-          ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : { 'Content-Length': 0 }),
+          // The admin API wants a JSON content type on every change, even without a body.
+          'Content-Type': 'application/json',
+          'Content-Length': payload ? payload.length : 0,
         },
         body: payload,
       });

@@ -60,6 +60,10 @@ class FaultyWriter implements FileWriter {
     return this.inner.close();
   }
 
+  suspend(): Promise<void> {
+    return this.inner.suspend();
+  }
+
   cancel(): Promise<void> {
     return this.inner.cancel();
   }

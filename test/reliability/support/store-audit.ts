@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import Database from 'better-sqlite3';
 
 /** What the walk found; `problems` must be empty for a consistent store. */
@@ -50,7 +50,8 @@ function countTempFiles(dir: string): number {
   for (const entry of listDir(dir)) {
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) count += countTempFiles(path);
-    else if (entry.startsWith('.') && entry.endsWith('.tmp')) count += 1;
+    // Temp files live in <root>/.tmp (older versions left hidden ones beside their objects).
+    else if (entry.endsWith('.tmp') && (entry.startsWith('.') || dir.endsWith(`${sep}.tmp`))) count += 1;
   }
   return count;
 }

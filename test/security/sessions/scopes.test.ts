@@ -1,6 +1,6 @@
 // Token scopes end to end (auth service + a token-mode registry trusting its certificates):
 // a token for one repository used on another, a pull token used to push, a retag without
-// push, the catalog without `registry:catalog:*`, and a huge `n` on the catalog. The
+// push, the catalog without a catalog grant, and a huge `n` on the catalog. The
 // unit-level versions of some of these live in test/security/tokens; here the token comes
 // from the real token endpoint and the refusal from the real registry.
 import assert from 'node:assert/strict';
@@ -85,12 +85,13 @@ describe('token scopes at the registry', () => {
     assert.equal(await manifestOf('ops/app', 'v1', pullDelete), v1Digest);
   });
 
-  it('the catalog needs registry:catalog:*, which only an admin is granted', async () => {
+  it('the catalog needs a catalog grant: whole for an admin, only the pullable repositories for others', async () => {
     const repositoryToken = await tokenFor(stack.auth, 'alice', 'alice-password', ['repository:alice/app:pull']);
     await expectChallenge(await withToken(`${url}/v2/_catalog`, repositoryToken), 'registry:catalog:*', 'insufficient_scope');
     const asked = await tokenFor(stack.auth, 'alice', 'alice-password', ['registry:catalog:*']);
-    assert.deepEqual(accessOf(asked), []);
-    await expectChallenge(await withToken(`${url}/v2/_catalog`, asked), 'registry:catalog:*', 'insufficient_scope');
+    assert.deepEqual(accessOf(asked), [{ type: 'registry', name: 'catalog', actions: ['list'] }]);
+    const visible = await withToken(`${url}/v2/_catalog`, asked);
+    assert.deepEqual(await visible.json(), { repositories: ['ops/app', 'shared/lib'] }, 'bob/app is not alice\'s to see');
     await expectChallenge(await fetch(`${url}/v2/_catalog?n=1000000000`), 'registry:catalog:*');
     const admin = await tokenFor(stack.auth, 'admin', ADMIN_PASSWORD, ['registry:catalog:*']);
     const listed = await withToken(`${url}/v2/_catalog`, admin);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ANONYMOUS, authorize, isValidPattern, patternMatches, usesGrants, type GrantRule, type Principal } from '../../../services/auth/authorize.js';
+import { ANONYMOUS, authorize, isValidPattern, patternMatches, pullPatterns, usesGrants, type GrantRule, type Principal } from '../../../services/auth/authorize.js';
 import { formatScope, parseScope, type AccessRecord } from '../../../shared/grammar/scope.js';
 
 const alice: Principal = { kind: 'user', name: 'alice', admin: false, groups: ['devs'] };
@@ -75,9 +75,11 @@ const TABLE: Array<[string, Principal, string, string | null]> = [
   ['unknown actions pass under a * grant', alice, 'repository:alice/x:frobnicate', 'repository:alice/x:frobnicate'],
   ['admin gets every requested action', root, 'repository:any/thing:pull,push,delete', 'repository:any/thing:pull,push,delete'],
   ['admin gets the catalog', root, 'registry:catalog:*', 'registry:catalog:*'],
-  ['non-admin never gets the catalog', alice, 'registry:catalog:*', null],
-  ['anonymous never gets the catalog', ANONYMOUS, 'registry:catalog:*', null],
-  ['admin flag on a robot is ignored', fakeAdminRobot, 'registry:catalog:*', null],
+  ['non-admin gets the catalog as a listing of its patterns', alice, 'registry:catalog:*', 'registry:catalog:list'],
+  ['asking for the listing itself works too', alice, 'registry:catalog:list', 'registry:catalog:list'],
+  ['other catalog actions are not granted to non-admins', alice, 'registry:catalog:pull', null],
+  ['anonymous gets the listing when an anonymous grant exists', ANONYMOUS, 'registry:catalog:*', 'registry:catalog:list'],
+  ['admin flag on a robot is ignored', fakeAdminRobot, 'registry:catalog:*', 'registry:catalog:list'],
   ['admin flag on a robot grants nothing extra', fakeAdminRobot, 'repository:any/thing:pull', null],
   ['non-repository types are refused to non-admins', ci, 'plugin:team/app:pull', null],
   ['invalid repository names are refused even to admins', root, 'repository:Team/App:pull', null],
@@ -89,22 +91,68 @@ for (const [description, principal, requested, expected] of TABLE) {
     const record = parseScope(requested);
     assert.ok(record, `test scope ${requested} must parse`);
     const granted = authorize(principal, [record], RULES);
-    assert.deepEqual(granted.map(formatScope), expected === null ? [] : [expected]);
+    assert.deepEqual(granted.access.map(formatScope), expected === null ? [] : [expected]);
   });
 }
 
 test('authorize: several scopes at once are answered one by one, in order', () => {
   const requested = ['repository:team/app:pull,push', 'repository:secret/x:pull', 'repository:public/base:pull'].map((s) => parseScope(s)!);
-  assert.deepEqual(authorize(alice, requested, RULES).map(formatScope), ['repository:team/app:pull,push', 'repository:public/base:pull']);
+  assert.deepEqual(authorize(alice, requested, RULES).access.map(formatScope), ['repository:team/app:pull,push', 'repository:public/base:pull']);
 });
 
 test('authorize: no rules means nothing for non-admins', () => {
-  assert.deepEqual(authorize(alice, [parseScope('repository:team/app:pull')!], []), []);
+  assert.deepEqual(authorize(alice, [parseScope('repository:team/app:pull')!], []), { access: [] });
 });
 
 test('authorize: a user rule with an empty name never matches anonymous', () => {
   const rules = [rule('user:', 'x/y', 'pull')];
-  assert.deepEqual(authorize(ANONYMOUS, [parseScope('repository:x/y:pull')!], rules), []);
+  assert.deepEqual(authorize(ANONYMOUS, [parseScope('repository:x/y:pull')!], rules), { access: [] });
+});
+
+// The catalog claim: [description, principal, expected patterns (undefined: no catalog claim)].
+const CATALOG: Array<[string, Principal, string[] | undefined]> = [
+  ['user: own, group, anonymous and authenticated grants; ${user} resolved; alice/* folded into alice/**', alice, ['alice/**', 'devs/*', 'internal/*', 'public/**', 'team/app']],
+  ['user: push/delete-only grants do not list; * in the middle is kept', bob, ['bob/**', 'internal/*', 'public/**', 'shared/**', 'wild/*/app']],
+  ['robot: its own and shared grants; ${user} never applies', ci, ['internal/*', 'public/**', 'team/*']],
+  ['anonymous: anonymous grants only', ANONYMOUS, ['public/**']],
+  ['admin: the whole catalog, no claim', root, undefined],
+];
+
+for (const [description, principal, expected] of CATALOG) {
+  test(`authorize catalog: ${description}`, () => {
+    const result = authorize(principal, [parseScope('registry:catalog:*')!], RULES);
+    assert.deepEqual(result.catalog, expected);
+    if (expected) assert.deepEqual(pullPatterns(principal, RULES), expected);
+  });
+}
+
+test('authorize catalog: anonymous without any anonymous grant gets no catalog (a 401 asks it to log in); a user gets an empty one', () => {
+  const rules = [rule('user:alice', 'team/app', 'pull')];
+  assert.deepEqual(authorize(ANONYMOUS, [parseScope('registry:catalog:*')!], rules), { access: [] });
+  assert.deepEqual(authorize(bob, [parseScope('registry:catalog:*')!], rules), { access: [{ type: 'registry', name: 'catalog', actions: ['list'] }], catalog: [] });
+});
+
+test('authorize catalog: a user name that is no repository component resolves ${user} to nothing', () => {
+  const odd: Principal = { kind: 'user', name: 'Odd@Name', admin: false, groups: [] };
+  assert.deepEqual(authorize(odd, [parseScope('registry:catalog:*')!], [rule('authenticated', '${user}/*', 'pull'), rule('anonymous', 'pub/*', 'pull')]).catalog, ['pub/*']);
+});
+
+test('authorize catalog: more patterns (or characters) than a token may carry means no catalog, not a truncated one', () => {
+  const many = Array.from({ length: 257 }, (_, i) => rule('user:bob', `team/app${i}`, 'pull'));
+  assert.deepEqual(authorize(bob, [parseScope('registry:catalog:*')!], many), { access: [] });
+  assert.equal(authorize(bob, [parseScope('registry:catalog:*')!], many.slice(0, 256)).catalog?.length, 256);
+  const long = Array.from({ length: 20 }, (_, i) => rule('user:bob', `${'a'.repeat(200)}/app${i}`, 'pull'));
+  assert.deepEqual(authorize(bob, [parseScope('registry:catalog:*')!], long), { access: [] }, 'over 4096 characters of patterns');
+});
+
+test('property: every repository a non-admin may pull matches one of its catalog patterns, and nothing else does', () => {
+  fc.assert(
+    fc.property(principalArb, fc.array(ruleArb, { maxLength: 8 }), repoName, (principal, rules, name) => {
+      const patterns = authorize(principal, [parseScope('registry:catalog:*')!], rules).catalog ?? [];
+      const mayPull = authorize(principal, [{ type: 'repository', name, actions: ['pull'] }], rules).access.length > 0;
+      assert.equal(patterns.some((p) => patternMatches(p, name, principal)), mayPull, `${name} with ${JSON.stringify(patterns)}`);
+    }),
+  );
 });
 
 const PATTERNS: Array<[string, boolean]> = [
@@ -158,7 +206,7 @@ const principalArb = fc.constantFrom(alice, bob, ci, ANONYMOUS);
 test('property: a non-admin is never granted more than it requested, nor anything outside repositories', () => {
   fc.assert(
     fc.property(principalArb, fc.array(access, { maxLength: 5 }), fc.array(ruleArb, { maxLength: 8 }), (principal, requested, rules) => {
-      const granted = authorize(principal, requested as AccessRecord[], rules);
+      const granted = authorize(principal, requested as AccessRecord[], rules).access;
       for (const g of granted) {
         assert.equal(g.type, 'repository');
         const asked = requested.filter((r) => r.type === g.type && r.name === g.name).flatMap((r) => r.actions);
@@ -172,8 +220,8 @@ test('property: a non-admin is never granted more than it requested, nor anythin
 test('property: adding rules never takes access away', () => {
   fc.assert(
     fc.property(principalArb, fc.array(access, { maxLength: 4 }), fc.array(ruleArb, { maxLength: 6 }), ruleArb, (principal, requested, rules, extra) => {
-      const before = authorize(principal, requested as AccessRecord[], rules);
-      const after = authorize(principal, requested as AccessRecord[], [...rules, extra]);
+      const before = authorize(principal, requested as AccessRecord[], rules).access;
+      const after = authorize(principal, requested as AccessRecord[], [...rules, extra]).access;
       for (const g of before) {
         const now = after.find((a) => a.type === g.type && a.name === g.name);
         assert.ok(now, `${formatScope(g)} disappeared`);

@@ -58,7 +58,7 @@ describe('config check', () => {
   });
 
   const bad: Array<[string, string, Record<string, string>, RegExp]> = [
-    ['an unknown YAML key', 'auth:\n  login: {maxfailure: 5}\n', {}, /invalid configuration auth\.login\.maxfailure: unknown key \(allowed under auth\.login: maxfailures, maxfailuresperaddress, windowseconds\)/],
+    ['an unknown YAML key', 'auth:\n  login: {maxfailure: 5}\n', {}, /invalid configuration auth\.login\.maxfailure: unknown key \(allowed under auth\.login: maxfailures, maxfailuresperaddress, maxfailuresperaccount, windowseconds\)/],
     ['a bad YAML value', 'auth:\n  login: {windowseconds: soon}\n', {}, /invalid configuration auth\.login\.windowseconds: expected an integer >= 1, got "soon"/],
     ['a bad environment value', '', { AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS: '0' }, /invalid configuration AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS: expected an integer >= 1, got "0"/],
     ['a numeric admin password in YAML', 'auth:\n  admin: {password: 12345678}\n', {}, /invalid configuration auth\.admin\.password: expected a non-empty string/],
@@ -108,14 +108,14 @@ describe('first-admin and login-throttling settings', () => {
     const file = yamlFile('settings.yml', 'auth:\n  admin: {user: root}\n  login: {maxfailures: 3, windowseconds: 60}\n');
     const config = loadAuthConfig({ file, env: { DOCKYARD_ADMIN_PASSWORD: 'from-the-environment', AUTH_LOGIN_WINDOW_SECONDS: '120' } });
     assert.deepEqual(config.admin, { user: 'root', password: 'from-the-environment' });
-    assert.deepEqual(config.login, { maxFailures: 3, addressMaxFailures: 50, windowSeconds: 120 });
+    assert.deepEqual(config.login, { maxFailures: 3, addressMaxFailures: 50, accountMaxFailures: 30, windowSeconds: 120 });
     const defaults = loadAuthConfig({ env: {} });
     assert.deepEqual(defaults.admin, { user: 'admin', password: undefined });
-    assert.deepEqual(defaults.login, { maxFailures: 10, addressMaxFailures: 50, windowSeconds: 300 });
+    assert.deepEqual(defaults.login, { maxFailures: 10, addressMaxFailures: 50, accountMaxFailures: 30, windowSeconds: 300 });
   });
 
   it('read the same way for configurations built by hand (throttlePolicyFromEnv)', () => {
-    assert.deepEqual(throttlePolicyFromEnv({ AUTH_LOGIN_MAX_FAILURES: '4' }), { maxFailures: 4, addressMaxFailures: 50, windowSeconds: 300 });
+    assert.deepEqual(throttlePolicyFromEnv({ AUTH_LOGIN_MAX_FAILURES: '4' }), { maxFailures: 4, addressMaxFailures: 50, accountMaxFailures: 30, windowSeconds: 300 });
     assert.throws(() => throttlePolicyFromEnv({ AUTH_LOGIN_WINDOW_SECONDS: '-1' }), /AUTH_LOGIN_WINDOW_SECONDS: expected an integer >= 1/);
   });
 });

@@ -71,12 +71,12 @@ describe('config-check', () => {
     assert.match(result.stderr, /registry\.auth\.htpasswd\.path \(REGISTRY_AUTH_HTPASSWD_PATH\).*cannot read .*missing\.htpasswd \(ENOENT\)/);
   });
 
-  it('takes the file from DOCKYARD_CONFIG and explains usage without one', () => {
+  it('takes the file from DOCKYARD_CONFIG and explains usage without one', async () => {
     const file = join(dir, 'empty.yml');
     writeFileSync(file, '');
     assert.equal(check([], { DOCKYARD_CONFIG: file }).status, 0);
     const lines: string[] = [];
-    assert.equal(runConfigCheck([], {}, () => undefined, (line) => lines.push(line)), 1);
+    assert.equal(await runConfigCheck([], {}, () => undefined, (line) => lines.push(line)), 1);
     assert.match(lines.join('\n'), /usage: config-check FILE/);
   });
 });

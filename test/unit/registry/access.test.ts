@@ -9,11 +9,12 @@ const pull = (name: string) => ({ type: 'repository', name, actions: ['pull'] })
 const push = (name: string) => ({ type: 'repository', name, actions: ['pull', 'push'] });
 const del = (name: string) => ({ type: 'repository', name, actions: ['delete'] });
 const catalog = { type: 'registry', name: 'catalog', actions: ['*'] };
+const catalogList = { type: 'registry', name: 'catalog', actions: ['list'] };
 
 const TABLE: Array<[HttpMethod, string, AccessRequirement]> = [
   ['GET', '/v2/', { required: [] }],
   ['HEAD', '/v2/', { required: [] }],
-  ['GET', '/v2/_catalog', { required: [catalog] }],
+  ['GET', '/v2/_catalog', { required: [catalog], minimum: [catalogList] }],
   ['GET', '/v2/team/app/tags/list', { required: [pull('team/app')] }],
   ['GET', '/v2/team/app/manifests/latest', { required: [pull('team/app')] }],
   ['HEAD', `/v2/team/app/manifests/${D}`, { required: [pull('team/app')] }],
@@ -57,6 +58,7 @@ describe('requiredAccess', () => {
     const route = parseRegistryPath('/v2/_catalog')!;
     const first = requiredAccess(route, 'GET', new URLSearchParams());
     first.required[0]!.actions.push('extra');
-    assert.deepEqual(requiredAccess(route, 'GET', new URLSearchParams()).required, [catalog]);
+    first.minimum![0]!.actions.push('extra');
+    assert.deepEqual(requiredAccess(route, 'GET', new URLSearchParams()), { required: [catalog], minimum: [catalogList] });
   });
 });

@@ -40,6 +40,7 @@ class RecordingWriter implements FileWriter {
 
   async commit(): Promise<void> {}
   async close(): Promise<void> {}
+  async suspend(): Promise<void> {}
   async cancel(): Promise<void> {}
   async truncate(): Promise<void> {}
 }

@@ -99,7 +99,8 @@ describe('issue → verify round trip', () => {
   });
 
   it('re-reads the bundle file when a token from a rotated key arrives', async () => {
-    const verifier = new TokenVerifier({ issuer: ISSUER, audience: SERVICE, keys: await certificateBundleResolver(fx.bundlePath) });
+    // No interval between re-reads here: the bound on them is tested in key-refresh-bound.test.ts.
+    const verifier = new TokenVerifier({ issuer: ISSUER, audience: SERVICE, keys: await certificateBundleResolver(fx.bundlePath, { refreshIntervalMs: 0 }) });
     await fx.keys.rotate();
     const { token } = await issuer.issue({ subject: 'dave', audience: SERVICE, access: PULL_A });
     await assert.rejects(verifier.verify(token), { code: 'TOKEN_KEY_UNKNOWN' });

@@ -55,7 +55,7 @@ describe('key resolvers', () => {
     }
   });
 
-  it('combines a bundle and a JWKS: a key from either verifies, and an unreachable JWKS is reported as such', async () => {
+  it('combines a bundle and a JWKS: a key from either verifies; once the JWKS is unreachable its last keys still decide', async () => {
     const jwksKeys = await KeyStore.open(join(fx.dir, 'jwks-keys'));
     const server = await jsonServer(() => jwksKeys.jwks());
     const keys = combinedResolver([await certificateBundleResolver(fx.bundlePath), jwksResolver(server.url, { cooldownSeconds: 0 })]);
@@ -66,6 +66,18 @@ describe('key resolvers', () => {
 
     const offline = new TokenVerifier({ issuer: ISSUER, audience: SERVICE, keys });
     const strangers = await KeyStore.open(join(fx.dir, 'strangers-2'));
-    await assert.rejects(offline.verify(await issue(strangers)), KeySourceUnavailableError);
+    // A key neither source knows is the token's fault, not an outage: the JWKS delivered its keys before.
+    await assert.rejects(offline.verify(await issue(strangers)), { code: 'TOKEN_KEY_UNKNOWN' });
+    assert.equal((await offline.verify(await issue(jwksKeys))).sub, 's');
+  });
+
+  it('reports a JWKS that never delivered a key set as unavailable', async () => {
+    const server = await jsonServer(() => ({}));
+    await server.close();
+    const keys = combinedResolver([await certificateBundleResolver(fx.bundlePath), jwksResolver(server.url, { cooldownSeconds: 0 })]);
+    const verifier = new TokenVerifier({ issuer: ISSUER, audience: SERVICE, keys });
+    const strangers = await KeyStore.open(join(fx.dir, 'strangers-3'));
+    await assert.rejects(verifier.verify(await issue(strangers)), KeySourceUnavailableError);
+    assert.equal((await verifier.verify(await issue())).sub, 's', 'the bundle still verifies its own keys');
   });
 });

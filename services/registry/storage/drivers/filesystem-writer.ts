@@ -143,6 +143,11 @@ export class FilesystemFileWriter implements FileWriter {
     await this.closeHandle(true);
   }
 
+  /** A file is appendable as it is: suspending is closing. */
+  suspend(): Promise<void> {
+    return this.close();
+  }
+
   private async closeHandle(flushFirst: boolean): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -4,12 +4,14 @@
  * Durability: putContent and move write or rename within one directory and fsync both the
  * file and the directory, so after they resolve the new content survives a power cut and
  * a reader never sees a half-written object. Writers append through one file handle and
- * fsync on commit. Temp files are named `.<name>.<random>.tmp`: a leading dot is not a
- * valid path component, so they can never collide with a real object or show in list().
+ * fsync on commit. putContent and linkFile go through `<root>/.tmp/<put|link>.<random>.tmp`
+ * (a leading dot is not a valid path component, so the directory can never collide with a
+ * real object or show in list()); a crash mid-write leaves the file there, where
+ * sweepTemporaryFiles finds it without walking the store.
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { access, mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -23,8 +25,14 @@ import {
 } from '../driver.js';
 import { FilesystemFileWriter, fsyncDirectory, writeAll } from './filesystem-writer.js';
 
+/** Directory under the root for putContent's temporary files (same filesystem, so rename is atomic). */
+const TEMP_DIRECTORY = '.tmp';
+
 /** Large reads keep syscalls and event-loop turns per layer low when serving blobs. */
 const READ_HIGH_WATER_MARK = 1024 * 1024;
+
+/** link() failures that mean "copy instead": another file system, or links not supported there. */
+const LINK_IMPOSSIBLE: ReadonlySet<string> = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP']);
 
 function errorCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | null)?.code;
@@ -88,11 +96,7 @@ export class FilesystemDriver implements StorageDriver {
 
   async putContent(path: string, data: Buffer, options: { durable?: boolean } = {}): Promise<void> {
     const durable = options.durable ?? true;
-    const full = this.resolvePath(path);
-    if (path === '/') throw new InvalidPathError(path);
-    const directory = dirname(full);
-    await mkdir(directory, { recursive: true });
-    const temp = join(directory, `.put.${randomBytes(8).toString('hex')}.tmp`);
+    const { full, directory, temp } = await this.temporaryFor(path, 'put');
     try {
       const handle = await open(temp, 'wx');
       try {
@@ -220,9 +224,60 @@ export class FilesystemDriver implements StorageDriver {
     await rm(full, { recursive: true, force: true });
   }
 
+  /** Deletes putContent / linkFile temporary files older than `olderThanMs` (left by a crash); returns how many. */
+  async sweepTemporaryFiles(olderThanMs: number): Promise<number> {
+    const directory = join(this.root, TEMP_DIRECTORY);
+    let names: string[];
+    try {
+      names = await readdir(directory);
+    } catch (err) {
+      if (isMissing(err)) return 0;
+      throw err;
+    }
+    const cutoff = Date.now() - olderThanMs;
+    let swept = 0;
+    for (const name of names) {
+      const path = join(directory, name);
+      // Younger files may belong to a write in progress; a vanished one was finished meanwhile.
+      const info = await stat(path).catch(() => null);
+      if (!info || info.mtimeMs > cutoff) continue;
+      await rm(path, { force: true });
+      swept += 1;
+    }
+    return swept;
+  }
+
+  async linkFile(source: string, path: string): Promise<boolean> {
+    const { full, directory, temp } = await this.temporaryFor(path, 'link');
+    try {
+      await link(source, temp);
+    } catch (err) {
+      if (LINK_IMPOSSIBLE.has(errorCode(err) ?? '')) return false;
+      throw err;
+    }
+    try {
+      await rename(temp, full);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+    await fsyncDirectory(directory);
+    return true;
+  }
+
   async ping(): Promise<void> {
     await mkdir(this.root, { recursive: true });
     await access(this.root, fsConstants.R_OK | fsConstants.W_OK);
+  }
+
+  /** The object's full path, its (created) directory, and a temp name in `<root>/.tmp` to rename from. */
+  private async temporaryFor(path: string, kind: string): Promise<{ full: string; directory: string; temp: string }> {
+    const full = this.resolvePath(path);
+    if (path === '/') throw new InvalidPathError(path);
+    const directory = dirname(full);
+    await mkdir(directory, { recursive: true });
+    await mkdir(join(this.root, TEMP_DIRECTORY), { recursive: true });
+    return { full, directory, temp: join(this.root, TEMP_DIRECTORY, `${kind}.${randomBytes(8).toString('hex')}.tmp`) };
   }
 
   /** Validates a storage path and maps it under the root; the second check is defence in depth. */

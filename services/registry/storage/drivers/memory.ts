@@ -120,6 +120,11 @@ class MemoryFileWriter implements FileWriter {
     this.closed = true;
   }
 
+  /** The bytes already sit where a later append finds them. */
+  suspend(): Promise<void> {
+    return this.close();
+  }
+
   async cancel(): Promise<void> {
     this.closed = true;
     this.onCancel();
