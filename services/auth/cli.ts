@@ -36,7 +36,8 @@ const USAGE = `usage: npm run admin -- [--config FILE] COMMAND
   gc run [--dry-run] [--json]                   registry garbage collection (docs/lifecycle.md)
   rules list | add KIND REPOS TAGS | remove ID | preset release | audit    registry tag rules
   quotas set NAMESPACE BYTES [--soft BYTES] | remove NAMESPACE | list | usage NAME    registry quotas
-  retention add REPOS TAGS [--keep-last N] [--keep-days N] | list | remove ID | run [--dry-run]`;
+  retention add REPOS TAGS [--keep-last N] [--keep-days N] | list | remove ID | run [--dry-run]
+  images dependents|stale|bases|history REPO:TAG [--json] [--depth N]   (registry database; see docs/lineage.md)`;
 
 /** Where the CLI writes; tests and main pass the process streams. */
 export interface CliIo {
@@ -214,7 +215,7 @@ async function dispatch(config: AuthServiceConfig, args: ParsedArgs, io: CliIo):
 /** Runs one CLI invocation; returns the exit code (0 ok, 1 failed, 2 usage or configuration). */
 export async function runCli(argv: readonly string[], env: Record<string, string | undefined>, io: CliIo): Promise<number> {
   try {
-    if (isRegistryCommand(argv)) return runRegistryCommand(argv, env, io);
+    if (isRegistryCommand(argv)) return await runRegistryCommand(argv, env, io);
     const args = parseArgs(argv);
     if (args.flags.has('help') || args.positional.length === 0) {
       io.out(USAGE);

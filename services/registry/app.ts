@@ -17,6 +17,7 @@ import { clientAddress } from '../../shared/http/middleware/client-address.js';
 import { errorRenderer } from '../../shared/http/middleware/errors.js';
 import { requestId } from '../../shared/http/middleware/request-id.js';
 import type { AccessController } from './auth/controller.js';
+import { lineageRoutes } from './events/index.js';
 import { GcStore } from './lifecycle/gc-store.js';
 import { gcSettings } from './lifecycle/index.js';
 import { PushGuard } from './lifecycle/push-guard.js';
@@ -116,6 +117,7 @@ export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
   app.use(readOnlyGuard(config.readOnly));
   app.use(healthRoutes(services));
   app.use(registryRoutes(services, deps.access));
+  app.use(lineageRoutes(services, deps.access));
   app.use(async (ctx) => {
     throw fail('NOT_FOUND', 'not found', { path: ctx.path.slice(0, 200) });
   });

@@ -15,6 +15,7 @@ import {
   postgresUnavailableReason,
   type MetadataStoreFixture,
 } from './metadata-store.contract.js';
+import { postgresPlan, sqlitePlan } from '../support/query-plans.js';
 
 const REPOSITORIES = 200;
 const PER_REPOSITORY = 20;
@@ -116,25 +117,6 @@ const HOT_QUERIES: HotQuery[] = [
     filterAllowed: true,
   },
 ];
-
-async function sqlitePlan(db: Knex, query: Knex.QueryBuilder): Promise<string[]> {
-  const { sql, bindings } = query.toSQL();
-  const rows: Array<{ detail: string }> = await db.raw(`explain query plan ${sql}`, bindings);
-  return rows.map((row) => row.detail);
-}
-
-/**
- * On tables this small a sequential scan is PostgreSQL's cheapest choice, so the plan is
- * taken with sequential scans priced out: one remains only where no index can serve.
- */
-async function postgresPlan(db: Knex, query: Knex.QueryBuilder): Promise<string[]> {
-  const { sql, bindings } = query.toSQL();
-  return db.transaction(async (trx) => {
-    await trx.raw('set local enable_seqscan = off');
-    const result: { rows: Array<{ 'QUERY PLAN': string }> } = await trx.raw(`explain ${sql}`, bindings);
-    return result.rows.map((row) => row['QUERY PLAN']);
-  });
-}
 
 function assertSqlitePlan(hot: HotQuery, plan: string[]): void {
   const text = plan.join('\n');

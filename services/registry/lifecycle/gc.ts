@@ -108,7 +108,7 @@ export class GarbageCollector {
     return this.collectPages<ManifestCandidate>('manifest', dryRun, report.manifests, {
       page: (horizon, last) => gc.manifestCandidates(horizon, last?.id ?? 0, this.batch),
       stillCollectable: (trx, horizon, candidate) => gc.manifestStillCollectable(trx, horizon, candidate.id),
-      remove: (candidate, tx) => metadata.deleteManifest(candidate.repository, candidate.digest, tx),
+      remove: (candidate, tx) => metadata.deleteManifest(candidate.repository, candidate.digest, tx, 'gc'),
     });
   }
 

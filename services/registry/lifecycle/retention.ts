@@ -116,7 +116,7 @@ export class Retention {
       if ((await this.metadata.resolveTag(repository, tag.name, tx)) !== tag.digest) return null;
       // A rule added since the run read them still wins.
       if (isImmutable(await this.rules.list(trx), repository, tag.name)) return null;
-      await this.metadata.deleteTag(repository, tag.name, tx);
+      await this.metadata.deleteTag(repository, tag.name, tx, 'retention');
       const repositoryId = trx('repositories').select('id').where('name', repository);
       const stillTagged = await trx('tags').first('name').where('repository_id', repositoryId).andWhere('digest', tag.digest);
       const listed = await trx('manifest_references as mr')
@@ -128,7 +128,7 @@ export class Retention {
       if (stillTagged || listed) return [];
       const referrers: Array<{ digest: string }> = await trx('manifests').select('digest').where('repository_id', repositoryId).andWhere('subject', tag.digest);
       const gone = [tag.digest, ...referrers.map((r) => r.digest)];
-      for (const digest of gone) await this.metadata.deleteManifest(repository, digest, tx);
+      for (const digest of gone) await this.metadata.deleteManifest(repository, digest, tx, 'retention');
       return gone;
     });
     if (removed === null) return false;

@@ -9,6 +9,8 @@ import { fail } from '../../../shared/http/errors.js';
 import { openDatabase, migrateLatest, walSyncOf, type DatabaseConfig } from '../../../shared/db/index.js';
 import { SqliteReads } from '../../../shared/db/sqlite-reads.js';
 import type { WalSync } from '../../../shared/db/wal-sync.js';
+import { KnexLineageStore, recordTagMove } from '../events/knex-lineage-store.js';
+import type { LineageStore } from '../events/store.js';
 import { assertName, assertTag, compareNames, isValidName } from '../../../shared/grammar/reference.js';
 import { preparedReads } from './prepared-reads.js';
 import * as q from './queries.js';
@@ -60,12 +62,15 @@ export class KnexMetadataStore implements MetadataStore {
   private readonly fast: ReturnType<typeof preparedReads> | null;
   /** Set when commits do not sync themselves: every write awaits it before returning. */
   private readonly walSync: WalSync | null;
+  /** Image lineage and tag history (services/registry/events). */
+  readonly lineage: LineageStore;
 
   /** Wraps an open, migrated database; `close()` destroys it. `db` is shared with the lifecycle queries (services/registry/lifecycle). */
   constructor(readonly db: Knex) {
     const reads = SqliteReads.forKnex(db);
     this.fast = reads ? preparedReads(reads) : null;
     this.walSync = walSyncOf(db);
+    this.lineage = new KnexLineageStore((tx) => this.exec(tx));
   }
 
   /**
@@ -263,13 +268,17 @@ export class KnexMetadataStore implements MetadataStore {
     return references;
   }
 
-  /** Deletes the manifest, its tags and its reference rows; false if it was not there. */
-  async deleteManifest(repository: string, digest: string, tx?: Tx): Promise<boolean> {
+  /** Deletes the manifest, its tags (recorded in the tag history) and its reference rows; lineage rows go by ON DELETE CASCADE. */
+  async deleteManifest(repository: string, digest: string, tx?: Tx, actor?: string): Promise<boolean> {
     assertName(repository);
     checkDigest(digest);
     return this.atomic(tx, async (trx) => {
       const row: ManifestRow | undefined = await q.manifestByDigest(trx, repository, digest);
       if (!row) return false;
+      const tags: Array<{ name: string }> = await trx('tags').select('name').where({ repository_id: row.repository_id, digest });
+      for (const { name } of tags) {
+        await recordTagMove(trx, { repositoryId: row.repository_id, tag: name, oldDigest: digest, newDigest: null, actor: actor ?? null });
+      }
       await trx('tags').where({ repository_id: row.repository_id, digest }).del();
       await trx('manifest_references').where('manifest_id', row.id).del();
       // A concurrent delete of the same manifest may have won: only one caller sees true.
@@ -278,18 +287,26 @@ export class KnexMetadataStore implements MetadataStore {
   }
 
   /** Points tag at digest; MANIFEST_UNKNOWN unless the manifest is in the repository. */
-  async putTag(repository: string, tag: string, digest: string, tx?: Tx): Promise<void> {
+  async putTag(repository: string, tag: string, digest: string, tx?: Tx, actor?: string): Promise<void> {
     assertName(repository);
     assertTag(tag);
     checkDigest(digest);
     await this.atomic(tx, async (trx) => {
       const manifest: ManifestRow | undefined = await q.manifestByDigest(trx, repository, digest);
       if (!manifest) throw fail('MANIFEST_UNKNOWN', 'tag points at a manifest unknown to the repository', { digest });
+      const previous: { digest: string } | undefined = await q.tagByName(trx, repository, tag);
       try {
         await trx('tags')
           .insert({ repository_id: manifest.repository_id, name: tag, digest, updated_at: new Date() })
           .onConflict(['repository_id', 'name'])
           .merge(['digest', 'updated_at']);
+        await recordTagMove(trx, {
+          repositoryId: manifest.repository_id,
+          tag,
+          oldDigest: previous?.digest ?? null,
+          newDigest: digest,
+          actor: actor ?? null,
+        });
       } catch (err) {
         // The manifest was deleted between the lookup and the insert (PostgreSQL, another writer).
         if (isForeignKeyViolation(err)) {
@@ -310,11 +327,18 @@ export class KnexMetadataStore implements MetadataStore {
   }
 
   /** Removes the tag; false if it was not there. */
-  async deleteTag(repository: string, tag: string, tx?: Tx): Promise<boolean> {
+  async deleteTag(repository: string, tag: string, tx?: Tx, actor?: string): Promise<boolean> {
     assertName(repository);
     assertTag(tag);
-    const deleted = await this.atomic(tx, (trx) => trx('tags').where('repository_id', q.repositoryIdOf(trx, repository)).andWhere('name', tag).del());
-    return deleted > 0;
+    return this.atomic(tx, async (trx) => {
+      const previous: { digest: string } | undefined = await q.tagByName(trx, repository, tag);
+      if (!previous) return false;
+      const deleted = await trx('tags').where('repository_id', q.repositoryIdOf(trx, repository)).andWhere('name', tag).del();
+      if (deleted === 0) return false;
+      const repositoryId: { id: number } = await q.repositoryByName(trx, repository);
+      await recordTagMove(trx, { repositoryId: repositoryId.id, tag, oldDigest: previous.digest, newDigest: null, actor: actor ?? null });
+      return true;
+    });
   }
 
   /** Tags in byte order (upper case before lower case), strictly after `page.last`. */

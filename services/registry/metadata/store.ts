@@ -5,6 +5,8 @@
  * (test/contracts/metadata-store.contract.ts) runs against SQLite and PostgreSQL.
  */
 
+import type { LineageStore } from '../events/store.js';
+
 /** Opaque transaction handle; only the store that made it understands it. */
 export type Tx = unknown;
 
@@ -99,20 +101,23 @@ export interface MetadataStore {
    * delete checks); null when the manifest is not in the repository.
    */
   getManifestReferences(repository: string, digest: string, tx?: Tx): Promise<ManifestReferences | null>;
-  /** Deletes the manifest and every tag pointing at it; false if it was not there. */
-  deleteManifest(repository: string, digest: string, tx?: Tx): Promise<boolean>;
+  /** Deletes the manifest, its lineage and every tag pointing at it (each removal goes to the tag history); false if it was not there. */
+  deleteManifest(repository: string, digest: string, tx?: Tx, actor?: string): Promise<boolean>;
 
-  /** Points tag at digest (the manifest must exist in the repository). */
-  putTag(repository: string, tag: string, digest: string, tx?: Tx): Promise<void>;
+  /** Points tag at digest (the manifest must exist in the repository); a move is recorded in the tag history, with `actor` when known. */
+  putTag(repository: string, tag: string, digest: string, tx?: Tx, actor?: string): Promise<void>;
   /** Digest the tag points at, or null. */
   resolveTag(repository: string, tag: string, tx?: Tx): Promise<string | null>;
-  /** Removes the tag; false if it was not there. */
-  deleteTag(repository: string, tag: string, tx?: Tx): Promise<boolean>;
+  /** Removes the tag (recorded in the tag history); false if it was not there. */
+  deleteTag(repository: string, tag: string, tx?: Tx, actor?: string): Promise<boolean>;
   /** Tags in lexical order. */
   listTags(repository: string, page: Page, tx?: Tx): Promise<string[]>;
 
   /** Manifests in the repository whose subject is `subject`, optionally of one artifactType. */
   listReferrers(repository: string, subject: string, artifactType?: string, tx?: Tx): Promise<ReferrerDescriptor[]>;
+
+  /** Image lineage and tag history, in the same database and transactions. */
+  readonly lineage: LineageStore;
 
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;

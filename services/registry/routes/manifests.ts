@@ -5,6 +5,7 @@
  */
 import { fail } from '../../../shared/http/errors.js';
 import { assertTag, parseDigest } from '../../../shared/grammar/reference.js';
+import { recordLineage } from '../events/index.js';
 import { parseManifest } from '../manifests.js';
 import { referencedDigests, verifyReferences } from '../manifests/references.js';
 import type { ManifestRecord } from '../metadata/store.js';
@@ -59,7 +60,7 @@ function tagsToApply(reference: ManifestReference, query: URLSearchParams): stri
  * the manifest (and tags). Pushing by digest hashes with that digest's algorithm and must
  * match it; pushing by tag uses sha256. Each tag applied is echoed in an `OCI-Tag` header.
  */
-export async function putManifest({ ctx, route, query, services }: RequestContext<RouteOf<'manifest'>>): Promise<void> {
+export async function putManifest({ ctx, route, query, grant, services }: RequestContext<RouteOf<'manifest'>>): Promise<void> {
   const { reference } = route;
   const tags = tagsToApply(reference, query);
   const bytes = await readBoundedBody(ctx.req, services.config.limits.manifestMaxBytes);
@@ -88,9 +89,10 @@ export async function putManifest({ ctx, route, query, services }: RequestContex
       },
       tx,
     );
+    await recordLineage(services.metadata, route.name, digest.value, manifest, tx);
     for (const tag of tags) {
       await services.tagRules.checkPush(tx, route.name, tag, digest.value);
-      await services.metadata.putTag(route.name, tag, digest.value, tx);
+      await services.metadata.putTag(route.name, tag, digest.value, tx, grant.subject);
     }
   });
   ctx.set('Location', manifestLocation(route.name, digest));
@@ -101,15 +103,15 @@ export async function putManifest({ ctx, route, query, services }: RequestContex
 }
 
 /** 202: by digest deletes the manifest and its tags; by tag removes only the tag. DENIED when a tag rule protects a tag it would remove. */
-export async function deleteManifest({ ctx, route, services }: RequestContext<RouteOf<'manifest'>>): Promise<void> {
+export async function deleteManifest({ ctx, route, grant, services }: RequestContext<RouteOf<'manifest'>>): Promise<void> {
   const { reference } = route;
   const deleted = await services.metadata.transaction(async (tx) => {
     if (reference.kind === 'tag') {
       await services.tagRules.checkDelete(tx, route.name, { tag: reference.tag });
-      return services.metadata.deleteTag(route.name, reference.tag, tx);
+      return services.metadata.deleteTag(route.name, reference.tag, tx, grant.subject);
     }
     await services.tagRules.checkDelete(tx, route.name, { digest: reference.digest.value });
-    return services.metadata.deleteManifest(route.name, reference.digest.value, tx);
+    return services.metadata.deleteManifest(route.name, reference.digest.value, tx, grant.subject);
   });
   if (!deleted) throw manifestUnknown(route.name, reference);
   respondEmpty(ctx, 202);

@@ -187,6 +187,22 @@ export function buildImage(options: { seed: string; docker?: boolean; layers?: n
   return { config, layers, manifest, mediaType, digest: digestOf(manifest) };
 }
 
+/** An image whose layers are `base`'s followed by one of its own (what `FROM base` plus one step builds). */
+export function buildImageOn(base: TestImage, seed: string, annotations?: Record<string, string>): TestImage {
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', seed }));
+  const layers = [...base.layers, Buffer.from(`own layer of ${seed}\n`)];
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: descriptor(OCI_CONFIG, config),
+      layers: layers.map((layer) => descriptor(OCI_LAYER, layer)),
+      ...(annotations ? { annotations } : {}),
+    }),
+  );
+  return { config, layers, manifest, mediaType: OCI_MANIFEST, digest: digestOf(manifest) };
+}
+
 /** Uploads an image's blobs, then its manifest at `reference`; asserts 201 and returns the manifest digest. */
 export async function pushImage(url: string, name: string, reference: string, image: TestImage, algorithm: 'sha256' | 'sha512' = 'sha256'): Promise<string> {
   for (const blob of [image.config, ...image.layers]) await uploadBlob(url, name, blob, algorithm);
@@ -224,18 +240,22 @@ export class TableAccessController implements AccessController {
  * A second app over the same storage and metadata, with its own (empty) in-process state:
  * what a request sees when it lands on another replica or after a restart. `storage`: the
  * replica's own driver over the same store (a second S3 client, as another host has);
- * `sessionLocks`: how its upload sessions exclude other replicas (PostgreSQL advisory locks).
+ * `sessionLocks`: how its upload sessions exclude other replicas (PostgreSQL advisory locks);
+ * `access` guards it.
  */
 export async function startReplica(
   registry: TestRegistry,
-  storage: StorageDriver = registry.storage,
-  sessionLocks?: KeyMutex,
+  { storage = registry.storage, sessionLocks, access = new NoneAccessController() }: {
+    storage?: StorageDriver;
+    sessionLocks?: KeyMutex;
+    access?: AccessController;
+  } = {},
 ): Promise<{ url: string; close(): Promise<void> }> {
   const app = createApp(registry.config, {
     storage,
     uploads: sessionLocks && new UploadManager(storage, new BlobStore(storage), sessionLocks),
     metadata: registry.metadata,
-    access: new NoneAccessController(),
+    access,
     logger: silentLogger(),
   });
   const server = createServer(app.callback());

@@ -32,7 +32,7 @@ if (await s3SuiteGate('upload session locks across replicas', postgresUnavailabl
       for (const driver of drivers.slice(1)) {
         const mutex = new PgAdvisoryMutex(POSTGRES_URL, namespace);
         mutexes.push(mutex);
-        replicas.push(await startReplica(registry, driver, mutex));
+        replicas.push(await startReplica(registry, { storage: driver, sessionLocks: mutex }));
       }
       observer = new pg.Client({ connectionString: POSTGRES_URL });
       await observer.connect();

@@ -26,7 +26,7 @@ if (await s3SuiteGate('S3 uploads')) {
       driver = new S3Driver(config);
       replicaDriver = new S3Driver(config);
       registry = await startTestRegistry({ driver });
-      replica = await startReplica(registry, replicaDriver);
+      replica = await startReplica(registry, { storage: replicaDriver });
     });
     after(async () => {
       await replica.close();
