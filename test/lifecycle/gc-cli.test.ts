@@ -33,6 +33,10 @@ describe('admin gc run', () => {
       assert.match(run.out, new RegExp(`1 blob\\(s\\) deleted; ${stray.length} bytes freed in \\d+\\.\\d{3} s`));
       assert.deepEqual([...(await digestsOnDisk(registry.blobRoot))].sort(), imageDigests(image).sort());
 
+      const elsewhere = await admin(registry, ['rules', 'preset', 'release'], { REGISTRY_DATABASE_URL: `sqlite:${registry.dir}/nowhere/registry.sqlite` });
+      assert.equal(elsewhere.code, 1);
+      assert.match(elsewhere.err, /no registry database at .*nowhere\/registry\.sqlite/);
+
       const wrong = await admin(registry, ['gc', 'run', '--force'], env);
       assert.equal(wrong.code, 2);
       assert.match(wrong.err, /unknown option --force/);

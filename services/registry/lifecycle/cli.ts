@@ -7,6 +7,7 @@
  * a running registry (every deletion is locked and re-checked), so no endpoint is needed
  * and it also works while the registry is down.
  */
+import { existsSync } from 'node:fs';
 import { ConfigError, configFileFrom, loadRegistryConfig, type Env } from '../../../shared/config/index.js';
 import { isDockyardError } from '../../../shared/http/errors.js';
 import { createLogger } from '../../../shared/observability/logger.js';
@@ -73,6 +74,11 @@ export async function runRegistryCli(argv: readonly string[], env: Env, io: Comm
     const isGc = words[0] === 'gc' && words[1] === 'run' && words.length === 2;
     if (!isGc && !['rules', 'quotas', 'retention'].includes(words[0] ?? '')) throw new UsageError('expected: gc run, rules …, quotas … or retention …');
     const config = loadRegistryConfig({ file: configFileFrom(argv, env), env });
+    // A wrong data dir must say so, not create an empty registry database and apply rules to it.
+    if (config.database.client === 'sqlite' && config.database.filename !== ':memory:' && !existsSync(config.database.filename)) {
+      io.err(`error: no registry database at ${config.database.filename} (set DOCKYARD_DATA_DIR, REGISTRY_DATABASE_URL or --config)`);
+      return 1;
+    }
     const metadata = await KnexMetadataStore.open(config.database);
     try {
       if (words[0] === 'rules') {
