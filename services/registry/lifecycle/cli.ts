@@ -7,11 +7,8 @@
  * a running registry (every deletion is locked and re-checked), so no endpoint is needed
  * and it also works while the registry is down.
  */
-import { existsSync } from 'node:fs';
-import { ConfigError, configFileFrom, loadRegistryConfig, type Env } from '../../../shared/config/index.js';
-import { isDockyardError } from '../../../shared/http/errors.js';
+import { configFileFrom, loadRegistryConfig, type Env } from '../../../shared/config/index.js';
 import { createLogger } from '../../../shared/observability/logger.js';
-import { isEntryPoint } from '../../../shared/process/entry-point.js';
 import { KnexMetadataStore } from '../metadata/knex-store.js';
 import { BlobStore } from '../storage/blobs.js';
 import { FilesystemDriver } from '../storage/drivers/filesystem.js';
@@ -21,7 +18,8 @@ import { QuotaStore } from './quotas.js';
 import { runQuotasCommand } from './quotas-cli.js';
 import { runRetentionCommand } from './retention-cli.js';
 import { TagRuleStore } from './rules-store.js';
-import { runRulesCommand, UsageError, type CommandIo } from './rules-cli.js';
+import { failureExitCode, registryDatabaseExists, runCommandEntry, UsageError, type CommandIo } from '../cli-support.js';
+import { runRulesCommand } from './rules-cli.js';
 
 const USAGE = `usage: npm run admin -- [--config FILE] COMMAND
   gc run [--dry-run] [--json]
@@ -74,11 +72,7 @@ export async function runRegistryCli(argv: readonly string[], env: Env, io: Comm
     const isGc = words[0] === 'gc' && words[1] === 'run' && words.length === 2;
     if (!isGc && !['rules', 'quotas', 'retention'].includes(words[0] ?? '')) throw new UsageError('expected: gc run, rules …, quotas … or retention …');
     const config = loadRegistryConfig({ file: configFileFrom(argv, env), env });
-    // A wrong data dir must say so, not create an empty registry database and apply rules to it.
-    if (config.database.client === 'sqlite' && config.database.filename !== ':memory:' && !existsSync(config.database.filename)) {
-      io.err(`error: no registry database at ${config.database.filename} (set DOCKYARD_DATA_DIR, REGISTRY_DATABASE_URL or --config)`);
-      return 1;
-    }
+    if (!registryDatabaseExists(config, io)) return 1;
     const metadata = await KnexMetadataStore.open(config.database);
     try {
       if (words[0] === 'rules') {
@@ -104,30 +98,8 @@ export async function runRegistryCli(argv: readonly string[], env: Env, io: Comm
       await metadata.close();
     }
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`error: ${err.message}\n${USAGE}`);
-      return 2;
-    }
-    if (err instanceof ConfigError) {
-      io.err(`error: ${err.message}`);
-      return 2;
-    }
-    if (isDockyardError(err)) {
-      io.err(`error: ${err.message}`);
-      return 1;
-    }
-    throw err;
+    return failureExitCode(err, io, USAGE);
   }
 }
 
-if (isEntryPoint(import.meta.url)) {
-  runRegistryCli(process.argv.slice(2), process.env, { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runCommandEntry(import.meta.url, runRegistryCli);

@@ -3,7 +3,8 @@
  * namespace or repository (computed the same way the push-time check does).
  */
 import { namespaceOf, namespaceUsage, repositoryUsage, type QuotaStore } from './quotas.js';
-import { cliActor, UsageError, type CommandIo } from './rules-cli.js';
+import { UsageError, type CommandIo } from '../cli-support.js';
+import { cliActor } from './rules-cli.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
 

@@ -3,7 +3,8 @@
  * run would remove).
  */
 import type { Retention } from './retention.js';
-import { cliActor, UsageError, type CommandIo } from './rules-cli.js';
+import { UsageError, type CommandIo } from '../cli-support.js';
+import { cliActor } from './rules-cli.js';
 
 function count(values: Map<string, string>, name: string): number | null {
   const text = values.get(name);

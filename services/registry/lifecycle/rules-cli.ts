@@ -3,17 +3,9 @@
  * audit log. Every change is recorded with the operating-system user who made it.
  */
 import { userInfo } from 'node:os';
+import { UsageError, type CommandIo } from '../cli-support.js';
 import { TAG_RULE_KINDS, type TagRule, type TagRuleKind } from './tag-rules.js';
 import type { TagRuleStore } from './rules-store.js';
-
-/** A mistake in how a command was called. */
-export class UsageError extends Error {}
-
-/** Where a command writes. */
-export interface CommandIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
 
 /** `cli:<os user>`, the actor of changes made from the command line. */
 export function cliActor(): string {
