@@ -33,6 +33,10 @@ const USAGE = `usage: npm run admin -- [--config FILE] COMMAND
   audit [--limit N] [--actor NAME] [--action ACTION] [--json]
   tls self-signed HOST [--ip IP]... [--dns NAME]... [--out DIR] [--days N]
   config check [FILE]
+  gc run [--dry-run] [--json]                   registry garbage collection (docs/lifecycle.md)
+  rules list | add KIND REPOS TAGS | remove ID | preset release | audit    registry tag rules
+  quotas set NAMESPACE BYTES [--soft BYTES] | remove NAMESPACE | list | usage NAME    registry quotas
+  retention add REPOS TAGS [--keep-last N] [--keep-days N] | list | remove ID | run [--dry-run]
   images dependents|stale|bases|history REPO:TAG [--json] [--depth N]   (registry database; see docs/lineage.md)`;
 
 /** Where the CLI writes; tests and main pass the process streams. */

@@ -54,14 +54,17 @@ export function mountSource(query: URLSearchParams): { from: string; digest: Dig
 /**
  * Maps a matched route and method (and, for an upload start, the mount query) to the
  * access it requires: GET/HEAD pull; POST/PUT/PATCH pull+push; DELETE delete; a mount
- * also pull on `from`; the catalog `registry:catalog:*` (at least `list`); `GET /v2/` nothing beyond a
- * valid identity.
+ * also pull on `from`; the catalog `registry:catalog:*` (at least `list`), a namespace's
+ * usage `registry:catalog:*` (a repository's usage: pull on it); `GET /v2/` nothing beyond
+ * a valid identity.
  */
 export function requiredAccess(route: RegistryRoute, method: HttpMethod, query: URLSearchParams): AccessRequirement {
   if (route.kind === 'base') return { required: [] };
   if (route.kind === 'catalog') {
     return { required: [{ ...CATALOG_ACCESS, actions: [...CATALOG_ACCESS.actions] }], minimum: [{ ...CATALOG_LIST_ACCESS, actions: [...CATALOG_LIST_ACCESS.actions] }] };
   }
+  // A namespace's usage sums repositories the caller may not see one by one: catalog access.
+  if (route.kind === 'namespaceUsage') return { required: [{ ...CATALOG_ACCESS, actions: [...CATALOG_ACCESS.actions] }] };
   const own: AccessRecord = { type: 'repository', name: route.name, actions: repositoryActions(method) };
   if (route.kind === 'uploads' && method === 'POST') {
     const source = mountSource(query);

@@ -18,7 +18,13 @@ import { errorRenderer } from '../../shared/http/middleware/errors.js';
 import { requestId } from '../../shared/http/middleware/request-id.js';
 import type { AccessController } from './auth/controller.js';
 import { lineageRoutes } from './events/index.js';
-import type { MetadataStore } from './metadata/store.js';
+import { GcStore } from './lifecycle/gc-store.js';
+import { gcSettings } from './lifecycle/index.js';
+import { PushGuard } from './lifecycle/push-guard.js';
+import { QuotaGuard, QuotaStore } from './lifecycle/quotas.js';
+import { TagRuleStore } from './lifecycle/rules-store.js';
+import { TagRuleGuard } from './lifecycle/tag-rule-guard.js';
+import type { KnexMetadataStore } from './metadata/knex-store.js';
 import type { RegistryServices } from './routes/context.js';
 import { healthRoutes } from './routes/health.js';
 import { registryRoutes } from './routes/index.js';
@@ -29,7 +35,7 @@ import { UploadManager } from './storage/uploads.js';
 /** What the registry app is built from; blobs and uploads are made from `storage` when absent. */
 export interface RegistryDeps {
   storage: StorageDriver;
-  metadata: MetadataStore;
+  metadata: KnexMetadataStore;
   access: AccessController;
   logger: Logger;
   blobs?: BlobStore;
@@ -76,6 +82,10 @@ function uploadGauge(metrics: Registry, uploads: UploadManager) {
 /** Builds the registry application. */
 export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
   const blobs = deps.blobs ?? new BlobStore(deps.storage);
+  const locks = new GcStore(deps.metadata.db);
+  const quotaStore = new QuotaStore(deps.metadata.db);
+  const pushGuard = new PushGuard(deps.metadata, locks, blobs, new QuotaGuard(quotaStore, locks, deps.logger, deps.metrics), gcSettings(config).graceSeconds * 1000);
+  const tagRules = new TagRuleGuard(deps.metadata, new TagRuleStore(deps.metadata.db), locks);
   const services: RegistryServices = {
     config,
     storage: deps.storage,
@@ -83,6 +93,9 @@ export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
     blobs,
     uploads: deps.uploads ?? new UploadManager(deps.storage, blobs),
     logger: deps.logger,
+    pushGuard,
+    tagRules,
+    quotas: quotaStore,
   };
   const app = new Koa();
   // Errors after the headers went out land here: usually a client hanging up mid-download,

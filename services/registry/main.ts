@@ -1,8 +1,8 @@
 /**
  * The registry process: configuration (YAML file from `--config`/DOCKYARD_CONFIG plus
  * environment), storage, metadata and access control wired into the app, an HTTP(S)
- * listener, a purge of abandoned uploads and crash leftovers at start and hourly, and a
- * graceful stop on SIGTERM/SIGINT.
+ * listener, a purge of abandoned uploads and crash leftovers at start and hourly, background
+ * garbage collection, and a graceful stop on SIGTERM/SIGINT.
  * `npm run registry` runs this file (as a cluster with DOCKYARD_WORKERS > 1, see
  * shared/process/cluster.ts); the combined launcher reuses `startRegistryService`.
  */
@@ -22,6 +22,8 @@ import type { KeyResolver } from '../../shared/crypto/token-verifier.js';
 import { createServer, loadTlsOptions } from '../../shared/http/tls.js';
 import { createApp } from './app.js';
 import { createAccessController } from './auth/index.js';
+import { createCollector, gcSettings, retentionOf } from './lifecycle/index.js';
+import { scheduleGc } from './lifecycle/gc-schedule.js';
 import { KnexMetadataStore } from './metadata/knex-store.js';
 import { BlobStore } from './storage/blobs.js';
 import type { StorageDriver } from './storage/driver.js';
@@ -123,6 +125,11 @@ export async function startRegistryService(config: RegistryConfig, options: Star
       }
     };
     const purgeTimer = options.housekeeping === false ? undefined : setInterval(purge, PURGE_INTERVAL_MS);
+    const { intervalSeconds } = gcSettings(config);
+    const gcSchedule =
+      options.housekeeping === false || intervalSeconds === 0
+        ? undefined
+        : scheduleGc(createCollector(config, { metadata, storage, blobs, logger, metrics }), intervalSeconds, logger, () => retentionOf(metadata).run());
     if (purgeTimer) {
       purgeTimer.unref();
       void purge();
@@ -133,6 +140,7 @@ export async function startRegistryService(config: RegistryConfig, options: Star
       deadlineMs: SHUTDOWN_DEADLINE_MS,
       onClose: async () => {
         clearInterval(purgeTimer);
+        await gcSchedule?.stop();
         await metadata.close();
         await sessionLocks?.close();
       },

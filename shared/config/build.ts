@@ -218,6 +218,11 @@ export function buildRegistryConfig(src: ConfigSource): RegistryConfig {
       manifestMaxBytes: src.int(s.manifestMaxBytes, 1024),
       pageMaxEntries: src.int(s.pageMaxEntries, 1),
     },
+    gc: {
+      graceSeconds: src.int(s.gcGraceSeconds, 0),
+      intervalSeconds: src.int(s.gcIntervalSeconds, 0),
+      deleteUntagged: src.bool(s.gcDeleteUntagged),
+    },
     log: logOf(src),
     workers,
   };

@@ -17,6 +17,7 @@ export {
   type LogLevel,
   type RegistryAuthConfig,
   type RegistryConfig,
+  type RegistryGcConfig,
   type S3StorageConfig,
   type StorageConfig,
 } from './types.js';

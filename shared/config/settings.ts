@@ -223,6 +223,25 @@ const registry = {
     default: 1000,
     description: 'Most entries one catalog / tags / referrers page returns (minimum 1).',
   },
+  gcGraceSeconds: {
+    yaml: 'registry.gc.graceseconds',
+    env: 'REGISTRY_GC_GRACE_SECONDS',
+    default: 86400,
+    description:
+      'Garbage collection deletes nothing touched (uploaded, mounted, HEADed, linked, pushed) within this many seconds; 0 allowed (tests).',
+  },
+  gcIntervalSeconds: {
+    yaml: 'registry.gc.intervalseconds',
+    env: 'REGISTRY_GC_INTERVAL_SECONDS',
+    default: 3600,
+    description: 'Seconds between background garbage collection runs; 0 turns the background run off (`gc run` still works).',
+  },
+  gcDeleteUntagged: {
+    yaml: 'registry.gc.deleteuntagged',
+    env: 'REGISTRY_GC_DELETE_UNTAGGED',
+    default: false,
+    description: 'Garbage collection also deletes manifests with no tag that no index references (children of a referenced index and referrers of a present subject are kept).',
+  },
 } as const satisfies Record<string, Setting>;
 
 const auth = {

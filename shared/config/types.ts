@@ -90,12 +90,22 @@ export interface RegistryConfig {
   readOnly: boolean;
   uploads: { purgeAfterSeconds: number };
   limits: { manifestMaxBytes: number; pageMaxEntries: number };
+  /** Garbage collection (services/registry/lifecycle). Set by the loaders; absent in hand-built test configs means the defaults. */
+  gc?: RegistryGcConfig;
   /** Always set by the loaders; optional so hand-built test configs need not repeat it. */
   log?: { level: LogLevel };
   /** Processes serving the registry (DOCKYARD_WORKERS); set by the loaders, absent means 1. */
   workers?: number;
   /** Settings given that have no effect in Dockyard (distribution keys and variables), logged at start. */
   warnings?: readonly string[];
+}
+
+/** How garbage collection runs (registry.gc.*). */
+export interface RegistryGcConfig {
+  graceSeconds: number;
+  /** 0: no background runs. */
+  intervalSeconds: number;
+  deleteUntagged: boolean;
 }
 
 export interface AuthServiceConfig {

@@ -6,10 +6,8 @@
  * environment, default DATA_DIR/registry/registry.sqlite), as an admin tool on the
  * registry's host: it reads only, and sees exactly what the registry's API would.
  */
-import { existsSync } from 'node:fs';
-import { ConfigError, configFileFrom, loadRegistryConfig } from '../../../shared/config/index.js';
-import { isDockyardError } from '../../../shared/http/errors.js';
-import { isEntryPoint } from '../../../shared/process/entry-point.js';
+import { configFileFrom, loadRegistryConfig } from '../../../shared/config/index.js';
+import { failureExitCode, registryDatabaseExists, runCommandEntry, UsageError } from '../cli-support.js';
 import { KnexMetadataStore } from '../metadata/knex-store.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { basesOf, DEFAULT_DEPTH, dependentsOf, MAX_DEPTH, resolveImage, staleFor, type DescribedImage } from './queries.js';
@@ -26,7 +24,6 @@ interface ImagesIo {
   err: (text: string) => void;
 }
 
-class UsageError extends Error {}
 
 const COMMANDS = new Set(['dependents', 'stale', 'bases', 'history']);
 
@@ -113,41 +110,15 @@ export async function runImagesCli(argv: readonly string[], env: Record<string, 
   try {
     const args = parseImagesArgs(argv);
     const config = loadRegistryConfig({ file: configFileFrom(argv, env), env });
-    // A wrong data dir must say so, not create an empty registry database and report nothing built on anything.
-    if (config.database.client === 'sqlite' && config.database.filename !== ':memory:' && !existsSync(config.database.filename)) {
-      io.err(`error: no registry database at ${config.database.filename} (set DOCKYARD_DATA_DIR, REGISTRY_DATABASE_URL or --config)`);
-      return 1;
-    }
+    if (!registryDatabaseExists(config, io)) return 1;
     metadata = await KnexMetadataStore.open(config.database);
     await run(metadata, args, io);
     return 0;
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`error: ${err.message}\n${IMAGES_USAGE}`);
-      return 2;
-    }
-    if (err instanceof ConfigError) {
-      io.err(`error: ${err.message}`);
-      return 2;
-    }
-    if (isDockyardError(err)) {
-      io.err(`error: ${err.message}`);
-      return 1;
-    }
-    throw err;
+    return failureExitCode(err, io, IMAGES_USAGE);
   } finally {
     await metadata?.close();
   }
 }
 
-if (isEntryPoint(import.meta.url)) {
-  runImagesCli(process.argv.slice(2), process.env, { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runCommandEntry(import.meta.url, runImagesCli);

@@ -5,7 +5,7 @@
  * The subject is the exception the spec makes: it may arrive later, or never.
  */
 import { fail } from '../../../shared/http/errors.js';
-import type { MetadataStore } from '../metadata/store.js';
+import type { MetadataStore, Tx } from '../metadata/store.js';
 import { mayBeAbsent, type Descriptor, type ParsedManifest } from '../manifests.js';
 
 function blobUnknown(descriptor: Descriptor, where: string) {
@@ -21,14 +21,14 @@ function sizeMismatch(descriptor: Descriptor, where: string, actual: number) {
   });
 }
 
-async function verifyBlob(metadata: MetadataStore, repository: string, descriptor: Descriptor, where: string): Promise<void> {
-  const link = await metadata.getBlobLink(repository, descriptor.digest.value);
+async function verifyBlob(metadata: MetadataStore, repository: string, descriptor: Descriptor, where: string, tx?: Tx): Promise<void> {
+  const link = await metadata.getBlobLink(repository, descriptor.digest.value, tx);
   if (!link) throw blobUnknown(descriptor, where);
   if (link.size !== descriptor.size) throw sizeMismatch(descriptor, where, link.size);
 }
 
-async function verifyChild(metadata: MetadataStore, repository: string, descriptor: Descriptor, where: string): Promise<void> {
-  const child = await metadata.getManifest(repository, descriptor.digest.value);
+async function verifyChild(metadata: MetadataStore, repository: string, descriptor: Descriptor, where: string, tx?: Tx): Promise<void> {
+  const child = await metadata.getManifest(repository, descriptor.digest.value, tx);
   if (!child) throw blobUnknown(descriptor, where);
   if (child.size !== descriptor.size) throw sizeMismatch(descriptor, where, child.size);
 }
@@ -36,14 +36,16 @@ async function verifyChild(metadata: MetadataStore, repository: string, descript
 /**
  * Throws MANIFEST_BLOB_UNKNOWN (detail: the digest) for the first reference missing from
  * the repository, or MANIFEST_INVALID when a descriptor's size contradicts what is stored.
+ * With `tx` the reads run in that transaction (a caller holding locks must not wait for a
+ * second connection).
  */
-export async function verifyReferences(metadata: MetadataStore, repository: string, manifest: ParsedManifest): Promise<void> {
-  if (manifest.config) await verifyBlob(metadata, repository, manifest.config, 'config');
+export async function verifyReferences(metadata: MetadataStore, repository: string, manifest: ParsedManifest, tx?: Tx): Promise<void> {
+  if (manifest.config) await verifyBlob(metadata, repository, manifest.config, 'config', tx);
   for (const [i, layer] of manifest.layers.entries()) {
-    if (!mayBeAbsent(layer)) await verifyBlob(metadata, repository, layer, `layers[${i}]`);
+    if (!mayBeAbsent(layer)) await verifyBlob(metadata, repository, layer, `layers[${i}]`, tx);
   }
   for (const [i, child] of manifest.manifests.entries()) {
-    await verifyChild(metadata, repository, child, `manifests[${i}]`);
+    await verifyChild(metadata, repository, child, `manifests[${i}]`, tx);
   }
 }
 

@@ -65,8 +65,8 @@ export class KnexMetadataStore implements MetadataStore {
   /** Image lineage and tag history (services/registry/events). */
   readonly lineage: LineageStore;
 
-  /** Wraps an open, migrated database; `close()` destroys it. */
-  constructor(private readonly db: Knex) {
+  /** Wraps an open, migrated database; `close()` destroys it. `db` is shared with the lifecycle queries (services/registry/lifecycle). */
+  constructor(readonly db: Knex) {
     const reads = SqliteReads.forKnex(db);
     this.fast = reads ? preparedReads(reads) : null;
     this.walSync = walSyncOf(db);

@@ -27,6 +27,8 @@ export async function linkedBlobSize(services: RegistryServices, name: string, d
 /** 200 (or 206 for a Range) with the blob's bytes, or 307 to the store; HEAD sends the same headers without them. */
 export async function getBlob({ ctx, route, services }: RequestContext<RouteOf<'blob'>>): Promise<void> {
   const size = await linkedBlobSize(services, route.name, route.digest);
+  // A HEAD that finds a blob is how a client decides not to upload it: keep it for the push.
+  if (ctx.method === 'HEAD') await services.pushGuard.touch([route.digest.value]);
   // A store that serves the bytes itself (storage.redirect.disable: false) takes the GET and
   // its Range from here; HEAD stays with the registry, which already knows the answer.
   const redirect = ctx.method === 'GET' ? await services.blobs.redirectUrl(route.digest) : null;

@@ -7,6 +7,9 @@ import type { RegistryConfig } from '../../../shared/config/index.js';
 import type { Logger } from '../../../shared/observability/logger.js';
 import type { Digest } from '../../../shared/grammar/reference.js';
 import type { Grant } from '../auth/controller.js';
+import type { PushGuard } from '../lifecycle/push-guard.js';
+import type { QuotaStore } from '../lifecycle/quotas.js';
+import type { TagRuleGuard } from '../lifecycle/tag-rule-guard.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { BlobStore } from '../storage/blobs.js';
 import type { StorageDriver } from '../storage/driver.js';
@@ -21,6 +24,12 @@ export interface RegistryServices {
   blobs: BlobStore;
   uploads: UploadManager;
   logger: Logger;
+  /** Keeps pushes and the garbage collector from racing (lifecycle/push-guard.ts). */
+  pushGuard: PushGuard;
+  /** Enforces the admins' tag rules on manifest PUT and DELETE (lifecycle/tag-rules.ts). */
+  tagRules: TagRuleGuard;
+  /** Namespace quotas, and the database usage is computed from (lifecycle/quotas.ts). */
+  quotas: QuotaStore;
 }
 
 /** One authorized request, as a handler sees it. */

@@ -15,6 +15,7 @@ import { deleteManifest, getManifest, putManifest } from './manifests.js';
 import { parseRegistryPath, ROUTE_TEMPLATES, type RouteKind, type RouteOf } from './path.js';
 import { listReferrers } from './referrers.js';
 import { listTags } from './tags.js';
+import { getNamespaceUsage, getRepositoryUsage } from './usage.js';
 import { cancelUpload, completeUpload, getUploadStatus, patchUpload, startUpload } from './uploads.js';
 
 type MethodTable<K extends RouteKind> = Partial<Record<HttpMethod, Handler<RouteOf<K>>>>;
@@ -29,6 +30,8 @@ const HANDLERS: { [K in RouteKind]: MethodTable<K> } = {
   uploads: { POST: startUpload },
   upload: { GET: getUploadStatus, PATCH: patchUpload, PUT: completeUpload, DELETE: cancelUpload },
   referrers: { GET: listReferrers },
+  repositoryUsage: { GET: getRepositoryUsage },
+  namespaceUsage: { GET: getNamespaceUsage },
 };
 
 function methodTable<K extends RouteKind>(kind: K): MethodTable<K> {

@@ -75,6 +75,7 @@ export async function putManifest({ ctx, route, query, grant, services }: Reques
   await verifyReferences(services.metadata, route.name, manifest);
   await services.blobs.putBytes(bytes, digest.algorithm);
   await services.metadata.transaction(async (tx) => {
+    await services.pushGuard.guardManifest(tx, route.name, digest.value, manifest, bytes);
     await services.metadata.putManifest(
       route.name,
       {
@@ -89,7 +90,10 @@ export async function putManifest({ ctx, route, query, grant, services }: Reques
       tx,
     );
     await recordLineage(services.metadata, route.name, digest.value, manifest, tx);
-    for (const tag of tags) await services.metadata.putTag(route.name, tag, digest.value, tx, grant.subject);
+    for (const tag of tags) {
+      await services.tagRules.checkPush(tx, route.name, tag, digest.value);
+      await services.metadata.putTag(route.name, tag, digest.value, tx, grant.subject);
+    }
   });
   ctx.set('Location', manifestLocation(route.name, digest));
   ctx.set('Docker-Content-Digest', digest.value);
@@ -98,13 +102,17 @@ export async function putManifest({ ctx, route, query, grant, services }: Reques
   respondEmpty(ctx, 201);
 }
 
-/** 202: by digest deletes the manifest and its tags; by tag removes only the tag. */
+/** 202: by digest deletes the manifest and its tags; by tag removes only the tag. DENIED when a tag rule protects a tag it would remove. */
 export async function deleteManifest({ ctx, route, grant, services }: RequestContext<RouteOf<'manifest'>>): Promise<void> {
   const { reference } = route;
-  const deleted =
-    reference.kind === 'tag'
-      ? await services.metadata.deleteTag(route.name, reference.tag, undefined, grant.subject)
-      : await services.metadata.deleteManifest(route.name, reference.digest.value, undefined, grant.subject);
+  const deleted = await services.metadata.transaction(async (tx) => {
+    if (reference.kind === 'tag') {
+      await services.tagRules.checkDelete(tx, route.name, { tag: reference.tag });
+      return services.metadata.deleteTag(route.name, reference.tag, tx, grant.subject);
+    }
+    await services.tagRules.checkDelete(tx, route.name, { digest: reference.digest.value });
+    return services.metadata.deleteManifest(route.name, reference.digest.value, tx, grant.subject);
+  });
   if (!deleted) throw manifestUnknown(route.name, reference);
   respondEmpty(ctx, 202);
 }

@@ -20,7 +20,9 @@ export type RegistryRoute =
   | { kind: 'blob'; name: string; digest: Digest }
   | { kind: 'uploads'; name: string }
   | { kind: 'upload'; name: string; uploadId: string }
-  | { kind: 'referrers'; name: string; digest: Digest };
+  | { kind: 'referrers'; name: string; digest: Digest }
+  | { kind: 'repositoryUsage'; name: string }
+  | { kind: 'namespaceUsage'; namespace: string };
 
 /** The `kind` of a route. */
 export type RouteKind = RegistryRoute['kind'];
@@ -38,12 +40,16 @@ export const ROUTE_TEMPLATES: { readonly [K in RouteKind]: string } = {
   uploads: '/v2/<name>/blobs/uploads/',
   upload: '/v2/<name>/blobs/uploads/<uuid>',
   referrers: '/v2/<name>/referrers/<digest>',
+  repositoryUsage: '/v2/<name>/_dockyard/usage',
+  namespaceUsage: '/v2/_dockyard/usage/<namespace>',
 };
 
 // The name is greedy, so `/v2/a/manifests/manifests/x` is manifest `x` of repository
 // `a/manifests`. `blobs/uploads` is tried before `blobs/<digest>` at the same split.
 const REPOSITORY_ROUTE =
-  /^\/v2\/(.+)\/(?:tags\/(list)|manifests\/([^/]+)|blobs\/uploads(?:\/([^/]*))?|blobs\/([^/]+)|referrers\/([^/]+))$/;
+  /^\/v2\/(.+)\/(?:tags\/(list)|manifests\/([^/]+)|blobs\/uploads(?:\/([^/]*))?|blobs\/([^/]+)|referrers\/([^/]+)|_dockyard\/(usage))$/;
+// Dockyard's own endpoints live under `_dockyard`, which no repository name can contain.
+const NAMESPACE_USAGE = /^\/v2\/_dockyard\/usage\/([^/]+)$/;
 
 /** Upload ids are ours (UUIDs), so anything else cannot name a session. */
 const UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -61,10 +67,13 @@ function parseReference(reference: string): ManifestReference {
 export function parseRegistryPath(rawPath: string): RegistryRoute | null {
   if (rawPath === '/v2' || rawPath === '/v2/') return { kind: 'base' };
   if (rawPath === '/v2/_catalog') return { kind: 'catalog' };
+  const namespace = NAMESPACE_USAGE.exec(rawPath);
+  if (namespace) return { kind: 'namespaceUsage', namespace: assertName(namespace[1]!) };
   const match = REPOSITORY_ROUTE.exec(rawPath);
   if (!match) return null;
-  const [, rawName, tagsList, reference, uploadId, blobDigest, subjectDigest] = match;
+  const [, rawName, tagsList, reference, uploadId, blobDigest, subjectDigest, usage] = match;
   const name = assertName(rawName);
+  if (usage !== undefined) return { kind: 'repositoryUsage', name };
   if (tagsList !== undefined) return { kind: 'tags', name };
   if (reference !== undefined) return { kind: 'manifest', name, reference: parseReference(reference) };
   if (blobDigest !== undefined) return { kind: 'blob', name, digest: parseDigest(blobDigest) };

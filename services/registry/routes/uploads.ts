@@ -8,6 +8,7 @@ import type { Context } from 'koa';
 import { DockyardError, fail } from '../../../shared/http/errors.js';
 import { parseDigest, type Digest } from '../../../shared/grammar/reference.js';
 import { mountSource } from '../access.js';
+import { collectedDuringUpload } from '../lifecycle/push-guard.js';
 import type { UploadSession } from '../storage/uploads.js';
 import { parseUploadContentRange } from './byte-range.js';
 import {
@@ -84,7 +85,8 @@ async function tryMount(request: RequestContext<RouteOf<'uploads'>>): Promise<bo
   const link = await services.metadata.getBlobLink(source.from, digest.value);
   const content = link && (await services.blobs.stat(digest));
   if (!content) return false;
-  await services.metadata.linkBlob(route.name, digest.value, content.size);
+  // Collected between the check and the link: an upload of the bytes takes over.
+  if (!(await services.pushGuard.linkBlob(route.name, digest.value, content.size))) return false;
   respondBlobCreated(ctx, route.name, digest);
   return true;
 }
@@ -92,8 +94,10 @@ async function tryMount(request: RequestContext<RouteOf<'uploads'>>): Promise<bo
 /** A whole blob in the POST body (`?digest=`): one request instead of POST + PUT. */
 async function monolithicUpload({ ctx, route, query, grant, services }: RequestContext<RouteOf<'uploads'>>): Promise<void> {
   const digest = requiredDigest(query);
-  const session = await services.uploads.start(route.name, grant.subject);
   const length = requestContentLength(ctx);
+  if (length !== undefined) await services.pushGuard.precheckQuota(route.name, digest.value, length);
+  const session = await services.uploads.start(route.name, grant.subject);
+  await services.pushGuard.touch([digest.value]);
   let blob: { digest: Digest; size: number };
   try {
     const body = requestHasBody(ctx) ? ctx.req : undefined;
@@ -103,7 +107,7 @@ async function monolithicUpload({ ctx, route, query, grant, services }: RequestC
     await services.uploads.cancel(route.name, session.id, grant.subject).catch(() => undefined);
     throw err;
   }
-  await services.metadata.linkBlob(route.name, blob.digest.value, blob.size);
+  if (!(await services.pushGuard.linkBlob(route.name, blob.digest.value, blob.size))) throw collectedDuringUpload(blob.digest.value);
   respondBlobCreated(ctx, route.name, blob.digest);
 }
 
@@ -153,12 +157,14 @@ export async function completeUpload(request: RequestContext<RouteOf<'upload'>>)
   const hasBody = requestHasBody(ctx);
   const position = hasBody ? await chunkPosition(request) : {};
   let blob: { digest: Digest; size: number };
+  // Before the bytes move into place: the collector leaves the digest alone from here on.
+  await services.pushGuard.touch([digest.value]);
   try {
     blob = await services.uploads.complete(route.name, route.uploadId, grant.subject, digest, hasBody ? ctx.req : undefined, position);
   } catch (err) {
     throw withUploadLocation(err, route.name, route.uploadId);
   }
-  await services.metadata.linkBlob(route.name, blob.digest.value, blob.size);
+  if (!(await services.pushGuard.linkBlob(route.name, blob.digest.value, blob.size))) throw collectedDuringUpload(blob.digest.value);
   respondBlobCreated(ctx, route.name, blob.digest);
 }
 

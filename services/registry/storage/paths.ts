@@ -21,14 +21,29 @@
  * client strings, and keeping them out of the layout is what makes cross-repository
  * mounts free and path tricks impossible.
  */
-import type { Digest } from '../../../shared/grammar/reference.js';
+import { tryParseDigest, type Digest } from '../../../shared/grammar/reference.js';
 
+const BLOBS_ROOT = '/blobs';
 const UPLOADS_ROOT = '/uploads';
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** Directory holding everything stored for one blob. */
 export function blobDirectory(digest: Digest): string {
-  return `/blobs/${digest.algorithm}/${digest.encoded.slice(0, 2)}/${digest.encoded}`;
+  return `${BLOBS_ROOT}/${digest.algorithm}/${digest.encoded.slice(0, 2)}/${digest.encoded}`;
+}
+
+/** Directory holding every blob (the garbage collector's storage sweep walks it). */
+export function blobsRoot(): string {
+  return BLOBS_ROOT;
+}
+
+/** The digest a blob directory (as blobDirectory builds it) belongs to, or null for anything else. */
+export function digestOfBlobDirectory(path: string): Digest | null {
+  const parts = path.split('/');
+  if (parts.length !== 5 || parts[0] !== '' || `/${parts[1]}` !== BLOBS_ROOT) return null;
+  const [, , algorithm, prefix, encoded] = parts as [string, string, string, string, string];
+  const digest = tryParseDigest(`${algorithm}:${encoded}`);
+  return digest && encoded.startsWith(prefix) && prefix.length === 2 ? digest : null;
 }
 
 /** Path of a blob's bytes. */

@@ -30,6 +30,9 @@ const TABLE: Array<[HttpMethod, string, AccessRequirement]> = [
   ['PUT', `/v2/team/app/blobs/uploads/abc?digest=${D}`, { required: [push('team/app')] }],
   ['DELETE', '/v2/team/app/blobs/uploads/abc', { required: [del('team/app')] }],
   ['GET', `/v2/team/app/referrers/${D}`, { required: [pull('team/app')] }],
+  // Storage usage: a repository's needs pull on it, a namespace's sums repositories: catalog.
+  ['GET', '/v2/team/app/_dockyard/usage', { required: [pull('team/app')] }],
+  ['GET', '/v2/_dockyard/usage/team', { required: [catalog] }],
   // A mount also needs pull on `from`; without it the request is still a plain upload.
   ['POST', `/v2/team/app/blobs/uploads/?mount=${D}&from=other/repo`, { required: [push('team/app'), pull('other/repo')], minimum: [push('team/app')] }],
   ['POST', `/v2/team/app/blobs/uploads/?from=other/repo&mount=${D}`, { required: [push('team/app'), pull('other/repo')], minimum: [push('team/app')] }],

@@ -1,0 +1,230 @@
+/**
+ * The garbage collector's SQL: the review queue, the per-digest lock, and the "is this
+ * still garbage" conditions. Each condition is built once and used twice, to find
+ * candidates and to re-check one candidate inside the deleting transaction, so the two can
+ * never disagree. Everything runs on the registry's own knex instance (the same SQLite
+ * connection or PostgreSQL pool as the metadata store).
+ */
+import type { Knex } from 'knex';
+import { toNumber } from '../metadata/rows.js';
+
+/** Anything knex can run a query on: the database or one of its transactions. */
+export type Executor = Knex | Knex.Transaction;
+
+/** Advisory-lock class of digest locks (the two-key form keeps them apart from any one-key lock). */
+const DIGEST_LOCK_CLASS = 8080;
+
+/** What decides whether something is garbage now. */
+export interface Horizon {
+  /** Now, in epoch milliseconds: a review row due at or before it no longer protects. */
+  nowMs: number;
+  /** Rows created before this are older than the grace period. */
+  cutoff: Date;
+  /** Untagged, unreferenced manifests are garbage too (registry.gc.deleteuntagged). */
+  deleteUntagged: boolean;
+}
+
+/** A manifest the collector may delete. */
+export interface ManifestCandidate {
+  id: number;
+  repository: string;
+  digest: string;
+}
+
+/** A blob link the collector may delete. */
+export interface LinkCandidate {
+  repositoryId: number;
+  repository: string;
+  digest: string;
+}
+
+/** `NOT EXISTS` a review row for `digestColumn` that is still in the future. */
+function notUnderReview(db: Executor, digestColumn: string, nowMs: number) {
+  return db('gc_reviews as g').select(db.raw('1')).whereRaw('g.digest = ??', [digestColumn]).andWhere('g.review_after_ms', '>', nowMs);
+}
+
+/** A manifest of the repository in `repositoryColumn` references `digestColumn` as a `kind`. */
+function referencedInRepository(db: Executor, kind: 'blob' | 'manifest', digestColumn: string, repositoryColumn: string) {
+  return db('manifest_references as mr')
+    .join('manifests as referrer', 'referrer.id', 'mr.manifest_id')
+    .select(db.raw('1'))
+    .where('mr.kind', kind)
+    .andWhereRaw('mr.digest = ??', [digestColumn])
+    .andWhereRaw('referrer.repository_id = ??', [repositoryColumn]);
+}
+
+/**
+ * Manifests that nothing keeps: no tag, no index of the same repository lists them, and
+ * (a referrer) their subject is gone from the repository. Without `deleteUntagged` only such
+ * orphaned referrers qualify: untagged images are kept unless a policy says otherwise.
+ */
+function collectableManifests(db: Executor, horizon: Horizon): Knex.QueryBuilder {
+  const query = db('manifests as m')
+    .join('repositories as r', 'r.id', 'm.repository_id')
+    .where('m.created_at', '<', horizon.cutoff)
+    .whereNotExists(db('tags as t').select(db.raw('1')).whereRaw('t.repository_id = m.repository_id').andWhereRaw('t.digest = m.digest'))
+    .whereNotExists(referencedInRepository(db, 'manifest', 'm.digest', 'm.repository_id'))
+    .whereNotExists(notUnderReview(db, 'm.digest', horizon.nowMs));
+  const subjectPresent = db('manifests as s').select(db.raw('1')).whereRaw('s.repository_id = m.repository_id').andWhereRaw('s.digest = m.subject');
+  if (horizon.deleteUntagged) {
+    query.andWhere((q) => q.whereNull('m.subject').orWhereNotExists(subjectPresent));
+  } else {
+    query.whereNotNull('m.subject').whereNotExists(subjectPresent);
+  }
+  return query;
+}
+
+/** Blob links no manifest of their repository references, untouched for the grace period. */
+function collectableLinks(db: Executor, horizon: Horizon): Knex.QueryBuilder {
+  return db('blob_links as l')
+    .join('repositories as r', 'r.id', 'l.repository_id')
+    .where('l.created_at', '<', horizon.cutoff)
+    .whereNotExists(referencedInRepository(db, 'blob', 'l.digest', 'l.repository_id'))
+    .whereNotExists(notUnderReview(db, 'l.digest', horizon.nowMs));
+}
+
+/** Queries of the collector and of the push paths that must exclude it. */
+export class GcStore {
+  constructor(readonly db: Knex) {}
+
+  private get postgres(): boolean {
+    return this.db.client.dialect === 'postgresql';
+  }
+
+  /**
+   * Takes the lock of every digest for the rest of `trx` (sorted, so two transactions never
+   * wait on each other in a cycle). PostgreSQL: transaction-scoped advisory locks. SQLite:
+   * nothing to do, every transaction already holds the database's write lock from BEGIN
+   * IMMEDIATE (shared/db). With `wait: false` it returns false instead of waiting (a busy
+   * digest is one the collector skips this round).
+   */
+  async lockDigests(trx: Knex.Transaction, digests: readonly string[], options: { wait: boolean } = { wait: true }): Promise<boolean> {
+    if (!this.postgres) return true;
+    for (const digest of [...new Set(digests)].sort()) {
+      if (options.wait) {
+        await trx.raw('select pg_advisory_xact_lock(?, hashtext(?))', [DIGEST_LOCK_CLASS, digest]);
+      } else {
+        const result = await trx.raw('select pg_try_advisory_xact_lock(?, hashtext(?)) as locked', [DIGEST_LOCK_CLASS, digest]);
+        if ((result as { rows: Array<{ locked: boolean }> }).rows[0]?.locked !== true) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Protects the digests until at least `reviewAfterMs` (a later time already set stays). */
+  async touch(db: Executor, digests: readonly string[], reviewAfterMs: number): Promise<void> {
+    const unique = [...new Set(digests)].sort();
+    if (unique.length === 0) return;
+    await db('gc_reviews')
+      .insert(unique.map((digest) => ({ digest, review_after_ms: reviewAfterMs })))
+      .onConflict('digest')
+      .merge({
+        review_after_ms: db.raw(
+          'case when excluded.review_after_ms > gc_reviews.review_after_ms then excluded.review_after_ms else gc_reviews.review_after_ms end',
+        ),
+      });
+  }
+
+  /** Queues digests for review at `reviewAfterMs` unless a row already protects them. */
+  async enqueue(db: Executor, digests: readonly string[], reviewAfterMs: number): Promise<void> {
+    const unique = [...new Set(digests)].sort();
+    if (unique.length === 0) return;
+    await db('gc_reviews')
+      .insert(unique.map((digest) => ({ digest, review_after_ms: reviewAfterMs })))
+      .onConflict('digest')
+      .ignore();
+  }
+
+  /** A page of collectable manifests after id `afterId`. */
+  async manifestCandidates(horizon: Horizon, afterId: number, limit: number): Promise<ManifestCandidate[]> {
+    const rows: Array<{ id: number; name: string; digest: string }> = await collectableManifests(this.db, horizon)
+      .select('m.id', 'r.name', 'm.digest')
+      .andWhere('m.id', '>', afterId)
+      .orderBy('m.id', 'asc')
+      .limit(limit);
+    return rows.map((row) => ({ id: Number(row.id), repository: row.name, digest: row.digest }));
+  }
+
+  /** The re-check inside the deleting transaction. */
+  async manifestStillCollectable(trx: Knex.Transaction, horizon: Horizon, id: number): Promise<boolean> {
+    return (await collectableManifests(trx, horizon).first('m.id').andWhere('m.id', id)) !== undefined;
+  }
+
+  /** A page of collectable blob links after (repositoryId, digest). */
+  async linkCandidates(horizon: Horizon, after: { repositoryId: number; digest: string } | null, limit: number): Promise<LinkCandidate[]> {
+    const query = collectableLinks(this.db, horizon).select('l.repository_id', 'r.name', 'l.digest');
+    if (after) {
+      query.andWhere((q) =>
+        q.where('l.repository_id', '>', after.repositoryId).orWhere((q2) => q2.where('l.repository_id', after.repositoryId).andWhere('l.digest', '>', after.digest)),
+      );
+    }
+    const rows: Array<{ repository_id: number; name: string; digest: string }> = await query
+      .orderBy([{ column: 'l.repository_id' }, { column: 'l.digest' }])
+      .limit(limit);
+    return rows.map((row) => ({ repositoryId: Number(row.repository_id), repository: row.name, digest: row.digest }));
+  }
+
+  /** The re-check inside the deleting transaction. */
+  async linkStillCollectable(trx: Knex.Transaction, horizon: Horizon, repositoryId: number, digest: string): Promise<boolean> {
+    const row = await collectableLinks(trx, horizon).first('l.digest').andWhere('l.repository_id', repositoryId).andWhere('l.digest', digest);
+    return row !== undefined;
+  }
+
+  /** Digests whose review is due, oldest first, after `after` in (review_after_ms, digest) order. */
+  async dueReviews(nowMs: number, after: { reviewAfterMs: number; digest: string } | null, limit: number): Promise<Array<{ digest: string; reviewAfterMs: number }>> {
+    const query = this.db('gc_reviews').select('digest', 'review_after_ms').where('review_after_ms', '<=', nowMs);
+    if (after) {
+      query.andWhere((q) =>
+        q.where('review_after_ms', '>', after.reviewAfterMs).orWhere((q2) => q2.where('review_after_ms', after.reviewAfterMs).andWhere('digest', '>', after.digest)),
+      );
+    }
+    const rows: Array<{ digest: string; review_after_ms: number | string }> = await query
+      .orderBy([{ column: 'review_after_ms' }, { column: 'digest' }])
+      .limit(limit);
+    return rows.map((row) => ({ digest: row.digest, reviewAfterMs: toNumber(row.review_after_ms) }));
+  }
+
+  /**
+   * Removes the digest's review row if it is due; false when it is gone or was bumped (the
+   * digest was touched again: not garbage this round). The DELETE is also the transaction's
+   * first write, so on PostgreSQL it holds the row against a concurrent bump.
+   */
+  async takeDueReview(trx: Knex.Transaction, digest: string, nowMs: number): Promise<boolean> {
+    return (await trx('gc_reviews').where('digest', digest).andWhere('review_after_ms', '<=', nowMs).del()) > 0;
+  }
+
+  /** True when any repository links the digest, any manifest is it, or any manifest references it. */
+  async isReferenced(db: Executor, digest: string): Promise<boolean> {
+    return (await this.referencedAmong(db, [digest])).has(digest);
+  }
+
+  /** The digests among `digests` that something references (see isReferenced). */
+  async referencedAmong(db: Executor, digests: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    if (digests.length === 0) return found;
+    const tables: Array<[string, string]> = [['blob_links', 'digest'], ['manifests', 'digest'], ['manifest_references', 'digest']];
+    for (const [table, column] of tables) {
+      const rows: Array<{ digest: string }> = await db(table).distinct(`${column} as digest`).whereIn(column, digests);
+      for (const row of rows) found.add(row.digest);
+    }
+    return found;
+  }
+
+  /** The digests among `digests` that have a review row (due or not). */
+  async reviewedAmong(db: Executor, digests: readonly string[]): Promise<Set<string>> {
+    if (digests.length === 0) return new Set();
+    const rows: Array<{ digest: string }> = await db('gc_reviews').select('digest').whereIn('digest', digests);
+    return new Set(rows.map((row) => row.digest));
+  }
+
+  /** A value of the collector's persistent state, or null. */
+  async getState(name: string): Promise<string | null> {
+    const row: { value: string } | undefined = await this.db('gc_state').first('value').where('name', name);
+    return row ? row.value : null;
+  }
+
+  /** Sets a value of the collector's persistent state. */
+  async setState(name: string, value: string): Promise<void> {
+    await this.db('gc_state').insert({ name, value }).onConflict('name').merge(['value']);
+  }
+}

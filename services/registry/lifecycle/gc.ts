@@ -1,0 +1,241 @@
+/**
+ * Online garbage collection. A run has four phases, each in bounded batches with a yield
+ * between them so pushes and pulls go on: (1) manifests nothing keeps (orphaned referrers
+ * always, untagged unreferenced manifests when registry.gc.deleteuntagged is on), (2) blob
+ * links no manifest of their repository references, (3) a sweep of storage queueing
+ * unreferenced bytes, (4) the review queue: bytes whose review is due and that nothing
+ * references. Every deletion happens in its own transaction that takes the digest's lock,
+ * re-checks the very condition that made it a candidate and only then deletes (bytes are
+ * deleted while the lock is held, before the commit). Anything touched within the grace
+ * period is left alone. See docs/lifecycle.md and docs/architecture.md.
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Knex } from 'knex';
+import { walSyncOf } from '../../../shared/db/index.js';
+import { parseDigest } from '../../../shared/grammar/reference.js';
+import type { Logger } from '../../../shared/observability/logger.js';
+import type { MetadataStore } from '../metadata/store.js';
+import type { BlobStore } from '../storage/blobs.js';
+import type { StorageDriver } from '../storage/driver.js';
+import type { GcMetrics } from './gc-metrics.js';
+import type { GcStore, Horizon, LinkCandidate, ManifestCandidate } from './gc-store.js';
+import { StorageSweep } from './gc-sweep.js';
+
+/** What the collector is built from. */
+export interface CollectorDeps {
+  metadata: MetadataStore;
+  gc: GcStore;
+  blobs: BlobStore;
+  storage: StorageDriver;
+  logger: Logger;
+  metrics?: GcMetrics;
+  clock?: () => number;
+}
+
+/** How the collector decides. */
+export interface CollectorOptions {
+  graceSeconds: number;
+  deleteUntagged: boolean;
+  /** Rows per query and deletions between yields (default 100). */
+  batchSize?: number;
+}
+
+/** What one run found and did. */
+export interface GcReport {
+  dryRun: boolean;
+  manifests: Array<{ repository: string; digest: string }>;
+  links: Array<{ repository: string; digest: string }>;
+  blobs: Array<{ digest: string; size: number }>;
+  /** Bytes deleted (dry run: bytes that would be). */
+  bytesFreed: number;
+  durationMs: number;
+}
+
+const DEFAULT_BATCH = 100;
+/** Deleting an index can make its children garbage; this many manifest passes at most per run. */
+const MANIFEST_PASSES = 8;
+
+/** Runs garbage collection over one registry's metadata and storage. */
+export class GarbageCollector {
+  private readonly clock: () => number;
+  private readonly batch: number;
+  private signal: AbortSignal | undefined;
+
+  constructor(
+    private readonly deps: CollectorDeps,
+    private readonly options: CollectorOptions,
+  ) {
+    this.clock = deps.clock ?? Date.now;
+    this.batch = options.batchSize ?? DEFAULT_BATCH;
+  }
+
+  private horizon(): Horizon {
+    const nowMs = this.clock();
+    return { nowMs, cutoff: new Date(nowMs - this.options.graceSeconds * 1000), deleteUntagged: this.options.deleteUntagged };
+  }
+
+  /**
+   * One complete run; with `dryRun` it deletes nothing and reports what is garbage now.
+   * An aborted `signal` ends the run at the next batch boundary (a stopping registry).
+   */
+  async run(options: { dryRun?: boolean; signal?: AbortSignal } = {}): Promise<GcReport> {
+    const dryRun = options.dryRun ?? false;
+    this.signal = options.signal;
+    const started = this.clock();
+    const report: GcReport = { dryRun, manifests: [], links: [], blobs: [], bytesFreed: 0, durationMs: 0 };
+    for (let pass = 0; pass < (dryRun ? 1 : MANIFEST_PASSES); pass += 1) {
+      if ((await this.collectManifests(report, dryRun)) === 0) break;
+    }
+    await this.collectLinks(report, dryRun);
+    await this.collectBlobs(report, dryRun);
+    report.durationMs = this.clock() - started;
+    this.deps.metrics?.duration.observe(report.durationMs / 1000);
+    this.deps.logger.info(
+      { dryRun, manifests: report.manifests.length, links: report.links.length, blobs: report.blobs.length, bytesFreed: report.bytesFreed, durationMs: report.durationMs },
+      dryRun ? 'garbage collection dry run' : 'garbage collection run',
+    );
+    return report;
+  }
+
+  private counted(kind: 'manifest' | 'link' | 'blob', candidates: number, deleted: number): void {
+    this.deps.metrics?.candidates.inc({ kind }, candidates);
+    if (deleted > 0) this.deps.metrics?.deleted.inc({ kind }, deleted);
+  }
+
+  /** Phase 1; returns how many manifests it deleted. */
+  private collectManifests(report: GcReport, dryRun: boolean): Promise<number> {
+    const { metadata, gc } = this.deps;
+    return this.collectPages<ManifestCandidate>('manifest', dryRun, report.manifests, {
+      page: (horizon, last) => gc.manifestCandidates(horizon, last?.id ?? 0, this.batch),
+      stillCollectable: (trx, horizon, candidate) => gc.manifestStillCollectable(trx, horizon, candidate.id),
+      remove: (candidate, tx) => metadata.deleteManifest(candidate.repository, candidate.digest, tx, 'gc'),
+    });
+  }
+
+  /** Phase 2. */
+  private async collectLinks(report: GcReport, dryRun: boolean): Promise<void> {
+    const { metadata, gc } = this.deps;
+    await this.collectPages<LinkCandidate>('link', dryRun, report.links, {
+      page: (horizon, last) => gc.linkCandidates(horizon, last, this.batch),
+      stillCollectable: (trx, horizon, candidate) => gc.linkStillCollectable(trx, horizon, candidate.repositoryId, candidate.digest),
+      remove: (candidate, tx) => metadata.unlinkBlob(candidate.repository, candidate.digest, tx),
+    });
+  }
+
+  /**
+   * Pages through candidates and deletes each in its own transaction: lock the digest
+   * (skip it when busy), re-check with the same condition that found it, delete, and queue
+   * the digest's bytes for review now. Returns how many it deleted.
+   */
+  private async collectPages<C extends { repository: string; digest: string }>(
+    kind: 'manifest' | 'link',
+    dryRun: boolean,
+    out: Array<{ repository: string; digest: string }>,
+    steps: {
+      page(horizon: Horizon, last: C | null): Promise<C[]>;
+      stillCollectable(trx: Knex.Transaction, horizon: Horizon, candidate: C): Promise<boolean>;
+      remove(candidate: C, tx: Knex.Transaction): Promise<unknown>;
+    },
+  ): Promise<number> {
+    const { metadata, gc } = this.deps;
+    let last: C | null = null;
+    let deleted = 0;
+    while (!this.signal?.aborted) {
+      const horizon = this.horizon();
+      const page = await steps.page(horizon, last);
+      if (page.length === 0) break;
+      last = page[page.length - 1]!;
+      let done = 0;
+      for (const candidate of page) {
+        const removed =
+          dryRun ||
+          (await metadata.transaction(async (tx) => {
+            const trx = tx as Knex.Transaction;
+            if (!(await gc.lockDigests(trx, [candidate.digest], { wait: false }))) return false;
+            if (!(await steps.stillCollectable(trx, horizon, candidate))) return false;
+            await steps.remove(candidate, trx);
+            await gc.enqueue(trx, [candidate.digest], horizon.nowMs);
+            return true;
+          }));
+        if (removed) {
+          out.push({ repository: candidate.repository, digest: candidate.digest });
+          done += 1;
+        }
+      }
+      if (!dryRun) deleted += done;
+      this.counted(kind, page.length, dryRun ? 0 : done);
+      await yieldToEventLoop();
+    }
+    return deleted;
+  }
+
+  /** Phases 3 and 4. */
+  private async collectBlobs(report: GcReport, dryRun: boolean): Promise<void> {
+    const { gc, storage } = this.deps;
+    const sweep = new StorageSweep(storage, gc, this.options.graceSeconds * 1000);
+    const nowMs = this.clock();
+    const wouldDelete = new Map<string, number>();
+    await sweep.run({
+      queue: !dryRun,
+      found: (orphan) => {
+        if (dryRun && orphan.dueMs <= nowMs) wouldDelete.set(orphan.digest.value, orphan.size);
+      },
+      yieldEvery: () => yieldToEventLoop(),
+      stopped: () => this.signal?.aborted === true,
+    });
+    let after: { reviewAfterMs: number; digest: string } | null = null;
+    while (!this.signal?.aborted) {
+      const page = await gc.dueReviews(this.clock(), after, this.batch);
+      if (page.length === 0) break;
+      after = page[page.length - 1]!;
+      let done = 0;
+      for (const { digest } of page) {
+        if (dryRun) {
+          if (await gc.isReferenced(gc.db, digest)) continue;
+          const size = (await this.deps.blobs.stat(parseDigest(digest)))?.size;
+          if (size !== undefined) wouldDelete.set(digest, size);
+          continue;
+        }
+        const freed = await this.deleteBytesIfGarbage(digest);
+        if (freed !== null) {
+          report.blobs.push({ digest, size: freed });
+          report.bytesFreed += freed;
+          this.deps.metrics?.bytesFreed.inc(freed);
+          done += 1;
+        }
+      }
+      this.counted('blob', page.length, done);
+      await yieldToEventLoop();
+    }
+    if (dryRun) {
+      for (const [digest, size] of wouldDelete) {
+        report.blobs.push({ digest, size });
+        report.bytesFreed += size;
+      }
+    }
+  }
+
+  /**
+   * Deletes a due digest's bytes when nothing references it; returns their size, or null
+   * when it was kept (touched again, referenced, or another collector holds it). The bytes
+   * go while the lock is held and before the review row's removal commits: a push that
+   * links the digest waits for the lock and then finds the bytes gone (push-guard.ts).
+   */
+  private async deleteBytesIfGarbage(digest: string): Promise<number | null> {
+    const { metadata, gc, blobs } = this.deps;
+    const parsed = parseDigest(digest);
+    return metadata.transaction(async (tx) => {
+      const trx = tx as Knex.Transaction;
+      if (!(await gc.lockDigests(trx, [digest], { wait: false }))) return null;
+      if (!(await gc.takeDueReview(trx, digest, this.clock()))) return null;
+      if (await gc.isReferenced(trx, digest)) return null;
+      const size = (await blobs.stat(parsed))?.size;
+      if (size === undefined) return null;
+      // What made this garbage may be a commit not yet synced (SQLite, deferred syncs): make
+      // it durable first, so a power cut cannot bring back a reference to deleted bytes.
+      await walSyncOf(gc.db)?.flush();
+      await blobs.delete(parsed);
+      return size;
+    });
+  }
+}

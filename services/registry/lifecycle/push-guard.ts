@@ -1,0 +1,106 @@
+/**
+ * The push side of online garbage collection. Every path that makes a digest referenced
+ * again (upload completion, mount, HEAD before a skipped upload, manifest PUT) first
+ * pushes the digest's review back by the grace period, and every transaction that adds a
+ * reference takes the digest's lock and re-checks that what it references is still there
+ * while holding it. The collector deletes only under the same lock after its own re-check,
+ * so of two racing transactions one always sees the other's committed result
+ * (docs/architecture.md, "Online garbage collection", has the full argument).
+ */
+import type { Knex } from 'knex';
+import { fail } from '../../../shared/http/errors.js';
+import { parseDigest } from '../../../shared/grammar/reference.js';
+import { mayBeAbsent, type ParsedManifest } from '../manifests.js';
+import { verifyReferences } from '../manifests/references.js';
+import type { MetadataStore, Tx } from '../metadata/store.js';
+import type { BlobStore } from '../storage/blobs.js';
+import type { GcStore } from './gc-store.js';
+import type { QuotaGuard } from './quotas.js';
+
+/** Push-path protection against the collector; one per app. */
+export class PushGuard {
+  constructor(
+    private readonly metadata: MetadataStore,
+    private readonly gc: GcStore,
+    private readonly blobs: BlobStore,
+    private readonly quotas: QuotaGuard,
+    private readonly graceMs: number,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  private reviewAfter(): number {
+    return this.clock() + this.graceMs;
+  }
+
+  /**
+   * Keeps the digests out of the collector's reach for the grace period: called before an
+   * upload's bytes move into place and on a HEAD that finds a blob (the client will
+   * reference it without uploading). Not synced: a power cut loses at most a postponement.
+   */
+  async touch(digests: readonly string[]): Promise<void> {
+    await this.gc.touch(this.gc.db, digests, this.reviewAfter());
+  }
+
+  /** Refuses an upload of known size that cannot fit its namespace's quota, before its bytes are read. */
+  precheckQuota(repository: string, digest: string, size: number): Promise<void> {
+    return this.quotas.precheck(repository, digest, size);
+  }
+
+  /**
+   * Links a blob whose bytes were just stored or found (DENIED when that takes the
+   * namespace over its hard quota), then checks the bytes are still
+   * there. Once the link is committed the collector cannot take the bytes (its re-check
+   * under the lock sees the link); if they vanished before that, the link is dangling and
+   * is removed again (unless bytes came back meanwhile). False means the caller must not
+   * report the blob as stored.
+   */
+  async linkBlob(repository: string, digest: string, size: number): Promise<boolean> {
+    const parsed = parseDigest(digest);
+    await this.metadata.transaction(async (tx) => {
+      await this.gc.lockDigests(asKnex(tx), [digest]);
+      await this.gc.touch(asKnex(tx), [digest], this.reviewAfter());
+      await this.quotas.checkAdd(asKnex(tx), repository, digest, size);
+      await this.metadata.linkBlob(repository, digest, size, tx);
+    });
+    if ((await this.blobs.stat(parsed)) !== null) return true;
+    await this.metadata.transaction(async (tx) => {
+      await this.gc.lockDigests(asKnex(tx), [digest]);
+      if ((await this.blobs.stat(parsed)) === null) await this.metadata.unlinkBlob(repository, digest, tx);
+    });
+    return false;
+  }
+
+  /**
+   * Inside the manifest PUT's transaction, before its rows are written: locks the manifest's
+   * digest and everything it references, postpones their review, re-verifies the references
+   * (links, children, and that linked bytes exist), checks the namespace's quota for the
+   * manifest's own bytes, and restores those bytes if
+   * the collector took them after the PUT stored them.
+   */
+  async guardManifest(tx: Tx, repository: string, digest: string, manifest: ParsedManifest, bytes: Buffer): Promise<void> {
+    const trx = asKnex(tx);
+    const stored = [...(manifest.config ? [manifest.config] : []), ...manifest.layers].filter((d) => !mayBeAbsent(d));
+    const digests = [digest, ...stored.map((d) => d.digest.value), ...manifest.manifests.map((d) => d.digest.value)];
+    await this.gc.lockDigests(trx, digests);
+    await this.gc.touch(trx, digests, this.reviewAfter());
+    await verifyReferences(this.metadata, repository, manifest, tx);
+    for (const descriptor of stored) {
+      if ((await this.blobs.stat(descriptor.digest)) === null) {
+        throw fail('MANIFEST_BLOB_UNKNOWN', `${descriptor.digest.value} is not stored in this registry`, { digest: descriptor.digest.value });
+      }
+    }
+    await this.quotas.checkAdd(trx, repository, digest, bytes.length);
+    const own = parseDigest(digest);
+    if ((await this.blobs.stat(own)) === null) await this.blobs.putBytes(bytes, own.algorithm);
+  }
+}
+
+/** The knex transaction behind the metadata store's opaque handle (both are the same knex store). */
+export function asKnex(tx: Tx): Knex.Transaction {
+  return tx as Knex.Transaction;
+}
+
+/** A blob upload whose bytes the collector took before they were linked: the client uploads again. */
+export function collectedDuringUpload(digest: string) {
+  return fail('BLOB_UPLOAD_INVALID', 'the blob was garbage-collected while this upload completed; upload it again', { digest });
+}
