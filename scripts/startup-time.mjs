@@ -1,0 +1,82 @@
+// Start-up time of the registry and of the admin CLI, as docs/performance.md reports it:
+// `node scripts/startup-time.mjs [runs]` starts the registry (SQLite + filesystem under a
+// temp dir, REGISTRY_AUTH=none) once to create its data, then measures each restart from
+// spawn to the first 200 on /v2/, and the wall time of `npm run -s admin -- users list`
+// and of `node bin/dockyard.js users list`. Run `npm run build` first for the dist/ rows.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const runs = Number(process.argv[2] ?? 5);
+const dataDir = mkdtempSync(join(tmpdir(), 'dockyard-startup-'));
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function firstOk(url, child) {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`registry exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(url);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function registryStart(command) {
+  const port = await freePort();
+  const env = { ...process.env, DOCKYARD_DATA_DIR: dataDir, REGISTRY_AUTH: 'none', REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`, LOG_LEVEL: 'warn' };
+  const started = process.hrtime.bigint();
+  const child = spawn(command[0], command.slice(1), { env, stdio: 'ignore' });
+  await firstOk(`http://127.0.0.1:${port}/v2/`, child);
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  return ms;
+}
+
+function timed(command) {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(command[0], command.slice(1), { env: { ...process.env, DOCKYARD_DATA_DIR: dataDir }, stdio: ['ignore', 'ignore', 'pipe'] });
+  if (result.status !== 0) throw new Error(`${command.join(' ')} exited ${result.status}: ${result.stderr}`);
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+function summary(label, samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  console.log(`${label}: median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms, min ${sorted[0].toFixed(0)}, max ${sorted.at(-1).toFixed(0)} (${samples.length} runs)`);
+}
+
+async function main() {
+  const rows = [
+    ['registry restart, tsx (services/registry/main.ts)', ['node', '--import', 'tsx', 'services/registry/main.ts']],
+    ...(existsSync('dist/services/registry/main.js') ? [['registry restart, node dist/services/registry/main.js', ['node', 'dist/services/registry/main.js']]] : []),
+  ];
+  await registryStart(rows[0][1]);
+  for (const [label, command] of rows) {
+    const samples = [];
+    for (let i = 0; i < runs; i++) samples.push(await registryStart(command));
+    summary(label, samples);
+  }
+  timed(['npm', 'run', '-s', 'admin', '--', 'users', 'list']);
+  const cli = [['npm run -s admin -- users list', ['npm', 'run', '-s', 'admin', '--', 'users', 'list']]];
+  if (existsSync('bin/dockyard.js')) cli.push(['node bin/dockyard.js users list', ['node', 'bin/dockyard.js', 'users', 'list']]);
+  for (const [label, command] of cli) {
+    const samples = [];
+    for (let i = 0; i < runs; i++) samples.push(timed(command));
+    summary(label, samples);
+  }
+}
+
+main().finally(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -1,0 +1,1 @@
+export function operationRoute(_id: string): string | undefined { return undefined; }
