@@ -55,7 +55,6 @@ function createContext(command: Command, argv: readonly string[], env: Env, io: 
   const expected = command.name.split(' ').length + (command.args?.length ?? 0);
   if (args.positional.length > expected) throw new UsageError(`unexpected argument ${args.positional[expected]}`);
   const json = args.flags.has('json');
-  if (json && command.json !== true) throw new UsageError(`--json does not apply to ${command.name}: ${command.json}`);
   let db: Knex | undefined;
   let stdinRead: Promise<string> | undefined;
   const stdinPassword = async (): Promise<string> => {

@@ -1,6 +1,6 @@
 /**
- * What a CLI command is: one definition per command (its words, arguments, flags, help,
- * whether --json applies, and the handler). The table of all of them is commands/index.ts;
+ * What a CLI command is: one definition per command (its words, arguments, flags, help
+ * and the handler). Every command prints through `print`, so every command has --json. The table of all of them is commands/index.ts;
  * main.ts finds the command, parses its flags, prints its help, and turns errors into exit
  * codes. Handlers reach the database, the signing keys or a registry only through the
  * context, which imports those modules on first use so that `--help` or a registry command
@@ -60,8 +60,6 @@ export interface Command {
   details?: string;
   /** A complete example invocation (shown in help and docs/cli.md). */
   example: string;
-  /** true when --json applies; otherwise the reason it does not (the error message). */
-  json: true | string;
   /** The admin API operation it performs (services/auth/operations/catalog.ts), shown in help. */
   operation?: string;
   run(ctx: CliContext): Promise<void>;

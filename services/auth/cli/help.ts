@@ -32,9 +32,7 @@ export function overview(commands: readonly Command[], group?: string): string {
 export function commandHelp(command: Command, operationRoute?: string): string {
   const lines = [`usage: dockyard ${synopsis(command)}`, '', command.summary];
   if (command.details) lines.push('', command.details);
-  const flags = [...(command.flags ?? []), ...GLOBAL_FLAGS.filter((g) => g.name !== 'json' || command.json === true)];
-  lines.push('', 'options:', ...flagLines(flags));
-  if (command.json !== true) lines.push('', `--json: ${command.json}`);
+  lines.push('', 'options:', ...flagLines([...(command.flags ?? []), ...GLOBAL_FLAGS]));
   if (operationRoute) lines.push('', `admin API: ${operationRoute}`);
   lines.push('', 'example:', `  ${command.example}`);
   return lines.join('\n');

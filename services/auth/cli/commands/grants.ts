@@ -13,7 +13,6 @@ export const grantsCommands: Command[] = [
     summary: 'list grants, all or those of one subject',
     details: GRAMMAR,
     example: 'dockyard grants list group:developers',
-    json: true,
     operation: 'listGrants',
     async run(ctx) {
       const grants = await (await ctx.admin()).grants.list(ctx.args.positional[2]);
@@ -26,7 +25,6 @@ export const grantsCommands: Command[] = [
     summary: 'allow a subject some actions on the repositories a pattern matches',
     details: GRAMMAR,
     example: "dockyard grants add group:developers 'team/**' pull,push",
-    json: true,
     operation: 'addGrant',
     async run(ctx) {
       const [subject, pattern, actions] = [ctx.args.need(2, 'SUBJECT'), ctx.args.need(3, 'PATTERN'), ctx.args.need(4, 'ACTIONS')];
@@ -39,7 +37,6 @@ export const grantsCommands: Command[] = [
     args: [{ name: 'ID' }],
     summary: 'remove a grant by its id (see grants list)',
     example: 'dockyard grants remove 7',
-    json: true,
     operation: 'removeGrant',
     async run(ctx) {
       const id = ctx.args.need(2, 'ID');

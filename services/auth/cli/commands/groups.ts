@@ -7,7 +7,6 @@ export const groupsCommands: Command[] = [
     name: 'groups list',
     summary: 'list groups with their members',
     example: 'dockyard groups list',
-    json: true,
     operation: 'listGroups',
     async run(ctx) {
       const groups = await (await ctx.admin()).groups.list();
@@ -19,7 +18,6 @@ export const groupsCommands: Command[] = [
     args: [{ name: 'GROUP' }],
     summary: 'create a group',
     example: 'dockyard groups add developers',
-    json: true,
     operation: 'createGroup',
     async run(ctx) {
       const group = await (await ctx.admin()).groups.create(ctx.actor(), { name: ctx.args.need(2, 'GROUP') });
@@ -31,7 +29,6 @@ export const groupsCommands: Command[] = [
     args: [{ name: 'GROUP' }],
     summary: 'delete a group and its grants',
     example: 'dockyard groups delete developers',
-    json: true,
     operation: 'deleteGroup',
     async run(ctx) {
       const name = ctx.args.need(2, 'GROUP');
@@ -44,7 +41,6 @@ export const groupsCommands: Command[] = [
     args: [{ name: 'GROUP' }, { name: 'USER' }],
     summary: 'add a user to a group',
     example: 'dockyard groups add-member developers alice',
-    json: true,
     operation: 'addGroupMember',
     async run(ctx) {
       const [group, user] = [ctx.args.need(2, 'GROUP'), ctx.args.need(3, 'USER')];
@@ -57,7 +53,6 @@ export const groupsCommands: Command[] = [
     args: [{ name: 'GROUP' }, { name: 'USER' }],
     summary: 'remove a user from a group',
     example: 'dockyard groups remove-member developers alice',
-    json: true,
     operation: 'removeGroupMember',
     async run(ctx) {
       const [group, user] = [ctx.args.need(2, 'GROUP'), ctx.args.need(3, 'USER')];

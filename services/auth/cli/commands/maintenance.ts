@@ -9,7 +9,6 @@ export const maintenanceCommands: Command[] = [
     args: [{ name: 'SUBJECT' }],
     summary: 'list the live refresh tokens of a user or robot (never the tokens themselves)',
     example: 'dockyard refresh-tokens list user:alice',
-    json: true,
     operation: 'listRefreshTokens',
     async run(ctx) {
       const tokens = await (await ctx.admin()).listRefreshTokens(ctx.args.need(2, 'SUBJECT'));
@@ -21,7 +20,6 @@ export const maintenanceCommands: Command[] = [
     args: [{ name: 'SUBJECT' }],
     summary: 'revoke every refresh token of a user or robot (user:NAME, robot:NAME)',
     example: 'dockyard refresh-tokens revoke user:alice',
-    json: true,
     operation: 'revokeRefreshTokens',
     async run(ctx) {
       const revoked = await (await ctx.admin()).revokeRefreshTokens(ctx.actor(), ctx.args.need(2, 'SUBJECT'));
@@ -32,7 +30,6 @@ export const maintenanceCommands: Command[] = [
     name: 'keys rotate',
     summary: 'make a new signing key current (the old one stays published until its tokens expire)',
     example: 'dockyard keys rotate',
-    json: true,
     operation: 'rotateKeys',
     async run(ctx) {
       const { kid } = await (await ctx.admin({ keys: true })).rotateKeys(ctx.actor());
@@ -48,7 +45,6 @@ export const maintenanceCommands: Command[] = [
     ],
     summary: 'show the audit log, newest first',
     example: 'dockyard audit --limit 20 --action user.create',
-    json: true,
     operation: 'queryAudit',
     async run(ctx) {
       const limitText = ctx.args.values.get('limit');

@@ -65,7 +65,6 @@ export const registryCommands: Command[] = [
     summary: 'list the repositories of a running registry',
     details: CREDENTIALS,
     example: 'DOCKYARD_USERNAME=admin DOCKYARD_PASSWORD=… dockyard repos list --registry https://registry.example.com',
-    json: true,
     async run(ctx) {
       const repositories = await listAll(await ctx.registry(), '/v2/_catalog', 'registry:catalog:*', 'repositories');
       ctx.print(repositories, () => repositories.join('\n'));
@@ -78,7 +77,6 @@ export const registryCommands: Command[] = [
     summary: 'list the tags of a repository',
     details: CREDENTIALS,
     example: 'dockyard tags list team/app',
-    json: true,
     async run(ctx) {
       const repository = repositoryArg(ctx);
       const tags = await listAll(await ctx.registry(), `/v2/${repository}/tags/list`, `repository:${repository}:pull`, 'tags');
@@ -92,7 +90,6 @@ export const registryCommands: Command[] = [
     summary: 'delete one tag; the manifest and its other tags stay',
     details: `DELETE /v2/REPO/manifests/TAG (OCI distribution spec 1.1). ${CREDENTIALS}`,
     example: 'dockyard tags delete team/app:old-build',
-    json: true,
     async run(ctx) {
       const { repository, reference } = parseReference(ctx.args.need(2, 'REPO:TAG'), 'tag');
       await deleteManifest(ctx, repository, reference);
@@ -106,7 +103,6 @@ export const registryCommands: Command[] = [
     summary: 'delete a manifest and every tag pointing at it',
     details: `Blobs stay until garbage collection. ${CREDENTIALS}`,
     example: 'dockyard manifests delete team/app@sha256:4f1c…',
-    json: true,
     async run(ctx) {
       const { repository, reference } = parseReference(ctx.args.need(2, 'REPO@DIGEST'), 'digest');
       await deleteManifest(ctx, repository, reference);
@@ -120,7 +116,6 @@ export const registryCommands: Command[] = [
     summary: 'show an image: digest, platforms, layers with sizes, config labels',
     details: CREDENTIALS,
     example: 'dockyard inspect team/app:1.4 --json',
-    json: true,
     async run(ctx) {
       const ref = parseReference(ctx.args.need(1, 'REPO:TAG|REPO@DIGEST'), 'either');
       const image = await inspectImage(await ctx.registry(), ref.repository, ref.reference);

@@ -7,7 +7,6 @@ export const robotsCommands: Command[] = [
     name: 'robots list',
     summary: 'list robots with their state, expiry and last use',
     example: 'dockyard robots list',
-    json: true,
     operation: 'listRobots',
     async run(ctx) {
       const robots = await (await ctx.admin()).robots.list();
@@ -22,7 +21,6 @@ export const robotsCommands: Command[] = [
     summary: 'create a robot; its secret is printed once',
     details: 'With --json: {"username": "robot$NAME", "secret": "…"}, ready for `docker login -u`.',
     example: 'dockyard robots add ci --expires 90d --json',
-    json: true,
     operation: 'createRobot',
     async run(ctx) {
       const created = await (await ctx.admin()).robots.create(ctx.actor(), { name: ctx.args.need(2, 'NAME'), expires: ctx.args.values.get('expires') });
@@ -37,12 +35,23 @@ export const robotsCommands: Command[] = [
     args: [{ name: 'NAME' }],
     summary: 'revoke a robot (its secret stops working; the record stays for the audit)',
     example: 'dockyard robots revoke ci',
-    json: true,
     operation: 'revokeRobot',
     async run(ctx) {
       const name = ctx.args.need(2, 'NAME');
       await (await ctx.admin()).robots.revoke(ctx.actor(), name);
       ctx.print({ name, revoked: true }, () => `revoked robot ${name}`);
+    },
+  },
+  {
+    name: 'robots delete',
+    args: [{ name: 'NAME' }],
+    summary: 'delete a robot with its grants and refresh tokens',
+    example: 'dockyard robots delete ci',
+    operation: 'deleteRobot',
+    async run(ctx) {
+      const name = ctx.args.need(2, 'NAME');
+      await (await ctx.admin()).robots.delete(ctx.actor(), name);
+      ctx.print({ name, deleted: true }, () => `deleted robot ${name}`);
     },
   },
 ];

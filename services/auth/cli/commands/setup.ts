@@ -15,7 +15,6 @@ export const setupCommands: Command[] = [
     ],
     summary: 'create a self-signed HTTPS certificate with the subjectAltNames docker and podman require',
     example: 'dockyard tls self-signed registry.example.com --ip 192.0.2.10 --out certs',
-    json: true,
     async run(ctx) {
       const written = selfSignedFromArgs(ctx.args);
       ctx.print(written, () => clientSteps(ctx.args.positional[2], written).join('\n'));
@@ -26,7 +25,6 @@ export const setupCommands: Command[] = [
     args: [{ name: 'FILE', optional: true }],
     summary: 'check a configuration (file and environment) the way a start would, without starting',
     example: 'dockyard config check /etc/dockyard/config.yml',
-    json: true,
     async run(ctx) {
       const result = configCheckFromArgs(ctx.args, ctx.argv, ctx.env);
       ctx.print(result, () => [`configuration OK: ${result.file ?? 'environment only (no file)'}`, ...result.lines.map((line) => `  ${line}`)].join('\n'));

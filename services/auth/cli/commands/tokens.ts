@@ -18,7 +18,6 @@ export const tokensCommands: Command[] = [
     summary: 'revoke every refresh token of your own account (after docker logout, or a lost laptop)',
     details: 'Any enabled user may run it for their own account; admins revoke others\' with `refresh-tokens revoke user:NAME`.',
     example: "printf '%s\\n' \"$PASSWORD\" | dockyard tokens revoke --auth https://auth.example.com --username alice --password-stdin",
-    json: true,
     operation: 'revokeOwnRefreshTokens',
     async run(ctx) {
       const base = ctx.args.values.get('auth') ?? ctx.env.DOCKYARD_AUTH ?? 'http://127.0.0.1:5001';

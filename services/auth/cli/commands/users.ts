@@ -10,7 +10,6 @@ export const usersCommands: Command[] = [
     name: 'users list',
     summary: 'list users',
     example: 'dockyard users list --json',
-    json: true,
     operation: 'listUsers',
     async run(ctx) {
       const users = await (await ctx.admin()).users.list();
@@ -24,7 +23,6 @@ export const usersCommands: Command[] = [
     summary: 'create a user',
     details: 'The password (8 to 72 bytes) is read from stdin; a trailing newline is not part of it.',
     example: "printf '%s\\n' \"$PASSWORD\" | dockyard users add alice --password-stdin",
-    json: true,
     operation: 'createUser',
     async run(ctx) {
       const name = ctx.args.need(2, 'NAME');
@@ -38,7 +36,6 @@ export const usersCommands: Command[] = [
     flags: [PASSWORD_STDIN],
     summary: "change a user's password (revokes the user's refresh tokens)",
     example: "printf '%s\\n' \"$PASSWORD\" | dockyard users passwd alice --password-stdin",
-    json: true,
     operation: 'setUserPassword',
     async run(ctx) {
       const name = ctx.args.need(2, 'NAME');
@@ -52,11 +49,24 @@ export const usersCommands: Command[] = [
       args: [{ name: 'NAME' }],
       summary: verb === 'disable' ? 'disable a user (no new tokens; kept with its grants)' : 'enable a disabled user',
       example: `dockyard users ${verb} alice`,
-      json: true,
       operation: 'updateUser',
       async run(ctx) {
         const name = ctx.args.need(2, 'NAME');
         const user = await (await ctx.admin()).users.setDisabled(ctx.actor(), name, verb === 'disable');
+        ctx.print(user, () => `user ${name} ${verb}d`);
+      },
+    }),
+  ),
+  ...(['promote', 'demote'] as const).map(
+    (verb): Command => ({
+      name: `users ${verb}`,
+      args: [{ name: 'NAME' }],
+      summary: verb === 'promote' ? 'make a user an administrator' : 'take administrator rights away (never from the last enabled admin)',
+      example: `dockyard users ${verb} alice`,
+      operation: 'updateUser',
+      async run(ctx) {
+        const name = ctx.args.need(2, 'NAME');
+        const user = await (await ctx.admin()).users.setAdmin(ctx.actor(), name, verb === 'promote');
         ctx.print(user, () => `user ${name} ${verb}d`);
       },
     }),
@@ -66,7 +76,6 @@ export const usersCommands: Command[] = [
     args: [{ name: 'NAME' }],
     summary: 'delete a user with its grants, group memberships and refresh tokens',
     example: 'dockyard users delete alice',
-    json: true,
     operation: 'deleteUser',
     async run(ctx) {
       const name = ctx.args.need(2, 'NAME');
@@ -79,7 +88,6 @@ export const usersCommands: Command[] = [
     args: [{ name: 'FILE' }],
     summary: 'create users from an htpasswd file (bcrypt entries; others are reported and skipped)',
     example: 'dockyard users import-htpasswd /etc/docker/registry/htpasswd',
-    json: true,
     async run(ctx) {
       const file = ctx.args.need(2, 'FILE');
       const text = await readFile(file, 'utf8');
