@@ -14,6 +14,7 @@ import type { Env } from '../../shared/config/index.js';
 import { ConfigError } from '../../shared/config/types.js';
 import { isEntryPoint } from '../../shared/process/entry-point.js';
 import { isDockyardError } from '../../shared/http/errors.js';
+import { createProgress } from '../../shared/observability/progress.js';
 import type { Knex } from '../../shared/db/index.js';
 import { GLOBAL_FLAGS, parseArgs, positionalWords, UsageError } from './cli/args.js';
 import type { CliContext, CliIo, Command } from './cli/command.js';
@@ -100,6 +101,7 @@ function createContext(command: Command, argv: readonly string[], env: Env, io: 
       return stdinPassword();
     },
     credentials: async () => (await credentials(true))!,
+    progress: (label, total, unit) => createProgress({ label, total, unit, out: { write: (text) => (io.errRaw ?? io.err)(text), isTTY: io.errIsTty } }),
     async registry() {
       const { RegistryClient } = await import('./cli/registry-client.js');
       const base = args.values.get('registry') ?? env.DOCKYARD_REGISTRY ?? 'http://127.0.0.1:5000';
@@ -173,7 +175,13 @@ async function readStdin(): Promise<string> {
 
 /** The process entry: real streams, exit code on the process. */
 export function main(argv: readonly string[]): void {
-  const io: CliIo = { stdin: readStdin, out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`), errIsTty: process.stderr.isTTY };
+  const io: CliIo = {
+    stdin: readStdin,
+    out: (t) => process.stdout.write(`${t}\n`),
+    err: (t) => process.stderr.write(`${t}\n`),
+    errRaw: (t) => process.stderr.write(t),
+    errIsTty: process.stderr.isTTY,
+  };
   runCli(argv, process.env, io).then(
     (code) => {
       process.exitCode = code;

@@ -7,6 +7,7 @@
  * never loads knex.
  */
 import type { Env } from '../../../shared/config/index.js';
+import type { Progress } from '../../../shared/observability/progress.js';
 import type { Actor, AdminOperations } from '../operations/index.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
 import type { Credentials, RegistryClient } from './registry-client.js';
@@ -16,6 +17,8 @@ export interface CliIo {
   stdin: () => Promise<string>;
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Writes to stderr as is, for progress redraws (without it, `err` is used). */
+  errRaw?: (text: string) => void;
   /** True when `err` is an interactive terminal (progress bars draw only there). */
   errIsTty?: boolean;
 }
@@ -38,6 +41,8 @@ export interface CliContext {
   password(): Promise<string>;
   /** Username and password from --username / DOCKYARD_USERNAME and --password-stdin / DOCKYARD_PASSWORD. */
   credentials(): Promise<Credentials>;
+  /** A progress display on stderr for long work (a bar on a terminal, plain lines otherwise). */
+  progress(label: string, total?: number, unit?: 'items' | 'bytes'): Progress;
   /** An HTTP client for the registry named by --registry / DOCKYARD_REGISTRY. */
   registry(): Promise<RegistryClient>;
 }

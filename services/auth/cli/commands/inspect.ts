@@ -5,6 +5,7 @@
  * the manifests declare. Layer bytes are never downloaded.
  */
 import type { RegistryClient } from '../registry-client.js';
+import { formatBytes } from '../../../../shared/observability/progress.js';
 import { formatTable } from '../format.js';
 
 const MANIFEST_TYPES = [
@@ -101,18 +102,6 @@ export async function inspectImage(client: RegistryClient, repository: string, r
     images.push(await inspectManifest(client, repository, top.digest, top.mediaType, top.doc));
   }
   return { repository, reference, digest: top.digest, mediaType: top.mediaType, images };
-}
-
-/** Bytes as B, KiB, MiB or GiB with one decimal. */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** The human-readable form of an inspection. */

@@ -1,7 +1,9 @@
-/** Setup helpers that need no working auth database: `tls self-signed` and `config check`. */
+/**
+ * Setup helpers that need no working auth database: `tls self-signed` and `config check`
+ * (their modules are imported when run: the certificate and configuration code is not
+ * needed for any other command).
+ */
 import type { Command } from '../command.js';
-import { configCheckFromArgs } from '../config.js';
-import { clientSteps, selfSignedFromArgs } from '../tls.js';
 
 export const setupCommands: Command[] = [
   {
@@ -16,6 +18,7 @@ export const setupCommands: Command[] = [
     summary: 'create a self-signed HTTPS certificate with the subjectAltNames docker and podman require',
     example: 'dockyard tls self-signed registry.example.com --ip 192.0.2.10 --out certs',
     async run(ctx) {
+      const { clientSteps, selfSignedFromArgs } = await import('../tls.js');
       const written = selfSignedFromArgs(ctx.args);
       ctx.print(written, () => clientSteps(ctx.args.positional[2], written).join('\n'));
     },
@@ -26,6 +29,7 @@ export const setupCommands: Command[] = [
     summary: 'check a configuration (file and environment) the way a start would, without starting',
     example: 'dockyard config check /etc/dockyard/config.yml',
     async run(ctx) {
+      const { configCheckFromArgs } = await import('../config.js');
       const result = configCheckFromArgs(ctx.args, ctx.argv, ctx.env);
       ctx.print(result, () => [`configuration OK: ${result.file ?? 'environment only (no file)'}`, ...result.lines.map((line) => `  ${line}`)].join('\n'));
     },
