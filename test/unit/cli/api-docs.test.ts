@@ -1,10 +1,12 @@
-// The admin API reference: docs/api.md is what `npm run docs:api` makes today, the served
+// The generated references: docs/api.md is what `npm run docs:api` makes today (and
+// docs/cli.md's command list what `npm run docs:cli` makes), the served
 // /api/v1/openapi.json is the same document, every operation in it is a mounted route, and
 // every CLI command that names an operation names a real one.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { API_DOC_PATH, renderApiReference } from '../../../scripts/api-docs.js';
+import { CLI_DOC_PATH, renderCliDoc } from '../../../scripts/cli-docs.js';
 import { COMMANDS } from '../../../services/auth/cli/commands/index.js';
 import { OPERATIONS } from '../../../services/auth/operations/catalog.js';
 import { openApiDocument } from '../../../services/auth/operations/openapi.js';
@@ -18,6 +20,12 @@ after(async () => h.close());
 
 test('docs/api.md is current (run `npm run docs:api` after changing the operations table)', () => {
   assert.equal(readFileSync(API_DOC_PATH, 'utf8'), renderApiReference());
+});
+
+test('docs/cli.md lists every command as the table defines it (run `npm run docs:cli` after changing a command)', () => {
+  const current = readFileSync(CLI_DOC_PATH, 'utf8');
+  assert.equal(current, renderCliDoc(current));
+  for (const c of COMMANDS) assert.ok(current.includes(`\`dockyard ${c.name}`), c.name);
 });
 
 test('GET /api/v1/openapi.json serves the OpenAPI 3.1 document without credentials', async () => {
