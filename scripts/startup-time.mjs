@@ -1,8 +1,9 @@
 // Start-up time of the registry and of the admin CLI, as docs/performance.md reports it:
 // `node scripts/startup-time.mjs [runs]` starts the registry (SQLite + filesystem under a
 // temp dir, REGISTRY_AUTH=none) once to create its data, then measures each restart from
-// spawn to the first 200 on /v2/, and the wall time of `npm run -s admin -- users list`
-// and of `node bin/dockyard.js users list`. Run `npm run build` first for the dist/ rows.
+// spawn to the first 200 on /v2/, and the wall time of `npm run -s admin -- users list`,
+// `npx dockyard users list`, the bin run directly, and the same command from the TypeScript
+// sources through tsx. Run `npm run build` first for the dist/ rows.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -71,7 +72,12 @@ async function main() {
   }
   timed(['npm', 'run', '-s', 'admin', '--', 'users', 'list']);
   const cli = [['npm run -s admin -- users list', ['npm', 'run', '-s', 'admin', '--', 'users', 'list']]];
-  if (existsSync('bin/dockyard.js')) cli.push(['node bin/dockyard.js users list', ['node', 'bin/dockyard.js', 'users', 'list']]);
+  if (existsSync('dist/services/auth/cli.js')) {
+    cli.push(['npx dockyard users list', ['npx', 'dockyard', 'users', 'list']]);
+    cli.push(['node bin/dockyard.js users list', ['node', 'bin/dockyard.js', 'users', 'list']]);
+    cli.push(['node bin/dockyard.js --help', ['node', 'bin/dockyard.js', '--help']]);
+  }
+  cli.push(['node --import tsx services/auth/cli.ts users list (from source)', ['node', '--import', 'tsx', 'services/auth/cli.ts', 'users', 'list']]);
   for (const [label, command] of cli) {
     const samples = [];
     for (let i = 0; i < runs; i++) samples.push(timed(command));
