@@ -89,7 +89,7 @@ async function bootstrapAdmin(
   if (!created) {
     // Users exist: the setting only names the FIRST admin's password. Say so, or an operator
     // who changed it expects a new password that never took effect.
-    if (chosen) logger.warn({ user: name }, 'DOCKYARD_ADMIN_PASSWORD ignored: users exist already, so no first admin was created; change a password with: dockyard users passwd NAME --password-stdin');
+    if (chosen) logger.warn({ user: name }, 'DOCKYARD_ADMIN_PASSWORD ignored: users exist already, so no first admin was created; change a password with: npx dockyard users passwd NAME --password-stdin');
     return undefined;
   }
   if (chosen) {
@@ -97,7 +97,7 @@ async function bootstrapAdmin(
     return undefined;
   }
   // Printed once, to stdout only: the logger never sees it.
-  announce(`Dockyard auth: created the first admin user "${name}" with password: ${password}  (shown once; change it with: dockyard users passwd ${name} --password-stdin)`);
+  announce(`Dockyard auth: created the first admin user "${name}" with password: ${password}  (shown once; change it with: npx dockyard users passwd ${name} --password-stdin)`);
   return password;
 }
 

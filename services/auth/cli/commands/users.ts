@@ -1,9 +1,19 @@
 /** `users …`: local user accounts (the auth service's users table). */
 import { readFile } from 'node:fs/promises';
+import type { Actor, AdminOperations } from '../../operations/index.js';
+import type { PublicUser } from '../../store/users.js';
 import type { Command } from '../command.js';
 import { formatTable, formatTime } from '../format.js';
 
 const PASSWORD_STDIN = { name: 'password-stdin', help: 'read the password from stdin (never from arguments, which end up in shell history)' };
+
+/** The PATCH /users/{name} changes, one command each. */
+const USER_SWITCHES: Array<{ verb: string; summary: string; apply: (ops: AdminOperations, actor: Actor, name: string) => Promise<PublicUser> }> = [
+  { verb: 'disable', summary: 'disable a user (no new tokens; kept with its grants)', apply: (ops, actor, name) => ops.users.setDisabled(actor, name, true) },
+  { verb: 'enable', summary: 'enable a disabled user', apply: (ops, actor, name) => ops.users.setDisabled(actor, name, false) },
+  { verb: 'promote', summary: 'make a user an administrator', apply: (ops, actor, name) => ops.users.setAdmin(actor, name, true) },
+  { verb: 'demote', summary: 'take administrator rights away (never from the last enabled admin)', apply: (ops, actor, name) => ops.users.setAdmin(actor, name, false) },
+];
 
 export const usersCommands: Command[] = [
   {
@@ -43,30 +53,16 @@ export const usersCommands: Command[] = [
       ctx.print({ name, passwordChanged: true }, () => `password of ${name} changed; its refresh tokens were revoked`);
     },
   },
-  ...(['disable', 'enable'] as const).map(
-    (verb): Command => ({
+  ...USER_SWITCHES.map(
+    ({ verb, summary, apply }): Command => ({
       name: `users ${verb}`,
       args: [{ name: 'NAME' }],
-      summary: verb === 'disable' ? 'disable a user (no new tokens; kept with its grants)' : 'enable a disabled user',
+      summary,
       example: `dockyard users ${verb} alice`,
       operation: 'updateUser',
       async run(ctx) {
         const name = ctx.args.need(2, 'NAME');
-        const user = await (await ctx.admin()).users.setDisabled(ctx.actor(), name, verb === 'disable');
-        ctx.print(user, () => `user ${name} ${verb}d`);
-      },
-    }),
-  ),
-  ...(['promote', 'demote'] as const).map(
-    (verb): Command => ({
-      name: `users ${verb}`,
-      args: [{ name: 'NAME' }],
-      summary: verb === 'promote' ? 'make a user an administrator' : 'take administrator rights away (never from the last enabled admin)',
-      example: `dockyard users ${verb} alice`,
-      operation: 'updateUser',
-      async run(ctx) {
-        const name = ctx.args.need(2, 'NAME');
-        const user = await (await ctx.admin()).users.setAdmin(ctx.actor(), name, verb === 'promote');
+        const user = await apply(await ctx.admin(), ctx.actor(), name);
         ctx.print(user, () => `user ${name} ${verb}d`);
       },
     }),
