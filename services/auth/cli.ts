@@ -20,7 +20,7 @@ import { GLOBAL_FLAGS, parseArgs, positionalWords, UsageError } from './cli/args
 import type { CliContext, CliIo, Command } from './cli/command.js';
 import { COMMANDS } from './cli/commands/index.js';
 import { commandHelp, overview, synopsis } from './cli/help.js';
-import { RegistryRequestError, type Credentials } from './cli/registry-client.js';
+import { RegistryClient, RegistryRequestError, type Credentials } from './cli/registry-client.js';
 import type { AdminOperations, Actor } from './operations/index.js';
 
 export type { CliIo } from './cli/command.js';
@@ -103,7 +103,6 @@ function createContext(command: Command, argv: readonly string[], env: Env, io: 
     credentials: async () => (await credentials(true))!,
     progress: (label, total, unit) => createProgress({ label, total, unit, out: { write: (text) => (io.errRaw ?? io.err)(text), isTTY: io.errIsTty } }),
     async registry() {
-      const { RegistryClient } = await import('./cli/registry-client.js');
       const base = args.values.get('registry') ?? env.DOCKYARD_REGISTRY ?? 'http://127.0.0.1:5000';
       if (!/^https?:\/\//.test(base)) throw new UsageError(`--registry takes an http:// or https:// URL, got ${JSON.stringify(base)}`);
       return new RegistryClient(base, await credentials(false));
