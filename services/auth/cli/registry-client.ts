@@ -32,7 +32,7 @@ interface Challenge {
 }
 
 /** Parses `Bearer realm="…",service="…"` (quoted values may hold commas). */
-export function parseChallenge(header: string): Challenge {
+function parseChallenge(header: string): Challenge {
   const space = header.indexOf(' ');
   const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
   const params: Record<string, string> = {};

@@ -11,7 +11,7 @@ import { UsageError, type FlagSpec } from '../args.js';
 import type { RegistryClient } from '../registry-client.js';
 import { inspectImage, renderInspection } from './inspect.js';
 
-export const REGISTRY_FLAGS: readonly FlagSpec[] = [
+const REGISTRY_FLAGS: readonly FlagSpec[] = [
   { name: 'registry', value: 'URL', help: 'the registry (default: DOCKYARD_REGISTRY, else http://127.0.0.1:5000)' },
   { name: 'username', value: 'NAME', help: 'user for the registry (default: DOCKYARD_USERNAME)' },
   { name: 'password-stdin', help: 'read the password from stdin (default: DOCKYARD_PASSWORD)' },
@@ -20,7 +20,7 @@ export const REGISTRY_FLAGS: readonly FlagSpec[] = [
 const CREDENTIALS = 'Credentials: DOCKYARD_USERNAME and DOCKYARD_PASSWORD, or --username NAME --password-stdin; none for a registry without auth.';
 
 /** REPO:TAG or REPO@DIGEST, validated with the registry's own grammar. */
-export function parseReference(text: string, want: 'tag' | 'digest' | 'either'): { repository: string; reference: string; kind: 'tag' | 'digest' } {
+function parseReference(text: string, want: 'tag' | 'digest' | 'either'): { repository: string; reference: string; kind: 'tag' | 'digest' } {
   const at = text.indexOf('@');
   const colon = text.lastIndexOf(':');
   let parsed: { repository: string; reference: string; kind: 'tag' | 'digest' } | null = null;
