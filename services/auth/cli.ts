@@ -16,6 +16,7 @@ import { isEntryPoint } from '../../shared/process/entry-point.js';
 import { isRegistryCommand, runRegistryCommand } from './cli-registry.js';
 import { isDockyardError } from '../../shared/http/errors.js';
 import { createProgress } from '../../shared/observability/progress.js';
+import { formatJson } from './cli/format.js';
 import type { Knex } from '../../shared/db/index.js';
 import { GLOBAL_FLAGS, parseArgs, positionalWords, UsageError } from './cli/args.js';
 import type { CliContext, CliIo, Command } from './cli/command.js';
@@ -82,7 +83,8 @@ function createContext(command: Command, argv: readonly string[], env: Env, io: 
     io,
     json,
     print(value, text) {
-      io.out(json ? JSON.stringify(value, null, 2) : text());
+      // Everything printed may come from the database: control characters are escaped (cli/format.ts).
+      io.out(json ? formatJson(value) : text());
     },
     async admin(options = { keys: false }): Promise<AdminOperations> {
       const [{ configFileFrom, loadAuthConfig }, { migrateLatest, openDatabase }, { AdminOperations }] = await Promise.all([

@@ -21,7 +21,7 @@ async function refreshTokenOf(user: string, password: string): Promise<string> {
 
 const redeem = async (token: string) => (await postToken(h, { grant_type: 'refresh_token', refresh_token: token, client_id: 'docker', service: SERVICE })).status;
 const revokeOwn = (authorization?: string) =>
-  fetch(`${h.url}/api/v1/me/refresh-tokens/revoke`, { method: 'POST', headers: authorization ? { authorization } : {} });
+  fetch(`${h.url}/api/v1/me/refresh-tokens/revoke`, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) } });
 
 test("a user revokes all of their own refresh tokens and nobody else's", async () => {
   const alice = [await refreshTokenOf('alice', 'alice-password'), await refreshTokenOf('alice', 'alice-password')];

@@ -93,6 +93,7 @@ test('--json on every admin command; a refused change is exit 1', async () => {
   assert.equal((await json(['users', 'enable', 'dana']) as { disabled: boolean }).disabled, false);
   assert.equal((await json(['users', 'promote', 'dana']) as { admin: boolean }).admin, true);
   assert.equal((await json(['users', 'demote', 'dana']) as { admin: boolean }).admin, false);
+  assert.deepEqual(await json(['users', 'unlock', 'dana']), { name: 'dana', attemptsCleared: 0 });
   const htpasswd = join(dir, 'htpasswd');
   writeFileSync(htpasswd, 'erin:$2y$05$dV1LoW73KAT2byK9wIqWhu2Jim7Xl7.u05hpm9rw3MKqWxZR0PgWK\nfrank:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n');
   const imported = (await json(['users', 'import-htpasswd', htpasswd])) as { imported: string[]; skipped: Array<{ name: string }> };

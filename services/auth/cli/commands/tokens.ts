@@ -25,7 +25,8 @@ export const tokensCommands: Command[] = [
       const url = new URL('/api/v1/me/refresh-tokens/revoke', base);
       let res: Response;
       try {
-        res = await fetch(url, { method: 'POST', headers: { Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` } });
+        // The admin API takes changes only as JSON (its cross-site request guard), also with no body.
+        res = await fetch(url, { method: 'POST', headers: { Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`, 'Content-Type': 'application/json' } });
       } catch (err) {
         throw new DockyardError('UNAVAILABLE', `cannot reach the auth service at ${base}: ${(err as Error).message} (set --auth URL or DOCKYARD_AUTH)`);
       }
