@@ -65,7 +65,9 @@ export class GarbageCollector {
     private readonly deps: CollectorDeps,
     private readonly options: CollectorOptions,
   ) {
-    this.clock = deps.clock ?? Date.now;
+    // Whole milliseconds: the times it compares with are bigint columns (PostgreSQL refuses a fraction).
+    const clock = deps.clock ?? Date.now;
+    this.clock = () => Math.floor(clock());
     this.batch = options.batchSize ?? DEFAULT_BATCH;
   }
 
