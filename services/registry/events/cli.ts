@@ -106,6 +106,10 @@ async function run(metadata: MetadataStore, args: ImagesArgs, io: ImagesIo): Pro
 
 /** Runs one `images …` invocation; returns the exit code (0 ok, 1 failed, 2 usage or configuration). */
 export async function runImagesCli(argv: readonly string[], env: Record<string, string | undefined>, io: ImagesIo): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.out(IMAGES_USAGE);
+    return 0;
+  }
   let metadata: KnexMetadataStore | null = null;
   try {
     const args = parseImagesArgs(argv);

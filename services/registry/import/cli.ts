@@ -23,6 +23,10 @@ export interface ImportIo {
 
 /** Runs the command; resolves with the exit code. */
 export async function runImportCommand(argv: readonly string[], env: Env, io: ImportIo): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.out.write(`${USAGE}\n`);
+    return 0;
+  }
   const json = argv.includes('--json');
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {

@@ -67,6 +67,10 @@ export function formatGcReport(report: GcReport): string {
 
 /** Runs one invocation; returns the exit code (0 ok, 1 failed, 2 usage or configuration). */
 export async function runRegistryCli(argv: readonly string[], env: Env, io: CommandIo): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.out(USAGE);
+    return 0;
+  }
   try {
     const { words, flags, values } = parse(argv);
     const isGc = words[0] === 'gc' && words[1] === 'run' && words.length === 2;
