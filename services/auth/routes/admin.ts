@@ -17,8 +17,9 @@ import { Router } from '@koa/router';
 import type { Context, Next } from 'koa';
 import { fail } from '../../../shared/http/errors.js';
 import type { AdminGate } from '../admin-gate.js';
-import { readJsonObject, singleQuery } from '../http.js';
-import { guardAdminWrites } from './admin-writes.js';
+import { readJsonObject } from '../../../shared/http/request-body.js';
+import { singleQuery } from '../http.js';
+import { guardAdminWrites } from '../../../shared/http/middleware/admin-writes.js';
 import type { Actor, AdminOperations } from '../operations/index.js';
 import type { AuditQuery } from '../store/audit.js';
 
@@ -182,7 +183,7 @@ function mountMaintenance(router: Router<AdminState>, ops: AdminOperations): voi
 
 /**
  * The /api/v1 router: every route requires an admin (see AdminGate); every POST, PUT,
- * PATCH and DELETE a JSON content type from the service's own origin (admin-writes.ts).
+ * PATCH and DELETE a JSON content type from the service's own origin (shared/http/middleware/admin-writes.ts).
  */
 export function adminRouter(ops: AdminOperations, gate: AdminGate): Router<AdminState> {
   const router = new Router<AdminState>({ prefix: '/api/v1' });
