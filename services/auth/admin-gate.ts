@@ -60,6 +60,13 @@ export class AdminGate {
     return { name: principal.name, address: clientAddress(ctx) };
   }
 
+  /** The calling user or robot, for self-service operations; UNAUTHORIZED without valid credentials. */
+  async requireAccount(ctx: Context): Promise<{ actor: Actor; caller: string }> {
+    const principal = await this.principal(ctx);
+    if (principal.kind !== 'user' && principal.kind !== 'robot') throw unauthorized('authentication required');
+    return { actor: { name: principal.name, address: clientAddress(ctx) }, caller: `${principal.kind}:${principal.name}` };
+  }
+
   private async principal(ctx: Context): Promise<Principal> {
     const auth = authorizationHeader(ctx);
     if (auth === null) throw unauthorized('authentication required: Basic credentials or an admin API token of an admin');

@@ -13,7 +13,7 @@ import type { AuthServiceConfig } from '../../shared/config/index.js';
 import { DockyardError, fail } from '../../shared/http/errors.js';
 import type { KeyStore } from '../../shared/crypto/keys.js';
 import type { Logger } from '../../shared/observability/logger.js';
-import { httpMetrics, metricsEndpoint, recordTokenOutcome, tokensIssuedCounter, type Registry, type TokenOutcome } from '../../shared/observability/metrics.js';
+import { httpMetrics, metricsEndpoint, recordTokenOutcome, tokenRequestMetrics, tokensIssuedCounter, type Registry, type TokenOutcome } from '../../shared/observability/metrics.js';
 import { accessLog } from '../../shared/http/middleware/access-log.js';
 import { ClientAddressResolver } from '../../shared/http/client-address.js';
 import { clientAddress } from '../../shared/http/middleware/client-address.js';
@@ -53,16 +53,30 @@ function outcomeOf(ctx: Context, err: unknown): TokenOutcome {
   return err.status === 401 || err.status === 429 ? 'unauthorized' : 'invalid_request';
 }
 
-/** Counts /token outcomes (issued, anonymous, refreshed, unauthorized, invalid_request, error). */
+/**
+ * Counts /token outcomes (issued, anonymous, refreshed, unauthorized, invalid_request,
+ * error) and records requests by grant type and result, login failures (401), throttled
+ * requests (429) and latency.
+ */
 function tokenMetrics(registry: Registry) {
   const counter = tokensIssuedCounter(registry);
+  const metrics = tokenRequestMetrics(registry);
   return async function countTokens(ctx: Context, next: Next): Promise<void> {
     if (ctx.path !== '/token') return next();
+    const started = process.hrtime.bigint();
+    const record = (outcome: TokenOutcome, status: number): void => {
+      const grantType = typeof ctx.state.grantType === 'string' ? ctx.state.grantType : 'unsupported';
+      recordTokenOutcome(counter, outcome);
+      metrics.requests.inc({ grant_type: grantType, result: status === 429 ? 'throttled' : outcome });
+      if (status === 401) metrics.loginFailures.inc({ grant_type: grantType });
+      if (status === 429) metrics.throttled.inc({ grant_type: grantType });
+      metrics.duration.observe({ grant_type: grantType }, Number(process.hrtime.bigint() - started) / 1e9);
+    };
     try {
       await next();
-      if (ctx.status === 200) recordTokenOutcome(counter, outcomeOf(ctx, undefined));
+      if (ctx.status === 200) record(outcomeOf(ctx, undefined), 200);
     } catch (err) {
-      recordTokenOutcome(counter, outcomeOf(ctx, err));
+      record(outcomeOf(ctx, err), err instanceof DockyardError ? err.status : 500);
       throw err;
     }
   };

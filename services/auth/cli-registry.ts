@@ -1,6 +1,6 @@
 /**
- * Admin commands that belong to the registry: `images …` (issue 14, events) and `gc`,
- * `rules`, `quotas`, `retention` (issue 12, lifecycle). The admin CLI runs the registry's
+ * Admin commands that belong to the registry: `images …` (issue 14, events), `import
+ * registry2 PATH` (issue 13) and `gc`, `rules`, `quotas`, `retention` (issue 12, lifecycle). The admin CLI runs the registry's
  * command line for that area in a child process with the same arguments and environment,
  * because services never import each other. Its output and exit code pass through
  * unchanged, and the caller's event loop keeps running meanwhile.
@@ -8,9 +8,14 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+// Compiled (dist/*.js, run by node) or from source (*.ts, run through tsx in tests and development).
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const registryCli = (path: string): string => fileURLToPath(new URL(`../registry/${path}${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url));
+
 const REGISTRY_CLIS: ReadonlyMap<string, string> = new Map([
-  ['images', fileURLToPath(new URL('../registry/events/cli.ts', import.meta.url))],
-  ...['gc', 'rules', 'quotas', 'retention'].map((area): [string, string] => [area, fileURLToPath(new URL('../registry/lifecycle/cli.ts', import.meta.url))]),
+  ['images', registryCli('events/cli')],
+  ['import', registryCli('import/cli')],
+  ...['gc', 'rules', 'quotas', 'retention'].map((area): [string, string] => [area, registryCli('lifecycle/cli')]),
 ]);
 
 /** The command: the first word that is not an option or --config's value. */
@@ -33,9 +38,13 @@ export function runRegistryCommand(
   env: Record<string, string | undefined>,
   io: { out: (text: string) => void; err: (text: string) => void },
 ): Promise<number> {
-  const cli = REGISTRY_CLIS.get(commandOf(argv) ?? '');
+  const command = commandOf(argv) ?? '';
+  const cli = REGISTRY_CLIS.get(command);
   if (!cli) return Promise.reject(new Error('not a registry command'));
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), cli, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The import's own command line starts after the word `import` (`registry2 PATH`).
+  const rest = command === 'import' ? argv.filter((word, i) => i !== argv.indexOf('import')) : argv;
+  const runner = FROM_SOURCE ? ['--import', import.meta.resolve('tsx'), cli] : [cli];
+  const child = spawn(process.execPath, [...runner, ...rest], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => out.push(chunk));

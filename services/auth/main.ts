@@ -16,7 +16,7 @@ import { migrateLatest, openDatabase, type Knex } from '../../shared/db/index.js
 import { isDockyardError } from '../../shared/http/errors.js';
 import { KeyStore } from '../../shared/crypto/keys.js';
 import { createLogger, type Logger } from '../../shared/observability/logger.js';
-import type { Registry } from '../../shared/observability/metrics.js';
+import { createMetricsRegistry, type Registry } from '../../shared/observability/metrics.js';
 import { serve } from '../../shared/http/serve.js';
 import { createServer, loadTlsOptions } from '../../shared/http/tls.js';
 import { createAuthApp } from './app.js';
@@ -44,6 +44,7 @@ export interface StartAuthOptions {
   env?: Env;
   /** Where the one-time line with a generated admin password goes (default stdout). */
   announce?: (line: string) => void;
+  /** Metrics registry to record into and serve at /metrics (default: a new one for this service). */
   metrics?: Registry;
   /** Migrations, keys and the first admin are done (a cluster primary did them): only open the database. */
   prepared?: boolean;
@@ -88,13 +89,18 @@ async function bootstrapAdmin(
     }
     throw err;
   }
-  if (!created) return undefined;
+  if (!created) {
+    // Users exist: the setting only names the FIRST admin's password. Say so, or an operator
+    // who changed it expects a new password that never took effect.
+    if (chosen) logger.warn({ user: name }, 'DOCKYARD_ADMIN_PASSWORD ignored: users exist already, so no first admin was created; change a password with: npx dockyard users passwd NAME --password-stdin');
+    return undefined;
+  }
   if (chosen) {
     logger.info({ user: name }, 'created the first admin user with the configured password (DOCKYARD_ADMIN_PASSWORD)');
     return undefined;
   }
   // Printed once, to stdout only: the logger never sees it.
-  announce(`Dockyard auth: created the first admin user "${name}" with password: ${password}  (shown once; change it with: npm run admin -- users passwd ${name} --password-stdin)`);
+  announce(`Dockyard auth: created the first admin user "${name}" with password: ${password}  (shown once; change it with: npx dockyard users passwd ${name} --password-stdin)`);
   return password;
 }
 
@@ -143,7 +149,7 @@ export async function startAuthService(config: AuthServiceConfig, options: Start
       keyCheckIntervalMs: KEY_CHECK_INTERVAL_MS,
     });
     const throttle = config.login ?? throttlePolicyFromEnv(env);
-    const app = createAuthApp(config, { db, keys, issuer, logger, throttle, metrics: options.metrics });
+    const app = createAuthApp(config, { db, keys, issuer, logger, throttle, metrics: options.metrics ?? createMetricsRegistry('auth') });
     const server = createServer(app.callback(), config.http, { tlsKeyName: 'auth.http.tls' }) as Server;
     const refreshTokens = new RefreshTokenStore(db);
     const housekeeping =
@@ -165,7 +171,7 @@ export async function startAuthService(config: AuthServiceConfig, options: Start
         await db.destroy();
       },
     });
-    logger.info({ url, service: config.token.service, issuer: config.token.issuer, kid: keys.current().kid }, 'listening');
+    logger.info({ url, tokenService: config.token.service, issuer: config.token.issuer, kid: keys.current().kid }, 'listening');
     return { server, url, adminPassword, close };
   } catch (err) {
     await db.destroy();

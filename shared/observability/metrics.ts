@@ -110,3 +110,33 @@ export function tokensIssuedCounter(registry: Registry): Counter<'outcome'> {
 export function recordTokenOutcome(counter: Counter<'outcome'>, outcome: TokenOutcome): void {
   counter.inc({ outcome });
 }
+
+/** The auth service's token metrics: requests by grant type and result, login failures, throttling, latency. */
+export interface TokenRequestMetrics {
+  requests: Counter<'grant_type' | 'result'>;
+  loginFailures: Counter<'grant_type'>;
+  throttled: Counter<'grant_type'>;
+  duration: Histogram<'grant_type'>;
+}
+
+// Seconds; a token request is a bcrypt check (tens of ms at cost 10) plus one ES256 signature.
+const TOKEN_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** Registers (once) the metrics of /token requests. */
+export function tokenRequestMetrics(registry: Registry): TokenRequestMetrics {
+  const grant = ['grant_type'] as const;
+  return {
+    requests: once(registry, 'auth_token_requests_total', () =>
+      new Counter({ name: 'auth_token_requests_total', help: 'Token requests by grant type (anonymous, basic, password, refresh_token, unsupported) and result.', labelNames: ['grant_type', 'result'], registers: [registry] }),
+    ),
+    loginFailures: once(registry, 'auth_login_failures_total', () =>
+      new Counter({ name: 'auth_login_failures_total', help: 'Token requests refused for wrong credentials or an invalid refresh token (401), by grant type.', labelNames: grant, registers: [registry] }),
+    ),
+    throttled: once(registry, 'auth_throttled_requests_total', () =>
+      new Counter({ name: 'auth_throttled_requests_total', help: 'Token requests refused by login throttling (429), by grant type.', labelNames: grant, registers: [registry] }),
+    ),
+    duration: once(registry, 'auth_token_request_duration_seconds', () =>
+      new Histogram({ name: 'auth_token_request_duration_seconds', help: 'Time to answer a token request, by grant type.', labelNames: grant, buckets: TOKEN_DURATION_BUCKETS, registers: [registry] }),
+    ),
+  };
+}

@@ -5,7 +5,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { ConfigError } from '../config/index.js';
+import { ConfigError } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';
 
 /** A started service as an entry point needs it. */

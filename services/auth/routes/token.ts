@@ -46,6 +46,8 @@ async function getToken(ctx: Context, tokens: TokenService): Promise<void> {
     requested: parseScopes(repeatedQuery(ctx, 'scope')),
   };
   const auth = authorizationHeader(ctx);
+  // The metrics' grant_type label: GET with Basic credentials is a password login.
+  ctx.state.grantType = auth === null ? 'anonymous' : 'basic';
   let principal: Principal = ANONYMOUS;
   if (auth?.scheme === 'basic') {
     const { username, password } = auth.credentials;
@@ -72,6 +74,7 @@ function required(form: Map<string, string>, field: string): string {
 async function postToken(ctx: Context, tokens: TokenService): Promise<void> {
   const form = await readForm(ctx);
   const grantType = required(form, 'grant_type');
+  ctx.state.grantType = grantType === 'password' || grantType === 'refresh_token' ? grantType : 'unsupported';
   const service = tokens.checkService(form.get('service'), grantType === 'refresh_token' ? 'refresh_token' : 'password');
   const clientId = checkClientId(required(form, 'client_id'));
   const base = { service, clientAddress: clientAddress(ctx), clientId, requested: parseScopes([form.get('scope') ?? '']) };

@@ -91,3 +91,46 @@ test('a DOCKYARD_ADMIN_PASSWORD that is too short fails the start with a configu
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('a DOCKYARD_ADMIN_PASSWORD given on a later start is ignored with a log line saying why', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dockyard-auth-boot-'));
+  try {
+    const first = await startAuthService(testConfig(dataDir), { logger: capturingLogger().logger, env: { DOCKYARD_ADMIN_PASSWORD: 'first-password' }, announce: () => undefined });
+    await first.close();
+    const log = capturingLogger();
+    const second = await startAuthService(testConfig(dataDir), { logger: log.logger, env: { DOCKYARD_ADMIN_PASSWORD: 'changed-password' }, announce: () => undefined });
+    try {
+      const line = log
+        .text()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { level: number; msg: string })
+        .find((l) => l.msg.includes('DOCKYARD_ADMIN_PASSWORD'));
+      assert.ok(line, 'a log line names DOCKYARD_ADMIN_PASSWORD');
+      assert.match(line.msg, /ignored: users exist already/);
+      assert.equal(line.level, 40, 'a warning');
+      assert.ok(!log.text().includes('changed-password'));
+      assert.equal((await fetch(`${second.url}/token`, { headers: { authorization: basic('admin', 'changed-password') } })).status, 401);
+      assert.equal((await fetch(`${second.url}/token`, { headers: { authorization: basic('admin', 'first-password') } })).status, 200);
+    } finally {
+      await second.close();
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('the listening line names the service once (the combined start logs through a child with service)', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dockyard-auth-boot-'));
+  try {
+    const log = capturingLogger();
+    const running = await startAuthService(testConfig(dataDir), { logger: log.logger.child({ service: 'auth' }), env: {}, announce: () => undefined });
+    await running.close();
+    const line = log.text().split('\n').find((l) => l.includes('"msg":"listening"'));
+    assert.ok(line);
+    assert.equal(line.match(/"service":/g)?.length, 1, line);
+    assert.equal((JSON.parse(line) as { tokenService: string }).tokenService, testConfig(dataDir).token.service);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

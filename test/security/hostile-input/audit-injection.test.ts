@@ -6,7 +6,7 @@
 // operator's terminal, in the table and in `--json` (which stays the same JSON).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { escapeControls, formatJson, formatTable } from '../../../services/auth/cli-format.js';
+import { escapeControls, formatJson, formatTable } from '../../../services/auth/cli/format.js';
 import { basic, getToken, runAdminCli, SERVICE, startHarness, type AuthHarness } from '../../api/auth/harness.js';
 
 /** A forged second audit row, red text, a C1 CSI and a bidirectional override. */

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { DockyardError } from '../../../shared/http/errors.js';
 import { assertNewPassword, assertUserName, parseActions, parseDuration, parseSubject, robotName } from '../../../services/auth/names.js';
 import { parseHtpasswd } from '../../../services/auth/store/htpasswd-import.js';
-import { parseArgs, UsageError } from '../../../services/auth/cli-args.js';
 
 function refused(fn: () => unknown): boolean {
   try {
@@ -81,16 +80,4 @@ test('parseHtpasswd: bcrypt entries kept, the rest reported with a reason', () =
     [[3, 'eve', 'not'], [4, 'mallory', 'not'], [5, 'bob', 'duplicate'], [6, 'bad name', 'invalid'], [7, '', 'not']],
   );
   assert.match(skipped[0].reason, /SHA-1/);
-});
-
-test('CLI arguments: flags, valued flags, unknown options refused', () => {
-  const args = parseArgs(['robots', 'add', 'ci', '--expires', '30d', '--json']);
-  assert.deepEqual(args.positional, ['robots', 'add', 'ci']);
-  assert.equal(args.values.get('expires'), '30d');
-  assert.ok(args.flags.has('json'));
-  assert.equal(parseArgs(['audit', '--limit=5']).values.get('limit'), '5');
-  assert.throws(() => parseArgs(['robots', 'add', 'ci', '--expire', '30d']), UsageError);
-  assert.throws(() => parseArgs(['audit', '--limit']), UsageError);
-  assert.throws(() => parseArgs(['users', 'list', '--json=yes']), UsageError);
-  assert.throws(() => args.need(3, 'THING'), /missing THING/);
 });

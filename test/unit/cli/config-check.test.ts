@@ -82,7 +82,7 @@ describe('config check', () => {
     assert.match(twice.err, /either as FILE or as --config FILE/);
     const unknown = await admin(['config', 'validate', file]);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.err, /expected: config check \[FILE\]/);
+    assert.match(unknown.err, /unknown config command validate \(config commands: check\)/);
   });
 
   it('exits 2 from a real process, and 0 once the file is fixed', () => {

@@ -1,5 +1,5 @@
 /**
- * `npm run admin -- tls self-signed HOST [--ip IP]... [--dns NAME]... [--out DIR] [--days N]`:
+ * `dockyard tls self-signed HOST [--ip IP]... [--dns NAME]... [--out DIR] [--days N]`:
  * a self-signed HTTPS certificate for the registry and auth service, the way the classic
  * "deploy a registry" walkthrough makes one with openssl, but with the subjectAltNames that
  * Go clients (docker, podman, skopeo) insist on; a CN alone is ignored by them since Go 1.15.
@@ -10,8 +10,8 @@ import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createSelfSignedCertificate, type SubjectAltName } from '../../shared/crypto/x509.js';
-import { UsageError, type ParsedArgs } from './cli-args.js';
+import { createSelfSignedCertificate, type SubjectAltName } from '../../../shared/crypto/x509.js';
+import { UsageError, type ParsedArgs } from './args.js';
 
 /** What to put in the certificate and where to write it. */
 export interface SelfSignedRequest {
@@ -138,19 +138,16 @@ export function clientSteps(host: string, written: WrittenCertificate): string[]
   return lines;
 }
 
-/** Runs `tls self-signed …`; output goes to `out`. Throws UsageError on a bad command line. */
-export function runTlsCommand(args: ParsedArgs, out: (text: string) => void): void {
-  if (args.positional[1] !== 'self-signed') throw new UsageError('expected: tls self-signed HOST [--ip IP]... [--dns NAME]... [--out DIR] [--days N]');
+/** Runs `tls self-signed HOST …` from its parsed arguments. Throws UsageError on a bad command line. */
+export function selfSignedFromArgs(args: ParsedArgs): WrittenCertificate {
   const host = args.need(2, 'HOST');
-  if (args.positional.length > 3) throw new UsageError(`unexpected argument ${args.positional[3]}`);
   const daysText = args.values.get('days');
   if (daysText !== undefined && !/^\d{1,5}$/.test(daysText)) throw new UsageError(`--days takes a whole number from 1 to ${MAX_DAYS}`);
-  const written = writeSelfSignedCertificate({
+  return writeSelfSignedCertificate({
     host,
     ips: args.lists.get('ip') ?? [],
     dnsNames: args.lists.get('dns') ?? [],
     outDir: args.values.get('out') ?? DEFAULT_OUT_DIR,
     days: daysText === undefined ? DEFAULT_DAYS : Number(daysText),
   });
-  out(clientSteps(host, written).join('\n'));
 }
