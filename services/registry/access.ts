@@ -8,6 +8,19 @@ import { CATALOG_LIST_ACTION } from '../../shared/grammar/repository-pattern.js'
 import type { AccessRecord } from '../../shared/grammar/scope.js';
 import type { RegistryRoute } from './routes/path.js';
 
+/**
+ * The lifecycle admin API (tag rules, quotas, their audit log): registry-wide policy, so
+ * it needs what only admins are granted, `registry:catalog:*` (services/auth/authorize.ts
+ * gives everyone else at most `registry:catalog:list`).
+ */
+const LIFECYCLE_ADMIN_ROUTES: ReadonlySet<string> = new Set(['tagRules', 'tagRule', 'tagRulePreset', 'quotas', 'quota', 'lifecycleAudit'] satisfies RegistryRoute['kind'][]);
+
+type LifecycleAdminRoute = Extract<RegistryRoute, { kind: 'tagRules' | 'tagRule' | 'tagRulePreset' | 'quotas' | 'quota' | 'lifecycleAudit' }>;
+
+function isLifecycleAdmin(route: RegistryRoute): route is LifecycleAdminRoute {
+  return LIFECYCLE_ADMIN_ROUTES.has(route.kind);
+}
+
 /** The HTTP methods the registry serves. */
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -55,8 +68,8 @@ export function mountSource(query: URLSearchParams): { from: string; digest: Dig
  * Maps a matched route and method (and, for an upload start, the mount query) to the
  * access it requires: GET/HEAD pull; POST/PUT/PATCH pull+push; DELETE delete; a mount
  * also pull on `from`; the catalog `registry:catalog:*` (at least `list`), a namespace's
- * usage `registry:catalog:*` (a repository's usage: pull on it); `GET /v2/` nothing beyond
- * a valid identity.
+ * usage and the lifecycle admin API `registry:catalog:*` (a repository's usage: pull on
+ * it); `GET /v2/` nothing beyond a valid identity.
  */
 export function requiredAccess(route: RegistryRoute, method: HttpMethod, query: URLSearchParams): AccessRequirement {
   if (route.kind === 'base') return { required: [] };
@@ -64,7 +77,7 @@ export function requiredAccess(route: RegistryRoute, method: HttpMethod, query: 
     return { required: [{ ...CATALOG_ACCESS, actions: [...CATALOG_ACCESS.actions] }], minimum: [{ ...CATALOG_LIST_ACCESS, actions: [...CATALOG_LIST_ACCESS.actions] }] };
   }
   // A namespace's usage sums repositories the caller may not see one by one: catalog access.
-  if (route.kind === 'namespaceUsage') return { required: [{ ...CATALOG_ACCESS, actions: [...CATALOG_ACCESS.actions] }] };
+  if (route.kind === 'namespaceUsage' || isLifecycleAdmin(route)) return { required: [{ ...CATALOG_ACCESS, actions: [...CATALOG_ACCESS.actions] }] };
   const own: AccessRecord = { type: 'repository', name: route.name, actions: repositoryActions(method) };
   if (route.kind === 'uploads' && method === 'POST') {
     const source = mountSource(query);

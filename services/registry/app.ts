@@ -85,7 +85,8 @@ export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
   const locks = new GcStore(deps.metadata.db);
   const quotaStore = new QuotaStore(deps.metadata.db);
   const pushGuard = new PushGuard(deps.metadata, locks, blobs, new QuotaGuard(quotaStore, locks, deps.logger, deps.metrics), gcSettings(config).graceSeconds * 1000);
-  const tagRules = new TagRuleGuard(deps.metadata, new TagRuleStore(deps.metadata.db), locks);
+  const ruleStore = new TagRuleStore(deps.metadata.db);
+  const tagRules = new TagRuleGuard(deps.metadata, ruleStore, locks);
   const services: RegistryServices = {
     config,
     storage: deps.storage,
@@ -95,6 +96,7 @@ export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
     logger: deps.logger,
     pushGuard,
     tagRules,
+    ruleStore,
     quotas: quotaStore,
   };
   const app = new Koa();

@@ -1,12 +1,14 @@
 /**
- * What online garbage collection deletes and what it keeps, through the HTTP API and bytes
- * on disk, run on SQLite and on PostgreSQL (gc-sqlite.test.ts, gc-postgres.test.ts).
+ * What online garbage collection deletes and what it keeps, through the HTTP API and the
+ * bytes storage holds, run on SQLite and on PostgreSQL (gc-sqlite.test.ts,
+ * gc-postgres.test.ts) over the filesystem driver, and on SQLite over S3 (gc-s3.test.ts).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseDigest } from '../../shared/grammar/reference.js';
+import { blobDataPath } from '../../services/registry/storage/paths.js';
 import {
   assertImagePulls,
-  digestsOnDisk,
   imageDigests,
   makeImage,
   makeIndex,
@@ -16,6 +18,7 @@ import {
   startLifecycleRegistry,
   uploadBlob,
   type Dialect,
+  type StorageKind,
 } from './harness.js';
 
 const INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -30,10 +33,10 @@ async function deleteManifest(url: string, repo: string, digest: string): Promis
   assert.equal(response.status, 202);
 }
 
-export function runGcContract(dialect: Dialect): void {
-  describe(`garbage collection (${dialect})`, () => {
+export function runGcContract(dialect: Dialect, storage: StorageKind = 'filesystem'): void {
+  describe(`garbage collection (${dialect}, ${storage})`, () => {
     it('deletes a blob nothing references and reports its bytes, keeps a tagged image whole', async () => {
-      const registry = await startLifecycleRegistry(dialect, 0);
+      const registry = await startLifecycleRegistry(dialect, 0, { storage });
       try {
         const kept = makeImage('kept', [layer('a'), layer('b')]);
         assert.ok(await pushImage(registry.url, 'team/app', 'v1', kept));
@@ -42,13 +45,13 @@ export function runGcContract(dialect: Dialect): void {
 
         const dry = await registry.collector().run({ dryRun: true });
         assert.deepEqual(dry.links.map((l) => l.digest), [sha256(stray)]);
-        assert.ok((await digestsOnDisk(registry.blobRoot)).has(sha256(stray)), 'a dry run deletes nothing');
+        assert.ok((await registry.storedDigests()).has(sha256(stray)), 'a dry run deletes nothing');
 
         const report = await registry.collector().run();
         assert.deepEqual(report.links, [{ repository: 'team/app', digest: sha256(stray) }]);
         assert.deepEqual(report.blobs, [{ digest: sha256(stray), size: stray.length }]);
         assert.equal(report.bytesFreed, stray.length);
-        assert.deepEqual([...(await digestsOnDisk(registry.blobRoot))].sort(), imageDigests(kept).sort());
+        assert.deepEqual([...(await registry.storedDigests())].sort(), imageDigests(kept).sort());
         await assertImagePulls(registry.url, 'team/app', 'v1', kept);
       } finally {
         await registry.close();
@@ -56,7 +59,7 @@ export function runGcContract(dialect: Dialect): void {
     });
 
     it('frees a deleted image but keeps the layers another image shares, also across repositories', async () => {
-      const registry = await startLifecycleRegistry(dialect, 0);
+      const registry = await startLifecycleRegistry(dialect, 0, { storage });
       try {
         const shared = layer('shared base');
         const gone = makeImage('gone', [shared, layer('only in gone')]);
@@ -66,7 +69,7 @@ export function runGcContract(dialect: Dialect): void {
         await deleteManifest(registry.url, 'team/one', gone.digest);
 
         await registry.collector().run();
-        const onDisk = await digestsOnDisk(registry.blobRoot);
+        const onDisk = await registry.storedDigests();
         assert.deepEqual([...onDisk].sort(), imageDigests(stays).sort());
         await assertImagePulls(registry.url, 'team/two', 'v1', stays);
         assert.equal((await fetch(`${registry.url}/v2/team/one/blobs/${sha256(shared)}`, { method: 'HEAD' })).status, 404);
@@ -76,7 +79,7 @@ export function runGcContract(dialect: Dialect): void {
     });
 
     it('keeps the children of a tagged multi-arch index, even when untagged manifests are collected', async () => {
-      const registry = await startLifecycleRegistry(dialect, 0);
+      const registry = await startLifecycleRegistry(dialect, 0, { storage });
       try {
         const amd = makeImage('amd64', [layer('amd')]);
         const arm = makeImage('arm64', [layer('arm')]);
@@ -88,7 +91,7 @@ export function runGcContract(dialect: Dialect): void {
 
         const report = await registry.collector({ deleteUntagged: true }).run();
         assert.deepEqual(report.manifests, [{ repository: 'team/multi', digest: loose.digest }]);
-        const onDisk = await digestsOnDisk(registry.blobRoot);
+        const onDisk = await registry.storedDigests();
         for (const digest of [...imageDigests(amd), ...imageDigests(arm), index.digest]) assert.ok(onDisk.has(digest), digest);
         for (const digest of imageDigests(loose)) assert.ok(!onDisk.has(digest), `${digest} of the untagged image`);
         for (const child of [amd, arm]) await assertImagePulls(registry.url, 'team/multi', child.digest, child);
@@ -98,7 +101,7 @@ export function runGcContract(dialect: Dialect): void {
     });
 
     it('keeps untagged manifests by default', async () => {
-      const registry = await startLifecycleRegistry(dialect, 0);
+      const registry = await startLifecycleRegistry(dialect, 0, { storage });
       try {
         const untagged = makeImage('untagged', [layer('u')]);
         assert.ok(await pushImage(registry.url, 'team/keep', untagged.digest, untagged));
@@ -111,7 +114,7 @@ export function runGcContract(dialect: Dialect): void {
     });
 
     it('deletes referrers with their subject, keeps them while the subject is there', async () => {
-      const registry = await startLifecycleRegistry(dialect, 0);
+      const registry = await startLifecycleRegistry(dialect, 0, { storage });
       try {
         const subject = makeImage('signed', [layer('signed')]);
         assert.ok(await pushImage(registry.url, 'team/signed', 'v1', subject));
@@ -122,14 +125,14 @@ export function runGcContract(dialect: Dialect): void {
         await deleteManifest(registry.url, 'team/signed', subject.digest);
         const report = await registry.collector().run();
         assert.deepEqual(report.manifests, [{ repository: 'team/signed', digest: signature.digest }]);
-        assert.equal((await digestsOnDisk(registry.blobRoot)).size, 0);
+        assert.equal((await registry.storedDigests()).size, 0);
       } finally {
         await registry.close();
       }
     });
 
     it('leaves what was touched within the grace period, deletes it after', async () => {
-      const registry = await startLifecycleRegistry(dialect, 3600);
+      const registry = await startLifecycleRegistry(dialect, 3600, { storage });
       try {
         const stray = layer('recent');
         assert.equal(await uploadBlob(registry.url, 'team/recent', stray), 201);
@@ -139,14 +142,33 @@ export function runGcContract(dialect: Dialect): void {
         assert.deepEqual(dry.links.map((l) => l.digest), [sha256(stray)]);
         const later = await registry.collector({ offsetMs: 2 * HOUR_MS }).run();
         assert.deepEqual(later.blobs, [{ digest: sha256(stray), size: stray.length }]);
-        assert.equal((await digestsOnDisk(registry.blobRoot)).size, 0);
+        assert.equal((await registry.storedDigests()).size, 0);
+      } finally {
+        await registry.close();
+      }
+    });
+
+    it('sweeps bytes that no metadata knows of (a crash before the link), once the grace period has passed since they were written', async () => {
+      const registry = await startLifecycleRegistry(dialect, 3600, { storage });
+      try {
+        const kept = makeImage('kept', [layer('kept')]);
+        assert.ok(await pushImage(registry.url, 'team/sweep', 'v1', kept));
+        const orphan = layer('never linked');
+        await registry.storage.putContent(blobDataPath(parseDigest(sha256(orphan))), orphan);
+
+        assert.equal((await registry.collector().run()).blobs.length, 0, 'written just now: within the grace period');
+        assert.ok((await registry.storedDigests()).has(sha256(orphan)));
+        const later = await registry.collector({ offsetMs: 2 * HOUR_MS }).run();
+        assert.deepEqual(later.blobs, [{ digest: sha256(orphan), size: orphan.length }]);
+        assert.deepEqual([...(await registry.storedDigests())].sort(), imageDigests(kept).sort());
+        await assertImagePulls(registry.url, 'team/sweep', 'v1', kept);
       } finally {
         await registry.close();
       }
     });
 
     it('a HEAD that finds a blob postpones its collection by the grace period', async () => {
-      const registry = await startLifecycleRegistry(dialect, 3600);
+      const registry = await startLifecycleRegistry(dialect, 3600, { storage });
       try {
         const stray = layer('headed');
         assert.equal(await uploadBlob(registry.url, 'team/head', stray), 201);

@@ -1,6 +1,7 @@
 /**
  * A real registry for the lifecycle tests: createApp on 127.0.0.1:0 over a temp-dir
- * filesystem driver and either a temp SQLite file or a fresh PostgreSQL schema, plus a
+ * filesystem driver (or a fresh bucket on the test Ceph RGW, test/support/ceph-rgw.ts) and
+ * either a temp SQLite file or a fresh PostgreSQL schema, plus a
  * collector over the same metadata and storage whose clock a test can move forward, and
  * the client steps the tests share (push an image, pull and verify it, list bytes on disk).
  */
@@ -23,18 +24,29 @@ import { gcMetrics } from '../../services/registry/lifecycle/gc-metrics.js';
 import { GcStore } from '../../services/registry/lifecycle/gc-store.js';
 import { KnexMetadataStore } from '../../services/registry/metadata/knex-store.js';
 import { BlobStore } from '../../services/registry/storage/blobs.js';
+import { PathNotFoundError, type StorageDriver } from '../../services/registry/storage/driver.js';
 import { FilesystemDriver } from '../../services/registry/storage/drivers/filesystem.js';
+import { S3Driver } from '../../services/registry/storage/drivers/s3/index.js';
+import { blobDataPath, blobsRoot, digestOfBlobDirectory } from '../../services/registry/storage/paths.js';
 import { runCli } from '../../services/auth/cli.js';
+import { s3TestConfig } from '../support/ceph-rgw.js';
 import { POSTGRES_URL, postgresUnavailable } from '../support/postgres.js';
 
 export type Dialect = 'sqlite' | 'postgres';
+
+/** Where blob bytes go: a temp directory, or a new bucket on the test RGW. */
+export type StorageKind = 'filesystem' | 's3';
 
 /** A running registry with a collector beside it. */
 export interface LifecycleRegistry {
   url: string;
   dir: string;
-  /** Where blob bytes live on disk. */
+  /** Where blob bytes live on disk (filesystem storage only). */
   blobRoot: string;
+  /** The storage driver the collector uses (a separate instance from the app's). */
+  storage: StorageDriver;
+  /** Every digest whose bytes are stored, listed through the storage driver. */
+  storedDigests(): Promise<Set<string>>;
   config: RegistryConfig;
   metadata: KnexMetadataStore;
   blobs: BlobStore;
@@ -70,7 +82,7 @@ export type StorageHook = (op: StorageOp, path: string) => Promise<void> | void;
  * (a slow object store) widens the windows between a push's steps so races show up in a
  * test run, and a gate holds one step until the test has run the collector.
  */
-function hooked(driver: FilesystemDriver, hook: StorageHook | undefined): FilesystemDriver {
+function hooked<T extends StorageDriver>(driver: T, hook: StorageHook | undefined): T {
   if (!hook) return driver;
   const putContent = driver.putContent.bind(driver);
   const move = driver.move.bind(driver);
@@ -99,15 +111,18 @@ export function slowStorage(maxMs: number): StorageHook {
 export async function startLifecycleRegistry(
   dialect: Dialect,
   graceSeconds: number,
-  options: { storageHook?: StorageHook; metrics?: Registry } = {},
+  options: { storageHook?: StorageHook; metrics?: Registry; storage?: StorageKind } = {},
 ): Promise<LifecycleRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'dockyard-lifecycle-'));
   const { database, drop } = await databaseFor(dialect, dir);
   const blobRoot = join(dir, 'blobs');
+  const s3 = options.storage === 's3' ? await s3TestConfig({ rootDirectory: '/registry' }) : undefined;
+  // The app's driver and the collector's are separate instances, as in a separate process.
+  const newDriver = (): StorageDriver => (s3 ? new S3Driver(s3) : new FilesystemDriver(blobRoot));
   const config: RegistryConfig = {
     http: { host: '127.0.0.1', port: 0 },
     dataDir: dir,
-    storage: { driver: 'filesystem', rootDirectory: blobRoot },
+    storage: s3 ? { driver: 's3', s3 } : { driver: 'filesystem', rootDirectory: blobRoot },
     database,
     auth: { kind: 'none' },
     readOnly: false,
@@ -118,7 +133,8 @@ export async function startLifecycleRegistry(
   const db = openDatabase(database, { commitSync: 'deferred' });
   await migrateLatest(db, 'registry');
   const metadata = new KnexMetadataStore(db);
-  const storage = hooked(new FilesystemDriver(blobRoot), options.storageHook);
+  const storage = hooked(newDriver(), options.storageHook);
+  const collectorStorage = newDriver();
   const blobs = new BlobStore(storage);
   const app = createApp(config, { storage, metadata, blobs, access: new NoneAccessController(), logger: silentLogger(), metrics: options.metrics });
   const server = createServer(app.callback());
@@ -131,6 +147,8 @@ export async function startLifecycleRegistry(
     config,
     metadata,
     blobs,
+    storage: collectorStorage,
+    storedDigests: () => storedDigests(collectorStorage),
     collector(options = {}) {
       const offset = options.offsetMs ?? 0;
       return new GarbageCollector(
@@ -138,7 +156,7 @@ export async function startLifecycleRegistry(
           metadata,
           gc: new GcStore(db),
           blobs,
-          storage: new FilesystemDriver(blobRoot),
+          storage: collectorStorage,
           logger: silentLogger(),
           clock: () => Date.now() + offset,
           metrics: options.metrics ? gcMetrics(options.metrics) : undefined,
@@ -150,6 +168,7 @@ export async function startLifecycleRegistry(
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await metadata.close();
+      for (const driver of [storage, collectorStorage]) if (driver instanceof S3Driver) driver.client.destroy();
       await drop();
       await rm(dir, { recursive: true, force: true });
     },
@@ -169,6 +188,32 @@ export async function digestsOnDisk(blobRoot: string): Promise<Set<string>> {
       for (const encoded of await readdir(join(blobRoot, 'blobs', algorithm, prefix))) {
         const files = await readdir(join(blobRoot, 'blobs', algorithm, prefix, encoded)).catch(() => [] as string[]);
         if (files.includes('data')) found.add(`${algorithm}:${encoded}`);
+      }
+    }
+  }
+  return found;
+}
+
+async function listOrEmpty(storage: StorageDriver, path: string): Promise<string[]> {
+  return storage.list(path).catch((err: unknown) => {
+    if (err instanceof PathNotFoundError) return [];
+    throw err;
+  });
+}
+
+/** Every digest whose `data` object a driver stores (what digestsOnDisk sees, on any driver). */
+export async function storedDigests(storage: StorageDriver): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const algorithm of await listOrEmpty(storage, blobsRoot())) {
+    for (const prefix of await listOrEmpty(storage, algorithm)) {
+      for (const directory of await listOrEmpty(storage, prefix)) {
+        const digest = digestOfBlobDirectory(directory);
+        if (!digest) continue;
+        const stored = await storage.stat(blobDataPath(digest)).then(
+          () => true,
+          (err: unknown) => (err instanceof PathNotFoundError ? false : Promise.reject(err)),
+        );
+        if (stored) found.add(digest.value);
       }
     }
   }

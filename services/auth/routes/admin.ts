@@ -8,8 +8,9 @@ import { Router } from '@koa/router';
 import type { Context, Next } from 'koa';
 import { fail } from '../../../shared/http/errors.js';
 import type { AdminGate } from '../admin-gate.js';
-import { readJsonObject, singleQuery } from '../http.js';
-import { guardAdminWrites } from './admin-writes.js';
+import { readJsonObject } from '../../../shared/http/request-body.js';
+import { singleQuery } from '../http.js';
+import { guardAdminWrites } from '../../../shared/http/middleware/admin-writes.js';
 import { OPERATIONS, type Operation } from '../operations/catalog.js';
 import type { AdminOperations } from '../operations/index.js';
 import { openApiDocument } from '../operations/openapi.js';
@@ -52,7 +53,7 @@ function mount(router: Router<AdminState>, op: Operation, ops: AdminOperations, 
 /**
  * The /api/v1 router: the operations table, and its OpenAPI document (public, like any API
  * reference); every POST, PUT, PATCH and DELETE needs a JSON content type from the
- * service's own origin (admin-writes.ts).
+ * service's own origin (shared/http/middleware/admin-writes.ts).
  */
 export function adminRouter(ops: AdminOperations, gate: AdminGate): Router<AdminState> {
   const router = new Router<AdminState>({ prefix: PREFIX });

@@ -2,7 +2,7 @@
  * `npm run admin -- quotas …`: set and list namespace quotas, and show usage of a
  * namespace or repository (computed the same way the push-time check does).
  */
-import { namespaceOf, namespaceUsage, repositoryUsage, type QuotaStore } from './quotas.js';
+import { namespaceOf, namespaceUsage, quotasWithUsage, repositoryUsage, type QuotaStore } from './quotas.js';
 import { UsageError, type CommandIo } from '../cli-support.js';
 import { cliActor } from './rules-cli.js';
 
@@ -41,8 +41,7 @@ export async function runQuotasCommand(words: string[], flags: Set<string>, valu
     return io.out(`removed the quota of ${namespace}`);
   }
   if (verb === 'list') {
-    const rows = [];
-    for (const quota of await store.list()) rows.push({ ...quota, usageBytes: await namespaceUsage(store.db, quota.namespace) });
+    const rows = await quotasWithUsage(store);
     if (json) return io.out(JSON.stringify(rows, null, 2));
     return io.out(rows.length === 0 ? 'no quotas' : rows.map((r) => `${r.namespace}  usage ${r.usageBytes}  hard ${r.hardBytes ?? '-'}  soft ${r.softBytes ?? '-'}`).join('\n'));
   }

@@ -99,6 +99,13 @@ export class QuotaStore {
   }
 }
 
+/** Every quota with its namespace's usage (`quotas list` and `GET /v2/_dockyard/quotas`). */
+export async function quotasWithUsage(store: QuotaStore): Promise<Array<Quota & { usageBytes: number }>> {
+  const rows = [];
+  for (const quota of await store.list()) rows.push({ ...quota, usageBytes: await namespaceUsage(store.db, quota.namespace) });
+  return rows;
+}
+
 /** The refusal of a push over the hard limit. */
 function overQuota(namespace: string, usage: number, adding: number, limit: number): DockyardError {
   return new DockyardError(

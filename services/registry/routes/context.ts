@@ -9,6 +9,7 @@ import type { Digest } from '../../../shared/grammar/reference.js';
 import type { Grant } from '../auth/controller.js';
 import type { PushGuard } from '../lifecycle/push-guard.js';
 import type { QuotaStore } from '../lifecycle/quotas.js';
+import type { TagRuleStore } from '../lifecycle/rules-store.js';
 import type { TagRuleGuard } from '../lifecycle/tag-rule-guard.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { BlobStore } from '../storage/blobs.js';
@@ -28,6 +29,8 @@ export interface RegistryServices {
   pushGuard: PushGuard;
   /** Enforces the admins' tag rules on manifest PUT and DELETE (lifecycle/tag-rules.ts). */
   tagRules: TagRuleGuard;
+  /** The stored tag rules and the lifecycle audit log, for the admin API. */
+  ruleStore: TagRuleStore;
   /** Namespace quotas, and the database usage is computed from (lifecycle/quotas.ts). */
   quotas: QuotaStore;
 }

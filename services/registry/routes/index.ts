@@ -11,6 +11,16 @@ import { getBase } from './base.js';
 import { deleteBlob, getBlob } from './blobs.js';
 import { listCatalog } from './catalog.js';
 import type { Handler, RegistryServices } from './context.js';
+import {
+  addTagRule,
+  applyTagRulePreset,
+  listLifecycleAudit,
+  listQuotas,
+  listTagRules,
+  removeQuota,
+  removeTagRule,
+  setQuota,
+} from './lifecycle-admin.js';
 import { deleteManifest, getManifest, putManifest } from './manifests.js';
 import { parseRegistryPath, ROUTE_TEMPLATES, type RouteKind, type RouteOf } from './path.js';
 import { listReferrers } from './referrers.js';
@@ -32,6 +42,12 @@ const HANDLERS: { [K in RouteKind]: MethodTable<K> } = {
   referrers: { GET: listReferrers },
   repositoryUsage: { GET: getRepositoryUsage },
   namespaceUsage: { GET: getNamespaceUsage },
+  tagRules: { GET: listTagRules, POST: addTagRule },
+  tagRule: { DELETE: removeTagRule },
+  tagRulePreset: { POST: applyTagRulePreset },
+  quotas: { GET: listQuotas },
+  quota: { PUT: setQuota, DELETE: removeQuota },
+  lifecycleAudit: { GET: listLifecycleAudit },
 };
 
 function methodTable<K extends RouteKind>(kind: K): MethodTable<K> {

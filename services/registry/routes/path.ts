@@ -22,7 +22,13 @@ export type RegistryRoute =
   | { kind: 'upload'; name: string; uploadId: string }
   | { kind: 'referrers'; name: string; digest: Digest }
   | { kind: 'repositoryUsage'; name: string }
-  | { kind: 'namespaceUsage'; namespace: string };
+  | { kind: 'namespaceUsage'; namespace: string }
+  | { kind: 'tagRules' }
+  | { kind: 'tagRule'; id: number }
+  | { kind: 'tagRulePreset'; preset: string }
+  | { kind: 'quotas' }
+  | { kind: 'quota'; namespace: string }
+  | { kind: 'lifecycleAudit' };
 
 /** The `kind` of a route. */
 export type RouteKind = RegistryRoute['kind'];
@@ -42,6 +48,12 @@ export const ROUTE_TEMPLATES: { readonly [K in RouteKind]: string } = {
   referrers: '/v2/<name>/referrers/<digest>',
   repositoryUsage: '/v2/<name>/_dockyard/usage',
   namespaceUsage: '/v2/_dockyard/usage/<namespace>',
+  tagRules: '/v2/_dockyard/rules',
+  tagRule: '/v2/_dockyard/rules/<id>',
+  tagRulePreset: '/v2/_dockyard/rules/presets/<preset>',
+  quotas: '/v2/_dockyard/quotas',
+  quota: '/v2/_dockyard/quotas/<namespace>',
+  lifecycleAudit: '/v2/_dockyard/audit',
 };
 
 // The name is greedy, so `/v2/a/manifests/manifests/x` is manifest `x` of repository
@@ -50,6 +62,9 @@ const REPOSITORY_ROUTE =
   /^\/v2\/(.+)\/(?:tags\/(list)|manifests\/([^/]+)|blobs\/uploads(?:\/([^/]*))?|blobs\/([^/]+)|referrers\/([^/]+)|_dockyard\/(usage))$/;
 // Dockyard's own endpoints live under `_dockyard`, which no repository name can contain.
 const NAMESPACE_USAGE = /^\/v2\/_dockyard\/usage\/([^/]+)$/;
+// The lifecycle admin API (routes/lifecycle-admin.ts). A rule id or preset name of another
+// shape names no rule or preset: no endpoint (404).
+const LIFECYCLE_ADMIN = /^\/v2\/_dockyard\/(?:(rules)|rules\/(\d{1,9})|rules\/presets\/([a-z0-9-]{1,64})|(quotas)|quotas\/([^/]+)|(audit))$/;
 
 /** Upload ids are ours (UUIDs), so anything else cannot name a session. */
 const UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -57,6 +72,15 @@ const UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
 function parseReference(reference: string): ManifestReference {
   if (looksLikeDigest(reference)) return { kind: 'digest', digest: parseDigest(reference) };
   return { kind: 'tag', tag: assertTag(reference) };
+}
+
+function lifecycleAdminRoute([, rules, ruleId, preset, quotas, quotaNamespace]: RegExpExecArray): RegistryRoute {
+  if (rules !== undefined) return { kind: 'tagRules' };
+  if (ruleId !== undefined) return { kind: 'tagRule', id: Number(ruleId) };
+  if (preset !== undefined) return { kind: 'tagRulePreset', preset };
+  if (quotas !== undefined) return { kind: 'quotas' };
+  if (quotaNamespace !== undefined) return { kind: 'quota', namespace: assertName(quotaNamespace) };
+  return { kind: 'lifecycleAudit' };
 }
 
 /**
@@ -69,6 +93,8 @@ export function parseRegistryPath(rawPath: string): RegistryRoute | null {
   if (rawPath === '/v2/_catalog') return { kind: 'catalog' };
   const namespace = NAMESPACE_USAGE.exec(rawPath);
   if (namespace) return { kind: 'namespaceUsage', namespace: assertName(namespace[1]!) };
+  const lifecycle = LIFECYCLE_ADMIN.exec(rawPath);
+  if (lifecycle) return lifecycleAdminRoute(lifecycle);
   const match = REPOSITORY_ROUTE.exec(rawPath);
   if (!match) return null;
   const [, rawName, tagsList, reference, uploadId, blobDigest, subjectDigest, usage] = match;

@@ -33,6 +33,15 @@ const TABLE: Array<[HttpMethod, string, AccessRequirement]> = [
   // Storage usage: a repository's needs pull on it, a namespace's sums repositories: catalog.
   ['GET', '/v2/team/app/_dockyard/usage', { required: [pull('team/app')] }],
   ['GET', '/v2/_dockyard/usage/team', { required: [catalog] }],
+  // The lifecycle admin API is registry-wide policy: catalog (which only admins get whole).
+  ['GET', '/v2/_dockyard/rules', { required: [catalog] }],
+  ['POST', '/v2/_dockyard/rules', { required: [catalog] }],
+  ['DELETE', '/v2/_dockyard/rules/7', { required: [catalog] }],
+  ['POST', '/v2/_dockyard/rules/presets/release', { required: [catalog] }],
+  ['GET', '/v2/_dockyard/quotas', { required: [catalog] }],
+  ['PUT', '/v2/_dockyard/quotas/team', { required: [catalog] }],
+  ['DELETE', '/v2/_dockyard/quotas/team', { required: [catalog] }],
+  ['GET', '/v2/_dockyard/audit', { required: [catalog] }],
   // A mount also needs pull on `from`; without it the request is still a plain upload.
   ['POST', `/v2/team/app/blobs/uploads/?mount=${D}&from=other/repo`, { required: [push('team/app'), pull('other/repo')], minimum: [push('team/app')] }],
   ['POST', `/v2/team/app/blobs/uploads/?from=other/repo&mount=${D}`, { required: [push('team/app'), pull('other/repo')], minimum: [push('team/app')] }],

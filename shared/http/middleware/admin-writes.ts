@@ -1,5 +1,6 @@
 /**
- * Cross-site request forgery guard for the admin API. A browser that holds an admin's
+ * Cross-site request forgery guard for the admin APIs (the auth service's, and the
+ * registry's lifecycle endpoints). A browser that holds an admin's
  * Basic credentials (or, later, a web UI session) sends them with any request a hostile
  * page makes, but a page can only send "simple" requests cross-site without a CORS
  * preflight (which this service never answers): form and text/plain bodies, no custom
@@ -9,15 +10,15 @@
  * forged request never even counts as a login attempt against the throttle.
  */
 import type { Context, Next } from 'koa';
-import { fail } from '../../../shared/http/errors.js';
+import { fail } from '../errors.js';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** `Sec-Fetch-Site` values that mean the request did not come from another site's page. */
 const OWN_SITE = new Set(['same-origin', 'none']);
 
-/** Refuses cross-site (403 DENIED) and non-JSON (415 UNSUPPORTED) state-changing requests. */
-export async function guardAdminWrites(ctx: Context, next: Next): Promise<void> {
+/** Throws for a cross-site (403 DENIED) or non-JSON (415 UNSUPPORTED) state-changing request. */
+export function assertAdminWrite(ctx: Context): void {
   if (STATE_CHANGING.has(ctx.method)) {
     const site = ctx.get('sec-fetch-site');
     if (site !== '' && !OWN_SITE.has(site)) {
@@ -33,5 +34,10 @@ export async function guardAdminWrites(ctx: Context, next: Next): Promise<void> 
       throw fail('UNSUPPORTED', 'state-changing admin API requests need Content-Type: application/json, also when the body is empty');
     }
   }
+}
+
+/** assertAdminWrite as middleware, in front of a whole admin API. */
+export async function guardAdminWrites(ctx: Context, next: Next): Promise<void> {
+  assertAdminWrite(ctx);
   await next();
 }
