@@ -36,7 +36,7 @@ export function isRegistryCommand(argv: readonly string[]): boolean {
 export function runRegistryCommand(
   argv: readonly string[],
   env: Record<string, string | undefined>,
-  io: { out: (text: string) => void; err: (text: string) => void },
+  io: { out: (text: string) => void; err: (text: string) => void; errIsTty?: boolean },
 ): Promise<number> {
   const command = commandOf(argv) ?? '';
   const cli = REGISTRY_CLIS.get(command);
@@ -44,11 +44,12 @@ export function runRegistryCommand(
   // The import's own command line starts after the word `import` (`registry2 PATH`).
   const rest = command === 'import' ? argv.filter((word, i) => i !== argv.indexOf('import')) : argv;
   const runner = FROM_SOURCE ? ['--import', import.meta.resolve('tsx'), cli] : [cli];
-  const child = spawn(process.execPath, [...runner, ...rest], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // On a terminal the child writes its stderr there itself, so its progress bars draw live.
+  const child = spawn(process.execPath, [...runner, ...rest], { env, stdio: ['ignore', 'pipe', io.errIsTty ? 'inherit' : 'pipe'] });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+  child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {

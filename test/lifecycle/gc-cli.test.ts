@@ -31,6 +31,9 @@ describe('admin gc run', () => {
       assert.match(run.out, new RegExp(`deleted blob link team/app ${sha256(stray)}`));
       assert.match(run.out, new RegExp(`deleted blob ${sha256(stray)} \\(${stray.length} bytes\\)`));
       assert.match(run.out, new RegExp(`1 blob\\(s\\) deleted; ${stray.length} bytes freed in \\d+\\.\\d{3} s`));
+      // Progress goes to stderr (plain lines off a terminal), never into the report on stdout.
+      assert.match(run.err, /^garbage collection: 2 item\(s\) deleted in \d+\.\d s$/m);
+      assert.match(dry.err, /^garbage collection \(dry run\): /m);
       assert.deepEqual([...(await digestsOnDisk(registry.blobRoot))].sort(), imageDigests(image).sort());
 
       const elsewhere = await admin(registry, ['rules', 'preset', 'release'], { REGISTRY_DATABASE_URL: `sqlite:${registry.dir}/nowhere/registry.sqlite` });

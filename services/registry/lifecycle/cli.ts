@@ -11,7 +11,8 @@ import { configFileFrom, loadRegistryConfig, type Env } from '../../../shared/co
 import { createLogger } from '../../../shared/observability/logger.js';
 import { KnexMetadataStore } from '../metadata/knex-store.js';
 import { BlobStore } from '../storage/blobs.js';
-import { FilesystemDriver } from '../storage/drivers/filesystem.js';
+import { storageFor } from '../main.js';
+import { createProgress } from '../../../shared/observability/progress.js';
 import type { GcReport } from './gc.js';
 import { createCollector, retentionOf } from './index.js';
 import { QuotaStore } from './quotas.js';
@@ -91,11 +92,14 @@ export async function runRegistryCli(argv: readonly string[], env: Env, io: Comm
         await runQuotasCommand(words.slice(1), flags, values, new QuotaStore(metadata.db), io);
         return 0;
       }
-      if (config.storage.driver !== 'filesystem') throw new UsageError('gc run needs the filesystem storage driver (memory storage lives inside the registry process)');
-      const storage = new FilesystemDriver(config.storage.rootDirectory);
+      if (config.storage.driver === 'memory') throw new UsageError('gc run needs the filesystem or S3 storage driver (memory storage lives inside the registry process)');
+      const storage = storageFor(config);
       const logger = createLogger({ name: 'registry-gc', level: 'silent' });
       const collector = createCollector(config, { metadata, storage, blobs: new BlobStore(storage), logger });
-      const report = await collector.run({ dryRun: flags.has('dry-run') });
+      // On stderr, so that --json output on stdout stays one document.
+      const progress = createProgress({ label: flags.has('dry-run') ? 'garbage collection (dry run)' : 'garbage collection', out: process.stderr });
+      const report = await collector.run({ dryRun: flags.has('dry-run'), onBatch: (kind, deleted) => progress.advance(deleted, `${kind}s`) });
+      progress.done(`${report.manifests.length + report.links.length + report.blobs.length} item(s) ${report.dryRun ? 'found' : 'deleted'}`);
       io.out(flags.has('json') ? JSON.stringify(report, null, 2) : formatGcReport(report));
       return 0;
     } finally {

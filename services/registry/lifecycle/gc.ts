@@ -55,11 +55,15 @@ const DEFAULT_BATCH = 100;
 /** Deleting an index can make its children garbage; this many manifest passes at most per run. */
 const MANIFEST_PASSES = 8;
 
+/** What a run deletes, phase by phase. */
+export type GcKind = 'manifest' | 'link' | 'blob';
+
 /** Runs garbage collection over one registry's metadata and storage. */
 export class GarbageCollector {
   private readonly clock: () => number;
   private readonly batch: number;
   private signal: AbortSignal | undefined;
+  private onBatch: ((kind: GcKind, deleted: number) => void) | undefined;
 
   constructor(
     private readonly deps: CollectorDeps,
@@ -78,11 +82,13 @@ export class GarbageCollector {
 
   /**
    * One complete run; with `dryRun` it deletes nothing and reports what is garbage now.
-   * An aborted `signal` ends the run at the next batch boundary (a stopping registry).
+   * An aborted `signal` ends the run at the next batch boundary (a stopping registry);
+   * `onBatch` hears after every batch how many it deleted (a progress display).
    */
-  async run(options: { dryRun?: boolean; signal?: AbortSignal } = {}): Promise<GcReport> {
+  async run(options: { dryRun?: boolean; signal?: AbortSignal; onBatch?: (kind: GcKind, deleted: number) => void } = {}): Promise<GcReport> {
     const dryRun = options.dryRun ?? false;
     this.signal = options.signal;
+    this.onBatch = options.onBatch;
     const started = this.clock();
     const report: GcReport = { dryRun, manifests: [], links: [], blobs: [], bytesFreed: 0, durationMs: 0 };
     for (let pass = 0; pass < (dryRun ? 1 : MANIFEST_PASSES); pass += 1) {
@@ -99,9 +105,10 @@ export class GarbageCollector {
     return report;
   }
 
-  private counted(kind: 'manifest' | 'link' | 'blob', candidates: number, deleted: number): void {
+  private counted(kind: GcKind, candidates: number, deleted: number): void {
     this.deps.metrics?.candidates.inc({ kind }, candidates);
     if (deleted > 0) this.deps.metrics?.deleted.inc({ kind }, deleted);
+    this.onBatch?.(kind, deleted);
   }
 
   /** Phase 1; returns how many manifests it deleted. */
