@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Knex } from 'knex';
 import { parseDigest } from '../../shared/grammar/reference.js';
+import { GcStore } from '../../services/registry/lifecycle/gc-store.js';
 import { blobDataPath } from '../../services/registry/storage/paths.js';
 import {
   assertImagePulls,
@@ -181,6 +183,25 @@ export function runGcContract(dialect: Dialect, storage: StorageKind = 'filesyst
         assert.equal((await registry.collector({ offsetMs: 0.5 * HOUR_MS }).run()).links.length, 0);
         // and only past that is it collected.
         assert.equal((await registry.collector({ offsetMs: 1.5 * HOUR_MS }).run()).blobs.length, 1);
+      } finally {
+        await registry.close();
+      }
+    });
+    it('re-checks a page of due blobs in one transaction: takes only the review rows still due', async () => {
+      const registry = await startLifecycleRegistry(dialect, 0, { storage });
+      try {
+        const gc = new GcStore(registry.metadata.db);
+        const [due, bumped] = ['due', 'bumped'].map((label) => sha256(label));
+        const nowMs = Date.now();
+        await gc.enqueue(gc.db, [due!], nowMs - 1);
+        // Touched again after the page was read: no longer due, not garbage this round.
+        await gc.enqueue(gc.db, [bumped!], nowMs + HOUR_MS);
+        const taken = await registry.metadata.transaction(async (tx) => {
+          const trx = tx as Knex.Transaction;
+          return gc.takeDueReviews(trx, [...(await gc.tryLockEach(trx, [due!, bumped!]))], nowMs);
+        });
+        assert.deepEqual([...taken], [due]);
+        assert.deepEqual([...(await gc.reviewedAmong(gc.db, [due!, bumped!]))], [bumped]);
       } finally {
         await registry.close();
       }

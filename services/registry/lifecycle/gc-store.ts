@@ -111,6 +111,18 @@ export class GcStore {
     return true;
   }
 
+  /**
+   * Takes, without waiting, the lock of each digest that is free and returns those it got
+   * (a busy digest is one the collector skips this round). Never waiting means no lock
+   * order is needed. SQLite: every digest, the write lock from BEGIN IMMEDIATE covers them.
+   */
+  async tryLockEach(trx: Knex.Transaction, digests: readonly string[]): Promise<Set<string>> {
+    const unique = [...new Set(digests)];
+    if (!this.postgres || unique.length === 0) return new Set(unique);
+    const result = await trx.raw('select d as digest from unnest(?::text[]) as d where pg_try_advisory_xact_lock(?, hashtext(d))', [unique, DIGEST_LOCK_CLASS]);
+    return new Set((result as { rows: Array<{ digest: string }> }).rows.map((row) => row.digest));
+  }
+
   /** Protects the digests until at least `reviewAfterMs` (a later time already set stays). */
   async touch(db: Executor, digests: readonly string[], reviewAfterMs: number): Promise<void> {
     const unique = [...new Set(digests)].sort();
@@ -185,20 +197,23 @@ export class GcStore {
   }
 
   /**
-   * Removes the digest's review row if it is due; false when it is gone or was bumped (the
-   * digest was touched again: not garbage this round). The DELETE is also the transaction's
-   * first write, so on PostgreSQL it holds the row against a concurrent bump.
+   * Removes the review rows of those digests that are due, in one statement, and returns
+   * the digests it took; a digest whose row is gone or was bumped (touched again) is not
+   * garbage this round. On PostgreSQL the rows stay locked until the commit, against a
+   * concurrent bump.
    */
-  async takeDueReview(trx: Knex.Transaction, digest: string, nowMs: number): Promise<boolean> {
-    return (await trx('gc_reviews').where('digest', digest).andWhere('review_after_ms', '<=', nowMs).del()) > 0;
+  async takeDueReviews(trx: Knex.Transaction, digests: readonly string[], nowMs: number): Promise<Set<string>> {
+    if (digests.length === 0) return new Set();
+    // SELECT then DELETE, as the sqlite client of knex returns no rows from DELETE ... RETURNING.
+    // SQLite's write lock is held since BEGIN IMMEDIATE; FOR UPDATE holds the rows on PostgreSQL.
+    const due = trx('gc_reviews').select('digest').whereIn('digest', digests).andWhere('review_after_ms', '<=', nowMs);
+    const rows: Array<{ digest: string }> = await (this.postgres ? due.forUpdate() : due);
+    const taken = rows.map((row) => row.digest);
+    if (taken.length > 0) await trx('gc_reviews').whereIn('digest', taken).del();
+    return new Set(taken);
   }
 
-  /** True when any repository links the digest, any manifest is it, or any manifest references it. */
-  async isReferenced(db: Executor, digest: string): Promise<boolean> {
-    return (await this.referencedAmong(db, [digest])).has(digest);
-  }
-
-  /** The digests among `digests` that something references (see isReferenced). */
+  /** The digests among `digests` that any repository links, any manifest is, or any manifest references. */
   async referencedAmong(db: Executor, digests: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
     if (digests.length === 0) return found;

@@ -4,9 +4,10 @@
  * always, untagged unreferenced manifests when registry.gc.deleteuntagged is on), (2) blob
  * links no manifest of their repository references, (3) a sweep of storage queueing
  * unreferenced bytes, (4) the review queue: bytes whose review is due and that nothing
- * references. Every deletion happens in its own transaction that takes the digest's lock,
+ * references. Every deletion happens in a transaction that takes the digest's lock,
  * re-checks the very condition that made it a candidate and only then deletes (bytes are
- * deleted while the lock is held, before the commit). Anything touched within the grace
+ * deleted while the lock is held, before the commit); phase 4 does this for a page of
+ * digests per transaction, phases 1 and 2 for one at a time. Anything touched within the grace
  * period is left alone. See docs/lifecycle.md and docs/architecture.md.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -198,18 +199,18 @@ export class GarbageCollector {
       if (page.length === 0) break;
       after = page[page.length - 1]!;
       let done = 0;
-      for (const { digest } of page) {
-        if (dryRun) {
-          if (await gc.isReferenced(gc.db, digest)) continue;
+      if (dryRun) {
+        const referenced = await gc.referencedAmong(gc.db, page.map((row) => row.digest));
+        for (const { digest } of page) {
+          if (referenced.has(digest)) continue;
           const size = (await this.deps.blobs.stat(parseDigest(digest)))?.size;
           if (size !== undefined) wouldDelete.set(digest, size);
-          continue;
         }
-        const freed = await this.deleteBytesIfGarbage(digest);
-        if (freed !== null) {
-          report.blobs.push({ digest, size: freed });
-          report.bytesFreed += freed;
-          this.deps.metrics?.bytesFreed.inc(freed);
+      } else {
+        for (const { digest, size } of await this.deleteBytesIfGarbage(page.map((row) => row.digest))) {
+          report.blobs.push({ digest, size });
+          report.bytesFreed += size;
+          this.deps.metrics?.bytesFreed.inc(size);
           done += 1;
         }
       }
@@ -225,26 +226,33 @@ export class GarbageCollector {
   }
 
   /**
-   * Deletes a due digest's bytes when nothing references it; returns their size, or null
-   * when it was kept (touched again, referenced, or another collector holds it). The bytes
-   * go while the lock is held and before the review row's removal commits: a push that
-   * links the digest waits for the lock and then finds the bytes gone (push-guard.ts).
+   * Deletes the bytes of those due digests that nothing references, in one transaction per
+   * page; returns what it deleted. A digest is kept when it was touched again, is referenced,
+   * or another collector holds it. The bytes go while the locks are held and before the
+   * review rows' removal commits: a push that links a digest waits for its lock and then
+   * finds the bytes gone (push-guard.ts). One transaction per page rather than per blob is
+   * what makes collection fast; the page size (batchSize) bounds how long SQLite's write lock
+   * is held, so pushes wait at most one page.
    */
-  private async deleteBytesIfGarbage(digest: string): Promise<number | null> {
+  private async deleteBytesIfGarbage(digests: readonly string[]): Promise<Array<{ digest: string; size: number }>> {
     const { metadata, gc, blobs } = this.deps;
-    const parsed = parseDigest(digest);
     return metadata.transaction(async (tx) => {
       const trx = tx as Knex.Transaction;
-      if (!(await gc.lockDigests(trx, [digest], { wait: false }))) return null;
-      if (!(await gc.takeDueReview(trx, digest, this.clock()))) return null;
-      if (await gc.isReferenced(trx, digest)) return null;
-      const size = (await blobs.stat(parsed))?.size;
-      if (size === undefined) return null;
-      // What made this garbage may be a commit not yet synced (SQLite, deferred syncs): make
+      const locked = await gc.tryLockEach(trx, digests);
+      const taken = await gc.takeDueReviews(trx, [...locked], this.clock());
+      const referenced = await gc.referencedAmong(trx, [...taken]);
+      const garbage: Array<{ digest: string; size: number }> = [];
+      for (const digest of [...taken].sort()) {
+        if (referenced.has(digest)) continue;
+        const size = (await blobs.stat(parseDigest(digest)))?.size;
+        if (size !== undefined) garbage.push({ digest, size });
+      }
+      if (garbage.length === 0) return garbage;
+      // What made these garbage may be a commit not yet synced (SQLite, deferred syncs): make
       // it durable first, so a power cut cannot bring back a reference to deleted bytes.
       await walSyncOf(gc.db)?.flush();
-      await blobs.delete(parsed);
-      return size;
+      for (const { digest } of garbage) await blobs.delete(parseDigest(digest));
+      return garbage;
     });
   }
 }
