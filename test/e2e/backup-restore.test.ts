@@ -15,8 +15,7 @@ import { httpProbe, startProcess, type ManagedProcess } from './harness/process.
 import { REPO_ROOT } from './harness/services.js';
 import { requireTools } from './harness/tools.js';
 import { Workspace } from './harness/workspace.js';
-import pg from 'pg';
-import { POSTGRES_URL, postgresUnavailable } from '../support/postgres.js';
+import { POSTGRES_URL, postgresAdminQuery as adminQuery, postgresUnavailable } from '../support/postgres.js';
 
 const gate = requireTools(['skopeo', 'sqlite3', 'pg_dump', 'pg_restore']);
 const PASSWORD = 'backup-test-admin-pw';
@@ -37,15 +36,6 @@ interface Databases {
   drop(): Promise<void>;
 }
 
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function postgresDatabases(): Promise<Databases> {
   const names = ['registry', 'auth'].map((s) => `dockyard_backup_${s}_${process.pid}_${Date.now().toString(36)}`);

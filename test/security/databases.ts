@@ -6,9 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { DatabaseConfig } from '../../shared/db/index.js';
-import { POSTGRES_URL, postgresUnavailable } from '../support/postgres.js';
+import { POSTGRES_URL, postgresAdminQuery as onPostgres, postgresUnavailable } from '../support/postgres.js';
 export { POSTGRES_URL, postgresUnavailable };
 
 
@@ -21,15 +20,6 @@ export interface TestDatabase {
 }
 
 
-async function onPostgres(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /** A SQLite file inside `dir` (removed with the dir). */
 export function sqliteDatabase(dir: string, name: string): TestDatabase {

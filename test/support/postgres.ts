@@ -20,3 +20,14 @@ export async function postgresUnavailable(): Promise<string | null> {
     await client.end().catch(() => undefined);
   }
 }
+
+/** Runs one administrative statement (create or drop a schema or database) on its own connection. */
+export async function postgresAdminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
