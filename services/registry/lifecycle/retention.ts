@@ -14,7 +14,8 @@ import type { MetadataStore } from '../metadata/store.js';
 import { toDate } from '../metadata/rows.js';
 import type { GcStore } from './gc-store.js';
 import type { TagRuleStore } from './rules-store.js';
-import { isImmutable, repositoryMatches, ruleProblem, tagMatches } from './tag-rules.js';
+import { matchesPattern } from '../../../shared/grammar/repository-pattern.js';
+import { isImmutable, ruleProblem, tagMatches } from './tag-rules.js';
 
 const DAY_MS = 86_400_000;
 
@@ -93,7 +94,7 @@ export class Retention {
     const rules = await this.rules.list();
     const repositories: Array<{ name: string }> = await this.db('repositories').select('name').orderBy('name');
     for (const { name } of repositories) {
-      const applicable = policies.filter((p) => repositoryMatches(p.repositoryPattern, name));
+      const applicable = policies.filter((p) => matchesPattern(p.repositoryPattern, name));
       if (applicable.length === 0) continue;
       const tags: TagRow[] = await this.db('tags')
         .select('name', 'digest', 'updated_at')

@@ -10,6 +10,7 @@
  * Refusals are DENIED (403) with a message naming the rule, which docker, podman and
  * skopeo print to the user (docs/lifecycle.md shows what each prints).
  */
+import { isRepositoryPattern, matchesPattern, PATTERN_MAX_LENGTH } from '../../../shared/grammar/repository-pattern.js';
 import { DockyardError } from '../../../shared/http/errors.js';
 
 export const TAG_RULE_KINDS = ['immutable', 'forbidden', 'format'] as const;
@@ -39,19 +40,13 @@ export const RELEASE_PRESET: readonly TagRuleSpec[] = [
 
 export const PRESETS: Readonly<Record<string, readonly TagRuleSpec[]>> = { release: RELEASE_PRESET };
 
-const REPOSITORY_COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
 const GLOB = /^[\w.*?-]{1,128}$/;
-const MAX_PATTERN = 255;
 
 /** Why a rule cannot be stored, or null when it is fine. */
 export function ruleProblem(spec: TagRuleSpec): string | null {
   if (!(TAG_RULE_KINDS as readonly string[]).includes(spec.kind)) return `kind must be one of ${TAG_RULE_KINDS.join(', ')}`;
-  const segments = spec.repositoryPattern.split('/');
-  const validRepository =
-    spec.repositoryPattern.length <= MAX_PATTERN &&
-    segments.every((segment, i) => (segment === '**' ? i === segments.length - 1 : segment === '*' || REPOSITORY_COMPONENT.test(segment)));
-  if (!validRepository) return `repository pattern ${JSON.stringify(spec.repositoryPattern)} must be path components, * (one) or a trailing ** (any below)`;
-  if (spec.tagPattern.length > MAX_PATTERN) return `tag pattern is longer than ${MAX_PATTERN} characters`;
+  if (!isRepositoryPattern(spec.repositoryPattern)) return `repository pattern ${JSON.stringify(spec.repositoryPattern)} must be path components, * (one) or a trailing ** (any below)`;
+  if (spec.tagPattern.length > PATTERN_MAX_LENGTH) return `tag pattern is longer than ${PATTERN_MAX_LENGTH} characters`;
   if (spec.tagPattern.startsWith('^')) {
     try {
       new RegExp(spec.tagPattern);
@@ -62,17 +57,6 @@ export function ruleProblem(spec: TagRuleSpec): string | null {
     return 'tag pattern must be a glob of tag characters with * and ?, or a regular expression starting with ^';
   }
   return null;
-}
-
-/** True when repository `name` matches `pattern`. */
-export function repositoryMatches(pattern: string, name: string): boolean {
-  const want = pattern.split('/');
-  const have = name.split('/');
-  for (let i = 0; i < want.length; i += 1) {
-    if (want[i] === '**') return have.length > i;
-    if (i >= have.length || (want[i] !== '*' && want[i] !== have[i])) return false;
-  }
-  return want.length === have.length;
 }
 
 /** True when `tag` matches a glob or (leading `^`) regular expression. */
@@ -94,7 +78,7 @@ function denied(message: string, rule: TagRule, repository: string, tag: string)
 }
 
 function applicable(rules: readonly TagRule[], repository: string, kind: TagRuleKind): TagRule[] {
-  return rules.filter((rule) => rule.kind === kind && repositoryMatches(rule.repositoryPattern, repository));
+  return rules.filter((rule) => rule.kind === kind && matchesPattern(rule.repositoryPattern, repository));
 }
 
 /**

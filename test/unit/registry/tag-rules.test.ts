@@ -2,13 +2,13 @@
 // patterns, on push and on delete.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { matchesPattern as repositoryMatches } from '../../../shared/grammar/repository-pattern.js';
 import { DockyardError } from '../../../shared/http/errors.js';
 import {
   checkTagDelete,
   checkTagPush,
   isImmutable,
   RELEASE_PRESET,
-  repositoryMatches,
   ruleProblem,
   tagMatches,
   type TagRule,
