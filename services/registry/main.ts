@@ -26,10 +26,7 @@ import { createCollector, gcSettings, retentionOf } from './lifecycle/index.js';
 import { scheduleGc } from './lifecycle/gc-schedule.js';
 import { KnexMetadataStore } from './metadata/knex-store.js';
 import { BlobStore } from './storage/blobs.js';
-import type { StorageDriver } from './storage/driver.js';
-import { FilesystemDriver } from './storage/drivers/filesystem.js';
-import { MemoryDriver } from './storage/drivers/memory.js';
-import { S3Driver } from './storage/drivers/s3/index.js';
+import { storageFor } from './storage/drivers/for-config.js';
 import { UploadManager } from './storage/uploads.js';
 
 /** In-flight requests get this long to finish after a stop begins. */
@@ -66,12 +63,6 @@ export interface RunningRegistry {
   close(): Promise<void>;
 }
 
-/** The storage driver the configuration names (the import command builds the same one). */
-export function storageFor(config: RegistryConfig): StorageDriver {
-  if (config.storage.driver === 'memory') return new MemoryDriver();
-  if (config.storage.driver === 's3') return new S3Driver(config.storage.s3);
-  return new FilesystemDriver(config.storage.rootDirectory);
-}
 
 /**
  * The one-time work of a cluster primary: check the TLS files (one clear error instead of

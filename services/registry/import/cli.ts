@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { ConfigError, configFileFrom, loadRegistryConfig, type Env } from '../../../shared/config/index.js';
 import { isEntryPoint } from '../../../shared/process/entry-point.js';
 import { KnexMetadataStore } from '../metadata/knex-store.js';
-import { storageFor } from '../main.js';
+import { storageFor } from '../storage/drivers/for-config.js';
 import { formatSummary, importRegistry2, NotARegistry2Store, progressView } from './index.js';
 
 const USAGE = 'usage: npm run import -- [--config FILE] [--json] registry2 PATH';

@@ -11,7 +11,7 @@ import { configFileFrom, loadRegistryConfig, type Env } from '../../../shared/co
 import { createLogger } from '../../../shared/observability/logger.js';
 import { KnexMetadataStore } from '../metadata/knex-store.js';
 import { BlobStore } from '../storage/blobs.js';
-import { storageFor } from '../main.js';
+import { storageFor } from '../storage/drivers/for-config.js';
 import { createProgress } from '../../../shared/observability/progress.js';
 import type { GcReport } from './gc.js';
 import { createCollector, retentionOf } from './index.js';
