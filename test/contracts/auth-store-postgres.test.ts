@@ -1,16 +1,8 @@
 // The auth store contract on PostgreSQL: a new schema per suite, dropped afterwards.
 // Without a reachable server this fails under CI and is skipped (with the reason) elsewhere.
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { AUTH_POSTGRES_URL, authPostgresUnavailable, postgresAuthDb, runAuthStoreContract } from './auth-store.contract.js';
+import { postgresAuthDb, runAuthStoreContract } from './auth-store.contract.js';
+import { postgresSuiteGate } from '../support/postgres.js';
 
-const unavailable = await authPostgresUnavailable();
-if (unavailable === null) {
+if (await postgresSuiteGate('the auth store contract')) {
   runAuthStoreContract('postgres', postgresAuthDb);
-} else if (process.env.CI) {
-  test('PostgreSQL is reachable for the auth store contract', () => {
-    assert.fail(`PostgreSQL at ${AUTH_POSTGRES_URL} is unreachable under CI: ${unavailable}`);
-  });
-} else {
-  test('auth store contract: postgres', { skip: `PostgreSQL at ${AUTH_POSTGRES_URL} unreachable (${unavailable}); set CI=1 to make this a failure` }, () => {});
 }

@@ -10,14 +10,13 @@ import * as lq from '../../services/registry/events/lineage-queries.js';
 import { prefixHashes } from '../../services/registry/events/record.js';
 import type { MetadataStore } from '../../services/registry/metadata/store.js';
 import {
-  POSTGRES_URL,
   digestOf,
   makePostgresFixture,
   makeSqliteFixture,
-  postgresUnavailableReason,
   type MetadataStoreFixture,
 } from './metadata-store.contract.js';
 import { postgresPlan, sqlitePlan } from '../support/query-plans.js';
+import { postgresSuiteGate } from '../support/postgres.js';
 
 const BASES = 40;
 const PER_BASE = 6;
@@ -102,13 +101,4 @@ function checkPlans(dialect: string, make: () => Promise<MetadataStoreFixture>):
 
 checkPlans('sqlite', makeSqliteFixture);
 
-const unavailable = await postgresUnavailableReason();
-if (unavailable === null) {
-  checkPlans('postgres', makePostgresFixture);
-} else if (process.env.CI) {
-  it('PostgreSQL is reachable for the lineage query-plan check', () => {
-    assert.fail(`PostgreSQL at ${POSTGRES_URL} is unreachable under CI: ${unavailable}`);
-  });
-} else {
-  it('lineage queries use indexes: postgres', { skip: `PostgreSQL at ${POSTGRES_URL} unreachable (${unavailable})` }, () => {});
-}
+if (await postgresSuiteGate('the lineage query-plan check')) checkPlans('postgres', makePostgresFixture);

@@ -8,14 +8,13 @@ import assert from 'node:assert/strict';
 import type { Knex } from '../../shared/db/index.js';
 import * as q from '../../services/registry/metadata/queries.js';
 import {
-  POSTGRES_URL,
   digestOf,
   makePostgresFixture,
   makeSqliteFixture,
-  postgresUnavailableReason,
   type MetadataStoreFixture,
 } from './metadata-store.contract.js';
 import { postgresPlan, sqlitePlan } from '../support/query-plans.js';
+import { postgresSuiteGate } from '../support/postgres.js';
 
 const REPOSITORIES = 200;
 const PER_REPOSITORY = 20;
@@ -171,14 +170,4 @@ function checkPlans(dialect: string, make: () => Promise<MetadataStoreFixture>):
 
 checkPlans('sqlite', makeSqliteFixture);
 
-const unavailable = await postgresUnavailableReason();
-if (unavailable === null) {
-  checkPlans('postgres', makePostgresFixture);
-} else if (process.env.CI) {
-  it('PostgreSQL is reachable for the query-plan check', () => {
-    assert.fail(`PostgreSQL at ${POSTGRES_URL} is unreachable under CI: ${unavailable}`);
-  });
-} else {
-  const skip = `PostgreSQL at ${POSTGRES_URL} unreachable (${unavailable}); set CI=1 to make this a failure`;
-  it('metadata hot queries use indexes: postgres', { skip }, () => {});
-}
+if (await postgresSuiteGate('the query-plan check')) checkPlans('postgres', makePostgresFixture);
