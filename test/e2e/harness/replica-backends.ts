@@ -1,0 +1,43 @@
+/**
+ * The object stores the multi-replica scenarios run on. Each backend gives a registry
+ * process a fresh, empty store through its environment variables, and lets the test look
+ * into that store directly (to see what the replicas left there). A new storage driver adds
+ * one entry here and one test file that runs the scenarios with it.
+ */
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { S3Driver } from '../../../services/registry/storage/drivers/s3/index.js';
+import { s3Environment, s3SuiteGate, s3TestConfig } from '../../support/ceph-rgw.js';
+
+export interface ReplicaStore {
+  /** Environment variables that point a registry at this store. */
+  env: Record<string, string>;
+  /** How many unfinished uploads (multipart uploads, staged blocks, segments) the store holds for an upload session. */
+  openUploads(sessionId: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface ReplicaBackend {
+  name: string;
+  /** Registers a failing (CI) or skipped test and returns false when the store or `alsoNeeded` is unavailable. */
+  gate(suite: string, alsoNeeded?: () => Promise<string | null>): Promise<boolean>;
+  createStore(): Promise<ReplicaStore>;
+}
+
+export const s3Backend: ReplicaBackend = {
+  name: 's3 (Ceph RGW)',
+  gate: s3SuiteGate,
+  async createStore() {
+    const config = await s3TestConfig();
+    const s3 = new S3Driver(config);
+    return {
+      env: s3Environment(config),
+      async openUploads(sessionId) {
+        const page = await s3.client.send(new ListMultipartUploadsCommand({ Bucket: config.bucket, Prefix: `uploads/${sessionId}/` }));
+        return (page.Uploads ?? []).length;
+      },
+      async close() {
+        s3.client.destroy();
+      },
+    };
+  },
+};
