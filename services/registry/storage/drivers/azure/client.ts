@@ -19,7 +19,7 @@ const MAX_RETRY_DELAY_MS = 4_000;
 
 export interface AzureClients {
   container: ContainerClient;
-  /** Signs SAS URLs (redirects, server-side block copies). */
+  /** Signs SAS URLs (redirects). */
   credential: StorageSharedKeyCredential;
 }
 

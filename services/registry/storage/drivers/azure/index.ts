@@ -10,14 +10,14 @@
  * PathNotFoundError. Tested by the storage contract suite against Azurite.
  */
 import { Readable } from 'node:stream';
-import type { BlockBlobClient, ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { BlobSASPermissions, generateBlobSASQueryParameters, type BlockBlobClient, type ContainerClient, type StorageSharedKeyCredential } from '@azure/storage-blob';
 import type { AzureStorageConfig } from '../../../../../shared/config/index.js';
 import { checkPath, InvalidPathError, PathNotFoundError, StorageUnavailableError, type FileInfo, type FileReader, type FileWriter, type StorageDriver } from '../../driver.js';
 import { azureCall, createAzureClients, describeAzureError, failureOf, mapAzureError } from './client.js';
 import { BlobNames } from './names.js';
 import { AzureFileReader, DOWNLOAD_RESUMES } from './reader.js';
 import { readAll } from './streams.js';
-import { AzureFileWriter, sasUrl, type AzureContext } from './writer.js';
+import { AzureFileWriter, type AzureContext } from './writer.js';
 
 /** Bytes per staged block: two per writer in memory; 50,000 blocks (Azure's limit) make 390 GiB. */
 export const AZURE_BLOCK_BYTES = 8 * 1024 * 1024;
@@ -39,6 +39,7 @@ function checkRange(offset: number, length: number | undefined): void {
 export class AzureDriver implements StorageDriver {
   readonly name = 'azure';
   readonly container: ContainerClient;
+  private readonly credential: StorageSharedKeyCredential;
   private readonly ctx: AzureContext;
 
   constructor(
@@ -47,7 +48,8 @@ export class AzureDriver implements StorageDriver {
   ) {
     const { container, credential } = createAzureClients(config);
     this.container = container;
-    this.ctx = { container, credential: credential as StorageSharedKeyCredential, names: new BlobNames(config.rootDirectory), blockSize };
+    this.credential = credential;
+    this.ctx = { container, names: new BlobNames(config.rootDirectory), blockSize };
   }
 
   private blob(path: string): BlockBlobClient {
@@ -156,7 +158,20 @@ export class AzureDriver implements StorageDriver {
   /** A read-only SAS URL of the blob when redirects are on (storage.redirect.disable: false). */
   async urlFor(path: string): Promise<string | null> {
     if (!this.config.redirect) return null;
-    return sasUrl(this.ctx, this.blob(path), SAS_URL_SECONDS);
+    const blob = this.blob(path);
+    const now = Date.now();
+    const sas = generateBlobSASQueryParameters(
+      {
+        containerName: this.container.containerName,
+        blobName: blob.name,
+        permissions: BlobSASPermissions.parse('r'),
+        // A few minutes back: the store's clock may be behind ours.
+        startsOn: new Date(now - 5 * 60_000),
+        expiresOn: new Date(now + SAS_URL_SECONDS * 1000),
+      },
+      this.credential,
+    );
+    return `${blob.url}?${sas.toString()}`;
   }
 
   /** The container answers to this key. */
