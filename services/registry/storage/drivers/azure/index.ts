@@ -19,8 +19,8 @@ import { AzureFileReader, DOWNLOAD_RESUMES } from './reader.js';
 import { readAll } from './streams.js';
 import { AzureFileWriter, type AzureContext } from './writer.js';
 
-/** Bytes per staged block: two per writer in memory; 50,000 blocks (Azure's limit) make 390 GiB. */
-export const AZURE_BLOCK_BYTES = 8 * 1024 * 1024;
+/** Bytes per staged block, as distribution's azure driver: two per writer in memory; 50,000 blocks (Azure's limit) make 195 GiB. */
+export const AZURE_BLOCK_BYTES = 4 * 1024 * 1024;
 /** Lifetime of a SAS blob URL for redirects (as distribution's). */
 const SAS_URL_SECONDS = 20 * 60;
 /** A Copy Blob that Azure finishes asynchronously is polled this often, for at most this long. */
