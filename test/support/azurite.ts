@@ -22,7 +22,8 @@ export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2U
 const BIN = fileURLToPath(new URL('../../node_modules/.bin/azurite-blob', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
 
-interface Running {
+/** An Azurite this process started. */
+export interface Running {
   child: ChildProcess;
   dir: string;
   serviceUrl: string;
@@ -43,7 +44,13 @@ function stop(running: Running): void {
   rmSync(running.dir, { recursive: true, force: true });
 }
 
-async function startOwn(): Promise<Running> {
+/** Stops an Azurite started with startAzurite and removes its data directory. */
+export function stopAzuriteNow(running: Running): void {
+  stop(running);
+}
+
+/** Starts an Azurite of this process's own (also outside the test runner: the bench uses it). */
+export async function startAzurite(): Promise<Running> {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing (npm package azurite)`);
   const dir = mkdtempSync(join(tmpdir(), 'dockyard-azurite-'));
   const port = await freePort();
@@ -75,7 +82,7 @@ async function startOwn(): Promise<Running> {
 /** This file's Azurite, started on first use and stopped after the file's tests. */
 export async function azurite(): Promise<{ serviceUrl: string }> {
   if (!started) {
-    started = startOwn();
+    started = startAzurite();
     after(async () => stopAzurite());
   }
   return { serviceUrl: (await started).serviceUrl };
