@@ -72,6 +72,17 @@ if (await azuriteSuiteGate('Azure driver')) {
       assert.ok((await driver.getContent('/uploads/d/data')).equals(Buffer.concat([kept, Buffer.from('end')])));
     });
 
+    it('a commit with nothing new still makes a blob of a name that holds only a dead request’s blocks', async () => {
+      const dying = await driver.writer('/uploads/e/data', true);
+      await dying.write(randomBytes(2 * MiB));
+      // Never suspended: the process died here, before any commit.
+      const next = await driver.writer('/uploads/e/data', true);
+      assert.equal(next.size, 0);
+      await next.commit();
+      assert.equal((await driver.stat('/uploads/e/data')).size, 0);
+      assert.deepEqual(await blockIds('/uploads/e/data', 'uncommitted'), []);
+    });
+
     it('cancel of a writer that never committed leaves no staged blocks behind', async () => {
       const writer = await driver.writer('/uploads/c/data', true);
       await writer.write(randomBytes(2 * MiB));

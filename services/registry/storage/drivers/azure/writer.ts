@@ -54,7 +54,7 @@ export class AzureFileWriter implements FileWriter {
   private failure: { error: unknown; block: Block } | null = null;
   private closed = false;
   private dirty = false;
-  /** The blob existed at open (an append-open of nothing creates it only when written). */
+  /** The name had a block list at open (committed, or only staged blocks of a request that died). */
   private existed = false;
   /** Blocks were staged on this name: a cancel must discard them even if nothing was committed. */
   private staged = false;
@@ -63,13 +63,12 @@ export class AzureFileWriter implements FileWriter {
   private constructor(
     private readonly ctx: AzureContext,
     private readonly path: string,
-    private readonly append: boolean,
   ) {
     this.blob = ctx.container.getBlockBlobClient(ctx.names.name(path));
   }
 
   static async open(ctx: AzureContext, path: string, append: boolean): Promise<AzureFileWriter> {
-    const writer = new AzureFileWriter(ctx, path, append);
+    const writer = new AzureFileWriter(ctx, path);
     if (append) await writer.load();
     return writer;
   }
@@ -175,8 +174,9 @@ export class AzureFileWriter implements FileWriter {
   async cancel(): Promise<void> {
     this.closed = true;
     while (this.inflight) await this.inflight;
-    // Committing no block discards the staged ones, which deleting a never-committed name cannot.
-    if (this.staged && !this.existed) await azureCall('PutBlockList', this.path, () => this.blob.commitBlockList([]));
+    // Committing no block discards every staged one, also those of a name never committed,
+    // which a delete alone may not reach; the delete then removes the (now empty) blob.
+    if (this.staged || this.existed) await azureCall('PutBlockList', this.path, () => this.blob.commitBlockList([]));
     await azureCall('DeleteBlob', this.path, () => this.blob.deleteIfExists());
   }
 
@@ -185,7 +185,8 @@ export class AzureFileWriter implements FileWriter {
     this.assertOpen();
     this.closed = true;
     await this.settle();
-    if (!this.dirty && this.append && this.existed) return;
+    // Always committed, even with nothing new: a name holding only staged blocks (its first
+    // request died) answers Get Block List like an empty blob, and only a commit makes it one.
     if (this.filled > 0) {
       await this.stageBuffer();
       await this.settle();
