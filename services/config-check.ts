@@ -24,6 +24,7 @@ import {
 } from '../shared/config/index.js';
 import { preflightAuth, preflightRegistry } from '../shared/config/preflight.js';
 import { checkS3Bucket, S3CheckError, type S3Setting } from './registry/storage/drivers/s3/check.js';
+import { AzureCheckError, checkAzureContainer, type AzureSetting } from './registry/storage/drivers/azure/check.js';
 
 function describeListen(http: ListenConfig): string {
   return `${http.tls ? 'https' : 'http'}://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`;
@@ -48,6 +49,10 @@ function describeAccess(auth: RegistryConfig['auth']): string {
 function describeStorage(storage: StorageConfig): string {
   if (storage.driver === 'filesystem') return `filesystem ${storage.rootDirectory}`;
   if (storage.driver === 'memory') return 'memory';
+  if (storage.driver === 'azure') {
+    const { azure } = storage;
+    return `azure container ${azure.container} (${azure.serviceUrl}, account ${azure.accountName}, root ${azure.rootDirectory})`;
+  }
   const { s3 } = storage;
   return `s3 bucket ${s3.bucket} (${s3.regionEndpoint ?? `AWS ${s3.region}`}, root ${s3.rootDirectory}, ${s3.accessKey ? 'access key' : 'AWS credential chain'})`;
 }
@@ -59,8 +64,27 @@ const S3_SETTING: Record<S3Setting, Setting> = {
   bucket: SETTINGS.registry.s3Bucket,
 };
 
+/** The Azure settings each kind of container-check failure points at. */
+const AZURE_SETTING: Record<AzureSetting, Setting> = {
+  serviceurl: SETTINGS.registry.azureServiceUrl,
+  accountkey: SETTINGS.registry.azureAccountKey,
+  container: SETTINGS.registry.azureContainer,
+};
+
+async function checkAzureReachable(storage: StorageConfig): Promise<void> {
+  if (storage.driver !== 'azure') return;
+  try {
+    await checkAzureContainer(storage.azure);
+  } catch (err) {
+    if (!(err instanceof AzureCheckError)) throw err;
+    const setting = AZURE_SETTING[err.setting];
+    throw new ConfigError(`${setting.yaml} (${setting.env})`, 'a reachable, writable container', undefined, err.message);
+  }
+}
+
 /** An object store must answer and take a write: a typo in the endpoint, keys or bucket shows now, not at the first push. */
 async function checkStorageReachable(storage: StorageConfig): Promise<void> {
+  await checkAzureReachable(storage);
   if (storage.driver !== 's3') return;
   try {
     await checkS3Bucket(storage.s3);

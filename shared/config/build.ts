@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseConfig } from '../db/index.js';
 import { ClientAddressResolver, PROXY_HEADERS } from '../http/client-address.js';
+import { azureStorageOf } from './azure-storage.js';
 import { SETTINGS, type Setting } from './settings.js';
 import type { ConfigSource } from './source.js';
 import {
@@ -209,7 +210,9 @@ export function buildRegistryConfig(src: ConfigSource): RegistryConfig {
         ? { driver }
         : driver === 's3'
           ? { driver, s3: s3StorageOf(src) }
-          : { driver, rootDirectory: src.path(s.rootDirectory) ?? join(dataDir, 'registry', 'blobs') },
+          : driver === 'azure'
+            ? { driver, azure: azureStorageOf(src) }
+            : { driver, rootDirectory: src.path(s.rootDirectory) ?? join(dataDir, 'registry', 'blobs') },
     database,
     auth: registryAuthOf(src),
     readOnly: src.bool(s.readOnly),

@@ -18,6 +18,7 @@ export {
   type RegistryAuthConfig,
   type RegistryConfig,
   type RegistryGcConfig,
+  type AzureStorageConfig,
   type S3StorageConfig,
   type StorageConfig,
 } from './types.js';

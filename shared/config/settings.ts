@@ -4,6 +4,7 @@
  * allowed keys from them, and docs/configuration.md is checked against them, so a setting
  * exists in all three places or in none.
  */
+import { AZURE_SETTINGS } from './azure-settings.js';
 
 /** One configurable value. */
 export interface Setting {
@@ -75,8 +76,8 @@ const registry = {
     yaml: 'registry.storage',
     env: 'REGISTRY_STORAGE',
     default: 'filesystem',
-    choices: ['filesystem', 's3', 'memory'],
-    description: 'Blob storage driver: `filesystem`, `s3` (S3 or an S3-compatible store, docs/storage.md), or `memory` (tests only: lost on restart).',
+    choices: ['filesystem', 's3', 'azure', 'memory'],
+    description: 'Blob storage driver: `filesystem`, `s3` (S3 or an S3-compatible store, docs/storage.md), `azure` (Azure Blob Storage, docs/storage.md), or `memory` (tests only: lost on restart).',
   },
   rootDirectory: {
     yaml: 'registry.storage.filesystem.rootdirectory',
@@ -88,7 +89,7 @@ const registry = {
     yaml: 'registry.storage.redirect.disable',
     env: 'REGISTRY_STORAGE_REDIRECT_DISABLE',
     default: true,
-    description: 'With `false`, a blob GET on s3 storage answers 307 to a presigned URL of the object (valid 20 minutes) instead of streaming it through the registry; clients must reach the store’s endpoint then. Unlike CNCF distribution, the default is to proxy.',
+    description: 'With `false`, a blob GET on s3 or azure storage answers 307 to a presigned (SAS) URL of the object (valid 20 minutes) instead of streaming it through the registry; clients must reach the store’s endpoint then. Unlike CNCF distribution, the default is to proxy.',
   },
   s3Region: {
     yaml: 'registry.storage.s3.region',
@@ -148,6 +149,7 @@ const registry = {
     default: 10 * 1024 * 1024,
     description: 'Multipart part size in bytes (minimum 5242880, S3’s smallest part); each upload in flight holds up to two parts in memory.',
   },
+  ...AZURE_SETTINGS,
   databaseUrl: {
     yaml: 'registry.database.url',
     env: 'REGISTRY_DATABASE_URL',

@@ -76,9 +76,23 @@ export interface S3StorageConfig {
   redirect: boolean;
 }
 
+/** `registry.storage.azure`, with CNCF distribution's keys (docs/storage.md). */
+export interface AzureStorageConfig {
+  accountName: string;
+  accountKey: string;
+  container: string;
+  /** The blob service endpoint: `serviceurl`, or `https://<accountname>.blob.<realm>`. */
+  serviceUrl: string;
+  /** Name prefix; `/` for the container's root. */
+  rootDirectory: string;
+  /** Blob GETs answer 307 to a SAS URL instead of streaming (storage.redirect.disable: false). */
+  redirect: boolean;
+}
+
 export type StorageConfig =
   | { driver: 'filesystem'; rootDirectory: string }
   | { driver: 's3'; s3: S3StorageConfig }
+  | { driver: 'azure'; azure: AzureStorageConfig }
   | { driver: 'memory' };
 
 export interface RegistryConfig {

@@ -7,6 +7,8 @@
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { S3Driver } from '../../../services/registry/storage/drivers/s3/index.js';
 import { s3Environment, s3SuiteGate, s3TestConfig } from '../../support/ceph-rgw.js';
+import { AzureDriver } from '../../../services/registry/storage/drivers/azure/index.js';
+import { azureEnvironment, azureTestConfig, azuriteSuiteGate } from '../../support/azurite.js';
 
 export interface ReplicaStore {
   /** Environment variables that point a registry at this store. */
@@ -38,6 +40,29 @@ export const s3Backend: ReplicaBackend = {
       async close() {
         s3.client.destroy();
       },
+    };
+  },
+};
+
+/** Azure Blob Storage on this test file's Azurite; an open upload is a data blob holding staged, uncommitted blocks. */
+export const azureBackend: ReplicaBackend = {
+  name: 'azure (Azurite)',
+  gate: azuriteSuiteGate,
+  async createStore() {
+    const config = await azureTestConfig();
+    const azure = new AzureDriver(config);
+    return {
+      env: azureEnvironment(config),
+      async openUploads(sessionId) {
+        try {
+          const list = await azure.container.getBlockBlobClient(`uploads/${sessionId}/data`).getBlockList('uncommitted');
+          return (list.uncommittedBlocks ?? []).length > 0 ? 1 : 0;
+        } catch (err) {
+          if ((err as { statusCode?: number }).statusCode === 404) return 0;
+          throw err;
+        }
+      },
+      async close() {},
     };
   },
 };

@@ -101,7 +101,7 @@ auth:
     refused(`${base}http: {tls: {certificate: c, key: k, clientcas: [ca.pem]}}\n`, /http\.tls\.clientcas: client certificate authentication is not supported/);
     refused(`${base}notifications: {endpoints: [{name: a, url: "http://x/e"}]}\n`, /notifications\.endpoints: webhook notifications are not supported/);
     refused(`${base}proxy: {remoteurl: "https://registry-1.docker.io"}\n`, /proxy\.remoteurl: pull-through cache/);
-    refused('version: 0.1\nstorage: {azure: {accountname: a}}\n', /storage\.azure\.accountname: the azure storage driver is not available/);
+    refused('version: 0.1\nstorage: {oss: {accesskeyid: a}}\n', /storage\.oss\.accesskeyid: the oss storage driver is not available/);
     refused(`${base}auth: {silly: {realm: r, service: s}}\n`, /auth\.silly\.realm: the silly access controller/);
     refused(`${base}http: {prefix: /registry/}\n`, /http\.prefix: Dockyard serves \/v2\/ at the root/);
     refused('version: 0.2\n', /version: only version 0\.1 is understood/);

@@ -5,6 +5,7 @@
  */
 import type { RegistryConfig } from '../../../../shared/config/index.js';
 import type { StorageDriver } from '../driver.js';
+import { AzureDriver } from './azure/index.js';
 import { FilesystemDriver } from './filesystem.js';
 import { MemoryDriver } from './memory.js';
 import { S3Driver } from './s3/index.js';
@@ -12,5 +13,6 @@ import { S3Driver } from './s3/index.js';
 export function storageFor(config: RegistryConfig): StorageDriver {
   if (config.storage.driver === 'memory') return new MemoryDriver();
   if (config.storage.driver === 's3') return new S3Driver(config.storage.s3);
+  if (config.storage.driver === 'azure') return new AzureDriver(config.storage.azure);
   return new FilesystemDriver(config.storage.rootDirectory);
 }
