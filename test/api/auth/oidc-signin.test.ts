@@ -162,6 +162,23 @@ if (await oidcProviderSuiteGate('single sign-on')) {
       assert.equal((await auditOf(h, 'oidc.login', 1))[0].details.reason, 'disabled');
     });
 
+    it('lets an SSO-only user, who has no password, create a personal access token for docker login', async () => {
+      const { h } = stack;
+      const code = (await ssoSignIn(h, 'sub-alice')).searchParams.get('code')!;
+      const session = await redeem(h, code, { service: 'dockyard-admin-api' });
+      assert.equal(session.status, 200, session.text);
+      const bearer = `Bearer ${session.body.token as string}`;
+      const created = await adminApi(h, 'POST', '/me/access-tokens', { name: 'docker', expires: '7d' }, bearer);
+      assert.equal(created.status, 201, created.text);
+      const secret = created.body.secret as string;
+      const params = new URLSearchParams([['service', SERVICE], ['scope', 'repository:ops/tool:pull']]);
+      const viaToken = await fetch(`${h.url}/token?${params}`, { headers: { authorization: `Basic ${Buffer.from(`alice:${secret}`).toString('base64')}` } });
+      assert.equal(viaToken.status, 200);
+      assert.deepEqual(decodeJwt(((await viaToken.json()) as { token: string }).token).access, [{ type: 'repository', name: 'ops/tool', actions: ['pull'] }]);
+      const password = await postToken(h, { grant_type: 'password', username: 'alice', password: 'anything-at-all', client_id: 'docker', service: SERVICE });
+      assert.equal(password.status, 401, 'an SSO user has no password');
+    });
+
     it('refuses an unknown code at the code grant', async () => {
       const { h } = stack;
       const r = await redeem(h, 'not-a-code');
