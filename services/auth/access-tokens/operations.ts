@@ -23,7 +23,8 @@ export interface CreatedAccessToken {
 }
 
 const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const DEFAULT_LIFETIME = '30d';
+/** Without `expires`: 30 days, or the maximum when that is shorter. */
+const DEFAULT_LIFETIME_SECONDS = 30 * 86400;
 /** Live tokens one user may hold. */
 export const MAX_LIVE_TOKENS_PER_USER = 50;
 export const DEFAULT_MAX_LIFETIME_SECONDS = 365 * 86400;
@@ -52,10 +53,10 @@ export class AccessTokenOperations {
     this.store = new AccessTokenStore(ctx.db);
   }
 
-  /** Creates a token for `user`; `expires` is a duration such as 30d (default 30d). */
+  /** Creates a token for `user`; `expires` is a duration such as 30d (default 30d, capped by the maximum). */
   async create(actor: Actor, user: string, input: { name: unknown; expires?: unknown }): Promise<CreatedAccessToken> {
     const name = tokenName(input.name);
-    const lifetime = parseDuration(input.expires ?? DEFAULT_LIFETIME);
+    const lifetime = input.expires === undefined || input.expires === null ? Math.min(DEFAULT_LIFETIME_SECONDS, this.maxLifetimeSeconds) : parseDuration(input.expires);
     if (lifetime > this.maxLifetimeSeconds) {
       throw fail('REQUEST_INVALID', `expires must be at most ${Math.floor(this.maxLifetimeSeconds / 86400)}d (auth.accesstokens.maxlifetimeseconds)`);
     }
