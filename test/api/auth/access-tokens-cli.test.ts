@@ -22,6 +22,8 @@ test('a user creates, lists and revokes a token of their own; an admin lists and
   assert.equal(username, 'alice');
   assert.equal(await works(secret), 200);
 
+  const listedJson = JSON.parse((await self(['tokens', 'list', '--json'])).stdout) as Array<{ name: string; revoked: boolean }>;
+  assert.deepEqual(listedJson.map((t) => [t.name, t.revoked]), [['laptop', false]]);
   const listed = await self(['tokens', 'list']);
   assert.equal(listed.code, 0, listed.stderr);
   assert.match(listed.stdout, /^NAME +STATE +EXPIRES/);
@@ -35,8 +37,9 @@ test('a user creates, lists and revokes a token of their own; an admin lists and
   const second = JSON.parse((await self(['tokens', 'create', 'ci', '--json'])).stdout) as { secret: string };
   const adminList = await runAdminCli(h.dataDir, ['access-tokens', 'list', 'alice', '--json']);
   assert.deepEqual((JSON.parse(adminList.stdout) as Array<{ name: string; revoked: boolean }>).map((t) => [t.name, t.revoked]), [['ci', false], ['laptop', true]]);
-  const adminRevoke = await runAdminCli(h.dataDir, ['access-tokens', 'revoke', 'alice', 'ci']);
+  const adminRevoke = await runAdminCli(h.dataDir, ['access-tokens', 'revoke', 'alice', 'ci', '--json']);
   assert.equal(adminRevoke.code, 0, adminRevoke.stderr);
+  assert.deepEqual(JSON.parse(adminRevoke.stdout), { user: 'alice', token: 'ci', revoked: true });
   assert.equal(await works(second.secret), 401);
 });
 
