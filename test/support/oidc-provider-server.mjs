@@ -7,10 +7,12 @@
 // Test knob: POST /__test/tamper {"mode": "aud"|"iss"|"nonce"|"exp"|"signature"} makes the
 // NEXT token response carry an ID token with that claim falsified, re-signed with the
 // provider's own key (or, for "signature", with a broken signature): what a relying party
-// must refuse even though the provider's key signed it.
+// must refuse even though the provider's key signed it. "userinfo_sub" makes the next
+// userinfo answer describe another subject.
 //
 // Environment: OIDC_TEST_REDIRECT_URIS (comma separated), OIDC_TEST_ACCOUNTS (JSON: id → claims),
-// OIDC_TEST_CLIENT_ID, OIDC_TEST_CLIENT_SECRET.
+// OIDC_TEST_CLIENT_ID, OIDC_TEST_CLIENT_SECRET, OIDC_TEST_CONFORM=1 (claims of scopes only from
+// userinfo, not in the ID token, as strict providers do).
 import { createServer } from 'node:http';
 import { exportJWK, generateKeyPair, SignJWT, decodeJwt, decodeProtectedHeader, importJWK } from 'jose';
 import Provider from 'oidc-provider';
@@ -43,8 +45,9 @@ const provider = new Provider(issuer, {
   cookies: { keys: ['dockyard-oidc-test-cookie-key'] },
   claims: { openid: ['sub'], profile: ['preferred_username', 'name'], email: ['email'], groups: ['groups'] },
   scopes: ['openid', 'profile', 'email', 'groups'],
-  // Claims of the requested scopes go into the ID token too (as most company IdPs do for groups).
-  conformIdTokenClaims: false,
+  // Claims of the requested scopes go into the ID token too (as most company IdPs do for
+  // groups), unless OIDC_TEST_CONFORM=1.
+  conformIdTokenClaims: process.env.OIDC_TEST_CONFORM === '1',
   pkce: { required: () => true },
   features: { devInteractions: { enabled: true } },
   async findAccount(_ctx, id) {
@@ -79,7 +82,11 @@ provider.use(async (ctx, next) => {
     return;
   }
   await next();
-  if (ctx.path === '/token' && tamper && ctx.body && typeof ctx.body.id_token === 'string') {
+  if (ctx.path === '/me' && tamper === 'userinfo_sub' && ctx.body && typeof ctx.body === 'object') {
+    tamper = null;
+    ctx.body = { ...ctx.body, sub: 'someone-else' };
+  }
+  if (ctx.path === '/token' && tamper && tamper !== 'userinfo_sub' && ctx.body && typeof ctx.body.id_token === 'string') {
     const mode = tamper;
     tamper = null;
     ctx.body = { ...ctx.body, id_token: await falsify(ctx.body.id_token, mode) };

@@ -37,7 +37,7 @@ export async function oidcProviderSuiteGate(name: string): Promise<boolean> {
 }
 
 /** What the next token response's ID token gets wrong (see the server script). */
-export type TamperMode = 'aud' | 'iss' | 'nonce' | 'exp' | 'signature';
+export type TamperMode = 'aud' | 'iss' | 'nonce' | 'exp' | 'signature' | 'userinfo_sub';
 
 /** A running provider. */
 export interface TestOidcProvider {
@@ -47,7 +47,12 @@ export interface TestOidcProvider {
 }
 
 /** Starts the provider with a client allowed to return to `redirectUris` and these accounts (id → claims). */
-export async function startOidcProvider(options: { redirectUris: string[]; accounts: Record<string, Record<string, unknown>> }): Promise<TestOidcProvider> {
+export async function startOidcProvider(options: {
+  redirectUris: string[];
+  accounts: Record<string, Record<string, unknown>>;
+  /** Claims of scopes (profile, groups) only from userinfo, not in the ID token. */
+  userinfoOnly?: boolean;
+}): Promise<TestOidcProvider> {
   const child: ChildProcess = spawn(process.execPath, [SCRIPT], {
     env: {
       ...process.env,
@@ -55,6 +60,7 @@ export async function startOidcProvider(options: { redirectUris: string[]; accou
       OIDC_TEST_ACCOUNTS: JSON.stringify(options.accounts),
       OIDC_TEST_CLIENT_ID: OIDC_CLIENT_ID,
       OIDC_TEST_CLIENT_SECRET: OIDC_CLIENT_SECRET,
+      OIDC_TEST_CONFORM: options.userinfoOnly ? '1' : '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -26,10 +26,10 @@ export interface SsoStack {
 }
 
 /** Starts the provider and the auth service (groups devs and ops with grants, idp-ops mapped to ops, `ignored` ignored). */
-export async function startSsoStack(refreshMaxAgeSeconds = 3600): Promise<SsoStack> {
+export async function startSsoStack(options: { userinfoOnly?: boolean } = {}): Promise<SsoStack> {
   const port = await freePort();
   const callback = `http://127.0.0.1:${port}/oidc/callback`;
-  const idp = await startOidcProvider({ redirectUris: [callback], accounts: ACCOUNTS });
+  const idp = await startOidcProvider({ redirectUris: [callback], accounts: ACCOUNTS, userinfoOnly: options.userinfoOnly });
   let h: AuthHarness;
   try {
     h = await startHarness({
@@ -45,7 +45,7 @@ export async function startSsoStack(refreshMaxAgeSeconds = 3600): Promise<SsoSta
           usernameClaim: 'preferred_username',
           groupMap: { 'idp-ops': 'ops', ignored: null },
           allowedRedirects: [WEB_CALLBACK],
-          refreshMaxAgeSeconds,
+          refreshMaxAgeSeconds: 3600,
         },
       },
     });
