@@ -56,6 +56,12 @@ export class OidcStore {
     });
   }
 
+  /** Sign-ins begun and not yet expired at `now`. */
+  async countPendingLogins(now: number): Promise<number> {
+    const row = await this.db('oidc_logins').where('expires_at', '>', now).count({ n: '*' }).first();
+    return Number(row?.n ?? 0);
+  }
+
   /** Removes the sign-in with this state hash and returns it; null when absent or already taken. */
   async takeLogin(stateHash: string): Promise<PendingLogin | null> {
     return this.db.transaction(async (trx) => {
