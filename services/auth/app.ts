@@ -27,7 +27,7 @@ import { Authenticator } from './authenticate.js';
 import type { TokenIssuer } from './issue.js';
 import { AdminOperations } from './operations/index.js';
 import { SignInFlow } from './oidc/flow.js';
-import { oidcRouter } from './oidc/routes.js';
+import { cookieOptionsFor, oidcRouter } from './oidc/routes.js';
 import { OidcStore } from './oidc/store.js';
 import { adminRouter } from './routes/admin.js';
 import { mountTokenRoutes, tokenEndpoint } from './routes/token.js';
@@ -158,7 +158,7 @@ export function createAuthApp(config: AuthServiceConfig, deps: AuthDeps): Koa {
   mountTokenRoutes(open, tokens);
   app.use(open.routes()).use(open.allowedMethods({ throw: true }));
   if (oidc) {
-    const sso = oidcRouter(new SignInFlow({ db: deps.db, config: oidc, bcryptCost: config.bcryptCost, audit }), { secureCookie: oidc.redirectUrl.startsWith('https:') });
+    const sso = oidcRouter(new SignInFlow({ db: deps.db, config: oidc, bcryptCost: config.bcryptCost, audit }), cookieOptionsFor(oidc.redirectUrl));
     app.use(sso.routes()).use(sso.allowedMethods({ throw: true }));
   }
   const admin = adminRouter(operations, gate);

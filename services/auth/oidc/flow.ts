@@ -12,7 +12,7 @@
  * its reason; the browser only learns `access_denied`.
  */
 import type { OidcConfig } from '../../../shared/config/index.js';
-import { fail } from '../../../shared/http/errors.js';
+import { DockyardError, fail } from '../../../shared/http/errors.js';
 import type { AuditLog } from '../audit.js';
 import { auditName } from '../tokens.js';
 import { hashesEqual, randomSecret, secretHash } from '../secrets.js';
@@ -26,6 +26,10 @@ const CODE_TTL_MS = 60_000;
 /** Expired sign-ins and codes are kept this long, so a late replay is audited with its reason. */
 const KEEP_EXPIRED_MS = 60 * 60_000;
 const CLIENT_STATE = /^[\x21-\x7e]{0,512}$/;
+/** Sign-ins that may be in progress at once: anyone can begin one, and each is a row for ten minutes. */
+export const MAX_PENDING_LOGINS = 10_000;
+/** Longer than any authorization code a provider issues; a longer one is not sent on. */
+const PROVIDER_CODE_MAX = 4096;
 
 /** What the browser is sent to, and the cookie value that binds the sign-in to it. */
 export interface StartedSignIn {
@@ -41,7 +45,7 @@ export class SignInFlow {
   private readonly now: () => number;
 
   constructor(
-    private readonly deps: { db: Knex; config: OidcConfig; bcryptCost: number; audit: AuditLog; now?: () => number },
+    private readonly deps: { db: Knex; config: OidcConfig; bcryptCost: number; audit: AuditLog; now?: () => number; maxPendingLogins?: number },
   ) {
     this.now = deps.now ?? Date.now;
     this.store = new OidcStore(deps.db);
@@ -58,6 +62,12 @@ export class SignInFlow {
       throw fail('REQUEST_INVALID', 'redirect_uri is not one of the allowed redirects (auth.oidc.allowedredirects)');
     }
     if (!CLIENT_STATE.test(clientState)) throw fail('REQUEST_INVALID', 'state must be at most 512 printable ASCII characters');
+    const now = this.now();
+    await this.store.purge(now - KEEP_EXPIRED_MS);
+    if ((await this.store.countPendingLogins(now)) >= (this.deps.maxPendingLogins ?? MAX_PENDING_LOGINS)) {
+      await this.audit('', 'throttled', input.clientAddress, { step: 'start', reason: 'pending_logins' });
+      throw new DockyardError('TOOMANYREQUESTS', 'too many sign-ins in progress; try again in a few minutes', { headers: { 'Retry-After': '60' } });
+    }
     const state = randomSecret();
     const nonce = randomSecret();
     const codeVerifier = randomSecret();
@@ -70,8 +80,6 @@ export class SignInFlow {
       await this.audit('', 'refused', input.clientAddress, { step: 'start', reason: err.reason, message: err.message });
       throw fail('UNAVAILABLE', 'the OpenID provider cannot be reached; try again later');
     }
-    const now = this.now();
-    await this.store.purge(now - KEEP_EXPIRED_MS);
     await this.store.insertLogin({ stateHash: secretHash(state), browserHash: secretHash(browserSecret), nonce, codeVerifier, redirectUri, clientState, expiresAt: now + LOGIN_TTL_MS });
     return { location, browserSecret };
   }
@@ -102,6 +110,7 @@ export class SignInFlow {
     if (!input.browserSecret || !hashesEqual(secretHash(input.browserSecret), login.browserHash)) return refuse('browser');
     if (input.error !== undefined) return refuse('provider_denied', { error: input.error.slice(0, 100) });
     if (!input.code) return refuse('code_missing');
+    if (input.code.length > PROVIDER_CODE_MAX) return refuse('code_invalid');
     let claims;
     try {
       claims = await this.provider.exchange(input.code, login.codeVerifier, login.nonce);

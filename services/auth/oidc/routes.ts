@@ -23,17 +23,30 @@ function noStore(ctx: Context): void {
 }
 
 /** The cookie header, written by hand: Koa refuses a Secure cookie behind a TLS-terminating proxy. */
-function browserCookie(value: string, secure: boolean, maxAge: number): string {
-  return `${COOKIE}=${value}; Path=/oidc; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
+function browserCookie(value: string, options: CookieOptions, maxAge: number): string {
+  return `${COOKIE}=${value}; Path=${options.path}; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${options.secure ? '; Secure' : ''}`;
+}
+
+/** How the browser-binding cookie is set. */
+interface CookieOptions {
+  secure: boolean;
+  /** The callback's directory as the browser sees it (`/oidc`, or `/auth/oidc` behind a proxy prefix). */
+  path: string;
+}
+
+/** Cookie settings from the callback URL the browser uses (auth.oidc.redirecturl). */
+export function cookieOptionsFor(redirectUrl: string): CookieOptions {
+  const url = new URL(redirectUrl);
+  return { secure: url.protocol === 'https:', path: url.pathname.replace(/\/[^/]*$/, '') || '/' };
 }
 
 /** The /oidc routes for `flow`. */
-export function oidcRouter(flow: SignInFlow, options: { secureCookie: boolean }): Router {
+export function oidcRouter(flow: SignInFlow, cookie: CookieOptions): Router {
   const router = new Router({ prefix: '/oidc' });
   router.get('/login', async (ctx) => {
     const started = await flow.start({ redirectUri: singleQuery(ctx, 'redirect_uri'), clientState: singleQuery(ctx, 'state'), clientAddress: clientAddress(ctx) });
     noStore(ctx);
-    ctx.append('Set-Cookie', browserCookie(started.browserSecret, options.secureCookie, COOKIE_MAX_AGE_SECONDS));
+    ctx.append('Set-Cookie', browserCookie(started.browserSecret, cookie, COOKIE_MAX_AGE_SECONDS));
     ctx.redirect(started.location);
   });
   router.get('/callback', async (ctx) => {
@@ -45,7 +58,7 @@ export function oidcRouter(flow: SignInFlow, options: { secureCookie: boolean })
       clientAddress: clientAddress(ctx),
     });
     noStore(ctx);
-    ctx.append('Set-Cookie', browserCookie('', options.secureCookie, 0));
+    ctx.append('Set-Cookie', browserCookie('', cookie, 0));
     ctx.redirect(location);
   });
   return router;
