@@ -27,32 +27,37 @@ export interface SsoStack {
 
 /** Starts the provider and the auth service (groups devs and ops with grants, idp-ops mapped to ops, `ignored` ignored). */
 export async function startSsoStack(options: { userinfoOnly?: boolean } = {}): Promise<SsoStack> {
-  const port = await freePort();
-  const callback = `http://127.0.0.1:${port}/oidc/callback`;
-  const idp = await startOidcProvider({ redirectUris: [callback], accounts: ACCOUNTS, userinfoOnly: options.userinfoOnly });
-  let h: AuthHarness;
-  try {
-    h = await startHarness({
-      config: {
-        http: { host: '127.0.0.1', port },
-        oidc: {
-          issuer: idp.issuer,
-          clientId: OIDC_CLIENT_ID,
-          clientSecret: OIDC_CLIENT_SECRET,
-          redirectUrl: callback,
-          scopes: ['openid', 'profile', 'email', 'groups'],
-          groupsClaim: 'groups',
-          usernameClaim: 'preferred_username',
-          groupMap: { 'idp-ops': 'ops', ignored: null },
-          allowedRedirects: [WEB_CALLBACK],
-          refreshMaxAgeSeconds: 3600,
+  // The callback URL names the auth service's port before it listens: a port taken in between is retried.
+  let started: { h: AuthHarness; idp: TestOidcProvider } | undefined;
+  for (let attempt = 1; !started; attempt++) {
+    const port = await freePort();
+    const callback = `http://127.0.0.1:${port}/oidc/callback`;
+    const idp = await startOidcProvider({ redirectUris: [callback], accounts: ACCOUNTS, userinfoOnly: options.userinfoOnly });
+    try {
+      const h = await startHarness({
+        config: {
+          http: { host: '127.0.0.1', port },
+          oidc: {
+            issuer: idp.issuer,
+            clientId: OIDC_CLIENT_ID,
+            clientSecret: OIDC_CLIENT_SECRET,
+            redirectUrl: callback,
+            scopes: ['openid', 'profile', 'email', 'groups'],
+            groupsClaim: 'groups',
+            usernameClaim: 'preferred_username',
+            groupMap: { 'idp-ops': 'ops', ignored: null },
+            allowedRedirects: [WEB_CALLBACK],
+            refreshMaxAgeSeconds: 3600,
+          },
         },
-      },
-    });
-  } catch (err) {
-    await idp.stop();
-    throw err;
+      });
+      started = { h, idp };
+    } catch (err) {
+      await idp.stop();
+      if (attempt >= 3 || (err as { code?: unknown }).code !== 'EADDRINUSE') throw err;
+    }
   }
+  const { h, idp } = started;
   for (const group of ['devs', 'ops', 'ignored']) await adminApi(h, 'POST', '/groups', { name: group });
   await adminApi(h, 'POST', '/grants', { subject: 'group:devs', pattern: 'team/*', actions: 'pull,push' });
   await adminApi(h, 'POST', '/grants', { subject: 'group:ops', pattern: 'ops/*', actions: 'pull' });
