@@ -19,7 +19,7 @@ import { RefreshTokenStore, type RefreshTokenRecord } from './store/refresh-toke
 import type { OidcStore } from './oidc/store.js';
 import type { LoginThrottle } from './throttle.js';
 
-/** How the client asked: GET /token, or POST /token with a password or refresh token grant. */
+/** How the client asked: GET /token, or POST /token with a password, refresh token or (single sign-on) authorization code grant. */
 export type TokenVia = 'get' | 'password' | 'refresh_token' | 'authorization_code';
 
 /** Request facts that go into the audit entry. */
