@@ -73,6 +73,8 @@ export class AdminGate {
     if (auth.scheme === 'basic') {
       const result = await this.authenticator.login(auth.credentials.username, auth.credentials.password, clientAddress(ctx));
       if (!result.ok) throw unauthorized('invalid username or password');
+      // A personal access token is a registry credential; it cannot manage accounts or mint more tokens.
+      if (result.principal.accessToken !== undefined) throw unauthorized('personal access tokens are for the registry only: use your password or an admin API token');
       return result.principal;
     }
     if (auth.scheme === 'bearer') {

@@ -1,5 +1,6 @@
 /**
  * The auth service's Koa application: /token (GET and POST), the admin API under /api/v1,
+ * single sign-on under /oidc when configured (oidc/routes.ts),
  * the published keys (/.well-known/jwks.json and /certs.pem) and health endpoints. It is
  * assembled from its dependencies and never listens; main.ts (or a test) decides where.
  *
@@ -25,6 +26,9 @@ import { AuditLog } from './audit.js';
 import { Authenticator } from './authenticate.js';
 import type { TokenIssuer } from './issue.js';
 import { AdminOperations } from './operations/index.js';
+import { SignInFlow } from './oidc/flow.js';
+import { cookieOptionsFor, oidcRouter } from './oidc/routes.js';
+import { OidcStore } from './oidc/store.js';
 import { adminRouter } from './routes/admin.js';
 import { mountTokenRoutes, tokenEndpoint } from './routes/token.js';
 import { AuditStore } from './store/audit.js';
@@ -120,16 +124,19 @@ function publicRoutes(db: Knex, keys: KeyStore): Router {
 export function createAuthApp(config: AuthServiceConfig, deps: AuthDeps): Koa {
   const throttle = new LoginThrottle(new LoginAttemptStore(deps.db), deps.throttle ?? DEFAULT_THROTTLE);
   const authenticator = new Authenticator({ db: deps.db, bcryptCost: config.bcryptCost, throttle });
+  const audit = new AuditLog(new AuditStore(deps.db));
+  const oidc = config.oidc;
   const tokens = new TokenService({
     db: deps.db,
     issuer: deps.issuer,
     authenticator,
     throttle,
-    audit: new AuditLog(new AuditStore(deps.db)),
+    audit,
     service: config.token.service,
     refreshIdleSeconds: config.refreshTokens.idleSeconds,
+    signIn: oidc && { codes: new OidcStore(deps.db), refreshMaxAgeSeconds: oidc.refreshMaxAgeSeconds },
   });
-  const operations = new AdminOperations({ db: deps.db, bcryptCost: config.bcryptCost, keys: deps.keys });
+  const operations = new AdminOperations({ db: deps.db, bcryptCost: config.bcryptCost, keys: deps.keys, accessTokenMaxLifetimeSeconds: config.accessTokens?.maxLifetimeSeconds });
   const gate = new AdminGate(authenticator, deps.keys, config.token);
 
   const app = new Koa();
@@ -150,6 +157,10 @@ export function createAuthApp(config: AuthServiceConfig, deps: AuthDeps): Koa {
   const open = publicRoutes(deps.db, deps.keys);
   mountTokenRoutes(open, tokens);
   app.use(open.routes()).use(open.allowedMethods({ throw: true }));
+  if (oidc) {
+    const sso = oidcRouter(new SignInFlow({ db: deps.db, config: oidc, bcryptCost: config.bcryptCost, audit }), cookieOptionsFor(oidc.redirectUrl));
+    app.use(sso.routes()).use(sso.allowedMethods({ throw: true }));
+  }
   const admin = adminRouter(operations, gate);
   app.use(admin.routes()).use(admin.allowedMethods({ throw: true }));
   return app;

@@ -9,6 +9,7 @@
  */
 import bcrypt from 'bcryptjs';
 import type { Knex } from 'knex';
+import { AccessTokenVerifier, type AccessTokenRefusal } from './access-tokens/verify.js';
 import type { Principal } from './authorize.js';
 import { isAccountName, ROBOT_PREFIX } from './names.js';
 import { hashesEqual, secretHash } from './secrets.js';
@@ -18,7 +19,7 @@ import { UserStore, type UserRecord } from './store/users.js';
 import type { LoginThrottle } from './throttle.js';
 
 /** Why a login was refused (audit only; never sent to the client). */
-export type AuthFailureReason = 'unknown' | 'password' | 'disabled' | 'expired' | 'revoked' | 'malformed';
+export type AuthFailureReason = 'unknown' | 'password' | 'disabled' | 'expired' | 'revoked' | 'malformed' | AccessTokenRefusal;
 
 /** The outcome of checking credentials. */
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: AuthFailureReason };
@@ -33,6 +34,7 @@ export class Authenticator {
   private readonly users: UserStore;
   private readonly groups: GroupStore;
   private readonly robots: RobotStore;
+  private readonly accessTokens: AccessTokenVerifier;
   private readonly throttle: LoginThrottle;
   private readonly now: () => number;
   private readonly bcryptCost: number;
@@ -43,6 +45,7 @@ export class Authenticator {
     this.users = new UserStore(deps.db);
     this.groups = new GroupStore(deps.db);
     this.robots = new RobotStore(deps.db);
+    this.accessTokens = new AccessTokenVerifier(deps.db);
     this.throttle = deps.throttle;
     this.now = deps.now ?? Date.now;
     this.bcryptCost = deps.bcryptCost;
@@ -74,6 +77,9 @@ export class Authenticator {
     if (!isAccountName(username) || password.length > PASSWORD_MAX) {
       return { ok: false, reason: 'malformed' };
     }
+    // A personal access token (access-tokens/) stands in for the user's password.
+    const viaToken = await this.accessTokens.check(username, password, this.now());
+    if (viaToken) return viaToken.ok ? { ok: true, principal: { ...(await this.userPrincipal(viaToken.user)), accessToken: viaToken.tokenName } } : viaToken;
     return username.startsWith(ROBOT_PREFIX) ? this.verifyRobot(username, password) : this.verifyUser(username, password);
   }
 

@@ -29,6 +29,8 @@ export interface Principal {
   groups: readonly string[];
   /** For a user read from the database: what a refresh token issued now is bound to. */
   credential?: CredentialStamp;
+  /** Set when a user signed in with a personal access token: its name (registry access only). */
+  accessToken?: string;
 }
 
 /**

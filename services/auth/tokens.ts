@@ -16,10 +16,11 @@ import { isAccountName } from './names.js';
 import { randomSecret, secretHash } from './secrets.js';
 import { GrantStore } from './store/grants.js';
 import { RefreshTokenStore, type RefreshTokenRecord } from './store/refresh-tokens.js';
+import type { OidcStore } from './oidc/store.js';
 import type { LoginThrottle } from './throttle.js';
 
-/** How the client asked: GET /token, or POST /token with a password or refresh token grant. */
-export type TokenVia = 'get' | 'password' | 'refresh_token';
+/** How the client asked: GET /token, or POST /token with a password, refresh token or (single sign-on) authorization code grant. */
+export type TokenVia = 'get' | 'password' | 'refresh_token' | 'authorization_code';
 
 /** Request facts that go into the audit entry. */
 export interface TokenRequestInfo {
@@ -57,6 +58,8 @@ export class TokenService {
       audit: AuditLog;
       service: string;
       refreshIdleSeconds: number;
+      /** One-time codes of single sign-on (oidc/), redeemed by grant_type=authorization_code. */
+      signIn?: { codes: Pick<OidcStore, 'redeemCode'>; refreshMaxAgeSeconds: number };
       now?: () => number;
     },
   ) {
@@ -113,11 +116,31 @@ export class TokenService {
       return outcome.principal;
     }
     // A token that can never work again is revoked now rather than checked again later.
-    if (record && !record.revoked && ['idle', 'subject', 'credential'].includes(outcome.reason)) await this.refreshTokens.revoke(record.id);
+    if (record && !record.revoked && ['idle', 'max_age', 'subject', 'credential'].includes(outcome.reason)) await this.refreshTokens.revoke(record.id);
     await this.auditRefusal(record?.subjectName ?? '', info, 'denied', `refresh_token:${outcome.reason}`);
     // Counted against the address only (a token names no account); 429 past its limit.
     await this.deps.throttle.reserve(null, info.clientAddress);
     throw fail('UNAUTHORIZED', 'invalid or expired refresh token; log in again');
+  }
+
+  /**
+   * The user a one-time sign-in code (oidc/flow.ts) stands for: unused, unexpired, issued
+   * for this redirect_uri, its user still enabled. Refusals are audited and count against
+   * the client address, like refresh tokens.
+   */
+  async redeemCode(code: string, redirectUri: string, info: TokenRequestInfo): Promise<Principal> {
+    const codes = this.deps.signIn?.codes;
+    const found = !codes ? { ok: false as const, reason: 'sso_off' } : code.length <= REFRESH_TOKEN_MAX ? await codes.redeemCode(secretHash(code), redirectUri, this.now()) : { ok: false as const, reason: 'unknown' };
+    const principal = found.ok ? await this.deps.authenticator.principalFor('user', found.userName) : null;
+    if (principal) return principal;
+    await this.auditRefusal(found.ok ? found.userName : '', info, 'denied', `authorization_code:${found.ok ? 'subject' : found.reason}`);
+    await this.deps.throttle.reserve(null, info.clientAddress);
+    throw fail('UNAUTHORIZED', 'invalid, expired or already used sign-in code; sign in again');
+  }
+
+  /** When a refresh token issued now for a sign-in code stops working. */
+  signInRefreshExpiresAt(): number | undefined {
+    return this.deps.signIn && this.now() + this.deps.signIn.refreshMaxAgeSeconds * 1000;
   }
 
   private async checkRefreshToken(record: RefreshTokenRecord, info: TokenRequestInfo, now: number): Promise<{ principal: Principal } | { reason: string }> {
@@ -125,6 +148,7 @@ export class TokenService {
     if (record.service !== info.service) return { reason: 'service' };
     if (record.clientId !== info.clientId) return { reason: 'client_id' };
     if (record.lastUsedAt + this.deps.refreshIdleSeconds * 1000 < now) return { reason: 'idle' };
+    if (record.expiresAt !== null && record.expiresAt <= now) return { reason: 'max_age' };
     const principal = await this.deps.authenticator.principalFor(record.subjectKind, record.subjectName);
     if (!principal) return { reason: 'subject' };
     // Issued to another user of that name, or before a password change or disabling.
@@ -136,11 +160,18 @@ export class TokenService {
    * Authorizes and signs a token for `principal`. With `offline` (and a client_id) a
    * logged-in principal also gets a refresh token; anonymous never does. An admin API
    * token carries no registry access: the admin API re-reads the user on every request.
+   * A personal access token is a registry credential only: no admin API token and no
+   * refresh token (docker then keeps sending it, so revoking it takes effect at once).
+   * `refreshExpiresAt` caps the refresh token's life (single sign-on).
    */
-  async grant(principal: Principal, info: TokenRequestInfo, offline: boolean): Promise<TokenGrant> {
+  async grant(principal: Principal, info: TokenRequestInfo, offline: boolean, refreshExpiresAt?: number): Promise<TokenGrant> {
     const forAdminApi = info.service === ADMIN_API_AUDIENCE;
     if (forAdminApi && principal.kind !== 'user') throw fail('DENIED', `${ADMIN_API_AUDIENCE} tokens are issued to users only`);
-    const refreshKind = offline && principal.kind !== 'anonymous' ? principal.kind : null;
+    if (forAdminApi && principal.accessToken !== undefined) {
+      await this.auditRefusal(principal.name, info, 'denied', 'access_token_admin_api');
+      throw fail('DENIED', `personal access tokens are for the registry only, not for ${ADMIN_API_AUDIENCE} tokens`);
+    }
+    const refreshKind = offline && principal.kind !== 'anonymous' && principal.accessToken === undefined ? principal.kind : null;
     if (refreshKind && !info.clientId) throw fail('REQUEST_INVALID', 'client_id is required to obtain a refresh token');
     // An admin's access never depends on the grants, so they are not read for one.
     const rules = !forAdminApi && usesGrants(principal) ? await this.grants.forPrincipal(principal) : [];
@@ -157,12 +188,13 @@ export class TokenService {
         clientId: info.clientId,
         now: this.now(),
         credential: principal.credential,
+        expiresAt: refreshExpiresAt,
       });
     }
     await this.deps.audit.record({
       ...this.auditBase(principal.name, info),
       outcome: 'ok',
-      details: { ...this.auditDetails(info), granted: access.map(formatScope), refreshToken: refreshToken !== undefined },
+      details: { ...this.auditDetails(info), granted: access.map(formatScope), refreshToken: refreshToken !== undefined, ...(principal.accessToken !== undefined ? { accessToken: principal.accessToken } : {}) },
     });
     return { issued, access, refreshToken };
   }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { DatabaseConfig } from '../db/index.js';
 import { ClientAddressResolver, PROXY_HEADERS } from '../http/client-address.js';
 import { azureStorageOf } from './azure-storage.js';
+import { buildAccessTokenConfig, buildOidcConfig } from './oidc.js';
 import { SETTINGS, type Setting } from './settings.js';
 import type { ConfigSource } from './source.js';
 import {
@@ -265,5 +266,7 @@ export function buildAuthConfig(src: ConfigSource): AuthServiceConfig {
     admin: { user: src.string(s.adminUser)!, password: src.string(s.adminPassword) },
     login: buildLoginThrottle(src),
     workers,
+    oidc: buildOidcConfig(src),
+    accessTokens: buildAccessTokenConfig(src),
   };
 }

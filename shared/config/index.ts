@@ -25,6 +25,7 @@ export {
 export { ALL_SETTINGS, SETTINGS, settingAt, type Setting } from './settings.js';
 export { parseAddr, redactUrl } from './source.js';
 export { buildLoginThrottle, openRegistryWarning } from './build.js';
+export type { OidcConfig } from './oidc.js';
 export { readConfigFile, type ConfigFile } from './file.js';
 export {
   authConfigFromEnv,

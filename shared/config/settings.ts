@@ -5,6 +5,7 @@
  * exists in all three places or in none.
  */
 import { AZURE_SETTINGS } from './azure-settings.js';
+import { oidcSettings } from './oidc.js';
 
 /** One configurable value. */
 export interface Setting {
@@ -358,13 +359,14 @@ const auth = {
 } as const satisfies Record<string, Setting>;
 
 /** Every setting, grouped by the part of the file it lives in. */
-export const SETTINGS = { common, registry, auth } as const;
+export const SETTINGS = { common, registry, auth, oidc: oidcSettings } as const;
 
 /** Every setting as a flat list (docs, key checks, tests). */
 export const ALL_SETTINGS: readonly Setting[] = [
   ...Object.values(common),
   ...Object.values(registry),
   ...Object.values(auth),
+  ...Object.values(oidcSettings),
 ];
 
 /** The setting whose YAML path is `yaml`, if any. */

@@ -4,6 +4,7 @@
  */
 import type { DatabaseConfig } from '../db/index.js';
 import type { ProxyHeader } from '../http/client-address.js';
+import type { OidcConfig } from './oidc.js';
 
 /** Environment variables as `process.env` holds them. */
 export type Env = Record<string, string | undefined>;
@@ -142,6 +143,10 @@ export interface AuthServiceConfig {
   login?: LoginThrottleConfig;
   /** Processes serving the auth service (DOCKYARD_WORKERS); set by the loaders, absent means 1. */
   workers?: number;
+  /** Single sign-on (auth.oidc.*, shared/config/oidc.ts); absent: off. */
+  oidc?: OidcConfig;
+  /** Personal access token limits (auth.accesstokens.*); absent means the defaults. */
+  accessTokens?: { maxLifetimeSeconds: number };
 }
 
 /** How many failed logins within which window trigger throttling (HTTP 429). */

@@ -9,6 +9,7 @@ import type { Actor, AdminOperations } from './index.js';
 import type { JsonSchema } from './schemas.js';
 import { ACCOUNT_OPERATIONS } from './catalog-accounts.js';
 import { ACCESS_OPERATIONS } from './catalog-access.js';
+import { ACCESS_TOKEN_OPERATIONS } from '../access-tokens/catalog.js';
 
 /** What a handler gets from the HTTP request (already authenticated). */
 export interface OperationInput {
@@ -58,7 +59,7 @@ export interface Operation {
   handle(ops: AdminOperations, input: OperationInput): Promise<OperationResult>;
 }
 
-export const OPERATIONS: readonly Operation[] = [...ACCOUNT_OPERATIONS, ...ACCESS_OPERATIONS];
+export const OPERATIONS: readonly Operation[] = [...ACCOUNT_OPERATIONS, ...ACCESS_OPERATIONS, ...ACCESS_TOKEN_OPERATIONS];
 
 /** `POST /api/v1/users` for an operation id, for help texts; undefined when unknown. */
 export function operationRoute(id: string): string | undefined {

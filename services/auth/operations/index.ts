@@ -10,6 +10,7 @@ import { parseSubject } from '../names.js';
 import type { AuditQuery, AuditRecord } from '../store/audit.js';
 import type { RefreshSubjectKind, RefreshTokenRecord } from '../store/refresh-tokens.js';
 import { OperationContext, type Actor } from './context.js';
+import { AccessTokenOperations } from '../access-tokens/operations.js';
 import { GrantOperations } from './grants.js';
 import { GroupOperations } from './groups.js';
 import { RobotOperations } from './robots.js';
@@ -40,15 +41,17 @@ export class AdminOperations {
   readonly groups: GroupOperations;
   readonly robots: RobotOperations;
   readonly grants: GrantOperations;
+  readonly accessTokens: AccessTokenOperations;
   private readonly ctx: OperationContext;
   private readonly keys: KeyRotator | undefined;
 
-  constructor(deps: { db: Knex; bcryptCost: number; keys?: KeyRotator; now?: () => number }) {
+  constructor(deps: { db: Knex; bcryptCost: number; keys?: KeyRotator; now?: () => number; accessTokenMaxLifetimeSeconds?: number }) {
     this.ctx = new OperationContext(deps.db, deps.bcryptCost, deps.now ?? Date.now);
     this.users = new UserOperations(this.ctx);
     this.groups = new GroupOperations(this.ctx);
     this.robots = new RobotOperations(this.ctx);
     this.grants = new GrantOperations(this.ctx);
+    this.accessTokens = new AccessTokenOperations(this.ctx, deps.accessTokenMaxLifetimeSeconds);
     this.keys = deps.keys;
   }
 

@@ -74,8 +74,8 @@ function required(form: Map<string, string>, field: string): string {
 async function postToken(ctx: Context, tokens: TokenService): Promise<void> {
   const form = await readForm(ctx);
   const grantType = required(form, 'grant_type');
-  ctx.state.grantType = grantType === 'password' || grantType === 'refresh_token' ? grantType : 'unsupported';
-  const service = tokens.checkService(form.get('service'), grantType === 'refresh_token' ? 'refresh_token' : 'password');
+  ctx.state.grantType = grantType === 'password' || grantType === 'refresh_token' || grantType === 'authorization_code' ? grantType : 'unsupported';
+  const service = tokens.checkService(form.get('service'), grantType === 'refresh_token' || grantType === 'authorization_code' ? grantType : 'password');
   const clientId = checkClientId(required(form, 'client_id'));
   const base = { service, clientAddress: clientAddress(ctx), clientId, requested: parseScopes([form.get('scope') ?? '']) };
   let grant: TokenGrant;
@@ -90,8 +90,14 @@ async function postToken(ctx: Context, tokens: TokenService): Promise<void> {
     ctx.state.subject = principal.name;
     grant = await tokens.grant(principal, info, false);
     ctx.state.tokenOutcome = 'refreshed';
+  } else if (grantType === 'authorization_code') {
+    // A single sign-on's one-time code (oidc/), redeemed by the web front end: always with a refresh token.
+    const info = { ...base, via: 'authorization_code' as const };
+    const principal = await tokens.redeemCode(required(form, 'code'), required(form, 'redirect_uri'), info);
+    ctx.state.subject = principal.name;
+    grant = await tokens.grant(principal, info, true, tokens.signInRefreshExpiresAt());
   } else {
-    throw fail('REQUEST_INVALID', 'unsupported grant_type: expected password or refresh_token');
+    throw fail('REQUEST_INVALID', 'unsupported grant_type: expected password, refresh_token or authorization_code');
   }
   noStore(ctx);
   ctx.body = { ...tokenFields(grant), scope: grant.access.map(formatScope).join(' ') };

@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import { SqliteReads, type PreparedRead } from '../../../shared/db/sqlite-reads.js';
 import type { CredentialStamp } from '../authorize.js';
-import { toBool, toMillis, type Queryable } from './common.js';
+import { toBool, toMillis, toMillisOrNull, type Queryable } from './common.js';
 
 /** Subjects that can hold refresh tokens. */
 export type RefreshSubjectKind = 'user' | 'robot';
@@ -23,6 +23,8 @@ export interface RefreshTokenRecord {
   revoked: boolean;
   /** A user's id and credential version when the token was issued; null for robots. */
   credential: CredentialStamp | null;
+  /** When it stops working however it is used (single sign-on caps it); null: only idleness ends it. */
+  expiresAt: number | null;
 }
 
 interface RefreshTokenRow {
@@ -36,6 +38,7 @@ interface RefreshTokenRow {
   revoked: unknown;
   user_id: unknown;
   credential_version: unknown;
+  expires_at: unknown;
 }
 
 function fromRow(row: RefreshTokenRow): RefreshTokenRecord {
@@ -50,10 +53,11 @@ function fromRow(row: RefreshTokenRow): RefreshTokenRecord {
     revoked: toBool(row.revoked),
     credential:
       row.user_id === null || row.user_id === undefined ? null : { userId: Number(row.user_id), version: Number(row.credential_version) },
+    expiresAt: toMillisOrNull(row.expires_at),
   };
 }
 
-const COLUMNS = ['id', 'subject_kind', 'subject_name', 'service', 'client_id', 'created_at', 'last_used_at', 'revoked', 'user_id', 'credential_version'];
+const COLUMNS = ['id', 'subject_kind', 'subject_name', 'service', 'client_id', 'created_at', 'last_used_at', 'revoked', 'user_id', 'credential_version', 'expires_at'];
 
 /** The refresh_tokens table. */
 export class RefreshTokenStore {
@@ -78,6 +82,7 @@ export class RefreshTokenStore {
       clientId: string;
       now: number;
       credential?: CredentialStamp;
+      expiresAt?: number;
     },
     trx?: Queryable,
   ): Promise<void> {
@@ -92,6 +97,7 @@ export class RefreshTokenStore {
       revoked: false,
       user_id: token.credential?.userId ?? null,
       credential_version: token.credential?.version ?? null,
+      expires_at: token.expiresAt ?? null,
     });
   }
 

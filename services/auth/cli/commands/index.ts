@@ -5,6 +5,7 @@
  * subcommands and docs/cli.md's command list follow from the definition.
  */
 import type { Command } from '../command.js';
+import { accessTokenCommands } from '../../access-tokens/cli.js';
 import { groupsCommands } from './groups.js';
 import { grantsCommands } from './grants.js';
 import { maintenanceCommands } from './maintenance.js';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   ...grantsCommands,
   ...maintenanceCommands,
   ...tokensCommands,
+  ...accessTokenCommands,
   ...registryCommands,
   ...setupCommands,
 ];

@@ -6,20 +6,28 @@
 import { DockyardError } from '../../../../shared/http/errors.js';
 import type { Command } from '../command.js';
 import { RegistryRequestError } from '../registry-client.js';
+import { selfService } from '../../access-tokens/cli.js';
 
 export const tokensCommands: Command[] = [
   {
     name: 'tokens revoke',
+    args: [{ name: 'NAME', optional: true }],
     flags: [
       { name: 'auth', value: 'URL', help: 'the auth service (default: DOCKYARD_AUTH, else http://127.0.0.1:5001)' },
       { name: 'username', value: 'NAME', help: 'your user name (default: DOCKYARD_USERNAME)' },
       { name: 'password-stdin', help: 'read your password from stdin (default: DOCKYARD_PASSWORD)' },
     ],
-    summary: 'revoke every refresh token of your own account (after docker logout, or a lost laptop)',
-    details: 'Any enabled user may run it for their own account; admins revoke others\' with `refresh-tokens revoke user:NAME`.',
+    summary: 'revoke your personal access token NAME, or without NAME every refresh token of your own account (after docker logout, or a lost laptop)',
+    details: 'Any enabled user may run it for their own account; admins revoke others\' with `refresh-tokens revoke user:NAME` and `access-tokens revoke USER NAME`.',
     example: "printf '%s\\n' \"$PASSWORD\" | dockyard tokens revoke --auth https://auth.example.com --username alice --password-stdin",
     operation: 'revokeOwnRefreshTokens',
     async run(ctx) {
+      const token = ctx.args.positional[2];
+      if (token !== undefined) {
+        await selfService(ctx, 'DELETE', `access-tokens/${encodeURIComponent(token)}`);
+        ctx.print({ token, revoked: true }, () => `revoked personal access token ${token}`);
+        return;
+      }
       const base = ctx.args.values.get('auth') ?? ctx.env.DOCKYARD_AUTH ?? 'http://127.0.0.1:5001';
       const { username, password } = await ctx.credentials();
       const url = new URL('/api/v1/me/refresh-tokens/revoke', base);
