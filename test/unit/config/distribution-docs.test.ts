@@ -6,7 +6,9 @@ import { describe, it } from 'node:test';
 import { RULES } from '../../../shared/config/distribution/index.js';
 
 const docs = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
-const section = docs.slice(docs.indexOf('| Distribution key | What Dockyard does |'));
+// The table only: sections appended after it have tables of their own.
+const tableStart = docs.slice(docs.indexOf('| Distribution key | What Dockyard does |'));
+const section = tableStart.slice(0, tableStart.search(/\n(?!\|)/));
 
 function rows(): Map<string, string> {
   const found = new Map<string, string>();
