@@ -8,6 +8,7 @@ import type { DatabaseConfig } from '../db/index.js';
 import { ClientAddressResolver, PROXY_HEADERS } from '../http/client-address.js';
 import { SETTINGS, type Setting } from './settings.js';
 import type { ConfigSource } from './source.js';
+import { swiftStorageOf } from './swift.js';
 import {
   ConfigError,
   LOG_LEVELS,
@@ -209,6 +210,8 @@ export function buildRegistryConfig(src: ConfigSource): RegistryConfig {
         ? { driver }
         : driver === 's3'
           ? { driver, s3: s3StorageOf(src) }
+          : driver === 'swift'
+            ? { driver, swift: swiftStorageOf(src) }
           : { driver, rootDirectory: src.path(s.rootDirectory) ?? join(dataDir, 'registry', 'blobs') },
     database,
     auth: registryAuthOf(src),

@@ -19,6 +19,7 @@ export {
   type RegistryConfig,
   type RegistryGcConfig,
   type S3StorageConfig,
+  type SwiftStorageConfig,
   type StorageConfig,
 } from './types.js';
 export { ALL_SETTINGS, SETTINGS, settingAt, type Setting } from './settings.js';

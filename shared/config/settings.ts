@@ -4,6 +4,7 @@
  * allowed keys from them, and docs/configuration.md is checked against them, so a setting
  * exists in all three places or in none.
  */
+import { swiftSettings } from './swift-settings.js';
 
 /** One configurable value. */
 export interface Setting {
@@ -75,8 +76,8 @@ const registry = {
     yaml: 'registry.storage',
     env: 'REGISTRY_STORAGE',
     default: 'filesystem',
-    choices: ['filesystem', 's3', 'memory'],
-    description: 'Blob storage driver: `filesystem`, `s3` (S3 or an S3-compatible store, docs/storage.md), or `memory` (tests only: lost on restart).',
+    choices: ['filesystem', 's3', 'swift', 'memory'],
+    description: 'Blob storage driver: `filesystem`, `s3` (S3 or an S3-compatible store, docs/storage.md), `swift` (OpenStack Swift), or `memory` (tests only: lost on restart).',
   },
   rootDirectory: {
     yaml: 'registry.storage.filesystem.rootdirectory',
@@ -148,6 +149,7 @@ const registry = {
     default: 10 * 1024 * 1024,
     description: 'Multipart part size in bytes (minimum 5242880, S3’s smallest part); each upload in flight holds up to two parts in memory.',
   },
+  ...swiftSettings,
   databaseUrl: {
     yaml: 'registry.database.url',
     env: 'REGISTRY_DATABASE_URL',

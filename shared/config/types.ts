@@ -76,9 +76,31 @@ export interface S3StorageConfig {
   redirect: boolean;
 }
 
+/** `registry.storage.swift`, with CNCF distribution's keys (docs/storage.md). */
+export interface SwiftStorageConfig {
+  authUrl: string;
+  /** 1: `X-Auth-User`/`X-Auth-Key` against authUrl; 3: Keystone v3 password auth and its catalog. */
+  authVersion: 1 | 3;
+  username: string;
+  password: string;
+  container: string;
+  tenant?: string;
+  tenantId?: string;
+  domain?: string;
+  domainId?: string;
+  region?: string;
+  endpointType: 'public' | 'internal' | 'admin';
+  /** Object name prefix; `/` for the container's root. */
+  prefix: string;
+  insecureSkipVerify: boolean;
+  /** Segment size in bytes of a static large object. */
+  chunkSize: number;
+}
+
 export type StorageConfig =
   | { driver: 'filesystem'; rootDirectory: string }
   | { driver: 's3'; s3: S3StorageConfig }
+  | { driver: 'swift'; swift: SwiftStorageConfig }
   | { driver: 'memory' };
 
 export interface RegistryConfig {
