@@ -21,6 +21,8 @@ const MAX_ATTEMPTS = 4;
 const BACKOFF_MS = 200;
 /** Connections per origin: segment uploads and blob reads of concurrent requests share them. */
 const MAX_CONNECTIONS = 64;
+/** How long a confirmed container counts as existing when an object is not found. */
+const CONTAINER_CHECK_MS = 30_000;
 
 export type SwiftMethod = 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'COPY';
 
@@ -38,6 +40,8 @@ export type SwiftResponse = Dispatcher.ResponseData;
 export class SwiftClient {
   readonly agent: Agent;
   private session: Promise<SwiftSession> | null = null;
+  /** When the container last answered a HEAD (0: never). */
+  private containerSeenAt = 0;
 
   constructor(readonly config: SwiftStorageConfig) {
     this.agent = new Agent({
@@ -97,7 +101,12 @@ export class SwiftClient {
     const response = await this.send(operation, path, req);
     if (response.statusCode < 300) return response;
     const detail = (await response.body.text().catch(() => '')).slice(0, 200);
-    if (response.statusCode === 404) throw new PathNotFoundError(path);
+    if (response.statusCode === 404) {
+      // Swift answers 404 for an object of a missing container too: that is the store's fault.
+      if (req.object === undefined) throw new StorageUnavailableError(`Swift ${operation} of ${path} failed: container ${this.config.container} does not exist`);
+      await this.assertContainer(operation, path);
+      throw new PathNotFoundError(path);
+    }
     throw new StorageUnavailableError(`Swift ${operation} of ${path} failed: HTTP ${response.statusCode}${detail ? ` ${detail}` : ''}`);
   }
 
@@ -106,6 +115,18 @@ export class SwiftClient {
     const response = await this.ok(operation, path, req);
     await response.body.dump();
     return response.headers;
+  }
+
+  /** StorageUnavailableError unless the container exists (checked at most every CONTAINER_CHECK_MS). */
+  async assertContainer(operation: string, path: string): Promise<void> {
+    if (Date.now() - this.containerSeenAt < CONTAINER_CHECK_MS) return;
+    const response = await this.send('HEAD', path, { method: 'HEAD' });
+    await response.body.dump();
+    if (response.statusCode === 404) {
+      throw new StorageUnavailableError(`Swift ${operation} of ${path} failed: container ${this.config.container} does not exist`);
+    }
+    if (response.statusCode >= 300) throw new StorageUnavailableError(`Swift ${operation} of ${path} failed: container check answered HTTP ${response.statusCode}`);
+    this.containerSeenAt = Date.now();
   }
 
   async close(): Promise<void> {
