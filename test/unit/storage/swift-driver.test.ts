@@ -63,6 +63,16 @@ if (await swiftSuiteGate('Swift driver')) {
       assert.deepEqual((await containerNames(driver)).filter((n) => n.startsWith('reg/.segments/')), []);
     });
 
+    it('deleting a path removes the segments of a writer that died before it suspended or committed', async () => {
+      await driver.putContent('/uploads/k/info.json', Buffer.from('{}'));
+      const writer = await driver.writer('/uploads/k/data', true);
+      await writer.write(randomBytes(2 * MiB + 1)); // two segments go up, then the process "dies"
+      assert.equal((await containerNames(driver, 'reg/.segments/uploads/k/')).length, 2);
+      await driver.delete('/uploads/k');
+      assert.deepEqual(await containerNames(driver, 'reg/.segments/uploads/k/'), []);
+      assert.deepEqual(await containerNames(driver, 'reg/uploads/k/'), []);
+    });
+
     describe('Keystone v3', () => {
       let keystone: FakeKeystone;
       before(async () => {

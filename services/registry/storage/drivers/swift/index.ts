@@ -160,6 +160,8 @@ export class SwiftDriver implements StorageDriver {
       if (name.endsWith(`/${WRITER_STATE_NAME}`)) await this.deleteWriterState(path, name);
       else await this.deleteObject(path, name);
     }
+    // Segments of writers of this path that never wrote a state (killed mid-request).
+    await this.segments.sweep(path);
     if (!found) throw new PathNotFoundError(path);
   }
 

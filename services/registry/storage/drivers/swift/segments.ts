@@ -1,7 +1,9 @@
 /**
  * Segments of static large objects, and who owns them. A writer uploads its segments as
- * `<prefix>.segments/<set>/<n>` (one random `<set>` per writer, kept across suspend and
- * resume); the object itself is an SLO manifest listing them, tagged with its set in the
+ * `<prefix>.segments/<set>/<n>`, where the set is `<path>/<random>` (the path the writer
+ * writes, so deleting that path finds even the segments of a writer that was killed before
+ * it recorded anything; one set per writer, kept across suspend and resume). The object
+ * itself is an SLO manifest listing them, tagged with its set in the
  * `X-Object-Meta-Dockyard-Segments` header.
  *
  * move() copies only the manifest, so for a moment two objects reference one set. Which
@@ -11,6 +13,7 @@
  * purging an abandoned upload can never delete the segments of a blob. The worst a crash
  * does is leave unowned segments behind (garbage, never a broken blob).
  */
+import { randomUUID } from 'node:crypto';
 import { PathNotFoundError } from '../../driver.js';
 import type { SwiftClient } from './client.js';
 import { header } from './client.js';
@@ -72,6 +75,23 @@ export class Segments {
       if (err instanceof PathNotFoundError) return undefined;
       throw err;
     }
+  }
+
+  /** A new set for a writer of `path` (a driver path). */
+  newSet(path: string): string {
+    return `${path.slice(1)}/${randomUUID()}`;
+  }
+
+  /**
+   * Releases every set made by writers of `path` or of paths below it, on behalf of the
+   * objects there (which the caller deletes): what killed writers left, and what finished
+   * ones still own. Sets handed to another object by a move stay.
+   */
+  async sweep(path: string): Promise<void> {
+    const base = `${this.root}.segments/${path.slice(1)}/`;
+    const sets = new Set<string>();
+    for (const name of await listNames(this.client, path, base)) sets.add(name.slice(`${this.root}.segments/`.length, name.lastIndexOf('/')));
+    for (const set of sets) await this.release(path, set, this.root + set.slice(0, set.lastIndexOf('/')));
   }
 
   /** Deletes every object under `prefix`, the names in `last` (relative to it) after the rest. */

@@ -16,7 +16,6 @@
  * - truncate() back to where this writer started restores the segments and tail it found;
  *   cutting into bytes an earlier request uploaded is refused.
  */
-import { randomUUID } from 'node:crypto';
 import { PathNotFoundError, type FileWriter } from '../../driver.js';
 import type { SwiftClient } from './client.js';
 import { deleteIfPresent, SEGMENTS_HEADER, type SegmentRef, type Segments } from './segments.js';
@@ -38,7 +37,7 @@ export interface SwiftContext {
 }
 
 export class SwiftFileWriter implements FileWriter {
-  private set: string = randomUUID();
+  private set: string;
   private segments: SegmentRef[] = [];
   /** The segment being filled; allocated on the first byte. */
   private buffer: Buffer | null = null;
@@ -61,6 +60,7 @@ export class SwiftFileWriter implements FileWriter {
   ) {
     this.key = ctx.key(path);
     this.stateKey = ctx.stateKey(path);
+    this.set = ctx.segments.newSet(path);
   }
 
   static async open(ctx: SwiftContext, path: string, append: boolean): Promise<SwiftFileWriter> {
