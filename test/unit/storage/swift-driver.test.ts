@@ -67,6 +67,8 @@ if (await swiftSuiteGate('Swift driver')) {
       await driver.putContent('/uploads/k/info.json', Buffer.from('{}'));
       const writer = await driver.writer('/uploads/k/data', true);
       await writer.write(randomBytes(2 * MiB + 1)); // two segments go up, then the process "dies"
+      // The second segment uploads in the background: wait until the store has both.
+      for (let i = 0; i < 100 && (await containerNames(driver, 'reg/.segments/uploads/k/')).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
       assert.equal((await containerNames(driver, 'reg/.segments/uploads/k/')).length, 2);
       await driver.delete('/uploads/k');
       assert.deepEqual(await containerNames(driver, 'reg/.segments/uploads/k/'), []);
