@@ -187,6 +187,7 @@ function s3StorageOf(src: ConfigSource): S3StorageConfig {
     secure: src.bool(s.s3Secure),
     skipVerify: src.bool(s.s3SkipVerify),
     chunkSize: src.int(s.s3ChunkSize, S3_MIN_PART_BYTES, S3_MAX_PART_BYTES),
+    requestChecksumCalculation: src.oneOf(s.s3RequestChecksumCalculation, ['when_required', 'when_supported'] as const),
     redirect: !src.bool(s.redirectDisable),
   };
 }

@@ -149,6 +149,13 @@ const registry = {
     default: 10 * 1024 * 1024,
     description: 'Multipart part size in bytes (minimum 5242880, S3’s smallest part); each upload in flight holds up to two parts in memory.',
   },
+  s3RequestChecksumCalculation: {
+    yaml: 'registry.storage.s3.requestchecksumcalculation',
+    env: 'REGISTRY_STORAGE_S3_REQUESTCHECKSUMCALCULATION',
+    default: 'when_required',
+    description:
+      'As in CNCF distribution: `when_required` sends the SDK’s flexible checksums (x-amz-checksum-*) only where S3 demands them, and Content-MD5 on multi-object deletes; what Google Cloud Storage, Alibaba OSS and Ceph RGW expect. `when_supported` sends them on every upload (AWS S3 only).',
+  },
   ...swiftSettings,
   databaseUrl: {
     yaml: 'registry.database.url',

@@ -72,6 +72,8 @@ export interface S3StorageConfig {
   skipVerify: boolean;
   /** Multipart part size in bytes (at least 5 MiB). */
   chunkSize: number;
+  /** The SDK's flexible request checksums: only where S3 requires them (default), or on every upload. */
+  requestChecksumCalculation?: 'when_required' | 'when_supported';
   /** Blob GETs answer 307 to a presigned URL instead of streaming (storage.redirect.disable: false). */
   redirect: boolean;
 }

@@ -191,6 +191,7 @@ export function s3Environment(config: S3StorageConfig): Record<string, string> {
     REGISTRY_STORAGE_S3_FORCEPATHSTYLE: String(config.forcePathStyle),
     REGISTRY_STORAGE_S3_SECURE: String(config.secure),
     REGISTRY_STORAGE_S3_CHUNKSIZE: String(config.chunkSize),
+    REGISTRY_STORAGE_S3_REQUESTCHECKSUMCALCULATION: config.requestChecksumCalculation ?? 'when_required',
     REGISTRY_STORAGE_REDIRECT_DISABLE: String(!config.redirect),
   };
 }
