@@ -75,6 +75,29 @@ if (await swiftSuiteGate('Swift driver')) {
       assert.deepEqual(await containerNames(driver, 'reg/uploads/k/'), []);
     });
 
+    it('replacing a large object (by putContent, a new writer or a move onto it) deletes the segments it owned', async () => {
+      const segmentsOf = async () => (await containerNames(driver, 'reg/.segments/')).filter((n) => n.includes('/replaced/'));
+      const large = async (path: string) => {
+        const writer = await driver.writer(path, false);
+        await writer.write(randomBytes(MiB + 1));
+        await writer.commit();
+      };
+      await large('/replaced/a');
+      assert.equal((await segmentsOf()).length, 3);
+      await driver.putContent('/replaced/a', Buffer.from('small now'));
+      assert.deepEqual(await segmentsOf(), []);
+      await large('/replaced/a');
+      await large('/replaced/a');
+      assert.equal((await segmentsOf()).length, 3);
+      await large('/replaced/b');
+      await driver.move('/replaced/b', '/replaced/a');
+      // Only b's set remains (now owned by a).
+      assert.equal((await segmentsOf()).length, 3);
+      assert.equal((await driver.getContent('/replaced/a')).length, MiB + 1);
+      await driver.delete('/replaced');
+      assert.deepEqual(await segmentsOf(), []);
+    });
+
     describe('Keystone v3', () => {
       let keystone: FakeKeystone;
       before(async () => {
