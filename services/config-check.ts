@@ -25,6 +25,7 @@ import {
 import { preflightAuth, preflightRegistry } from '../shared/config/preflight.js';
 import { checkS3Bucket, S3CheckError, type S3Setting } from './registry/storage/drivers/s3/check.js';
 import { AzureCheckError, checkAzureContainer, type AzureSetting } from './registry/storage/drivers/azure/check.js';
+import { checkSwiftContainer, SwiftCheckError, type SwiftSetting } from './registry/storage/drivers/swift/check.js';
 
 function describeListen(http: ListenConfig): string {
   return `${http.tls ? 'https' : 'http'}://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`;
@@ -52,6 +53,10 @@ function describeStorage(storage: StorageConfig): string {
   if (storage.driver === 'azure') {
     const { azure } = storage;
     return `azure container ${azure.container} (${azure.serviceUrl}, account ${azure.accountName}, root ${azure.rootDirectory})`;
+  }
+  if (storage.driver === 'swift') {
+    const { swift } = storage;
+    return `swift container ${swift.container} (${swift.authUrl}, auth v${swift.authVersion}, user ${swift.username}, prefix ${swift.prefix})`;
   }
   const { s3 } = storage;
   return `s3 bucket ${s3.bucket} (${s3.regionEndpoint ?? `AWS ${s3.region}`}, root ${s3.rootDirectory}, ${s3.accessKey ? 'access key' : 'AWS credential chain'})`;
@@ -82,9 +87,25 @@ async function checkAzureReachable(storage: StorageConfig): Promise<void> {
   }
 }
 
+/** The Swift settings each kind of container-check failure points at. */
+const SWIFT_SETTING: Record<SwiftSetting, Setting> = {
+  authurl: SETTINGS.registry.swiftAuthUrl,
+  username: SETTINGS.registry.swiftUsername,
+  container: SETTINGS.registry.swiftContainer,
+};
+
 /** An object store must answer and take a write: a typo in the endpoint, keys or bucket shows now, not at the first push. */
 async function checkStorageReachable(storage: StorageConfig): Promise<void> {
   await checkAzureReachable(storage);
+  if (storage.driver === 'swift') {
+    try {
+      await checkSwiftContainer(storage.swift);
+    } catch (err) {
+      if (!(err instanceof SwiftCheckError)) throw err;
+      const setting = SWIFT_SETTING[err.setting];
+      throw new ConfigError(`${setting.yaml} (${setting.env})`, 'a reachable, writable container', undefined, err.message);
+    }
+  }
   if (storage.driver !== 's3') return;
   try {
     await checkS3Bucket(storage.s3);

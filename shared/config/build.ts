@@ -10,6 +10,7 @@ import { azureStorageOf } from './azure-storage.js';
 import { buildAccessTokenConfig, buildOidcConfig } from './oidc.js';
 import { SETTINGS, type Setting } from './settings.js';
 import type { ConfigSource } from './source.js';
+import { swiftStorageOf } from './swift.js';
 import {
   ConfigError,
   LOG_LEVELS,
@@ -188,6 +189,7 @@ function s3StorageOf(src: ConfigSource): S3StorageConfig {
     secure: src.bool(s.s3Secure),
     skipVerify: src.bool(s.s3SkipVerify),
     chunkSize: src.int(s.s3ChunkSize, S3_MIN_PART_BYTES, S3_MAX_PART_BYTES),
+    requestChecksumCalculation: src.oneOf(s.s3RequestChecksumCalculation, ['when_required', 'when_supported'] as const),
     redirect: !src.bool(s.redirectDisable),
   };
 }
@@ -213,7 +215,9 @@ export function buildRegistryConfig(src: ConfigSource): RegistryConfig {
           ? { driver, s3: s3StorageOf(src) }
           : driver === 'azure'
             ? { driver, azure: azureStorageOf(src) }
-            : { driver, rootDirectory: src.path(s.rootDirectory) ?? join(dataDir, 'registry', 'blobs') },
+            : driver === 'swift'
+              ? { driver, swift: swiftStorageOf(src) }
+              : { driver, rootDirectory: src.path(s.rootDirectory) ?? join(dataDir, 'registry', 'blobs') },
     database,
     auth: registryAuthOf(src),
     readOnly: src.bool(s.readOnly),

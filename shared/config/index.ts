@@ -20,6 +20,7 @@ export {
   type RegistryGcConfig,
   type AzureStorageConfig,
   type S3StorageConfig,
+  type SwiftStorageConfig,
   type StorageConfig,
 } from './types.js';
 export { ALL_SETTINGS, SETTINGS, settingAt, type Setting } from './settings.js';

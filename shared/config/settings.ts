@@ -6,6 +6,7 @@
  */
 import { AZURE_SETTINGS } from './azure-settings.js';
 import { oidcSettings } from './oidc.js';
+import { swiftSettings } from './swift-settings.js';
 
 /** One configurable value. */
 export interface Setting {
@@ -77,8 +78,8 @@ const registry = {
     yaml: 'registry.storage',
     env: 'REGISTRY_STORAGE',
     default: 'filesystem',
-    choices: ['filesystem', 's3', 'azure', 'memory'],
-    description: 'Blob storage driver: `filesystem`, `s3` (S3 or an S3-compatible store, docs/storage.md), `azure` (Azure Blob Storage, docs/storage.md), or `memory` (tests only: lost on restart).',
+    choices: ['filesystem', 's3', 'azure', 'swift', 'memory'],
+    description: 'Blob storage driver: `filesystem`, `s3` (S3 or an S3-compatible store, docs/storage.md), `azure` (Azure Blob Storage, docs/storage.md), `swift` (OpenStack Swift, docs/storage.md), or `memory` (tests only: lost on restart).',
   },
   rootDirectory: {
     yaml: 'registry.storage.filesystem.rootdirectory',
@@ -151,6 +152,14 @@ const registry = {
     description: 'Multipart part size in bytes (minimum 5242880, S3’s smallest part); each upload in flight holds up to two parts in memory.',
   },
   ...AZURE_SETTINGS,
+  s3RequestChecksumCalculation: {
+    yaml: 'registry.storage.s3.requestchecksumcalculation',
+    env: 'REGISTRY_STORAGE_S3_REQUESTCHECKSUMCALCULATION',
+    default: 'when_required',
+    description:
+      'As in CNCF distribution: `when_required` sends the SDK’s flexible checksums (x-amz-checksum-*) only where S3 demands them, and Content-MD5 on multi-object deletes; what Google Cloud Storage, Alibaba OSS and Ceph RGW expect. `when_supported` sends them on every upload (AWS S3 only).',
+  },
+  ...swiftSettings,
   databaseUrl: {
     yaml: 'registry.database.url',
     env: 'REGISTRY_DATABASE_URL',

@@ -73,6 +73,8 @@ export interface S3StorageConfig {
   skipVerify: boolean;
   /** Multipart part size in bytes (at least 5 MiB). */
   chunkSize: number;
+  /** The SDK's flexible request checksums: only where S3 requires them (default), or on every upload. */
+  requestChecksumCalculation?: 'when_required' | 'when_supported';
   /** Blob GETs answer 307 to a presigned URL instead of streaming (storage.redirect.disable: false). */
   redirect: boolean;
 }
@@ -90,10 +92,32 @@ export interface AzureStorageConfig {
   redirect: boolean;
 }
 
+/** `registry.storage.swift`, with CNCF distribution's keys (docs/storage.md). */
+export interface SwiftStorageConfig {
+  authUrl: string;
+  /** 1: `X-Auth-User`/`X-Auth-Key` against authUrl; 3: Keystone v3 password auth and its catalog. */
+  authVersion: 1 | 3;
+  username: string;
+  password: string;
+  container: string;
+  tenant?: string;
+  tenantId?: string;
+  domain?: string;
+  domainId?: string;
+  region?: string;
+  endpointType: 'public' | 'internal' | 'admin';
+  /** Object name prefix; `/` for the container's root. */
+  prefix: string;
+  insecureSkipVerify: boolean;
+  /** Segment size in bytes of a static large object. */
+  chunkSize: number;
+}
+
 export type StorageConfig =
   | { driver: 'filesystem'; rootDirectory: string }
   | { driver: 's3'; s3: S3StorageConfig }
   | { driver: 'azure'; azure: AzureStorageConfig }
+  | { driver: 'swift'; swift: SwiftStorageConfig }
   | { driver: 'memory' };
 
 export interface RegistryConfig {

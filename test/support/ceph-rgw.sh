@@ -4,7 +4,9 @@
 # another engineer's) never collide.
 #
 #   ceph-rgw.sh start DIR   starts it in DIR (created), prints `endpoint=http://127.0.0.1:PORT`,
-#                           `accesskey=…`, `secretkey=…` on stdout once RGW answers S3 requests
+#                           `accesskey=…`, `secretkey=…` (S3) and `swiftauthurl=…/auth/1.0`,
+#                           `swiftuser=test:swift`, `swiftkey=…` (the Swift API of the same RGW,
+#                           auth v1) on stdout once RGW answers requests
 #   ceph-rgw.sh stop DIR    stops it by its pid files (rgw, then osd, then mon) and removes DIR
 #
 # Logs stay in DIR/log until stop; a failed start prints the tail of each log on stderr.
@@ -19,6 +21,9 @@ fi
 
 ACCESS_KEY=dockyardtest
 SECRET_KEY=dockyardtestsecret
+# The Swift subuser of the same user (auth v1: X-Auth-User test:swift, X-Auth-Key).
+SWIFT_USER=test:swift
+SWIFT_KEY=dockyardtestswift
 
 # Stops one daemon by its pid file: TERM, then KILL after a few seconds.
 stop_daemon() {
@@ -108,6 +113,9 @@ osd mon shutdown timeout = 0.5
 [client.rgw]
 rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
 rgw data = $dir/rgw
+# Virtual-host-style S3 (bucket in the Host header) for names below this domain; the tests
+# of that style send Host: BUCKET.s3.localhost to 127.0.0.1 (test/support/ceph-rgw.ts).
+rgw dns name = s3.localhost
 auth client required = none
 ms mon client mode = crc
 EOF
@@ -149,12 +157,17 @@ radosgw "${C[@]}" -n client.rgw -f >"$dir/log/radosgw.out" 2>&1 &
 echo $! >"$dir/run/rgw.pid"
 timeout 60 radosgw-admin "${C[@]}" user create --uid=test --display-name=test \
   --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >/dev/null 2>&1 || fail "radosgw-admin user create failed"
+timeout 60 radosgw-admin "${C[@]}" subuser create --uid=test --subuser="$SWIFT_USER" --access=full \
+  --key-type=swift --secret="$SWIFT_KEY" >/dev/null 2>&1 || fail "radosgw-admin subuser create failed"
 
 for _ in $(seq 1 240); do
   if curl -s -o /dev/null "http://127.0.0.1:$RGW_PORT/"; then
     echo "endpoint=http://127.0.0.1:$RGW_PORT"
     echo "accesskey=$ACCESS_KEY"
     echo "secretkey=$SECRET_KEY"
+    echo "swiftauthurl=http://127.0.0.1:$RGW_PORT/auth/1.0"
+    echo "swiftuser=$SWIFT_USER"
+    echo "swiftkey=$SWIFT_KEY"
     exit 0
   fi
   kill -0 "$(cat "$dir/run/rgw.pid")" 2>/dev/null || fail "radosgw exited"

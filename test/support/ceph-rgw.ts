@@ -3,6 +3,8 @@
  * one for the whole run and exports DOCKYARD_TEST_S3_ENDPOINT / _ACCESSKEY / _SECRETKEY;
  * without them, the first test file that asks starts a private one and stops it when its
  * process exits. Suites that need it skip with the reason locally and fail under CI.
+ * The same RGW is the Swift server (its Swift API, a Swift subuser): DOCKYARD_TEST_SWIFT_AUTHURL
+ * / _USERNAME / _PASSWORD, or the private RGW when those are not set.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
@@ -14,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import type { S3StorageConfig } from '../../shared/config/index.js';
+import type { S3StorageConfig, SwiftStorageConfig } from '../../shared/config/index.js';
 
 // The machine's CA-bundle variable makes the SDK (and distribution) load a bundle the
 // plain-http RGW never needs; processes talking to it run without it.
@@ -28,7 +30,14 @@ export interface RgwEndpoint {
   secretKey: string;
 }
 
-let started: Promise<RgwEndpoint> | undefined;
+/** The Swift API of an RGW: auth v1 URL and the subuser's credentials. */
+export interface SwiftEndpoint {
+  authUrl: string;
+  username: string;
+  password: string;
+}
+
+let started: Promise<RgwEndpoint & { swift: SwiftEndpoint }> | undefined;
 
 function fromEnv(): RgwEndpoint | undefined {
   const endpoint = process.env.DOCKYARD_TEST_S3_ENDPOINT;
@@ -37,7 +46,14 @@ function fromEnv(): RgwEndpoint | undefined {
   return endpoint && accessKey && secretKey ? { endpoint, accessKey, secretKey } : undefined;
 }
 
-async function startOwn(): Promise<RgwEndpoint> {
+function swiftFromEnv(): SwiftEndpoint | undefined {
+  const authUrl = process.env.DOCKYARD_TEST_SWIFT_AUTHURL;
+  const username = process.env.DOCKYARD_TEST_SWIFT_USERNAME;
+  const password = process.env.DOCKYARD_TEST_SWIFT_PASSWORD;
+  return authUrl && username && password ? { authUrl, username, password } : undefined;
+}
+
+async function startOwn(): Promise<RgwEndpoint & { swift: SwiftEndpoint }> {
   const dir = mkdtempSync(join(tmpdir(), 'dockyard-rgw-'));
   // Stopped synchronously at exit: the test runner gives no later chance, and a leftover
   // Ceph would hold 400 MB and its ports.
@@ -46,7 +62,12 @@ async function startOwn(): Promise<RgwEndpoint> {
   });
   const { stdout } = await promisify(execFile)('bash', [SCRIPT, 'start', dir], { timeout: 180_000 });
   const values = Object.fromEntries(stdout.trim().split('\n').map((line) => line.split('=', 2) as [string, string]));
-  return { endpoint: values.endpoint, accessKey: values.accesskey, secretKey: values.secretkey };
+  return {
+    endpoint: values.endpoint,
+    accessKey: values.accesskey,
+    secretKey: values.secretkey,
+    swift: { authUrl: values.swiftauthurl, username: values.swiftuser, password: values.swiftkey },
+  };
 }
 
 /** The shared RGW, started on first use when the environment names none. */
@@ -55,6 +76,78 @@ export function rgw(): Promise<RgwEndpoint> {
   if (shared) return Promise.resolve(shared);
   started ??= startOwn();
   return started;
+}
+
+/** The RGW's Swift API: the environment's, else the private RGW's (started on first use). */
+export function swiftRgw(): Promise<SwiftEndpoint> {
+  const shared = swiftFromEnv();
+  if (shared) return Promise.resolve(shared);
+  started ??= startOwn();
+  return started.then((own) => own.swift);
+}
+
+/** Null when the RGW's Swift API answers to the subuser, else why not. */
+export async function swiftUnavailable(): Promise<string | null> {
+  if (!swiftFromEnv() && spawnSync('bash', ['-c', 'command -v radosgw && command -v ceph-mon && command -v ceph-osd']).status !== 0) {
+    return 'Ceph (radosgw, ceph-mon, ceph-osd) is not installed and DOCKYARD_TEST_SWIFT_AUTHURL is not set';
+  }
+  try {
+    const { authUrl, username, password } = await swiftRgw();
+    const response = await fetch(authUrl, { headers: { 'x-auth-user': username, 'x-auth-key': password } });
+    await response.body?.cancel();
+    return response.ok ? null : `Swift auth v1 at ${authUrl} answered HTTP ${response.status}`;
+  } catch (err) {
+    return (err as Error).message || String(err);
+  }
+}
+
+/** s3SuiteGate for suites on the RGW's Swift API. */
+export async function swiftSuiteGate(name: string, alsoNeeded?: () => Promise<string | null>): Promise<boolean> {
+  const reason = (await swiftUnavailable()) ?? (alsoNeeded ? await alsoNeeded() : null);
+  if (reason === null) return true;
+  if (process.env.CI) test(`${name}: prerequisites`, () => assert.fail(`unavailable under CI: ${reason}`));
+  else test(name, { skip: `${reason}; set CI=1 to make this a failure` }, () => {});
+  return false;
+}
+
+let containerCounter = 0;
+
+/** A new, empty container on the RGW's Swift API, and the driver configuration pointing at it. */
+export async function swiftTestConfig(overrides: Partial<SwiftStorageConfig> = {}): Promise<SwiftStorageConfig> {
+  const { authUrl, username, password } = await swiftRgw();
+  containerCounter += 1;
+  const container = `dockyard-swift-${process.pid}-${Date.now().toString(36)}-${containerCounter}`;
+  const auth = await fetch(authUrl, { headers: { 'x-auth-user': username, 'x-auth-key': password } });
+  const token = auth.headers.get('x-auth-token');
+  const storageUrl = auth.headers.get('x-storage-url');
+  assert.ok(auth.ok && token && storageUrl, `Swift auth v1 failed: HTTP ${auth.status}`);
+  const created = await fetch(`${storageUrl}/${container}`, { method: 'PUT', headers: { 'x-auth-token': token } });
+  assert.ok(created.ok, `creating container ${container}: HTTP ${created.status}`);
+  return {
+    authUrl,
+    authVersion: 1,
+    username,
+    password,
+    container,
+    endpointType: 'public',
+    prefix: '/',
+    insecureSkipVerify: false,
+    chunkSize: 1024 * 1024,
+    ...overrides,
+  };
+}
+
+/** The environment that gives a registry process this storage (CNCF distribution's names). */
+export function swiftEnvironment(config: SwiftStorageConfig): Record<string, string> {
+  return {
+    REGISTRY_STORAGE: 'swift',
+    REGISTRY_STORAGE_SWIFT_AUTHURL: config.authUrl,
+    REGISTRY_STORAGE_SWIFT_USERNAME: config.username,
+    REGISTRY_STORAGE_SWIFT_PASSWORD: config.password,
+    REGISTRY_STORAGE_SWIFT_CONTAINER: config.container,
+    REGISTRY_STORAGE_SWIFT_PREFIX: config.prefix,
+    REGISTRY_STORAGE_SWIFT_CHUNKSIZE: String(config.chunkSize),
+  };
 }
 
 /** Null when an RGW is (or can be started and is) answering, else why not. */
@@ -98,6 +191,7 @@ export function s3Environment(config: S3StorageConfig): Record<string, string> {
     REGISTRY_STORAGE_S3_FORCEPATHSTYLE: String(config.forcePathStyle),
     REGISTRY_STORAGE_S3_SECURE: String(config.secure),
     REGISTRY_STORAGE_S3_CHUNKSIZE: String(config.chunkSize),
+    REGISTRY_STORAGE_S3_REQUESTCHECKSUMCALCULATION: config.requestChecksumCalculation ?? 'when_required',
     REGISTRY_STORAGE_REDIRECT_DISABLE: String(!config.redirect),
   };
 }

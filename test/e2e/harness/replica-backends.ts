@@ -6,9 +6,11 @@
  */
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { S3Driver } from '../../../services/registry/storage/drivers/s3/index.js';
-import { s3Environment, s3SuiteGate, s3TestConfig } from '../../support/ceph-rgw.js';
 import { AzureDriver } from '../../../services/registry/storage/drivers/azure/index.js';
 import { azureEnvironment, azureTestConfig, azuriteSuiteGate } from '../../support/azurite.js';
+import { SwiftDriver } from '../../../services/registry/storage/drivers/swift/index.js';
+import { s3Environment, s3SuiteGate, s3TestConfig, swiftEnvironment, swiftSuiteGate, swiftTestConfig } from '../../support/ceph-rgw.js';
+import { containerNames } from '../../support/swift-container.js';
 
 export interface ReplicaStore {
   /** Environment variables that point a registry at this store. */
@@ -63,6 +65,28 @@ export const azureBackend: ReplicaBackend = {
         }
       },
       async close() {},
+    };
+  },
+};
+
+/** Swift on the RGW's Swift API: an upload in progress is a segment set nobody owns yet under the session's path. */
+export const swiftBackend: ReplicaBackend = {
+  name: 'swift (Ceph RGW)',
+  gate: swiftSuiteGate,
+  async createStore() {
+    const config = await swiftTestConfig({ chunkSize: 5 * 1024 * 1024 });
+    const swift = new SwiftDriver(config);
+    return {
+      env: swiftEnvironment(config),
+      async openUploads(sessionId) {
+        const names = await containerNames(swift, `.segments/uploads/${sessionId}/`);
+        const sets = new Set(names.map((name) => name.slice(0, name.lastIndexOf('/'))));
+        for (const name of names) if (name.endsWith('/owner')) sets.delete(name.slice(0, name.lastIndexOf('/')));
+        return sets.size;
+      },
+      async close() {
+        await swift.close();
+      },
     };
   },
 };

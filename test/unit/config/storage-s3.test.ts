@@ -23,7 +23,7 @@ describe('s3 storage settings', () => {
         'registry:',
         '  storage:',
         '    s3: {region: eu-west-1, regionendpoint: "http://rgw:7480", bucket: reg, rootdirectory: /prod, accesskey: AK, secretkey: SK,',
-        '         forcepathstyle: true, secure: false, skipverify: true, chunksize: 16777216}',
+        '         forcepathstyle: true, secure: false, skipverify: true, chunksize: 16777216, requestchecksumcalculation: WHEN_SUPPORTED}',
         '    redirect: {disable: false}',
       ].join('\n'),
     );
@@ -41,6 +41,7 @@ describe('s3 storage settings', () => {
         secure: false,
         skipVerify: true,
         chunkSize: 16 * 1024 * 1024,
+        requestChecksumCalculation: 'when_supported',
         redirect: true,
       },
     });
@@ -89,6 +90,7 @@ describe('s3 storage settings', () => {
         secure: true,
         skipVerify: false,
         chunkSize: 10 * 1024 * 1024,
+        requestChecksumCalculation: 'when_required',
         redirect: false,
       },
     });

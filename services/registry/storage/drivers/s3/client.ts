@@ -2,6 +2,7 @@
  * The S3 client as the driver uses it, built from `storage.s3` the way CNCF distribution
  * reads those keys, and the one mapping of SDK failures to the driver's typed errors.
  */
+import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -24,20 +25,39 @@ export function endpointOf(config: S3StorageConfig): string | undefined {
   return `${config.secure ? 'https' : 'http'}://${config.regionEndpoint}`;
 }
 
+/**
+ * Multi-object deletes carry Content-MD5, as they did before the SDK's flexible checksums
+ * (and as CNCF distribution keeps doing): Alibaba OSS and older S3-compatible stores
+ * refuse a DeleteObjects without it. Added before signing, on the serialized body.
+ */
+function addDeleteObjectsContentMd5(client: S3Client): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const request = args.request as { headers?: Record<string, string>; body?: unknown };
+      if (context.commandName === 'DeleteObjectsCommand' && request.headers && (typeof request.body === 'string' || request.body instanceof Uint8Array)) {
+        request.headers['content-md5'] = createHash('md5').update(request.body).digest('base64');
+      }
+      return next(args);
+    },
+    { step: 'build', name: 'dockyardDeleteObjectsContentMd5' },
+  );
+}
+
 export function createS3Client(config: S3StorageConfig): S3Client {
   const credentials =
     config.accessKey !== undefined && config.secretKey !== undefined
       ? { accessKeyId: config.accessKey, secretAccessKey: config.secretKey }
       : undefined; // undefined: the SDK's standard chain (environment, profile, web identity, instance role)
-  return new S3Client({
+  const client = new S3Client({
     region: config.region,
     endpoint: endpointOf(config),
     forcePathStyle: config.forcePathStyle,
     tls: config.secure,
     credentials,
-    // S3-compatible stores (Ceph RGW among them) refuse the newer default checksums on
-    // streamed bodies (411 MissingContentLength); send them only where S3 requires them.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
+    // S3-compatible stores (Ceph RGW, Google Cloud Storage, Alibaba OSS) refuse the newer
+    // default checksums (RGW: 411 MissingContentLength on streamed bodies); unless told
+    // otherwise, send them only where S3 requires them.
+    requestChecksumCalculation: config.requestChecksumCalculation === 'when_supported' ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: MAX_ATTEMPTS,
     requestHandler: {
@@ -47,6 +67,8 @@ export function createS3Client(config: S3StorageConfig): S3Client {
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS, rejectUnauthorized: !config.skipVerify }),
     },
   });
+  addDeleteObjectsContentMd5(client);
+  return client;
 }
 
 interface SdkError {
