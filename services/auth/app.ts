@@ -24,6 +24,7 @@ import { AdminGate } from './admin-gate.js';
 import { AuditLog } from './audit.js';
 import { Authenticator } from './authenticate.js';
 import type { TokenIssuer } from './issue.js';
+import { identitiesFor } from './identity/index.js';
 import { AdminOperations } from './operations/index.js';
 import { adminRouter } from './routes/admin.js';
 import { mountTokenRoutes, tokenEndpoint } from './routes/token.js';
@@ -119,7 +120,7 @@ function publicRoutes(db: Knex, keys: KeyStore): Router {
 /** Builds the auth service application. */
 export function createAuthApp(config: AuthServiceConfig, deps: AuthDeps): Koa {
   const throttle = new LoginThrottle(new LoginAttemptStore(deps.db), deps.throttle ?? DEFAULT_THROTTLE);
-  const authenticator = new Authenticator({ db: deps.db, bcryptCost: config.bcryptCost, throttle });
+  const authenticator = new Authenticator({ db: deps.db, bcryptCost: config.bcryptCost, throttle, identity: identitiesFor(deps.db, config.ldap) });
   const tokens = new TokenService({
     db: deps.db,
     issuer: deps.issuer,

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseConfig } from '../db/index.js';
 import { ClientAddressResolver, PROXY_HEADERS } from '../http/client-address.js';
+import { buildLdapConfig } from './ldap.js';
 import { SETTINGS, type Setting } from './settings.js';
 import type { ConfigSource } from './source.js';
 import {
@@ -262,5 +263,6 @@ export function buildAuthConfig(src: ConfigSource): AuthServiceConfig {
     admin: { user: src.string(s.adminUser)!, password: src.string(s.adminPassword) },
     login: buildLoginThrottle(src),
     workers,
+    ldap: buildLdapConfig(src),
   };
 }

@@ -4,6 +4,7 @@
  * allowed keys from them, and docs/configuration.md is checked against them, so a setting
  * exists in all three places or in none.
  */
+import { ldapSettings } from './ldap.js';
 
 /** One configurable value. */
 export interface Setting {
@@ -353,6 +354,7 @@ const auth = {
     default: 300,
     description: 'The window failed logins are counted in (minimum 1).',
   },
+  ...ldapSettings,
 } as const satisfies Record<string, Setting>;
 
 /** Every setting, grouped by the part of the file it lives in. */

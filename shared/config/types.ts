@@ -4,6 +4,7 @@
  */
 import type { DatabaseConfig } from '../db/index.js';
 import type { ProxyHeader } from '../http/client-address.js';
+import type { LdapConfig } from './ldap.js';
 
 /** Environment variables as `process.env` holds them. */
 export type Env = Record<string, string | undefined>;
@@ -128,6 +129,8 @@ export interface AuthServiceConfig {
   login?: LoginThrottleConfig;
   /** Processes serving the auth service (DOCKYARD_WORKERS); set by the loaders, absent means 1. */
   workers?: number;
+  /** Directory sign-in (auth.ldap.*); absent: off. */
+  ldap?: LdapConfig;
 }
 
 /** How many failed logins within which window trigger throttling (HTTP 429). */

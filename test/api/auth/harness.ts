@@ -46,11 +46,11 @@ export function testConfig(dataDir: string, overrides: Partial<AuthServiceConfig
   };
 }
 
-/** Starts the service with admin `admin` / ADMIN_PASSWORD; `env` adds AUTH_LOGIN_* etc. */
-export async function startHarness(options: { env?: Record<string, string>; dataDir?: string } = {}): Promise<AuthHarness> {
+/** Starts the service with admin `admin` / ADMIN_PASSWORD; `env` adds AUTH_LOGIN_* etc., `config` overrides parts of the config. */
+export async function startHarness(options: { env?: Record<string, string>; dataDir?: string; config?: Partial<AuthServiceConfig> } = {}): Promise<AuthHarness> {
   const ownsDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'dockyard-auth-api-'));
-  const config = testConfig(dataDir);
+  const config = testConfig(dataDir, options.config);
   let logText = '';
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
