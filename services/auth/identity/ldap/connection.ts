@@ -38,7 +38,8 @@ export async function withConnection<T>(settings: ConnectionSettings, deadlineMs
     url: settings.url,
     timeout: settings.timeoutMs,
     connectTimeout: settings.timeoutMs,
-    tlsOptions,
+    // ldapts speaks TLS from the start whenever tlsOptions are given, so only for ldaps://.
+    ...(/^ldaps:/i.test(settings.url) ? { tlsOptions } : {}),
     // The DNs we send come from the directory's own answers; pass them through as written.
     strictDN: false,
     createConnection: ((...args: Parameters<typeof netConnect>) => {
@@ -46,8 +47,8 @@ export async function withConnection<T>(settings: ConnectionSettings, deadlineMs
       sockets.push(socket);
       return socket;
     }) as typeof netConnect,
-    createSecureConnection: ((options: ConnectionOptions) => {
-      const socket = tlsConnect(options);
+    createSecureConnection: ((...args: Parameters<typeof tlsConnect>) => {
+      const socket = tlsConnect(...(args as [never]));
       sockets.push(socket);
       return socket;
     }) as typeof tlsConnect,
