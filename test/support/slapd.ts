@@ -102,7 +102,7 @@ export interface TlsMaterial {
   otherCa: string;
 }
 
-/** Makes a CA, a server certificate for 127.0.0.1 / localhost signed by it, and an unrelated CA. */
+/** Makes a CA, a server certificate for 127.0.0.1 (not `localhost`: a name it lacks) signed by it, and an unrelated CA. */
 export function makeTlsMaterial(dir: string): TlsMaterial {
   mkdirSync(dir, { recursive: true });
   const p = (name: string) => join(dir, name);
@@ -111,7 +111,7 @@ export function makeTlsMaterial(dir: string): TlsMaterial {
     openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2', '-subj', `/CN=Dockyard test ${name}`, '-keyout', p(`${name}.key`), '-out', p(`${name}.crt`)]);
   }
   openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-subj', '/CN=127.0.0.1', '-keyout', p('server.key'), '-out', p('server.csr')]);
-  writeFileSync(p('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  writeFileSync(p('san.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   openssl(['x509', '-req', '-in', p('server.csr'), '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-CAcreateserial', '-days', '2', '-sha256', '-extfile', p('san.ext'), '-out', p('server.crt')]);
   return { ca: p('ca.crt'), cert: p('server.crt'), key: p('server.key'), otherCa: p('other-ca.crt') };
 }
