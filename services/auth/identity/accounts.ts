@@ -4,6 +4,7 @@
  */
 import bcrypt from 'bcryptjs';
 import type { Knex } from 'knex';
+import { SqliteReads, type PreparedRead } from '../../../shared/db/sqlite-reads.js';
 import { fail, isDockyardError } from '../../../shared/http/errors.js';
 import { randomSecret } from '../secrets.js';
 import { UserStore, type UserRecord } from '../store/users.js';
@@ -13,14 +14,17 @@ const UNUSABLE_HASH_COST = 4;
 
 export class DirectoryAccountStore {
   private readonly users: UserStore;
+  /** The lookup every user login and refresh makes, prepared once on SQLite (see shared/db/sqlite-reads.ts). */
+  private readonly sourceById: PreparedRead<[number]> | null;
 
   constructor(private readonly db: Knex) {
     this.users = new UserStore(db);
+    this.sourceById = SqliteReads.forKnex(db)?.prepare(['number'], (q, userId: number) => q('directory_accounts').where({ user_id: userId }).select('source')) ?? null;
   }
 
   /** The source a user's row is linked to, or null for a local user. */
   async sourceOf(userId: number): Promise<string | null> {
-    const row: { source: string } | undefined = await this.db('directory_accounts').where({ user_id: userId }).first('source');
+    const row: { source: string } | undefined = this.sourceById ? this.sourceById.get(userId) : await this.db('directory_accounts').where({ user_id: userId }).first('source');
     return row?.source ?? null;
   }
 

@@ -78,9 +78,10 @@ export class ExternalIdentities {
   /** How to check `username` / `password` (not robots: they are always local). */
   async verify(username: string, password: string): Promise<DirectoryVerdict> {
     const options = this.options;
-    if (!options) return { use: 'local' };
     const local = await this.users.find(username);
     const localOnly = local !== null && (await this.accounts.sourceOf(local.id)) === null;
+    // A directory's user never falls back to its users row's password, also with the directory switched off.
+    if (!options) return local === null || localOnly ? { use: 'local' } : { use: 'directory', ok: false, reason: 'directory_off' };
     if (localOnly && options.precedence === 'local') return { use: 'local' };
     const answer = await options.source.authenticate(username, password);
     this.remember(username, answer);

@@ -38,7 +38,9 @@ export type DirectoryFailureReason =
   | 'directory_password'
   | 'directory_ambiguous'
   | 'directory_bad_name'
-  | 'local_conflict';
+  | 'local_conflict'
+  /** The user belongs to a directory that is no longer configured. */
+  | 'directory_off';
 
 /**
  * A name a directory login may use: 1 to 128 characters, no control characters (NUL

@@ -46,7 +46,8 @@ if (slapdSuiteGate('config check of the directory')) {
     });
 
     it('fails on a wrong bind password or an unreachable directory, naming auth.ldap.url', async () => {
-      for (const extra of [{ AUTH_LDAP_BIND_PASSWORD: 'wrong' }, { AUTH_LDAP_URL: 'ldap://127.0.0.1:1', AUTH_LDAP_TIMEOUT_SECONDS: '2' }]) {
+      const broken: Array<Record<string, string>> = [{ AUTH_LDAP_BIND_PASSWORD: 'wrong' }, { AUTH_LDAP_URL: 'ldap://127.0.0.1:1', AUTH_LDAP_TIMEOUT_SECONDS: '2' }];
+      for (const extra of broken) {
         await assert.rejects(checkConfiguration(undefined, env(extra)), (err: unknown) => err instanceof ConfigError && /auth\.ldap\.url \(AUTH_LDAP_URL\).*directory check failed/.test(err.message));
       }
     });

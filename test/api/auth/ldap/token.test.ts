@@ -3,6 +3,9 @@
 // against the directory (disabled, removed, group left), the re-check cache, robots and
 // local users next to the directory, and login throttling covering directory logins.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { adminApi, basic, getToken, SERVICE, startHarness, type AuthHarness } from '../harness.js';
 import { META_NAME, PEOPLE, slapdSuiteGate, startSlapd, type Slapd } from '../../../support/slapd.js';
@@ -203,6 +206,34 @@ if (slapdSuiteGate('directory token requests')) {
         assert.equal((await adminApi(h, 'GET', '/users', undefined, basic('bob', PEOPLE.bob))).status, 403);
       } finally {
         await h.close();
+      }
+    });
+
+    it('with the directory switched off, its users sign in neither by a local password nor by refresh token', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'dockyard-ldap-off-'));
+      try {
+        const on = await startHarness({ dataDir, config: { ldap: openLdapConfig(slapd.url) } });
+        let rt: string;
+        try {
+          assert.equal((await login(on, 'bob', PEOPLE.bob)).status, 200);
+          assert.ok((await adminApi(on, 'PUT', '/users/bob/password', { password: 'set-by-an-admin' })).status < 300);
+          // Issued after the password change, so only the directory check can end it.
+          rt = String((await login(on, 'bob', PEOPLE.bob)).body.refresh_token);
+          assert.equal((await refresh(on, rt, OPS)).status, 200);
+        } finally {
+          await on.close();
+        }
+        const off = await startHarness({ dataDir });
+        try {
+          assert.equal((await refresh(off, rt, OPS)).status, 401);
+          assert.equal((await login(off, 'bob', 'set-by-an-admin')).status, 401);
+          assert.equal((await lastAudit(off, 'bob')).details.reason, 'directory_off');
+          assert.equal((await adminApi(off, 'GET', '/users')).status, 200, 'local users are unaffected');
+        } finally {
+          await off.close();
+        }
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
       }
     });
 
