@@ -129,6 +129,7 @@ export class ExternalIdentities {
   /** Keeps a definite answer for the cache period; an unavailable directory is asked again next time. */
   private remember(name: string, answer: DirectoryAnswer): void {
     const seconds = this.options?.cacheSeconds ?? 0;
+    // Deleted first so a renewed entry moves to the end: the oldest answers are dropped first.
     this.cache.delete(name);
     if (seconds === 0 || answer.status === 'unavailable' || answer.status === 'password') return;
     this.cache.set(name, { until: this.now() + seconds * 1000, answer });

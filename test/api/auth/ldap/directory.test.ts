@@ -93,6 +93,13 @@ if (slapdSuiteGate('LDAP identity source')) {
       });
     });
 
+    it('refuses a filter that matches several entries, and an entry without a usable name', async () => {
+      const wide = new LdapDirectory(openLdapConfig(slapd.url, { userFilter: '(|(uid=%s)(uid=bob))' }));
+      assert.deepEqual(await wide.authenticate('alice', PEOPLE.alice), { status: 'ambiguous' });
+      const nameless = new LdapDirectory(openLdapConfig(slapd.url, { usernameAttribute: 'mail' }));
+      assert.deepEqual(await nameless.authenticate('alice', PEOPLE.alice), { status: 'bad_name' });
+    });
+
     it('reports a wrong service password as unavailable (a configuration problem), not as the user\'s fault', async () => {
       const misconfigured = new LdapDirectory(openLdapConfig(slapd.url, { bindPassword: 'wrong' }));
       const answer = await misconfigured.authenticate('alice', PEOPLE.alice);
