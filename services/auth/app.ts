@@ -120,7 +120,7 @@ function publicRoutes(db: Knex, keys: KeyStore): Router {
 /** Builds the auth service application. */
 export function createAuthApp(config: AuthServiceConfig, deps: AuthDeps): Koa {
   const throttle = new LoginThrottle(new LoginAttemptStore(deps.db), deps.throttle ?? DEFAULT_THROTTLE);
-  const authenticator = new Authenticator({ db: deps.db, bcryptCost: config.bcryptCost, throttle, identity: identitiesFor(deps.db, config.ldap) });
+  const authenticator = new Authenticator({ db: deps.db, bcryptCost: config.bcryptCost, throttle, identity: identitiesFor(deps.db, config.ldap, deps.logger, deps.metrics) });
   const tokens = new TokenService({
     db: deps.db,
     issuer: deps.issuer,

@@ -247,6 +247,10 @@ if (slapdSuiteGate('directory token requests')) {
         assert.equal(audit.outcome, 'unavailable');
         assert.equal(audit.details.reason, 'directory_unavailable');
         assert.equal((await adminApi(h, 'GET', '/users')).status, 200);
+        // Also logged and counted, for the operator.
+        assert.match(h.logs(), /directory did not answer/);
+        const metrics = await (await fetch(`${h.url}/metrics`)).text();
+        assert.match(metrics, /auth_directory_requests_total\{operation="authenticate",result="unavailable",service="auth"\} 1/);
       } finally {
         await h.close();
       }
