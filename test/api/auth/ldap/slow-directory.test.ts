@@ -35,6 +35,37 @@ async function silentServer(): Promise<{ url: string; sockets: Set<Socket>; acce
   };
 }
 
+/**
+ * A server that accepts StartTLS (a success ExtendedResponse to the client's first
+ * message) and then never takes part in the TLS handshake: only the deadline over the
+ * whole operation ends that wait (ldapts has no timeout for the handshake).
+ */
+async function stuckStartTls(): Promise<{ url: string; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.once('data', (request: Buffer) => {
+      // LDAPMessage: 30 LEN 02 IDLEN ID...; answer with the same message id, resultCode 0.
+      const id = request.subarray(4, 4 + request[3]!);
+      const op = Buffer.from([0x78, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]);
+      const body = Buffer.concat([Buffer.from([0x02, id.length]), id, op]);
+      socket.write(Buffer.concat([Buffer.from([0x30, body.length]), body]));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `ldap://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 describe('a directory that never answers', () => {
   let silent: Awaited<ReturnType<typeof silentServer>>;
   let h: AuthHarness;
@@ -80,6 +111,19 @@ describe('a directory that never answers', () => {
       assert.deepEqual(new Set(replies.map((r) => r.status)), new Set([503]));
     } finally {
       clearInterval(dropper);
+    }
+  });
+
+  it('a StartTLS handshake that never completes ends at the sign-in deadline with 503', { timeout: 60_000 }, async () => {
+    const stuck = await stuckStartTls();
+    const quick = await startHarness({ config: { ldap: openLdapConfig(stuck.url, { startTls: true, timeoutSeconds: 1, maxConnections: 1 }) } });
+    try {
+      const r = await login(quick, 'someone', 'directory-password');
+      assert.equal(r.status, 503, r.text);
+      assert.match(String((await lastAudit(quick, 'someone')).details.directory), /within/);
+    } finally {
+      await quick.close();
+      await stuck.close();
     }
   });
 
