@@ -10,9 +10,7 @@ import { startDockerd, type Dockerd } from './harness/dockerd.js';
 import { grant, startTokenStack, type TokenStack } from './harness/token-stack.js';
 import { requireTools } from './harness/tools.js';
 import { Workspace } from './harness/workspace.js';
-import { BASE_DN, SERVICE_DN, SERVICE_PASSWORD, slapdSuiteGate, startSlapd, type Slapd } from '../support/slapd.js';
-import { addPerson, disablePerson, leaveGroup } from '../api/auth/ldap/helpers.js';
-import { groupDn, personDn } from '../support/slapd.js';
+import { addGroup, addPerson, BASE_DN, disablePerson, joinGroup, leaveGroup, SERVICE_DN, SERVICE_PASSWORD, slapdSuiteGate, startSlapd, type Slapd } from '../support/slapd.js';
 
 const gate = requireTools(['/usr/sbin/dockerd', 'docker', 'skopeo'], { needsRoot: true });
 const PASSWORD = 'dave-directory-pw';
@@ -47,7 +45,7 @@ if (slapdSuiteGate('docker login with a directory password')) {
         await stack.auth.cli(['groups', 'add', group]);
         await grant(stack.auth, `group:${group}`, 'team/*', actions);
       }
-      slapd.modify([`dn: ${groupDn('readers')}`, 'changetype: add', 'objectClass: groupOfNames', 'cn: readers', `member: ${personDn('bob')}`, ''].join('\n'));
+      addGroup(slapd, 'readers', 'bob');
       addPerson(slapd, 'dave', PASSWORD, ['developers']);
       await docker.ok(['load', '-i', archive]);
       await docker.ok(['tag', 'tiny:latest', image()]);
@@ -69,7 +67,7 @@ if (slapdSuiteGate('docker login with a directory password')) {
     });
 
     it('moved from developers to readers in the directory: pull still works, push is refused', async () => {
-      slapd.modify([`dn: ${groupDn('readers')}`, 'changetype: modify', 'add: member', `member: ${personDn('dave')}`, ''].join('\n'));
+      joinGroup(slapd, 'dave', 'readers');
       leaveGroup(slapd, 'dave', 'developers');
       await docker.ok(['rmi', image()]);
       await docker.ok(['pull', image()]);

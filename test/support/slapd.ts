@@ -8,7 +8,8 @@
  *   carol   developers, disabled (employeeType: disabled)
  *   a*b(c)\d  developers: a name made of filter metacharacters
  * plus the service account cn=dockyard,ou=services. Anonymous may not search (ACL), so a
- * working search proves the service bind. Missing slapd skips locally and fails under CI
+ * working search proves the service bind. LDIF helpers change people and groups as an
+ * administrator would (ldapmodify). Missing slapd skips locally and fails under CI
  * (slapdSuiteGate, like postgresSuiteGate).
  */
 import assert from 'node:assert/strict';
@@ -219,4 +220,46 @@ export async function startSlapd(options: { tls?: boolean } = {}): Promise<Slapd
     await stop();
     throw err;
   }
+}
+
+/** Adds a person (and makes it a member of `groups`). */
+export function addPerson(slapd: Slapd, uid: string, password: string, groups: string[]): void {
+  slapd.modify(
+    [
+      `dn: ${personDn(uid)}`,
+      'changetype: add',
+      'objectClass: inetOrgPerson',
+      `uid: ${uid}`,
+      `cn: ${uid}`,
+      `sn: ${uid}`,
+      `userPassword: ${password}`,
+      '',
+      ...groups.flatMap((g) => [`dn: ${groupDn(g)}`, 'changetype: modify', 'add: member', `member: ${personDn(uid)}`, '', '']),
+    ].join('\n'),
+  );
+}
+
+/** Removes `uid` from `group`. */
+export function leaveGroup(slapd: Slapd, uid: string, group: string): void {
+  slapd.modify([`dn: ${groupDn(group)}`, 'changetype: modify', 'delete: member', `member: ${personDn(uid)}`, ''].join('\n'));
+}
+
+/** Marks `uid` disabled (employeeType: disabled, which the disabled filter matches). */
+export function disablePerson(slapd: Slapd, uid: string): void {
+  slapd.modify([`dn: ${personDn(uid)}`, 'changetype: modify', 'add: employeeType', 'employeeType: disabled', ''].join('\n'));
+}
+
+/** Deletes `uid`'s entry (refint drops its group memberships). */
+export function deletePerson(slapd: Slapd, uid: string): void {
+  slapd.modify([`dn: ${personDn(uid)}`, 'changetype: delete', ''].join('\n'));
+}
+
+/** Adds `uid` to `group`. */
+export function joinGroup(slapd: Slapd, uid: string, group: string): void {
+  slapd.modify([`dn: ${groupDn(group)}`, 'changetype: modify', 'add: member', `member: ${personDn(uid)}`, ''].join('\n'));
+}
+
+/** Adds a group with its first member (groupOfNames needs one). */
+export function addGroup(slapd: Slapd, cn: string, firstMember: string): void {
+  slapd.modify([`dn: ${groupDn(cn)}`, 'changetype: add', 'objectClass: groupOfNames', `cn: ${cn}`, `member: ${personDn(firstMember)}`, ''].join('\n'));
 }

@@ -1,8 +1,7 @@
-/** What the directory token tests share: login and refresh calls, audit reads, LDIF changes. */
+/** What the directory token tests share: login and refresh calls, audit reads. */
 import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
 import { basic, getToken, postToken, SERVICE, type AuthHarness, type Reply } from '../harness.js';
-import { groupDn, personDn, type Slapd } from '../../../support/slapd.js';
 
 /** GET /token as docker login does it (offline_token, client_id) with `scope`s. */
 export function login(h: AuthHarness, user: string, password: string, scopes: string[] = []): Promise<Reply> {
@@ -25,36 +24,4 @@ export async function lastAudit(h: AuthHarness, actor: string): Promise<{ outcom
   const row = await h.db('audit').where({ action: 'token.issue', actor }).orderBy('id', 'desc').first();
   assert.ok(row, `no audit entry for ${actor}`);
   return { outcome: row.outcome, details: JSON.parse(row.details) as Record<string, unknown> };
-}
-
-/** Adds a person (and makes it a member of `groups`). */
-export function addPerson(slapd: Slapd, uid: string, password: string, groups: string[]): void {
-  slapd.modify(
-    [
-      `dn: ${personDn(uid)}`,
-      'changetype: add',
-      'objectClass: inetOrgPerson',
-      `uid: ${uid}`,
-      `cn: ${uid}`,
-      `sn: ${uid}`,
-      `userPassword: ${password}`,
-      '',
-      ...groups.flatMap((g) => [`dn: ${groupDn(g)}`, 'changetype: modify', 'add: member', `member: ${personDn(uid)}`, '', '']),
-    ].join('\n'),
-  );
-}
-
-/** Removes `uid` from `group`. */
-export function leaveGroup(slapd: Slapd, uid: string, group: string): void {
-  slapd.modify([`dn: ${groupDn(group)}`, 'changetype: modify', 'delete: member', `member: ${personDn(uid)}`, ''].join('\n'));
-}
-
-/** Marks `uid` disabled (employeeType: disabled, which the disabled filter matches). */
-export function disablePerson(slapd: Slapd, uid: string): void {
-  slapd.modify([`dn: ${personDn(uid)}`, 'changetype: modify', 'add: employeeType', 'employeeType: disabled', ''].join('\n'));
-}
-
-/** Deletes `uid`'s entry (refint drops its group memberships). */
-export function deletePerson(slapd: Slapd, uid: string): void {
-  slapd.modify([`dn: ${personDn(uid)}`, 'changetype: delete', ''].join('\n'));
 }

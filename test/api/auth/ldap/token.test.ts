@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { adminApi, basic, getToken, SERVICE, startHarness, type AuthHarness } from '../harness.js';
-import { META_NAME, PEOPLE, slapdSuiteGate, startSlapd, type Slapd } from '../../../support/slapd.js';
+import { addPerson, deletePerson, disablePerson, leaveGroup, META_NAME, PEOPLE, slapdSuiteGate, startSlapd, type Slapd } from '../../../support/slapd.js';
 import { openLdapConfig } from './config.js';
-import { accessIn, addPerson, deletePerson, disablePerson, lastAudit, leaveGroup, login, refresh } from './helpers.js';
+import { accessIn, lastAudit, login, refresh } from './helpers.js';
 
 const DEV = 'repository:dev/app:pull,push';
 const OPS = 'repository:ops/tool:pull';
