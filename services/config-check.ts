@@ -26,6 +26,7 @@ import { preflightAuth, preflightRegistry } from '../shared/config/preflight.js'
 import { checkS3Bucket, S3CheckError, type S3Setting } from './registry/storage/drivers/s3/check.js';
 import { AzureCheckError, checkAzureContainer, type AzureSetting } from './registry/storage/drivers/azure/check.js';
 import { checkSwiftContainer, SwiftCheckError, type SwiftSetting } from './registry/storage/drivers/swift/check.js';
+import { checkDirectory, describeDirectory } from './auth/identity/ldap/check.js';
 
 function describeListen(http: ListenConfig): string {
   return `${http.tls ? 'https' : 'http'}://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`;
@@ -134,12 +135,21 @@ export async function checkConfiguration(file: string | undefined, env: Env): Pr
     throw new ConfigError('registry.http.addr (REGISTRY_HTTP_ADDR)', 'a port', undefined, `the registry and the auth service would both listen on ${auth.http.host}:${auth.http.port} (auth.http.addr)`);
   }
   await checkStorageReachable(registry.storage);
+  if (auth.ldap) {
+    try {
+      await checkDirectory(auth.ldap);
+    } catch (err) {
+      const setting = SETTINGS.auth.ldapUrl;
+      throw new ConfigError(`${setting.yaml} (${setting.env})`, 'a reachable directory', undefined, `the directory check failed: ${(err as Error).message}`);
+    }
+  }
   const storage = describeStorage(registry.storage);
   const lines = [
     `registry: ${describeListen(registry.http)}, storage ${storage}, database ${describeDatabase(registry.database)}, auth ${describeAccess(registry.auth)}${registry.readOnly ? ', read-only' : ''}`,
     `registry tls: ${describeTls(registry.http)}`,
     `auth: ${describeListen(auth.http)}, database ${describeDatabase(auth.database)}, issuer ${auth.token.issuer}, service ${auth.token.service}, keys ${auth.keysDir}`,
     `auth tls: ${describeTls(auth.http)}`,
+    ...(auth.ldap ? [describeDirectory(auth.ldap)] : []),
   ];
   if (alone.auth.kind !== registry.auth.kind) {
     lines.push(`npm run registry alone: auth ${describeAccess(alone.auth)} (npm start wires token auth to its own auth service)`);

@@ -25,6 +25,7 @@ import { AdminGate } from './admin-gate.js';
 import { AuditLog } from './audit.js';
 import { Authenticator } from './authenticate.js';
 import type { TokenIssuer } from './issue.js';
+import { identitiesFor } from './identity/index.js';
 import { AdminOperations } from './operations/index.js';
 import { SignInFlow } from './oidc/flow.js';
 import { cookieOptionsFor, oidcRouter } from './oidc/routes.js';
@@ -123,7 +124,7 @@ function publicRoutes(db: Knex, keys: KeyStore): Router {
 /** Builds the auth service application. */
 export function createAuthApp(config: AuthServiceConfig, deps: AuthDeps): Koa {
   const throttle = new LoginThrottle(new LoginAttemptStore(deps.db), deps.throttle ?? DEFAULT_THROTTLE);
-  const authenticator = new Authenticator({ db: deps.db, bcryptCost: config.bcryptCost, throttle });
+  const authenticator = new Authenticator({ db: deps.db, bcryptCost: config.bcryptCost, throttle, identity: identitiesFor(deps.db, config.ldap, deps.logger, deps.metrics) });
   const audit = new AuditLog(new AuditStore(deps.db));
   const oidc = config.oidc;
   const tokens = new TokenService({

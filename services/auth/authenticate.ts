@@ -11,6 +11,8 @@ import bcrypt from 'bcryptjs';
 import type { Knex } from 'knex';
 import { AccessTokenVerifier, type AccessTokenRefusal } from './access-tokens/verify.js';
 import type { Principal } from './authorize.js';
+import type { DirectoryFacts, ExternalIdentities } from './identity/external.js';
+import type { DirectoryFailureReason } from './identity/source.js';
 import { isAccountName, ROBOT_PREFIX } from './names.js';
 import { hashesEqual, secretHash } from './secrets.js';
 import { GroupStore } from './store/groups.js';
@@ -19,7 +21,7 @@ import { UserStore, type UserRecord } from './store/users.js';
 import type { LoginThrottle } from './throttle.js';
 
 /** Why a login was refused (audit only; never sent to the client). */
-export type AuthFailureReason = 'unknown' | 'password' | 'disabled' | 'expired' | 'revoked' | 'malformed' | AccessTokenRefusal;
+export type AuthFailureReason = 'unknown' | 'password' | 'disabled' | 'expired' | 'revoked' | 'malformed' | AccessTokenRefusal | DirectoryFailureReason;
 
 /** The outcome of checking credentials. */
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: AuthFailureReason };
@@ -40,8 +42,10 @@ export class Authenticator {
   private readonly bcryptCost: number;
   /** Computed once up front so the first unknown user costs the same as later ones. */
   private readonly dummyHash: Promise<string>;
+  /** Directory sign-in (identity/); also keeps directory-linked users from signing in by a local password. */
+  private readonly identity: ExternalIdentities | undefined;
 
-  constructor(deps: { db: Knex; bcryptCost: number; throttle: LoginThrottle; now?: () => number }) {
+  constructor(deps: { db: Knex; bcryptCost: number; throttle: LoginThrottle; now?: () => number; identity?: ExternalIdentities }) {
     this.users = new UserStore(deps.db);
     this.groups = new GroupStore(deps.db);
     this.robots = new RobotStore(deps.db);
@@ -49,6 +53,7 @@ export class Authenticator {
     this.throttle = deps.throttle;
     this.now = deps.now ?? Date.now;
     this.bcryptCost = deps.bcryptCost;
+    this.identity = deps.identity;
     this.dummyHash = bcrypt.hash('dockyard-dummy-password', deps.bcryptCost);
   }
 
@@ -60,7 +65,7 @@ export class Authenticator {
    */
   async login(username: string, password: string, clientAddress: string): Promise<AuthResult> {
     // A name no account can have counts against the address alone.
-    const account = isAccountName(username) ? username : null;
+    const account = this.accepts(username) ? username : null;
     if (username.startsWith(ROBOT_PREFIX)) {
       const result = await this.verify(username, password);
       if (!result.ok) await this.throttle.reserve(account, clientAddress);
@@ -74,13 +79,27 @@ export class Authenticator {
 
   /** Checks credentials without throttling (the throttle wraps this in `login`). */
   async verify(username: string, password: string): Promise<AuthResult> {
-    if (!isAccountName(username) || password.length > PASSWORD_MAX) {
+    if (!this.accepts(username) || password.length > PASSWORD_MAX) {
       return { ok: false, reason: 'malformed' };
     }
-    // A personal access token (access-tokens/) stands in for the user's password.
+    // A personal access token (access-tokens/) stands in for the user's password; a
+    // directory user's token still answers to the directory, as a refresh token does.
     const viaToken = await this.accessTokens.check(username, password, this.now());
-    if (viaToken) return viaToken.ok ? { ok: true, principal: { ...(await this.userPrincipal(viaToken.user)), accessToken: viaToken.tokenName } } : viaToken;
-    return username.startsWith(ROBOT_PREFIX) ? this.verifyRobot(username, password) : this.verifyUser(username, password);
+    if (viaToken) {
+      if (!viaToken.ok) return viaToken;
+      const facts = this.identity ? await this.identity.recheck(viaToken.user) : undefined;
+      if (facts === null) return { ok: false, reason: 'directory_disabled' };
+      return { ok: true, principal: { ...(await this.userPrincipal(viaToken.user, facts)), accessToken: viaToken.tokenName } };
+    }
+    if (username.startsWith(ROBOT_PREFIX)) return this.verifyRobot(username, password);
+    const verdict = this.identity ? await this.identity.verify(username, password) : { use: 'local' as const };
+    if (verdict.use === 'local') return this.verifyUser(username, password);
+    return verdict.ok ? { ok: true, principal: await this.userPrincipal(verdict.user, verdict.facts) } : { ok: false, reason: verdict.reason };
+  }
+
+  /** Names worth checking: account names, and with a directory its wider names. */
+  private accepts(username: string): boolean {
+    return isAccountName(username) || (this.identity?.accepts(username) ?? false);
   }
 
   /**
@@ -95,7 +114,8 @@ export class Authenticator {
     }
     const user = await this.users.find(name);
     if (!user || user.disabled) return null;
-    return this.userPrincipal(user);
+    const facts = this.identity ? await this.identity.recheck(user) : undefined;
+    return facts === null ? null : this.userPrincipal(user, facts);
   }
 
   private async verifyUser(username: string, password: string): Promise<AuthResult> {
@@ -115,9 +135,12 @@ export class Authenticator {
     return { ok: true, principal: await this.userPrincipal(user) };
   }
 
-  private async userPrincipal(user: UserRecord): Promise<Principal> {
-    const groups = await this.groups.namesForUser(user.id);
-    return { kind: 'user', name: user.name, admin: user.admin, groups, credential: { userId: user.id, version: user.credentialVersion } };
+  /** A user's principal; a directory user's directory groups and admin group count as well. */
+  private async userPrincipal(user: UserRecord, directory?: DirectoryFacts): Promise<Principal> {
+    const local = await this.groups.namesForUser(user.id);
+    const groups = directory ? [...new Set([...local, ...directory.groups])] : local;
+    const admin = user.admin || (directory?.admin ?? false);
+    return { kind: 'user', name: user.name, admin, groups, credential: { userId: user.id, version: user.credentialVersion } };
   }
 
   private async verifyRobot(username: string, secret: string): Promise<AuthResult> {

@@ -10,6 +10,7 @@ import { formatScope, type AccessRecord } from '../../shared/grammar/scope.js';
 import { ADMIN_API_AUDIENCE } from './admin-gate.js';
 import type { AuditLog } from './audit.js';
 import type { Authenticator } from './authenticate.js';
+import { DirectoryUnavailableError } from './identity/external.js';
 import { authorize, usesGrants, type CredentialStamp, type Principal } from './authorize.js';
 import type { IssuedToken, TokenIssuer } from './issue.js';
 import { isAccountName } from './names.js';
@@ -93,6 +94,7 @@ export class TokenService {
       result = await this.deps.authenticator.login(username, password, info.clientAddress);
     } catch (err) {
       if (err instanceof DockyardError && err.code === 'TOOMANYREQUESTS') await this.auditRefusal(username, info, 'throttled', 'throttled');
+      if (err instanceof DirectoryUnavailableError) await this.auditRefusal(username, info, 'unavailable', 'directory_unavailable', { directory: err.directoryDetail });
       throw err;
     }
     if (!result.ok) {
@@ -110,7 +112,14 @@ export class TokenService {
   async redeem(refreshToken: string, info: TokenRequestInfo & { clientId: string }): Promise<Principal> {
     const now = this.now();
     const record = refreshToken.length <= REFRESH_TOKEN_MAX ? await this.refreshTokens.findByHash(secretHash(refreshToken)) : null;
-    const outcome = record ? await this.checkRefreshToken(record, info, now) : { reason: 'unknown' };
+    let outcome;
+    try {
+      outcome = record ? await this.checkRefreshToken(record, info, now) : { reason: 'unknown' };
+    } catch (err) {
+      // The token stays valid: the directory may answer for its user on the next try.
+      if (err instanceof DirectoryUnavailableError) await this.auditRefusal(record?.subjectName ?? '', info, 'unavailable', 'refresh_token:directory_unavailable', { directory: err.directoryDetail });
+      throw err;
+    }
     if ('principal' in outcome) {
       if (record && record.lastUsedAt < now - REFRESH_TOUCH_INTERVAL_MS) await this.refreshTokens.touch(record.id, now, REFRESH_TOUCH_INTERVAL_MS);
       return outcome.principal;
@@ -200,9 +209,9 @@ export class TokenService {
   }
 
   /** Audits a refused request; a name no account can have is recorded only in its safe form (see auditName). */
-  private async auditRefusal(name: string, info: TokenRequestInfo, outcome: string, reason: string): Promise<void> {
+  private async auditRefusal(name: string, info: TokenRequestInfo, outcome: string, reason: string, extra: Record<string, string> = {}): Promise<void> {
     const { actor, details } = auditName(name);
-    await this.deps.audit.record({ ...this.auditBase(actor, info), outcome, details: { ...this.auditDetails(info), reason, ...details } });
+    await this.deps.audit.record({ ...this.auditBase(actor, info), outcome, details: { ...this.auditDetails(info), reason, ...extra, ...details } });
   }
 
   private auditBase(actor: string, info: TokenRequestInfo) {

@@ -8,6 +8,7 @@ import type { DatabaseConfig } from '../db/index.js';
 import { ClientAddressResolver, PROXY_HEADERS } from '../http/client-address.js';
 import { azureStorageOf } from './azure-storage.js';
 import { buildAccessTokenConfig, buildOidcConfig } from './oidc.js';
+import { buildLdapConfig } from './ldap.js';
 import { SETTINGS, type Setting } from './settings.js';
 import type { ConfigSource } from './source.js';
 import { swiftStorageOf } from './swift.js';
@@ -272,5 +273,6 @@ export function buildAuthConfig(src: ConfigSource): AuthServiceConfig {
     workers,
     oidc: buildOidcConfig(src),
     accessTokens: buildAccessTokenConfig(src),
+    ldap: buildLdapConfig(src),
   };
 }

@@ -23,6 +23,7 @@ export {
   type SwiftStorageConfig,
   type StorageConfig,
 } from './types.js';
+export { type LdapConfig, type LdapPrecedence } from './ldap.js';
 export { ALL_SETTINGS, SETTINGS, settingAt, type Setting } from './settings.js';
 export { parseAddr, redactUrl } from './source.js';
 export { buildLoginThrottle, openRegistryWarning } from './build.js';

@@ -7,6 +7,7 @@
 import { AZURE_SETTINGS } from './azure-settings.js';
 import { oidcSettings } from './oidc.js';
 import { swiftSettings } from './swift-settings.js';
+import { ldapSettings } from './ldap.js';
 
 /** One configurable value. */
 export interface Setting {
@@ -365,6 +366,7 @@ const auth = {
     default: 300,
     description: 'The window failed logins are counted in (minimum 1).',
   },
+  ...ldapSettings,
 } as const satisfies Record<string, Setting>;
 
 /** Every setting, grouped by the part of the file it lives in. */

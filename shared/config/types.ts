@@ -5,6 +5,7 @@
 import type { DatabaseConfig } from '../db/index.js';
 import type { ProxyHeader } from '../http/client-address.js';
 import type { OidcConfig } from './oidc.js';
+import type { LdapConfig } from './ldap.js';
 
 /** Environment variables as `process.env` holds them. */
 export type Env = Record<string, string | undefined>;
@@ -171,6 +172,8 @@ export interface AuthServiceConfig {
   oidc?: OidcConfig;
   /** Personal access token limits (auth.accesstokens.*); absent means the defaults. */
   accessTokens?: { maxLifetimeSeconds: number };
+  /** Directory sign-in (auth.ldap.*); absent: off. */
+  ldap?: LdapConfig;
 }
 
 /** How many failed logins within which window trigger throttling (HTTP 429). */

@@ -14,9 +14,9 @@ export interface TokenStack {
   registry: RunningService;
 }
 
-/** Starts the three pieces in order (the registry needs the auth service's certificates). */
-export async function startTokenStack(ws: Workspace): Promise<TokenStack> {
-  const auth = await startAuthService(ws);
+/** Starts the three pieces in order (the registry needs the auth service's certificates); `authEnv` adds auth settings. */
+export async function startTokenStack(ws: Workspace, authEnv: Record<string, string> = {}): Promise<TokenStack> {
+  const auth = await startAuthService(ws, { env: authEnv });
   const rootCertBundle = await auth.saveCertBundle();
   const recorder = await startTokenRecorder(ws, auth.url);
   const registry = await startRegistry(ws, {
