@@ -4,7 +4,8 @@
  * listens and where those two are; `npm start` fills in the ones it runs itself.
  */
 import { tlsFrom } from './build.js';
-import type { ConfigSource } from './source.js';
+import { readConfigFile } from './file.js';
+import { ConfigSource } from './source.js';
 import type { ListenConfig } from './types.js';
 import { WEB_SETTINGS } from './web-settings.js';
 
@@ -35,4 +36,11 @@ export function buildWebConfig(src: ConfigSource, registryDefault = 'http://127.
     ...(pullHost === undefined ? {} : { pullHost }),
     secureCookies: src.bool(s.secureCookies),
   };
+}
+
+/** Web configuration from a YAML file (optional) and the environment. */
+export function loadWebConfig(options: { file?: string; env?: Record<string, string | undefined> } = {}, registryDefault?: string): WebConfig {
+  const env = options.env ?? process.env;
+  const file = options.file ?? (env.DOCKYARD_CONFIG || undefined);
+  return buildWebConfig(new ConfigSource(file === undefined ? undefined : readConfigFile(file), env), registryDefault);
 }
