@@ -152,3 +152,46 @@ export async function putReadme(stack: WebStack, user: { name: string; password:
   const token = await registryToken(stack, `repository:${name}:pull,push`, user);
   return fetch(`${stack.registryUrl}/v2/${name}/_dockyard/readme`, { method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/markdown' }, body: content });
 }
+
+/** The live refresh tokens of a subject (`user:NAME`), from the admin API. */
+export async function liveRefreshTokens(stack: WebStack, subject: string): Promise<Array<{ clientId: string }>> {
+  const res = await fetch(`${stack.authUrl}/api/v1/refresh-tokens?subject=${encodeURIComponent(subject)}`, { headers: { Authorization: basic(ADMIN.name, ADMIN.password) } });
+  if (!res.ok) throw new Error(`refresh-tokens: ${res.status}`);
+  return ((await res.json()) as { refreshTokens: Array<{ clientId: string }> }).refreshTokens;
+}
+
+/** A tiny browser for HTTP-level page tests: one cookie jar, no redirects followed. */
+export class PageClient {
+  cookie = '';
+  constructor(private readonly base: string) {}
+
+  async request(path: string, init: RequestInit = {}): Promise<{ status: number; text: string; headers: Headers }> {
+    const headers = new Headers(init.headers);
+    if (this.cookie) headers.set('Cookie', this.cookie);
+    const res = await fetch(`${this.base}${path}`, { ...init, headers, redirect: 'manual' });
+    const set = res.headers.get('set-cookie');
+    if (set) {
+      const [pair] = set.split(';');
+      this.cookie = pair!.endsWith('=') ? '' : pair!;
+    }
+    return { status: res.status, text: await res.text(), headers: res.headers };
+  }
+
+  /** The CSRF token in the page at `path`. */
+  async csrf(path: string): Promise<string> {
+    const page = await this.request(path);
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1];
+    if (!token) throw new Error(`no CSRF field on ${path} (${page.status})`);
+    return token;
+  }
+
+  post(path: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
+    return this.request(path, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() });
+  }
+
+  async signIn(user: { name: string; password: string }): Promise<void> {
+    const csrf = await this.csrf('/login');
+    const res = await this.post('/login', { _csrf: csrf, username: user.name, password: user.password, next: '/' });
+    if (res.status !== 303) throw new Error(`sign-in of ${user.name}: ${res.status}`);
+  }
+}
