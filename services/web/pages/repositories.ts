@@ -31,7 +31,7 @@ export async function repositoriesPage({ ctx, session, upstream }: WebRequest): 
     title: 'Repositories',
     body: html`<h1>Repositories</h1>
 <form class="search" method="get" action="/" role="search">
-  <div><label for="q">Repository name starts with</label><input type="search" id="q" name="q" value="${q}" placeholder="team/app"></div>
+  <div><label for="q">Repository name starts with</label><input type="search" id="q" name="q" value="${q}" placeholder="library/"></div>
   <button type="submit">Search</button>
 </form>
 ${repositories.length === 0 ? empty : html`<ul class="repos" aria-label="Repositories">${repositories.map((name) => html`<li><a href="${repositoryHref(name)}">${name}</a></li>`)}</ul>`}
