@@ -11,7 +11,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromiumSuiteGate, launchChromium } from '../support/chromium.js';
-import { addGrant, addUser, pushMultiArch, putReadme, registryToken, startWebStack, type PushedImage, type WebStack } from '../support/web-stack.js';
+import { randomBytes } from 'node:crypto';
+import { addGrant, addUser, pushImage, pushMultiArch, putReadme, registryToken, startWebStack, type PushedImage, type WebStack } from '../support/web-stack.js';
 
 const ALICE = { name: 'alice', password: 'alice-pw-browser' };
 const BOB = { name: 'bob', password: 'bob-pw-browser' };
@@ -181,6 +182,25 @@ if (chromiumSuiteGate('the web UI browser tests')) {
         assert.deepEqual(await seriousViolations(bob), []);
       } finally {
         await context.close();
+      }
+    });
+
+    it('shows what an image is built on and what uses it', async () => {
+      const base = [randomBytes(400), randomBytes(400)];
+      await pushImage(stack, ALICE, 'public/base', 'slim', base);
+      await pushImage(stack, ALICE, 'team/app', 'on-slim', [...base, randomBytes(200)]);
+      await page.goto(`${stack.webUrl}/r/team/app/-/tags/on-slim`);
+      assert.deepEqual(await page.locator('section[aria-labelledby="lineage-h"] ul').first().locator('li').allTextContents(), ['public/base:slim']);
+      await page.getByRole('link', { name: 'public/base:slim' }).click();
+      assert.match((await page.locator('section[aria-labelledby="lineage-h"]').textContent()) ?? '', /team\/app:on-slim/);
+      // Anonymous visitors may pull public/base but not team/app: the dependent stays hidden.
+      const anonymous = await browser.newContext();
+      try {
+        const visitor = await anonymous.newPage();
+        await visitor.goto(`${stack.webUrl}/r/public/base/-/tags/slim`);
+        assert.doesNotMatch((await visitor.locator('main').textContent()) ?? '', /team\/app/);
+      } finally {
+        await anonymous.close();
       }
     });
 

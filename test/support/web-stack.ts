@@ -195,3 +195,18 @@ export class PageClient {
     if (res.status !== 303) throw new Error(`sign-in of ${user.name}: ${res.status}`);
   }
 }
+
+/** Pushes a single-platform image with exactly these layers under `tag`; returns its digest. */
+export async function pushImage(stack: WebStack, user: { name: string; password: string }, name: string, tag: string, layers: Buffer[]): Promise<string> {
+  const token = await registryToken(stack, `repository:${name}:pull,push`, user);
+  const descriptors = [];
+  for (const layer of layers) descriptors.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: await pushBlob(stack, name, token, layer), size: layer.length });
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: descriptors.map((d) => d.digest) } }));
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: await pushBlob(stack, name, token, config), size: config.length },
+    layers: descriptors,
+  };
+  return (await pushManifest(stack, name, token, tag, manifest)).digest;
+}

@@ -4,7 +4,8 @@
 // with push on the repository.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { addGrant, addUser, pushMultiArch, putReadme, registryToken, startWebStack, type WebStack } from '../support/web-stack.js';
+import { randomBytes } from 'node:crypto';
+import { addGrant, addUser, pushImage, pushMultiArch, putReadme, registryToken, startWebStack, type WebStack } from '../support/web-stack.js';
 
 const ALICE = { name: 'alice', password: 'alice-pw-browse' };
 const BOB = { name: 'bob', password: 'bob-pw-browse' };
@@ -92,5 +93,23 @@ describe('browse API authorization', () => {
     const huge = await fetch(`${stack.registryUrl}/v2/team/app/_dockyard/readme`, { method: 'PUT', headers: { Authorization: `Bearer ${alice}`, 'Content-Type': 'text/markdown' }, body: 'x'.repeat(70 * 1024) });
     assert.equal(huge.status, 413);
     assert.equal((await putReadme(stack, ALICE, 'team/never-pushed', '# x')).status, 404);
+  });
+
+  it('names in lineage answers only the repositories the caller may pull, also through its catalog listing', async () => {
+    const base = [randomBytes(500), randomBytes(500)];
+    const baseDigest = await pushImage(stack, ALICE, 'public/base', 'os', base);
+    await pushImage(stack, ALICE, 'team/zeta', 'on-base', [...base, randomBytes(300)]);
+    await pushImage(stack, BOB, 'other/lib', 'on-base', [...base, randomBytes(300)]);
+    const dependents = async (user: typeof ALICE | undefined, scope: string) => {
+      const token = await registryToken(stack, scope, user);
+      const res = await get(stack, `/api/v1/images/dependents?image=${encodeURIComponent(`public/base@${baseDigest}`)}`, token);
+      assert.equal(res.status, 200, res.text);
+      return (res.body.dependents as Array<{ repository: string }>).map((d) => d.repository).sort();
+    };
+    // A token for the base alone names no other repository; with the catalog, each caller's own.
+    assert.deepEqual(await dependents(ALICE, 'repository:public/base:pull'), []);
+    assert.deepEqual(await dependents(ALICE, 'repository:public/base:pull registry:catalog:*'), ['team/zeta']);
+    assert.deepEqual(await dependents(BOB, 'repository:public/base:pull registry:catalog:*'), ['other/lib']);
+    assert.deepEqual(await dependents(undefined, 'repository:public/base:pull registry:catalog:*'), []);
   });
 });
