@@ -112,4 +112,24 @@ describe('web UI sessions and forms', () => {
       await web.close();
     }
   });
+
+  it('deletes a manifest only after the confirmation form, and only for users with delete', async () => {
+    const image = await pushMultiArch(stack, ALICE, 'team/doomed', ['a', 'b']);
+    await addGrant(stack, 'user:bob', 'team/doomed', 'pull');
+    const bob = new PageClient(stack.webUrl);
+    await bob.signIn(BOB);
+    assert.doesNotMatch((await bob.request('/r/team/doomed/-/tags/a')).text, /Delete the/);
+    const bobCsrf = await bob.csrf(`/r/team/doomed/-/manifests/${image.digest}/delete`);
+    assert.equal((await bob.post(`/r/team/doomed/-/manifests/${image.digest}/delete`, { _csrf: bobCsrf })).status, 404);
+    const alice = new PageClient(stack.webUrl);
+    await alice.signIn(ALICE);
+    assert.match((await alice.request('/r/team/doomed/-/tags/a')).text, /Delete the manifest/);
+    const confirm = await alice.request(`/r/team/doomed/-/manifests/${encodeURIComponent(image.digest)}/delete`);
+    assert.match(confirm.text, /This cannot be undone/);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(confirm.text)![1]!;
+    assert.equal((await alice.post(`/r/team/doomed/-/manifests/${image.digest}/delete`, { _csrf: csrf })).status, 303);
+    const page = await alice.request('/r/team/doomed');
+    assert.match(page.text, /Deleted the manifest/);
+    assert.match(page.text, /No tags\./);
+  });
 });
