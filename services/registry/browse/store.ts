@@ -38,6 +38,18 @@ interface TagRow {
   artifact_type: string | null;
 }
 
+/** One page of tags joined to their manifests, in name order (the query-plan test EXPLAINs it). */
+export function tagPageQuery(db: Executor, repository: string, last: string | undefined, n: number): Knex.QueryBuilder {
+  const query = db('tags as t')
+    .select('t.name', 't.digest', 't.updated_at', 'm.media_type', 'm.artifact_type')
+    .join('manifests as m', function joinManifest() {
+      this.on('m.repository_id', 't.repository_id').andOn('m.digest', 't.digest');
+    })
+    .where('t.repository_id', repositoryIdOf(db, repository));
+  if (last !== undefined) query.andWhere('t.name', '>', last);
+  return query.orderBy('t.name').limit(n);
+}
+
 /** Reads and writes of the browse API on the registry's database. */
 export class BrowseStore {
   constructor(private readonly db: Knex) {}
@@ -67,14 +79,7 @@ export class BrowseStore {
 
   /** Up to `n` tags after `last` in byte order, each with its manifest's facts and content size. */
   async tagPage(repository: string, last: string | undefined, n: number): Promise<TagSummary[]> {
-    const query = this.db('tags as t')
-      .select('t.name', 't.digest', 't.updated_at', 'm.media_type', 'm.artifact_type')
-      .join('manifests as m', function joinManifest() {
-        this.on('m.repository_id', 't.repository_id').andOn('m.digest', 't.digest');
-      })
-      .where('t.repository_id', repositoryIdOf(this.db, repository));
-    if (last !== undefined) query.andWhere('t.name', '>', last);
-    const rows = (await query.orderBy('t.name').limit(n)) as TagRow[];
+    const rows = (await tagPageQuery(this.db, repository, last, n)) as TagRow[];
     const sizes = await this.contentSizes(repository, [...new Set(rows.map((r) => r.digest))]);
     return rows.map((r) => ({
       name: r.name,
