@@ -19,7 +19,7 @@ export interface Session {
   readonly id: string;
   readonly csrf: string;
   /** Set once signed in. */
-  user?: { name: string; refreshToken: string };
+  user?: { name: string; refreshToken: string; adminRefreshToken?: string };
   /** Registry tokens by requested scope. */
   readonly tokens: Map<string, CachedToken>;
   lastSeen: number;

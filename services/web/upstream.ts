@@ -26,6 +26,8 @@ export class UpstreamError extends Error {
 /** The registry's token server, or null when the registry takes no tokens (auth none or htpasswd). */
 export type TokenEndpoint = { realm: string; service: string } | null;
 
+/** The auth service's admin API audience (services/auth/admin-gate.ts). */
+const ADMIN_API_SERVICE = 'dockyard-admin-api';
 /** The client_id the web UI's refresh tokens are bound to. */
 export const CLIENT_ID = 'dockyard-web';
 const TIMEOUT_MS = 10_000;
@@ -122,6 +124,50 @@ export class Upstream {
     const body = (await res.json()) as { refresh_token?: string };
     if (!body.refresh_token) throw new UpstreamError('unavailable', 'the auth service returned no refresh token', 'auth');
     return body.refresh_token;
+  }
+
+  /**
+   * For an admin, a refresh token for the auth service's admin API (audience
+   * `dockyard-admin-api`, a second password grant); null for everyone else, whose token is
+   * revoked at once. The admin API re-checks the user on every request.
+   */
+  async adminLogin(username: string, password: string): Promise<string | null> {
+    const endpoint = await this.endpoint();
+    if (!endpoint) return null;
+    const form = new URLSearchParams({ grant_type: 'password', username, password, service: ADMIN_API_SERVICE, client_id: CLIENT_ID, access_type: 'offline' });
+    const res = await this.send('auth', endpoint.realm, { method: 'POST', body: form });
+    if (!res.ok) return null;
+    const body = (await res.json()) as { token?: string; refresh_token?: string };
+    if (!body.token || !body.refresh_token) return null;
+    const probe = await this.send('auth', `${await this.authUrl()}/api/v1/users`, { headers: { Authorization: `Bearer ${body.token}` } });
+    await probe.arrayBuffer();
+    if (probe.ok) return body.refresh_token;
+    await this.revoke(body.refresh_token);
+    return null;
+  }
+
+  /** An admin API call with the session's admin token; non-2xx answers become UpstreamErrors with the API's message. */
+  async adminApi<T>(session: Session, method: string, path: string, body?: unknown): Promise<T> {
+    const refreshToken = session.user?.adminRefreshToken;
+    if (!refreshToken) throw new UpstreamError('denied', 'administrators only', 'auth');
+    let cached = session.tokens.get(ADMIN_API_SERVICE);
+    if (!cached || cached.expiresAt <= this.now()) {
+      const endpoint = (await this.endpoint())!;
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: CLIENT_ID, service: ADMIN_API_SERVICE });
+      const res = await this.send('auth', endpoint.realm, { method: 'POST', body: form });
+      if (res.status === 401) throw new UpstreamError('session-expired', 'your session has ended; sign in again', 'auth');
+      if (!res.ok) throw new UpstreamError(failureFor(res.status), await errorMessage(res), 'auth');
+      const answer = (await res.json()) as { token: string; expires_in?: number };
+      cached = { token: answer.token, expiresAt: this.now() + Math.max((answer.expires_in ?? 60) * 1000 - EXPIRY_MARGIN_MS, 1000), access: [] };
+      session.tokens.set(ADMIN_API_SERVICE, cached);
+    }
+    const res = await this.send('auth', `${await this.authUrl()}/api/v1${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${cached.token}`, 'Content-Type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!res.ok) throw new UpstreamError(failureFor(res.status), await errorMessage(res), 'auth');
+    return (res.status === 204 ? undefined : await res.json()) as T;
   }
 
   /** Ends the refresh token at the auth service (POST /token/revoke). */

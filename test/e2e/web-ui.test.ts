@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromiumSuiteGate, launchChromium } from '../support/chromium.js';
 import { randomBytes } from 'node:crypto';
-import { addGrant, addUser, pushImage, pushMultiArch, putReadme, registryToken, startWebStack, type PushedImage, type WebStack } from '../support/web-stack.js';
+import { ADMIN, addGrant, addUser, pushImage, pushMultiArch, putReadme, registryToken, startWebStack, type PushedImage, type WebStack } from '../support/web-stack.js';
 
 const ALICE = { name: 'alice', password: 'alice-pw-browser' };
 const BOB = { name: 'bob', password: 'bob-pw-browser' };
@@ -201,6 +201,38 @@ if (chromiumSuiteGate('the web UI browser tests')) {
         assert.doesNotMatch((await visitor.locator('main').textContent()) ?? '', /team\/app/);
       } finally {
         await anonymous.close();
+      }
+    });
+
+    it('lets an admin create a robot (secret shown once) and grant it pull', async () => {
+      const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+      try {
+        const admin = await context.newPage();
+        await signIn(admin, stack.webUrl, ADMIN);
+        await admin.getByRole('link', { name: 'Administration' }).click();
+        await admin.waitForURL(`${stack.webUrl}/admin`);
+        assert.ok((await admin.locator('section[aria-labelledby="users-h"] tbody td:first-child').allTextContents()).includes('alice'));
+        await admin.getByLabel('New robot name').fill('ci');
+        await admin.getByRole('button', { name: 'Create robot' }).click();
+        const secret = (await admin.locator('#robot-secret').textContent()) ?? '';
+        assert.match(secret, /^\S{20,}$/);
+        await admin.screenshot({ path: `${SCREENSHOTS}robot-created.png` });
+        assert.deepEqual(await seriousViolations(admin), []);
+        await admin.getByRole('link', { name: 'Back to administration' }).click();
+        assert.doesNotMatch(await admin.content(), new RegExp(secret), 'the secret is shown once only');
+        await admin.getByLabel(/^Subject/).fill('robot:ci');
+        await admin.getByLabel(/^Repository pattern/).fill('team/*');
+        await admin.getByLabel(/^Actions/).fill('pull');
+        await admin.getByRole('button', { name: 'Add grant' }).click();
+        await admin.waitForURL(`${stack.webUrl}/admin`);
+        assert.match((await admin.getByRole('status').textContent()) ?? '', /Granted pull on team\/\* to robot:ci/);
+        await admin.screenshot({ path: `${SCREENSHOTS}admin.png`, fullPage: true });
+        assert.deepEqual(await seriousViolations(admin), []);
+        const token = await registryToken(stack, 'repository:team/app:pull', { name: 'robot$ci', password: secret });
+        const res = await fetch(`${stack.registryUrl}/v2/team/app/tags/list`, { headers: { Authorization: `Bearer ${token}` } });
+        assert.equal(res.status, 200);
+      } finally {
+        await context.close();
       }
     });
 

@@ -4,7 +4,7 @@
 // error pages (401, 404 without leaking names, 503 when the registry is down).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { addGrant, addUser, liveRefreshTokens, PageClient, pushMultiArch, putReadme, startWebStack, type WebStack } from '../support/web-stack.js';
+import { ADMIN, addGrant, addUser, liveRefreshTokens, PageClient, pushMultiArch, putReadme, startWebStack, type WebStack } from '../support/web-stack.js';
 import { startWebService } from '../../services/web/main.js';
 import { loadWebConfig } from '../../shared/config/web.js';
 import { createLogger } from '../../shared/observability/logger.js';
@@ -131,5 +131,21 @@ describe('web UI sessions and forms', () => {
     const page = await alice.request('/r/team/doomed');
     assert.match(page.text, /Deleted the manifest/);
     assert.match(page.text, /No tags\./);
+  });
+
+  it('keeps the administration pages to admins, and revokes both of an admin\'s tokens at sign-out', async () => {
+    const before = (await liveRefreshTokens(stack, 'user:alice')).length;
+    const alice = new PageClient(stack.webUrl);
+    await alice.signIn(ALICE);
+    assert.equal((await alice.request('/admin')).status, 403);
+    const csrf = await alice.csrf('/');
+    assert.equal((await alice.post('/admin/grants', { _csrf: csrf, subject: 'user:alice', pattern: '**', actions: '*' })).status, 403);
+    assert.equal((await liveRefreshTokens(stack, 'user:alice')).length, before + 1, 'no admin API token kept for a non-admin');
+    const admin = new PageClient(stack.webUrl);
+    await admin.signIn(ADMIN);
+    assert.equal((await admin.request('/admin')).status, 200);
+    assert.equal((await liveRefreshTokens(stack, 'user:admin')).length, 2);
+    assert.equal((await admin.post('/logout', { _csrf: await admin.csrf('/') })).status, 303);
+    assert.equal((await liveRefreshTokens(stack, 'user:admin')).length, 0);
   });
 });
