@@ -1,5 +1,5 @@
 /**
- * The admin page (admins only): users, robots (a new robot's secret shown once) and grants,
+ * The admin page (admins only): users, groups, robots (a new robot's secret shown once) and grants,
  * through the auth service's admin API with the admin's own admin API token; the API
  * re-checks on every call that the user is still an enabled admin.
  */
@@ -11,6 +11,7 @@ import { csrfField } from './layout.js';
 
 interface User { name: string; admin: boolean; disabled: boolean; createdAt: string }
 interface Robot { name: string; revoked: boolean; expiresAt: string | null; lastUsedAt: string | null }
+interface Group { name: string; members: string[] }
 interface Grant { id: number; subject: string; pattern: string; actions: string[]; createdBy: string }
 
 function usersTable(users: User[]): Html {
@@ -18,6 +19,13 @@ function usersTable(users: User[]): Html {
 <thead><tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">State</th></tr></thead>
 <tbody>${users.map((u) => html`<tr><td>${u.name}</td><td>${u.admin ? 'admin' : 'user'}</td><td>${u.disabled ? 'disabled' : 'enabled'}</td></tr>`)}</tbody></table></div>
 <p class="muted">Create users, set passwords and groups with <code>dockyard users …</code> (docs/cli.md).</p></section>`;
+}
+
+function groupsTable(groups: Group[]): Html {
+  return html`<section aria-labelledby="groups-h"><h2 id="groups-h">Groups (${groups.length})</h2>
+${groups.length ? html`<div class="scroll"><table><thead><tr><th scope="col">Group</th><th scope="col">Members</th></tr></thead>
+<tbody>${groups.map((g) => html`<tr><td>${g.name}</td><td>${g.members.join(', ')}</td></tr>`)}</tbody></table></div>` : html`<p class="muted">No groups.</p>`}
+<p class="muted">Grant to a group with the subject <code>group:NAME</code> below; manage members with <code>dockyard groups …</code>.</p></section>`;
 }
 
 function robotsSection(session: Session, robots: Robot[]): Html {
@@ -43,14 +51,15 @@ function grantsSection(session: Session, grants: Grant[]): Html {
 }
 
 export async function adminPage(upstream: Upstream, session: Session): Promise<Page> {
-  const [users, robots, grants] = await Promise.all([
+  const [users, groups, robots, grants] = await Promise.all([
     upstream.adminApi<{ users: User[] }>(session, 'GET', '/users'),
+    upstream.adminApi<{ groups: Group[] }>(session, 'GET', '/groups'),
     upstream.adminApi<{ robots: Robot[] }>(session, 'GET', '/robots'),
     upstream.adminApi<{ grants: Grant[] }>(session, 'GET', '/grants'),
   ]);
   return {
     title: 'Administration',
-    body: html`<h1>Administration</h1>${usersTable(users.users)}${robotsSection(session, robots.robots)}${grantsSection(session, grants.grants)}`,
+    body: html`<h1>Administration</h1>${usersTable(users.users)}${groupsTable(groups.groups)}${robotsSection(session, robots.robots)}${grantsSection(session, grants.grants)}`,
   };
 }
 
