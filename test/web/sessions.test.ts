@@ -148,4 +148,20 @@ describe('web UI sessions and forms', () => {
     assert.equal((await admin.post('/logout', { _csrf: await admin.csrf('/') })).status, 303);
     assert.equal((await liveRefreshTokens(stack, 'user:admin')).length, 0);
   });
+
+  it('sends a user whose refresh token was revoked elsewhere back to the sign-in page', async () => {
+    const bob = new PageClient(stack.webUrl);
+    await bob.signIn(BOB);
+    const res = await fetch(`${stack.authUrl}/api/v1/refresh-tokens/revoke`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from(`${ADMIN.name}:${ADMIN.password}`).toString('base64')}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ subject: 'user:bob' }),
+    });
+    assert.equal(res.status, 200);
+    // A page needing a token the session does not hold yet asks the auth service, which refuses.
+    const page = await bob.request('/r/team/secret-app');
+    assert.equal(page.status, 302);
+    assert.equal(page.headers.get('location'), '/login?next=%2Fr%2Fteam%2Fsecret-app');
+    assert.match((await bob.request('/')).text, /Sign in/);
+  });
 });
