@@ -29,7 +29,7 @@ import { loosePermissionWarnings } from '../shared/process/private-files.js';
 import { authPrivatePaths, prepareAuthService, startAuthService } from './auth/main.js';
 import { preflightRegistryService, prepareRegistryService, registryPrivatePaths, startRegistryService } from './registry/main.js';
 import { loadWebConfig } from '../shared/config/web.js';
-import { startWebService } from './web/main.js';
+import { startWebService, type RunningWebService } from './web/main.js';
 
 /** The URL a client on this machine reaches the auth service at (a wildcard bind means loopback). */
 function reachableUrl(listeningUrl: string): string {
@@ -151,9 +151,12 @@ runService('dockyard', import.meta.url, {
       const open = openRegistryWarning(registryConfig);
       const privatePaths = new Set([...authPrivatePaths(authConfig), ...registryPrivatePaths(registryConfig)]);
       // The web UI talks to the registry started here unless WEB_REGISTRY_URL says otherwise.
-      let web;
+      // Its sessions live in one process's memory, so of a cluster only the first worker
+      // (the one doing housekeeping, restarted in the same slot) serves it: node:cluster then
+      // hands every UI connection to that worker.
+      let web: RunningWebService | undefined;
       try {
-        web = await startWebService(loadWebConfig({ file, env }, reachableUrl(registry.url)), { logger: logger.child({ service: 'web' }) });
+        if (housekeeping) web = await startWebService(loadWebConfig({ file, env }, reachableUrl(registry.url)), { logger: logger.child({ service: 'web' }) });
       } catch (err) {
         await registry.close();
         throw err;
@@ -161,9 +164,9 @@ runService('dockyard', import.meta.url, {
       return {
         logger,
         warnings: [...(open ? [open] : []), ...loosePermissionWarnings([...privatePaths])],
-        banner: `Dockyard is running: registry ${registry.url} (auth: ${registryConfig.auth.kind}), auth service ${auth.url}, web UI ${web.url}`,
+        banner: `Dockyard is running: registry ${registry.url} (auth: ${registryConfig.auth.kind}), auth service ${auth.url}${web ? `, web UI ${web.url}` : ''}`,
         async close() {
-          await web.close();
+          await web?.close();
           await registry.close();
           await auth.close();
         },
