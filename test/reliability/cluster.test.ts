@@ -233,7 +233,7 @@ describe('npm start (services/main.ts) with DOCKYARD_WORKERS=2', () => {
       ws,
       'dockyard',
       'services/main.ts',
-      { DOCKYARD_WORKERS: '2', DOCKYARD_DATA_DIR: ws.path('data'), REGISTRY_HTTP_ADDR: '127.0.0.1:0', AUTH_HTTP_ADDR: `127.0.0.1:${authPort}`, AUTH_BCRYPT_COST: '4' },
+      { DOCKYARD_WORKERS: '2', DOCKYARD_DATA_DIR: ws.path('data'), REGISTRY_HTTP_ADDR: '127.0.0.1:0', AUTH_HTTP_ADDR: `127.0.0.1:${authPort}`, WEB_HTTP_ADDR: '127.0.0.1:0', AUTH_BCRYPT_COST: '4' },
       'Dockyard is running',
     );
     const log = primary.log();
