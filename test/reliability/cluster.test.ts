@@ -238,7 +238,8 @@ describe('npm start (services/main.ts) with DOCKYARD_WORKERS=2', () => {
     );
     const log = primary.log();
     const password = announcedPassword(log);
-    const banners = [...log.matchAll(/^Dockyard is running: registry (\S+) \(auth: token\), auth service (\S+)$/gm)];
+    // The web UI is served by the first worker alone (its sessions are in memory).
+    const banners = [...log.matchAll(/^Dockyard is running: registry (\S+) \(auth: token\), auth service ([^\s,]+), web UI (\S+)$/gm)];
     assert.equal(banners.length, 1, log);
     const [, registryUrl, authUrl] = banners[0];
     assert.equal(authUrl, `http://127.0.0.1:${authPort}`);
