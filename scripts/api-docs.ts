@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { COMMANDS } from '../services/auth/cli/commands/index.js';
 import { openApiDocument } from '../services/auth/operations/openapi.js';
+import { BROWSE_OPERATIONS } from '../services/registry/browse/operations.js';
 
 type Json = Record<string, unknown>;
 
@@ -27,6 +28,23 @@ function propertyRows(schema: Json): string[] {
   return Object.entries((schema.properties as Record<string, Json> | undefined) ?? {}).map(
     ([name, p]) => `| \`${name}\` | ${schemaText(p)} | ${required.has(name) ? 'yes' : 'no'} | ${String(p.description ?? (p.enum ? `one of ${(p.enum as string[]).join(', ')}` : ''))} |`,
   );
+}
+
+/** The registry's browse API (services/registry/browse/operations.ts), which the web UI uses. */
+function browseSection(): string[] {
+  const lines = [
+    '## Registry browse API',
+    '',
+    'Served by the registry (not the auth service) under its own `_dockyard` paths, authorized like every `/v2` request: a bearer token from `/token` with the scope named below. The web UI (docs/ui.md) is built on it; scripts may use it too.',
+    '',
+  ];
+  for (const op of BROWSE_OPERATIONS) {
+    lines.push(`### ${op.method} ${op.path}`, '', `${op.summary}.`, '', `Token scope: ${op.access}.`);
+    if (op.query) lines.push('', '| parameter | description |', '| --- | --- |', ...op.query.map((q) => `| \`${q.name}\` | ${q.description} |`));
+    if (op.request) lines.push('', `Body: ${op.request}.`);
+    lines.push('', `Response: ${op.response}.`, '', `Errors: ${op.errors}.`, '');
+  }
+  return lines;
 }
 
 /** docs/api.md's content. */
@@ -64,6 +82,7 @@ export function renderApiReference(): string {
       lines.push('', 'Responses:', '', ...rendered, '');
     }
   }
+  lines.push(...browseSection());
   lines.push('## Schemas', '');
   for (const [name, schema] of Object.entries((doc.components as Json).schemas as Record<string, Json>)) {
     if (name === 'Errors') continue;

@@ -1,5 +1,5 @@
 /**
- * `npm start`: both services in one process with embedded defaults (SQLite + filesystem
+ * `npm start`: the registry, the auth service and the web UI (services/web) in one process with embedded defaults (SQLite + filesystem
  * under DOCKYARD_DATA_DIR, keys and a first admin created on first start). Unless the
  * configuration says otherwise, the registry checks tokens from this auth service: realm
  * = the auth service's /token, same service and issuer, and trust taken straight from the
@@ -28,6 +28,8 @@ import { preflightAuth } from '../shared/config/preflight.js';
 import { loosePermissionWarnings } from '../shared/process/private-files.js';
 import { authPrivatePaths, prepareAuthService, startAuthService } from './auth/main.js';
 import { preflightRegistryService, prepareRegistryService, registryPrivatePaths, startRegistryService } from './registry/main.js';
+import { loadWebConfig } from '../shared/config/web.js';
+import { startWebService, type RunningWebService } from './web/main.js';
 
 /** The URL a client on this machine reaches the auth service at (a wildcard bind means loopback). */
 function reachableUrl(listeningUrl: string): string {
@@ -148,11 +150,23 @@ runService('dockyard', import.meta.url, {
       const registry = await startRegistryService(registryConfig, { logger: logger.child({ service: 'registry' }), keys, prepared, housekeeping });
       const open = openRegistryWarning(registryConfig);
       const privatePaths = new Set([...authPrivatePaths(authConfig), ...registryPrivatePaths(registryConfig)]);
+      // The web UI talks to the registry started here unless WEB_REGISTRY_URL says otherwise.
+      // Its sessions live in one process's memory, so of a cluster only the first worker
+      // (the one doing housekeeping, restarted in the same slot) serves it: node:cluster then
+      // hands every UI connection to that worker.
+      let web: RunningWebService | undefined;
+      try {
+        if (housekeeping) web = await startWebService(loadWebConfig({ file, env }, reachableUrl(registry.url)), { logger: logger.child({ service: 'web' }) });
+      } catch (err) {
+        await registry.close();
+        throw err;
+      }
       return {
         logger,
         warnings: [...(open ? [open] : []), ...loosePermissionWarnings([...privatePaths])],
-        banner: `Dockyard is running: registry ${registry.url} (auth: ${registryConfig.auth.kind}), auth service ${auth.url}`,
+        banner: `Dockyard is running: registry ${registry.url} (auth: ${registryConfig.auth.kind}), auth service ${auth.url}${web ? `, web UI ${web.url}` : ''}`,
         async close() {
+          await web?.close();
           await registry.close();
           await auth.close();
         },

@@ -152,6 +152,26 @@ export class TokenService {
     return this.deps.signIn && this.now() + this.deps.signIn.refreshMaxAgeSeconds * 1000;
   }
 
+  /**
+   * Revokes one refresh token (RFC 7009): holding it is the proof. A token that is
+   * unknown, already revoked or issued to another client_id changes nothing and is not
+   * reported as such, so the answer tells a guesser nothing.
+   */
+  async revokeRefreshToken(refreshToken: string, clientId: string, clientAddress: string): Promise<void> {
+    const record = refreshToken.length <= REFRESH_TOKEN_MAX ? await this.refreshTokens.findByHash(secretHash(refreshToken)) : null;
+    if (!record || record.revoked || record.clientId !== clientId) return;
+    await this.refreshTokens.revoke(record.id);
+    await this.deps.audit.record({
+      at: this.now(),
+      actor: record.subjectName,
+      action: 'refresh_token.revoke',
+      outcome: 'ok',
+      target: `${record.subjectKind}:${record.subjectName}`,
+      clientAddress,
+      details: { clientId },
+    });
+  }
+
   private async checkRefreshToken(record: RefreshTokenRecord, info: TokenRequestInfo, now: number): Promise<{ principal: Principal } | { reason: string }> {
     if (record.revoked) return { reason: 'revoked' };
     if (record.service !== info.service) return { reason: 'service' };

@@ -73,7 +73,8 @@ export function mountSource(query: URLSearchParams): { from: string; digest: Dig
  */
 export function requiredAccess(route: RegistryRoute, method: HttpMethod, query: URLSearchParams): AccessRequirement {
   if (route.kind === 'base') return { required: [] };
-  if (route.kind === 'catalog') {
+  // The browse API's repository list is a catalog listing with a search (browse/routes.ts).
+  if (route.kind === 'catalog' || route.kind === 'browseRepositories') {
     return { required: [{ ...CATALOG_ACCESS, actions: [...CATALOG_ACCESS.actions] }], minimum: [{ ...CATALOG_LIST_ACCESS, actions: [...CATALOG_LIST_ACCESS.actions] }] };
   }
   // A namespace's usage sums repositories the caller may not see one by one: catalog access.

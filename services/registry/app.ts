@@ -18,6 +18,7 @@ import { errorRenderer } from '../../shared/http/middleware/errors.js';
 import { requestId } from '../../shared/http/middleware/request-id.js';
 import type { AccessController } from './auth/controller.js';
 import { lineageRoutes } from './events/index.js';
+import { BrowseStore } from './browse/store.js';
 import { GcStore } from './lifecycle/gc-store.js';
 import { gcSettings } from './lifecycle/index.js';
 import { PushGuard } from './lifecycle/push-guard.js';
@@ -98,6 +99,7 @@ export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
     tagRules,
     ruleStore,
     quotas: quotaStore,
+    browse: new BrowseStore(deps.metadata.db),
   };
   const app = new Koa();
   // Errors after the headers went out land here: usually a client hanging up mid-download,

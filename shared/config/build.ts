@@ -24,7 +24,7 @@ import {
   type S3StorageConfig,
 } from './types.js';
 
-function tlsFrom(src: ConfigSource, certSetting: Setting, keySetting: Setting): ListenConfig['tls'] {
+export function tlsFrom(src: ConfigSource, certSetting: Setting, keySetting: Setting): ListenConfig['tls'] {
   const certificate = src.path(certSetting);
   const key = src.path(keySetting);
   if (certificate === undefined && key === undefined) return undefined;

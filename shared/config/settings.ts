@@ -24,6 +24,8 @@ export interface Setting {
   readonly description: string;
 }
 
+import { WEB_SETTINGS } from './web-settings.js';
+
 const common = {
   dataDir: {
     yaml: 'datadir',
@@ -369,8 +371,8 @@ const auth = {
   ...ldapSettings,
 } as const satisfies Record<string, Setting>;
 
-/** Every setting, grouped by the part of the file it lives in. */
-export const SETTINGS = { common, registry, auth, oidc: oidcSettings } as const;
+/** Every setting, grouped by the part of the file it lives in (the web UI's are in web-settings.ts). */
+export const SETTINGS = { common, registry, auth, oidc: oidcSettings, web: WEB_SETTINGS } as const;
 
 /** Every setting as a flat list (docs, key checks, tests). */
 export const ALL_SETTINGS: readonly Setting[] = [
@@ -378,6 +380,7 @@ export const ALL_SETTINGS: readonly Setting[] = [
   ...Object.values(registry),
   ...Object.values(auth),
   ...Object.values(oidcSettings),
+  ...Object.values(WEB_SETTINGS),
 ];
 
 /** The setting whose YAML path is `yaml`, if any. */

@@ -219,6 +219,12 @@ export class RegistryClient {
     return reply.body.length;
   }
 
+  /** GET a JSON document (the browse API); fails on any status but 200. */
+  async getJson<T>(path: string): Promise<T> {
+    const reply = await this.http.request({ method: 'GET', path, headers: this.headers(), expect: [200] });
+    return JSON.parse(reply.body.toString('utf8')) as T;
+  }
+
   /** One tag-list page; `next` is the Link rel="next" target, if any. */
   async tagsPage(repo: string, n?: number, last?: string): Promise<{ tags: string[]; next?: string; path: string }> {
     const query = new URLSearchParams();

@@ -83,7 +83,7 @@ for (const kind of ['sqlite', 'postgres'] as const) describe(`backup and restore
       command: process.execPath,
       args: ['--import', 'tsx', 'services/main.ts'],
       cwd: REPO_ROOT,
-      env: { DOCKYARD_DATA_DIR: data, REGISTRY_HTTP_ADDR: registryHost, AUTH_HTTP_ADDR: `127.0.0.1:${authPort}`, DOCKYARD_ADMIN_PASSWORD: PASSWORD, ...databases.env },
+      env: { DOCKYARD_DATA_DIR: data, REGISTRY_HTTP_ADDR: registryHost, AUTH_HTTP_ADDR: `127.0.0.1:${authPort}`, WEB_HTTP_ADDR: '127.0.0.1:0', DOCKYARD_ADMIN_PASSWORD: PASSWORD, ...databases.env },
       ready: httpProbe(`http://${registryHost}/v2/`),
     });
   }

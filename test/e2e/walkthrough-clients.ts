@@ -53,7 +53,7 @@ export async function makeCertificate(ws: Workspace, address: string): Promise<W
  * test/unit/config/preflight.test.ts).
  */
 export async function checkConfiguration(ws: Workspace, env: Record<string, string>): Promise<void> {
-  const anyPort = { REGISTRY_HTTP_ADDR: '127.0.0.1:0', AUTH_HTTP_ADDR: '127.0.0.1:0' };
+  const anyPort = { REGISTRY_HTTP_ADDR: '127.0.0.1:0', AUTH_HTTP_ADDR: '127.0.0.1:0', WEB_HTTP_ADDR: '127.0.0.1:0' };
   const result = await ws.ok(process.execPath, ['--import', 'tsx', 'services/auth/cli.ts', 'config', 'check'], { cwd: REPO_ROOT, env: { ...env, ...anyPort } });
   assert.match(result.stdout, /^configuration OK: environment only/, result.stdout);
 }

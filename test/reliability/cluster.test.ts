@@ -233,12 +233,13 @@ describe('npm start (services/main.ts) with DOCKYARD_WORKERS=2', () => {
       ws,
       'dockyard',
       'services/main.ts',
-      { DOCKYARD_WORKERS: '2', DOCKYARD_DATA_DIR: ws.path('data'), REGISTRY_HTTP_ADDR: '127.0.0.1:0', AUTH_HTTP_ADDR: `127.0.0.1:${authPort}`, AUTH_BCRYPT_COST: '4' },
+      { DOCKYARD_WORKERS: '2', DOCKYARD_DATA_DIR: ws.path('data'), REGISTRY_HTTP_ADDR: '127.0.0.1:0', AUTH_HTTP_ADDR: `127.0.0.1:${authPort}`, WEB_HTTP_ADDR: '127.0.0.1:0', AUTH_BCRYPT_COST: '4' },
       'Dockyard is running',
     );
     const log = primary.log();
     const password = announcedPassword(log);
-    const banners = [...log.matchAll(/^Dockyard is running: registry (\S+) \(auth: token\), auth service (\S+)$/gm)];
+    // The web UI is served by the first worker alone (its sessions are in memory).
+    const banners = [...log.matchAll(/^Dockyard is running: registry (\S+) \(auth: token\), auth service ([^\s,]+), web UI (\S+)$/gm)];
     assert.equal(banners.length, 1, log);
     const [, registryUrl, authUrl] = banners[0];
     assert.equal(authUrl, `http://127.0.0.1:${authPort}`);

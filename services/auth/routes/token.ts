@@ -103,10 +103,22 @@ async function postToken(ctx: Context, tokens: TokenService): Promise<void> {
   ctx.body = { ...tokenFields(grant), scope: grant.access.map(formatScope).join(' ') };
 }
 
-/** Mounts GET and POST /token on `router` (which also answers other methods with 405). */
+/**
+ * POST /token/revoke (RFC 7009, form `token`, `client_id`): a client that holds a refresh
+ * token ends it, e.g. the web UI at sign-out. Always 200, whether or not the token was live.
+ */
+async function revokeToken(ctx: Context, tokens: TokenService): Promise<void> {
+  const form = await readForm(ctx);
+  await tokens.revokeRefreshToken(required(form, 'token'), checkClientId(required(form, 'client_id')), clientAddress(ctx));
+  noStore(ctx);
+  ctx.body = {};
+}
+
+/** Mounts GET and POST /token and POST /token/revoke on `router` (which also answers other methods with 405). */
 export function mountTokenRoutes(router: Router, tokens: TokenService): void {
   router.get('/token', (ctx) => getToken(ctx, tokens));
   router.post('/token', (ctx) => postToken(ctx, tokens));
+  router.post('/token/revoke', (ctx) => revokeToken(ctx, tokens));
 }
 
 /**

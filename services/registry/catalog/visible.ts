@@ -5,7 +5,8 @@
  * pattern is an index walk of its own prefix stretch that seeks past what it cannot match
  * (scan.ts); the per-pattern pages are merged. The cost of a page is bounded by the number
  * of patterns, the page size and the stretches skipped, never by how many repositories
- * the caller may not see.
+ * the caller may not see. An optional name prefix (the web UI's search) narrows every
+ * walk to the stretch of names carrying it, so a search costs no more than a page.
  */
 import { compareNames } from '../../../shared/grammar/reference.js';
 import type { MetadataStore, NameRange, Page } from '../metadata/store.js';
@@ -13,6 +14,20 @@ import { patternRange, scanStep } from './scan.js';
 
 function isExact(pattern: string): boolean {
   return !pattern.split('/').some((s) => s === '*' || s === '**');
+}
+
+/** Every name starting with `prefix`: [prefix, prefix with its last character incremented). */
+export function prefixRange(prefix: string): NameRange {
+  if (prefix === '') return {};
+  return { start: { name: prefix, inclusive: true }, before: prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1) };
+}
+
+/** The names in both stretches. */
+function intersect(a: NameRange, b: NameRange): NameRange {
+  let start = a.start ?? b.start;
+  if (a.start && b.start && (b.start.name > a.start.name || (b.start.name === a.start.name && !b.start.inclusive))) start = b.start;
+  const before = a.before === undefined ? b.before : b.before === undefined ? a.before : a.before < b.before ? a.before : b.before;
+  return { ...(start ? { start } : {}), ...(before === undefined ? {} : { before }) };
 }
 
 /** The later of the pattern's own start and the page's `last` (exclusive). */
@@ -29,8 +44,8 @@ function startAfter(range: NameRange, last: string | undefined): NameRange['star
 const FIRST_BATCH = 4;
 
 /** Up to `n` names matching the wildcard `pattern`, strictly after `last`, in byte order. */
-async function matchesOf(store: MetadataStore, pattern: string, last: string | undefined, n: number): Promise<string[]> {
-  const range = patternRange(pattern);
+async function matchesOf(store: MetadataStore, pattern: string, last: string | undefined, n: number, within: NameRange): Promise<string[]> {
+  const range = intersect(patternRange(pattern), within);
   let start = startAfter(range, last);
   let batchSize = FIRST_BATCH;
   const found: string[] = [];
@@ -60,14 +75,23 @@ function mergePages(pages: readonly string[][], n: number): string[] {
   return [...new Set(pages.flat())].sort(compareNames).slice(0, n);
 }
 
-/** One catalog page of the repositories matching `patterns` (see the module comment). */
-export async function listVisibleRepositories(store: MetadataStore, patterns: readonly string[], page: Page): Promise<string[]> {
+/** One catalog page of the repositories matching `patterns` (and starting with `prefix`; see the module comment). */
+export async function listVisibleRepositories(store: MetadataStore, patterns: readonly string[], page: Page, prefix = ''): Promise<string[]> {
   if (page.n === 0 || patterns.length === 0) return [];
-  const exact = patterns.filter(isExact);
+  const exact = patterns.filter((p) => isExact(p) && p.startsWith(prefix));
+  const within = prefixRange(prefix);
   const pages: string[][] = [];
   if (exact.length > 0) pages.push((await store.listRepositoriesNamed(exact, page.last)).slice(0, page.n));
   for (const pattern of patterns) {
-    if (!isExact(pattern)) pages.push(await matchesOf(store, pattern, page.last, page.n));
+    if (!isExact(pattern)) pages.push(await matchesOf(store, pattern, page.last, page.n, within));
   }
   return mergePages(pages, page.n);
+}
+
+/** One page of every repository starting with `prefix` (a caller whose grant covers the whole catalog). */
+export async function listAllRepositories(store: MetadataStore, page: Page, prefix: string): Promise<string[]> {
+  if (prefix === '') return store.listRepositories(page);
+  const range = prefixRange(prefix);
+  const start = page.last !== undefined && page.last >= prefix ? { name: page.last, inclusive: false } : range.start;
+  return store.listRepositoryRange({ ...(start ? { start } : {}), ...(range.before === undefined ? {} : { before: range.before }) }, page.n);
 }

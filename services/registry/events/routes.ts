@@ -4,10 +4,13 @@
  * as a `/v2` pull, so a token caller needs a token with that scope). Every image in an
  * answer is then kept only when the caller may pull its repository, asked of the same
  * controller per repository: a token caller sees only repositories its token grants pull
- * on, and learns nothing about the others (not even their count).
+ * on (or, when it also asked for the catalog, that its catalog listing covers), and learns
+ * nothing about the others (not even their count).
  */
 import type { Context, Next } from 'koa';
 import { DockyardError, fail } from '../../../shared/http/errors.js';
+import { matchesPattern } from '../../../shared/grammar/repository-pattern.js';
+import { CATALOG_ACCESS, CATALOG_LIST_ACCESS } from '../access.js';
 import type { AccessController } from '../auth/controller.js';
 import type { RegistryServices } from '../routes/context.js';
 import { basesOf, DEFAULT_DEPTH, dependentsOf, MAX_DEPTH, resolveImage, staleFor, type DescribedImage } from './queries.js';
@@ -26,15 +29,39 @@ function boundedInteger(value: string | null, name: string, fallback: number, ma
   return n;
 }
 
-/** Memoized "may the caller pull this repository", decided by the access controller. */
+/**
+ * What the caller's catalog listing covers, asked of the same controller: everything for
+ * `registry:catalog:*` without patterns, else the pull patterns its credentials carry
+ * (the names the catalog lists for it anyway), else nothing.
+ */
+async function catalogCoverage(access: AccessController, ctx: Context): Promise<(repository: string) => boolean> {
+  for (const record of [CATALOG_ACCESS, CATALOG_LIST_ACCESS]) {
+    try {
+      const grant = await access.authorize(ctx.req.headers, [{ ...record, actions: [...record.actions] }]);
+      if (grant.catalog === undefined) return record === CATALOG_ACCESS ? () => true : () => false;
+      const patterns = grant.catalog;
+      return (repository) => patterns.some((p) => matchesPattern(p, repository));
+    } catch {
+      // Not granted: try the smaller record, then nothing.
+    }
+  }
+  return () => false;
+}
+
+/**
+ * Memoized "may the caller pull this repository", decided by the access controller: a
+ * token granting pull on it, or (for a token that asked for the catalog as well, as the
+ * web UI's do) the caller's catalog listing covering it.
+ */
 function pullCheck(access: AccessController, ctx: Context): (repository: string) => Promise<boolean> {
   const decided = new Map<string, Promise<boolean>>();
+  let coverage: Promise<(repository: string) => boolean> | undefined;
   return (repository) => {
     let decision = decided.get(repository);
     if (!decision) {
       decision = access.authorize(ctx.req.headers, [{ type: 'repository', name: repository, actions: ['pull'] }]).then(
         () => true,
-        () => false,
+        async () => (await (coverage ??= catalogCoverage(access, ctx)))(repository),
       );
       decided.set(repository, decision);
     }

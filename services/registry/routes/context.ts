@@ -7,6 +7,7 @@ import type { RegistryConfig } from '../../../shared/config/index.js';
 import type { Logger } from '../../../shared/observability/logger.js';
 import type { Digest } from '../../../shared/grammar/reference.js';
 import type { Grant } from '../auth/controller.js';
+import type { BrowseStore } from '../browse/store.js';
 import type { PushGuard } from '../lifecycle/push-guard.js';
 import type { QuotaStore } from '../lifecycle/quotas.js';
 import type { TagRuleStore } from '../lifecycle/rules-store.js';
@@ -33,6 +34,8 @@ export interface RegistryServices {
   ruleStore: TagRuleStore;
   /** Namespace quotas, and the database usage is computed from (lifecycle/quotas.ts). */
   quotas: QuotaStore;
+  /** READMEs and the tag table of the browse API (browse/). */
+  browse: BrowseStore;
 }
 
 /** One authorized request, as a handler sees it. */

@@ -8,6 +8,7 @@ import { DockyardError, fail } from '../../../shared/http/errors.js';
 import { requiredAccess, type AccessRequirement, type HttpMethod } from '../access.js';
 import { ChallengeError, type AccessController, type Grant } from '../auth/controller.js';
 import { getBase } from './base.js';
+import { getReadme, listBrowseRepositories, listBrowseTags, putReadme } from '../browse/routes.js';
 import { deleteBlob, getBlob } from './blobs.js';
 import { listCatalog } from './catalog.js';
 import type { Handler, RegistryServices } from './context.js';
@@ -48,6 +49,9 @@ const HANDLERS: { [K in RouteKind]: MethodTable<K> } = {
   quotas: { GET: listQuotas },
   quota: { PUT: setQuota, DELETE: removeQuota },
   lifecycleAudit: { GET: listLifecycleAudit },
+  browseRepositories: { GET: listBrowseRepositories },
+  browseTags: { GET: listBrowseTags },
+  readme: { GET: getReadme, PUT: putReadme },
 };
 
 function methodTable<K extends RouteKind>(kind: K): MethodTable<K> {

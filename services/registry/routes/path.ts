@@ -28,7 +28,10 @@ export type RegistryRoute =
   | { kind: 'tagRulePreset'; preset: string }
   | { kind: 'quotas' }
   | { kind: 'quota'; namespace: string }
-  | { kind: 'lifecycleAudit' };
+  | { kind: 'lifecycleAudit' }
+  | { kind: 'browseRepositories' }
+  | { kind: 'browseTags'; name: string }
+  | { kind: 'readme'; name: string };
 
 /** The `kind` of a route. */
 export type RouteKind = RegistryRoute['kind'];
@@ -54,12 +57,15 @@ export const ROUTE_TEMPLATES: { readonly [K in RouteKind]: string } = {
   quotas: '/v2/_dockyard/quotas',
   quota: '/v2/_dockyard/quotas/<namespace>',
   lifecycleAudit: '/v2/_dockyard/audit',
+  browseRepositories: '/v2/_dockyard/repositories',
+  browseTags: '/v2/<name>/_dockyard/tags',
+  readme: '/v2/<name>/_dockyard/readme',
 };
 
 // The name is greedy, so `/v2/a/manifests/manifests/x` is manifest `x` of repository
 // `a/manifests`. `blobs/uploads` is tried before `blobs/<digest>` at the same split.
 const REPOSITORY_ROUTE =
-  /^\/v2\/(.+)\/(?:tags\/(list)|manifests\/([^/]+)|blobs\/uploads(?:\/([^/]*))?|blobs\/([^/]+)|referrers\/([^/]+)|_dockyard\/(usage))$/;
+  /^\/v2\/(.+)\/(?:tags\/(list)|manifests\/([^/]+)|blobs\/uploads(?:\/([^/]*))?|blobs\/([^/]+)|referrers\/([^/]+)|_dockyard\/(usage|tags|readme))$/;
 // Dockyard's own endpoints live under `_dockyard`, which no repository name can contain.
 const NAMESPACE_USAGE = /^\/v2\/_dockyard\/usage\/([^/]+)$/;
 // The lifecycle admin API (routes/lifecycle-admin.ts). A rule id or preset name of another
@@ -91,15 +97,18 @@ function lifecycleAdminRoute([, rules, ruleId, preset, quotas, quotaNamespace]: 
 export function parseRegistryPath(rawPath: string): RegistryRoute | null {
   if (rawPath === '/v2' || rawPath === '/v2/') return { kind: 'base' };
   if (rawPath === '/v2/_catalog') return { kind: 'catalog' };
+  if (rawPath === '/v2/_dockyard/repositories') return { kind: 'browseRepositories' };
   const namespace = NAMESPACE_USAGE.exec(rawPath);
   if (namespace) return { kind: 'namespaceUsage', namespace: assertName(namespace[1]!) };
   const lifecycle = LIFECYCLE_ADMIN.exec(rawPath);
   if (lifecycle) return lifecycleAdminRoute(lifecycle);
   const match = REPOSITORY_ROUTE.exec(rawPath);
   if (!match) return null;
-  const [, rawName, tagsList, reference, uploadId, blobDigest, subjectDigest, usage] = match;
+  const [, rawName, tagsList, reference, uploadId, blobDigest, subjectDigest, extra] = match;
   const name = assertName(rawName);
-  if (usage !== undefined) return { kind: 'repositoryUsage', name };
+  if (extra === 'usage') return { kind: 'repositoryUsage', name };
+  if (extra === 'tags') return { kind: 'browseTags', name };
+  if (extra === 'readme') return { kind: 'readme', name };
   if (tagsList !== undefined) return { kind: 'tags', name };
   if (reference !== undefined) return { kind: 'manifest', name, reference: parseReference(reference) };
   if (blobDigest !== undefined) return { kind: 'blob', name, digest: parseDigest(blobDigest) };

@@ -61,6 +61,7 @@ const startEnv = (dataDir: string, extra: Record<string, string> = {}) => ({
   DOCKYARD_DATA_DIR: dataDir,
   REGISTRY_HTTP_ADDR: '127.0.0.1:0',
   AUTH_HTTP_ADDR: '127.0.0.1:0',
+  WEB_HTTP_ADDR: '127.0.0.1:0',
   ...extra,
 });
 

@@ -41,6 +41,7 @@ describe('npm start: forged tokens get 401 invalid_token', () => {
         DOCKYARD_ADMIN_PASSWORD: PASSWORD,
         REGISTRY_HTTP_ADDR: '127.0.0.1:0',
         AUTH_HTTP_ADDR: '127.0.0.1:0',
+        WEB_HTTP_ADDR: '127.0.0.1:0',
         AUTH_HTTP_TLS_CERTIFICATE: cert,
         AUTH_HTTP_TLS_KEY: key,
       },

@@ -120,5 +120,46 @@ export function dockyardScalingScenarios(profile: Profile): Scenario[] {
         );
       },
     },
+    {
+      id: `scale-dockyard-browse-repositories-${smallRepos}-vs-${largeRepos}-repos`,
+      description: `the web UI's repository list: one browse API page (n=50) of names starting with a random prefix, at ${CONNECTIONS} connections: ${count(smallRepos)} vs ${count(largeRepos)} repositories (each page checked)`,
+      ...shared,
+      async round(target) {
+        const { repos } = await populate(target);
+        return withRegistry(target, CONNECTIONS, [], (registry) =>
+          target.measure(() =>
+            closedLoop(CONNECTIONS, this.budget, async (i) => {
+              const first = spread(i, repos);
+              const prefix = repoName(first).slice(0, -1);
+              const page = await registry.getJson<{ repositories: string[] }>(`/v2/_dockyard/repositories?n=50&q=${encodeURIComponent(prefix)}`);
+              if (!page.repositories.includes(repoName(first)) || page.repositories.some((r) => !r.startsWith(prefix))) {
+                throw new BenchError(`${target.name}: search ${prefix} answered [${page.repositories.slice(0, 3).join(', ')}, …]`);
+              }
+              return 0;
+            }),
+          ),
+        );
+      },
+    },
+    {
+      id: `scale-dockyard-browse-tags-${smallTags}-vs-${largeTags}-tags`,
+      description: `the web UI's tag table: one browse API tags page (n=50: push date, size, platforms) after a random \`last\` at ${CONNECTIONS} connections: ${count(smallTags)} vs ${count(largeTags)} tags in the repository`,
+      ...shared,
+      async round(target) {
+        const { tags } = await populate(target);
+        return withRegistry(target, CONNECTIONS, [], (registry) =>
+          target.measure(() =>
+            closedLoop(CONNECTIONS, this.budget, async (i) => {
+              const after = spread(i, tags - 51);
+              const page = await registry.getJson<{ tags: Array<{ name: string; sizeBytes: number }> }>(`/v2/${TAG_REPO}/_dockyard/tags?n=50&last=${pagedTag(after)}`);
+              if (page.tags.length !== 50 || page.tags[0]!.name !== pagedTag(after + 1) || !(page.tags[0]!.sizeBytes > 0)) {
+                throw new BenchError(`${target.name}: browse tags after ${pagedTag(after)}: ${page.tags.length} tags, first ${page.tags[0]?.name}`);
+              }
+              return 0;
+            }),
+          ),
+        );
+      },
+    },
   ];
 }

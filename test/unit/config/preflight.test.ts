@@ -129,7 +129,7 @@ describe('npm start', () => {
     const data = join(dir, 'start-data');
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'services/main.ts'], {
       cwd: repoRoot,
-      env: { ...process.env, DOCKYARD_DATA_DIR: data, AUTH_HTTP_ADDR: '127.0.0.1:0', REGISTRY_HTTP_ADDR: `127.0.0.1:${busyPort}`, DOCKYARD_ADMIN_PASSWORD: 'preflight-pw' },
+      env: { ...process.env, DOCKYARD_DATA_DIR: data, AUTH_HTTP_ADDR: '127.0.0.1:0', WEB_HTTP_ADDR: '127.0.0.1:0', REGISTRY_HTTP_ADDR: `127.0.0.1:${busyPort}`, DOCKYARD_ADMIN_PASSWORD: 'preflight-pw' },
       encoding: 'utf8',
       timeout: 60_000,
     });

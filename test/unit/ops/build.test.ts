@@ -60,7 +60,7 @@ test('the bin runs the compiled CLI with plain node: migrations from dist, JSON 
 
 test('the compiled registry serves /v2/', async () => {
   const child = spawn(process.execPath, [join(dist, 'services', 'registry', 'main.js')], {
-    env: { ...process.env, DOCKYARD_DATA_DIR: data, DOCKYARD_CONFIG: '', REGISTRY_AUTH: 'none', REGISTRY_HTTP_ADDR: '127.0.0.1:0', LOG_LEVEL: 'info' },
+    env: { ...process.env, DOCKYARD_DATA_DIR: data, DOCKYARD_CONFIG: '', REGISTRY_AUTH: 'none', REGISTRY_HTTP_ADDR: '127.0.0.1:0', WEB_HTTP_ADDR: '127.0.0.1:0', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   try {

@@ -1,0 +1,107 @@
+/**
+ * The web UI (docs/ui.md): server-rendered pages for people, built over HTTP on the
+ * registry's `/v2` and browse API and the auth service's token endpoint, with the signed-in
+ * user's own tokens, so it can never show or change more than that user could with
+ * docker. It keeps no data of its own beyond sessions (session.ts). Like the other
+ * services, createApp builds and never listens; main.ts does.
+ *
+ * Middleware, outermost first: error pages → security headers → assets and health →
+ * session → POST check (CSRF, same site) → routes (routes.ts) → 404 page.
+ */
+import Koa, { type Context } from 'koa';
+import type { WebConfig } from '../../shared/config/web.js';
+import type { Logger } from '../../shared/observability/logger.js';
+import { ASSETS } from './assets.js';
+import { html } from './html.js';
+import { postRefusal, readForm, securityHeaders, sessionIdOf, setSessionCookie } from './http.js';
+import { forbiddenPage, notFoundPage, upstreamErrorPage, type ErrorPage } from './pages/errors.js';
+import { layout } from './pages/layout.js';
+import { route, type RouteDeps } from './routes.js';
+import { SessionStore, type Session } from './session.js';
+import { Upstream, UpstreamError } from './upstream.js';
+
+export interface WebDeps {
+  logger: Logger;
+  sessions?: SessionStore;
+  upstream?: Upstream;
+}
+
+export interface WebState {
+  session?: Session;
+  form?: URLSearchParams;
+}
+
+function renderError(ctx: Context, session: Session | undefined, page: ErrorPage): void {
+  ctx.status = page.status;
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.body = layout({ title: page.title, session, body: page.body }).text;
+}
+
+export function createApp(config: WebConfig, deps: WebDeps): Koa {
+  const sessions = deps.sessions ?? new SessionStore();
+  const upstream = deps.upstream ?? new Upstream(config);
+  const secure = config.http.tls !== undefined || config.secureCookies;
+  const routeDeps: RouteDeps = { sessions, upstream, secure };
+  const app = new Koa();
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const session = (ctx.state as WebState).session;
+      if (err instanceof UpstreamError && err.failure === 'session-expired') {
+        if (session) sessions.destroy(session.id);
+        setSessionCookie(ctx, null, secure);
+        ctx.redirect(`/login?next=${encodeURIComponent(ctx.method === 'GET' ? ctx.path : '/')}`);
+        return;
+      }
+      if (err instanceof UpstreamError) {
+        deps.logger[err.failure === 'unavailable' ? 'warn' : 'debug']({ failure: err.failure, service: err.service, message: err.message }, 'upstream request failed');
+        renderError(ctx, session, upstreamErrorPage(err, session, ctx.path));
+        return;
+      }
+      deps.logger.error({ err, path: ctx.path }, 'web request failed');
+      renderError(ctx, session, { status: 500, title: 'Error', body: html`<h1>Something went wrong</h1><p>The error was logged. Try again later.</p>` });
+    }
+  });
+  app.use(async (ctx, next) => {
+    securityHeaders(ctx);
+    await next();
+  });
+  app.use(async (ctx, next) => {
+    const asset = ASSETS.find((a) => a.path === ctx.path);
+    if (asset && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+      ctx.set('Cache-Control', 'public, max-age=31536000, immutable');
+      ctx.type = asset.type;
+      ctx.body = asset.body;
+      return;
+    }
+    if (ctx.path === '/healthz') {
+      ctx.body = { status: 'ok' };
+      return;
+    }
+    await next();
+  });
+  app.use(async (ctx, next) => {
+    const state = ctx.state as WebState;
+    state.session = sessions.get(sessionIdOf(ctx));
+    // Pages can change with the session: never cached, never shared.
+    ctx.set('Cache-Control', 'no-store');
+    if (ctx.method === 'POST') {
+      const form = await readForm(ctx);
+      const refusal = postRefusal(ctx, state.session, form);
+      if (refusal) return renderError(ctx, state.session, forbiddenPage(refusal));
+      state.form = form!;
+    } else if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+      ctx.status = 405;
+      ctx.set('Allow', 'GET, HEAD, POST');
+      return;
+    }
+    await next();
+  });
+  app.use(async (ctx) => {
+    const state = ctx.state as WebState;
+    const handled = await route(ctx, state, routeDeps);
+    if (!handled) renderError(ctx, state.session, notFoundPage());
+  });
+  return app;
+}

@@ -1,0 +1,185 @@
+/**
+ * The page routes. Repository names keep their slashes in URLs (`/r/team/app`); what follows
+ * `/-/` (which no repository name can contain) names a sub-page: `readme/edit`, `readme`,
+ * `tags/<tag>`, `manifests/<digest>`, each tag and manifest with `/delete`. Every name,
+ * tag and digest passes the OCI grammar before it is put into a registry URL.
+ */
+import type { Context } from 'koa';
+import { isValidName, isValidTag, tryParseDigest } from '../../shared/grammar/reference.js';
+import type { WebState } from './app.js';
+import { ensureSession, setSessionCookie } from './http.js';
+import type { Page, WebRequest } from './pages/context.js';
+import { repositoryHref } from './pages/context.js';
+import { confirmDeletePage, loginPage, safeNext } from './pages/forms.js';
+import { adminPage, robotCreatedPage } from './pages/admin.js';
+import { forbiddenPage } from './pages/errors.js';
+import { imagePage } from './pages/image.js';
+import { layout } from './pages/layout.js';
+import { readmeEditPage, repositoryPage } from './pages/repository.js';
+import { repositoriesPage } from './pages/repositories.js';
+import type { SessionStore } from './session.js';
+import { repositoryScope, UpstreamError, type Upstream } from './upstream.js';
+
+export interface RouteDeps {
+  sessions: SessionStore;
+  upstream: Upstream;
+  secure: boolean;
+}
+
+function render(ctx: Context, state: WebState, page: Page): void {
+  ctx.status = page.status ?? 200;
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.body = layout({ title: page.title, session: state.session, body: page.body }).text;
+}
+
+type Target = { tag: string } | { digest: string };
+
+/** `/r/<name>[/-/<rest>]` split and validated; null when it is no such page. */
+function repositoryPath(path: string): { name: string; rest: string[] } | null {
+  const m = /^\/r\/(.+?)(?:\/-\/(.*))?$/.exec(path);
+  if (!m || !isValidName(m[1]!)) return null;
+  try {
+    return { name: m[1]!, rest: m[2] === undefined ? [] : m[2].split('/').map(decodeURIComponent) };
+  } catch {
+    return null;
+  }
+}
+
+function targetOf(kind: string | undefined, value: string | undefined): Target | null {
+  if (kind === 'tags' && value !== undefined && isValidTag(value)) return { tag: value };
+  if (kind === 'manifests' && value !== undefined && tryParseDigest(value)) return { digest: value };
+  return null;
+}
+
+async function login(ctx: Context, state: WebState, deps: RouteDeps): Promise<void> {
+  const form = state.form!;
+  const username = form.get('username') ?? '';
+  const next = safeNext(form.get('next'));
+  const session = state.session!;
+  try {
+    const password = form.get('password') ?? '';
+    const refreshToken = await deps.upstream.login(username, password);
+    const adminRefreshToken = await deps.upstream.adminLogin(username, password);
+    deps.sessions.destroy(session.id);
+    const signedIn = deps.sessions.create({ name: username, refreshToken, ...(adminRefreshToken ? { adminRefreshToken } : {}) });
+    setSessionCookie(ctx, signedIn, deps.secure);
+    ctx.status = 303;
+    ctx.redirect(next);
+  } catch (err) {
+    if (!(err instanceof UpstreamError) || !['unauthorized', 'throttled', 'invalid'].includes(err.failure)) throw err;
+    const error = err.failure === 'throttled' ? 'Too many failed sign-ins. Wait a few minutes and try again.' : err.failure === 'invalid' ? err.message : 'Wrong username or password.';
+    render(ctx, state, loginPage(session, { error, username, next, status: err.failure === 'throttled' ? 429 : 401 }));
+  }
+}
+
+async function logout(ctx: Context, state: WebState, deps: RouteDeps): Promise<void> {
+  const session = state.session!;
+  deps.sessions.destroy(session.id);
+  setSessionCookie(ctx, null, deps.secure);
+  // The session is gone here either way; the refresh token must be gone at the auth service too.
+  if (session.user) await deps.upstream.revoke(session.user.refreshToken);
+  if (session.user?.adminRefreshToken) await deps.upstream.revoke(session.user.adminRefreshToken);
+  ctx.status = 303;
+  ctx.redirect('/');
+}
+
+async function repositoryRoutes(ctx: Context, state: WebState, deps: RouteDeps, name: string, rest: string[]): Promise<boolean> {
+  const req: WebRequest = { ctx, session: state.session, upstream: deps.upstream };
+  const post = ctx.method === 'POST';
+  const scope = repositoryScope(name);
+  if (rest.length === 0 && !post) return render(ctx, state, await repositoryPage(req, name)), true;
+  if (rest.join('/') === 'readme/edit' && !post) {
+    req.session = state.session = ensureSession(ctx, deps.sessions, state.session, deps.secure);
+    return render(ctx, state, await readmeEditPage(req, name)), true;
+  }
+  if (rest.join('/') === 'readme' && post) {
+    const content = (state.form!.get('content') ?? '').replace(/\r\n?/g, '\n');
+    await deps.upstream.registry(state.session, scope, `/v2/${name}/_dockyard/readme`, { method: 'PUT', headers: { 'Content-Type': 'text/markdown' }, body: content });
+    state.session!.flash = 'README saved.';
+    ctx.status = 303;
+    ctx.redirect(repositoryHref(name));
+    return true;
+  }
+  const target = targetOf(rest[0], rest[1]);
+  if (!target) return false;
+  if (rest.length === 2 && !post) return render(ctx, state, await imagePage(req, name, target)), true;
+  if (rest.length !== 3 || rest[2] !== 'delete') return false;
+  if (!post) {
+    state.session = ensureSession(ctx, deps.sessions, state.session, deps.secure);
+    return render(ctx, state, confirmDeletePage(state.session, name, target)), true;
+  }
+  const reference = 'tag' in target ? target.tag : target.digest;
+  await deps.upstream.registry(state.session, scope, `/v2/${name}/manifests/${reference}`, { method: 'DELETE' });
+  state.session!.flash = 'tag' in target ? `Deleted the tag ${target.tag}.` : `Deleted the manifest ${target.digest}.`;
+  ctx.status = 303;
+  ctx.redirect(repositoryHref(name));
+  return true;
+}
+
+async function adminRoutes(ctx: Context, state: WebState, deps: RouteDeps): Promise<boolean> {
+  const session = state.session;
+  if (!session?.user?.adminRefreshToken) {
+    const page = forbiddenPage('The administration pages are for administrators only.');
+    return render(ctx, state, page), true;
+  }
+  const post = ctx.method === 'POST';
+  const form = state.form;
+  const done = (flash: string): true => {
+    session.flash = flash;
+    ctx.status = 303;
+    ctx.redirect('/admin');
+    return true;
+  };
+  // A refused change (bad pattern, duplicate name) is told on the admin page, not as an error page.
+  const attempt = async (change: () => Promise<string>): Promise<true> => {
+    try {
+      return done(await change());
+    } catch (err) {
+      if (err instanceof UpstreamError && err.failure === 'invalid') return done(`Not done: ${err.message}`);
+      throw err;
+    }
+  };
+  if (ctx.path === '/admin' && !post) return render(ctx, state, await adminPage(deps.upstream, session)), true;
+  if (ctx.path === '/admin/robots' && post) {
+    const expires = form!.get('expires')?.trim();
+    try {
+      const created = await deps.upstream.adminApi<{ username: string; secret: string }>(session, 'POST', '/robots', { name: form!.get('name') ?? '', ...(expires ? { expires } : {}) });
+      ctx.set('Cache-Control', 'no-store');
+      return render(ctx, state, robotCreatedPage(created)), true;
+    } catch (err) {
+      if (err instanceof UpstreamError && err.failure === 'invalid') return done(`Not done: ${err.message}`);
+      throw err;
+    }
+  }
+  if (ctx.path === '/admin/grants' && post) {
+    return attempt(async () => {
+      const grant = { subject: form!.get('subject') ?? '', pattern: form!.get('pattern') ?? '', actions: form!.get('actions') ?? '' };
+      await deps.upstream.adminApi(session, 'POST', '/grants', grant);
+      return `Granted ${grant.actions} on ${grant.pattern} to ${grant.subject}.`;
+    });
+  }
+  const remove = /^\/admin\/grants\/(\d{1,9})\/delete$/.exec(ctx.path);
+  if (remove && post) {
+    return attempt(async () => {
+      await deps.upstream.adminApi(session, 'DELETE', `/grants/${remove[1]}`);
+      return 'Grant removed.';
+    });
+  }
+  return false;
+}
+
+/** Serves the request if it names a page; false otherwise (the caller renders 404). */
+export async function route(ctx: Context, state: WebState, deps: RouteDeps): Promise<boolean> {
+  const post = ctx.method === 'POST';
+  if (ctx.path === '/' && !post) return render(ctx, state, await repositoriesPage({ ctx, session: state.session, upstream: deps.upstream })), true;
+  if (ctx.path === '/login') {
+    if (post) return await login(ctx, state, deps), true;
+    const disabled = (await deps.upstream.endpoint()) === null;
+    state.session = ensureSession(ctx, deps.sessions, state.session, deps.secure);
+    return render(ctx, state, loginPage(state.session, { next: typeof ctx.query.next === 'string' ? ctx.query.next : undefined, disabled })), true;
+  }
+  if (ctx.path === '/logout' && post) return await logout(ctx, state, deps), true;
+  if (ctx.path === '/admin' || ctx.path.startsWith('/admin/')) return adminRoutes(ctx, state, deps);
+  const repository = repositoryPath(ctx.path);
+  return repository ? repositoryRoutes(ctx, state, deps, repository.name, repository.rest) : false;
+}
