@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseConfig } from '../db/index.js';
 import { ClientAddressResolver, PROXY_HEADERS } from '../http/client-address.js';
+import { notificationEndpointsOf } from './notifications.js';
 import { SETTINGS, type Setting } from './settings.js';
 import type { ConfigSource } from './source.js';
 import {
@@ -223,6 +224,7 @@ export function buildRegistryConfig(src: ConfigSource): RegistryConfig {
       intervalSeconds: src.int(s.gcIntervalSeconds, 0),
       deleteUntagged: src.bool(s.gcDeleteUntagged),
     },
+    notifications: { endpoints: notificationEndpointsOf(src) },
     log: logOf(src),
     workers,
   };

@@ -157,6 +157,12 @@ export async function staleFor(metadata: MetadataStore, repository: string, tag:
   const report: StaleReport = { repository, tag, current, previous: null, movedAt: null, movedBy: null, stale: [] };
   if (!last || last.oldDigest === null) return report;
   Object.assign(report, { previous: last.oldDigest, movedAt: last.movedAt, movedBy: last.actor });
+  report.stale = await staleDependents(metadata, repository, last.oldDigest, current, depth);
+  return report;
+}
+
+/** The still-tagged images built on `previous` that are not built on `current` (one move of a tag; notifications use it per move). */
+export async function staleDependents(metadata: MetadataStore, repository: string, previous: string, current: string | null, depth = DEFAULT_DEPTH): Promise<Dependent[]> {
   // The current base itself is often built on the previous one (`FROM old` + upgrades): it and what is built on it are not stale.
   const currentImage = current === null ? null : { repository, digest: current };
   const rebuilt = new Set(
@@ -164,7 +170,6 @@ export async function staleFor(metadata: MetadataStore, repository: string, tag:
       ? []
       : [currentImage, ...(await platformImages(metadata, currentImage)), ...(await dependentsOf(metadata, currentImage, depth))].map(key),
   );
-  const built = await dependentsOf(metadata, { repository, digest: last.oldDigest }, depth);
-  report.stale = built.filter((image) => !rebuilt.has(key(image)) && isTagged(image));
-  return report;
+  const built = await dependentsOf(metadata, { repository, digest: previous }, depth);
+  return built.filter((image) => !rebuilt.has(key(image)) && isTagged(image));
 }
