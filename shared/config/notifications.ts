@@ -39,6 +39,8 @@ export const ENDPOINT_DEFAULTS = { timeoutMs: 5_000, threshold: 5, backoffMs: 10
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 const KEYS = new Set(['name', 'url', 'headers', 'timeout', 'threshold', 'backoff', 'ignoredmediatypes', 'ignore', 'disabled', 'secret', 'repositories', 'format']);
+/** A bad value as ConfigError shows it (which quotes it once). */
+const shown = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value) ?? String(value));
 const UNITS_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** A Go duration (`500ms`, `1s`, `1m30s`) or a number of nanoseconds (Go's YAML), in milliseconds. */
@@ -49,22 +51,22 @@ function durationMs(value: unknown, key: string): number {
     for (const [, amount, , unit] of value.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(amount) * UNITS_MS[unit]!;
     return Math.round(ms);
   }
-  throw new ConfigError(key, 'a duration such as 500ms, 5s or 1m', JSON.stringify(value));
+  throw new ConfigError(key, 'a duration such as 500ms, 5s or 1m', shown(value));
 }
 
 function stringList(value: unknown, key: string): string[] {
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.length > 0 && v.length <= 255)) throw new ConfigError(key, 'a list of strings', JSON.stringify(value));
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.length > 0 && v.length <= 255)) throw new ConfigError(key, 'a list of strings', shown(value));
   return value as string[];
 }
 
 function headersOf(value: unknown, key: string): Record<string, string[]> {
   if (value === undefined || value === null) return {};
-  if (!isMapping(value)) throw new ConfigError(key, 'a mapping of header names to a value or a list of values', JSON.stringify(value));
+  if (!isMapping(value)) throw new ConfigError(key, 'a mapping of header names to a value or a list of values', shown(value));
   const headers: Record<string, string[]> = {};
   for (const [name, raw] of Object.entries(value)) {
     const values = Array.isArray(raw) ? raw : [raw];
-    if (!HEADER_NAME.test(name) || !values.every((v) => typeof v === 'string' && !/[\r\n\0]/.test(v))) throw new ConfigError(`${key}.${name}`, 'a header name with string values', JSON.stringify(raw));
+    if (!HEADER_NAME.test(name) || !values.every((v) => typeof v === 'string' && !/[\r\n\0]/.test(v))) throw new ConfigError(`${key}.${name}`, 'a header name with string values', shown(raw));
     headers[name] = values as string[];
   }
   return headers;
@@ -73,7 +75,7 @@ function headersOf(value: unknown, key: string): Record<string, string[]> {
 function whole(value: unknown, key: string, fallback: number, min: number, max: number): number {
   if (value === undefined || value === null) return fallback;
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) throw new ConfigError(key, `an integer from ${min} to ${max}`, JSON.stringify(value));
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) throw new ConfigError(key, `an integer from ${min} to ${max}`, shown(value));
   return n;
 }
 
@@ -85,32 +87,32 @@ export function checkEndpointUrl(value: unknown, key: string): string {
   } catch {
     url = undefined;
   }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new ConfigError(key, 'an http:// or https:// URL', JSON.stringify(value));
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new ConfigError(key, 'an http:// or https:// URL', shown(value));
   if (url.username !== '' || url.password !== '') throw new ConfigError(key, 'a URL without credentials', undefined, 'credentials in the URL are not allowed: put them in headers');
   return value as string;
 }
 
 /** One endpoint object; `key` names it in errors (e.g. `registry.notifications.endpoints[0]`). */
 export function parseNotificationEndpoint(value: unknown, key: string): NotificationEndpointConfig {
-  if (!isMapping(value)) throw new ConfigError(key, 'a mapping with name and url', JSON.stringify(value));
+  if (!isMapping(value)) throw new ConfigError(key, 'a mapping with name and url', shown(value));
   for (const field of Object.keys(value)) if (!KEYS.has(field)) throw new ConfigError(`${key}.${field}`, [...KEYS].join(', '), undefined, `unknown key (allowed: ${[...KEYS].join(', ')})`);
   const name = value.name;
-  if (typeof name !== 'string' || !NAME.test(name)) throw new ConfigError(`${key}.name`, 'a name of letters, digits, `.`, `_`, `-` (at most 64)', JSON.stringify(name));
+  if (typeof name !== 'string' || !NAME.test(name)) throw new ConfigError(`${key}.name`, 'a name of letters, digits, `.`, `_`, `-` (at most 64)', shown(name));
   const ignore = value.ignore ?? {};
-  if (!isMapping(ignore) || Object.keys(ignore).some((k) => k !== 'mediatypes' && k !== 'actions')) throw new ConfigError(`${key}.ignore`, 'a mapping with mediatypes and actions', JSON.stringify(ignore));
+  if (!isMapping(ignore) || Object.keys(ignore).some((k) => k !== 'mediatypes' && k !== 'actions')) throw new ConfigError(`${key}.ignore`, 'a mapping with mediatypes and actions', shown(ignore));
   const actions = stringList(ignore.actions, `${key}.ignore.actions`);
   const unknownAction = actions.find((a) => !(NOTIFICATION_ACTIONS as readonly string[]).includes(a));
   if (unknownAction !== undefined) throw new ConfigError(`${key}.ignore.actions`, NOTIFICATION_ACTIONS.join(', '), unknownAction);
   const pattern = value.repositories ?? null;
   if (pattern !== null && (typeof pattern !== 'string' || !isRepositoryPattern(pattern))) {
-    throw new ConfigError(`${key}.repositories`, 'a repository pattern such as team/** or base/*', JSON.stringify(pattern));
+    throw new ConfigError(`${key}.repositories`, 'a repository pattern such as team/** or base/*', shown(pattern));
   }
   const secret = value.secret ?? null;
   if (secret !== null && (typeof secret !== 'string' || secret.length < 16 || secret.length > 256)) throw new ConfigError(`${key}.secret`, 'a string of 16 to 256 characters', undefined, 'invalid: expected a string of 16 to 256 characters');
   const format = value.format ?? 'distribution';
-  if (!(NOTIFICATION_FORMATS as readonly unknown[]).includes(format)) throw new ConfigError(`${key}.format`, NOTIFICATION_FORMATS.join(' or '), JSON.stringify(format));
+  if (!(NOTIFICATION_FORMATS as readonly unknown[]).includes(format)) throw new ConfigError(`${key}.format`, NOTIFICATION_FORMATS.join(' or '), shown(format));
   const disabled = value.disabled ?? false;
-  if (typeof disabled !== 'boolean') throw new ConfigError(`${key}.disabled`, 'true or false', JSON.stringify(disabled));
+  if (typeof disabled !== 'boolean') throw new ConfigError(`${key}.disabled`, 'true or false', shown(disabled));
   return {
     name,
     url: checkEndpointUrl(value.url, `${key}.url`),

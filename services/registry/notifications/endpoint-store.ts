@@ -185,6 +185,7 @@ export class EndpointStore {
   }
 }
 
-async function audit(trx: Knex.Transaction, actor: string, action: string, target: string, details: Record<string, unknown>): Promise<void> {
+/** One entry in the lifecycle audit log (`/v2/_dockyard/audit`, `rules audit`). */
+export async function audit(trx: Knex | Knex.Transaction, actor: string, action: string, target: string, details: Record<string, unknown>): Promise<void> {
   await trx('lifecycle_audit').insert({ at: new Date(), actor, action, target, details: JSON.stringify(details) });
 }

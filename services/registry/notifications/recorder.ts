@@ -31,9 +31,7 @@ export class NotificationRecorder {
   constructor(
     private readonly outbox: OutboxStore,
     private readonly logger: Logger,
-  ) {
-    void this.refreshPullInterest();
-  }
+  ) {}
 
   /** Appends the events of a change; call inside the change's transaction. */
   async record(tx: Tx, events: readonly RegistryEvent[]): Promise<void> {

@@ -22,6 +22,7 @@ import {
   setQuota,
 } from './lifecycle-admin.js';
 import { deleteManifest, getManifest, putManifest } from './manifests.js';
+import { addNotificationEndpoint, listNotificationDeliveries, listNotificationEndpoints, redeliverNotification, removeNotificationEndpoint } from '../notifications/admin-routes.js';
 import { parseRegistryPath, ROUTE_TEMPLATES, type RouteKind, type RouteOf } from './path.js';
 import { listReferrers } from './referrers.js';
 import { listTags } from './tags.js';
@@ -48,6 +49,10 @@ const HANDLERS: { [K in RouteKind]: MethodTable<K> } = {
   quotas: { GET: listQuotas },
   quota: { PUT: setQuota, DELETE: removeQuota },
   lifecycleAudit: { GET: listLifecycleAudit },
+  notificationEndpoints: { GET: listNotificationEndpoints, POST: addNotificationEndpoint },
+  notificationEndpoint: { DELETE: removeNotificationEndpoint },
+  notificationDeliveries: { GET: listNotificationDeliveries },
+  notificationRedeliver: { POST: redeliverNotification },
 };
 
 function methodTable<K extends RouteKind>(kind: K): MethodTable<K> {
