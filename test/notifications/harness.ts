@@ -24,6 +24,8 @@ export interface NotifyRegistry {
   config: RegistryConfig;
   env: Record<string, string>;
   close(): Promise<void>;
+  /** Stops the registry (a clean stop) and starts it again on the same database and data. */
+  restart(): Promise<void>;
   /** `npm run admin -- ARGV` against this registry's database. */
   admin(argv: string[]): Promise<{ code: number; out: string; err: string }>;
 }
@@ -63,13 +65,18 @@ export async function startNotifyRegistry(dialect: Dialect, endpoints: unknown[]
   const dir = await mkdtemp(join(tmpdir(), 'dockyard-notify-'));
   const { database, url: databaseUrl, drop } = await testDatabase(dialect, dir);
   const config = registryConfig(dir, database, endpoints);
-  const running = await startRegistryService(config, { logger: silentLogger() });
+  let running = await startRegistryService(config, { logger: silentLogger() });
   const env = { DOCKYARD_DATA_DIR: dir, REGISTRY_DATABASE_URL: databaseUrl, REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: join(dir, 'blobs') };
-  return {
+  const registry: NotifyRegistry = {
     url: running.url,
     dir,
     config,
     env,
+    async restart() {
+      await running.close();
+      running = await startRegistryService(config, { logger: silentLogger() });
+      registry.url = running.url;
+    },
     async close() {
       await running.close();
       await drop();
@@ -82,4 +89,5 @@ export async function startNotifyRegistry(dialect: Dialect, endpoints: unknown[]
       return { code, out, err };
     },
   };
+  return registry;
 }

@@ -24,6 +24,8 @@ export interface ReceivedEvent {
 export class WebhookReceiver {
   readonly requests: ReceivedRequest[] = [];
   mode: ReceiverMode = 'ok';
+  /** Requests that arrived, whatever the answer (also those refused or left hanging). */
+  arrivals = 0;
   private server: Server;
   port = 0;
 
@@ -36,6 +38,7 @@ export class WebhookReceiver {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        this.arrivals++;
         if (this.mode === 'hang') return;
         if (this.mode === 'error') {
           res.writeHead(503).end();
