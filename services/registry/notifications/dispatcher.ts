@@ -27,6 +27,12 @@ const MAX_BACKOFF_MS = 60 * 60_000;
 const RETENTION_MS = 7 * 24 * 3600_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
 const PRUNE_ROWS = 1_000;
+/**
+ * How long a claimed endpoint stays ours without renewal. Every tick renews it (also while a
+ * step waits on a slow endpoint), so only a dead or frozen process loses it; another
+ * replica then takes over within this time.
+ */
+export const LEASE_MS = 15_000;
 
 export interface DispatcherDeps {
   outbox: OutboxStore;
@@ -92,8 +98,7 @@ export class NotificationDispatcher {
       await this.completeStale();
       const endpoints = (await this.deps.endpoints.list()).filter((e) => !e.disabled);
       if (endpoints.length > 0) {
-        const leaseMs = Math.max(60_000, ...endpoints.map((e) => e.timeoutMs * 3));
-        const held = new Set(await this.deps.outbox.claim(this.owner, now, leaseMs));
+        const held = new Set(await this.deps.outbox.claim(this.owner, now, LEASE_MS));
         for (const endpoint of endpoints) if (held.has(endpoint.id) && !this.busy.has(endpoint.id) && !this.stopped) this.run(endpoint);
       }
       if (now - this.lastPrune > PRUNE_EVERY_MS) {

@@ -62,6 +62,7 @@ export async function startDispatcher(
     await new Promise((resolve) => setTimeout(resolve, 200));
     await notifications.endpoints.syncConfig(options.configured);
   });
+  await notifications.outbox.releaseStaleOnSingleHost();
   await notifications.recorder.refreshPullInterest();
   const dispatcher = new NotificationDispatcher(
     {

@@ -107,6 +107,14 @@ export class OutboxStore {
     });
   }
 
+  /**
+   * At start on SQLite: the database belongs to this host, whose one delivering process is
+   * starting, so leases left by a killed predecessor are void (PostgreSQL replicas wait for them to expire).
+   */
+  async releaseStaleOnSingleHost(): Promise<void> {
+    if (!this.postgres) await this.db('notification_endpoints').update({ lease_owner: null, lease_until: 0 });
+  }
+
   /** Gives the leases back (a clean stop), so another replica takes over at once. */
   async release(owner: string): Promise<void> {
     await this.db('notification_endpoints').where({ lease_owner: owner }).update({ lease_owner: null, lease_until: 0 });
