@@ -173,3 +173,28 @@ export async function staleDependents(metadata: MetadataStore, repository: strin
   const built = await dependentsOf(metadata, { repository, digest: previous }, depth);
   return built.filter((image) => !rebuilt.has(key(image)) && isTagged(image));
 }
+
+/** Most moved tags one namespace answer looks at. */
+const NAMESPACE_TAG_LIMIT = 500;
+
+/**
+ * The stale images of every tag in the namespace that moved (one report per tag with stale
+ * images, in repository then tag order): what CI should rebuild after the namespace's base
+ * images moved. `visible` keeps only the images (and tags) the caller may see.
+ */
+export async function staleInNamespace(
+  metadata: MetadataStore,
+  namespace: string,
+  depth = DEFAULT_DEPTH,
+  mayPull: (repository: string) => Promise<boolean> = async () => true,
+): Promise<StaleReport[]> {
+  const reports: StaleReport[] = [];
+  for (const { repository, tag } of await metadata.lineage.movedTags(namespace, NAMESPACE_TAG_LIMIT)) {
+    if (!(await mayPull(repository))) continue;
+    const report = await staleFor(metadata, repository, tag, depth);
+    const stale: Dependent[] = [];
+    for (const image of report.stale) if (await mayPull(image.repository)) stale.push(image);
+    if (stale.length > 0) reports.push({ ...report, stale });
+  }
+  return reports;
+}
