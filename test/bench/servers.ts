@@ -130,6 +130,8 @@ export interface DockyardLaunch {
   auth?: TokenTrust;
   /** DOCKYARD_WORKERS for the service (its cluster size); absent leaves the service's default. */
   workers?: number;
+  /** More environment (e.g. REGISTRY_NOTIFICATIONS_ENDPOINTS). */
+  env?: Record<string, string>;
 }
 
 function workersEnv(workers: number | undefined): Record<string, string> {
@@ -138,7 +140,7 @@ function workersEnv(workers: number | undefined): Record<string, string> {
 
 /** Starts Dockyard's registry with SQLite + filesystem blobs under `dataDir`. */
 export async function startDockyardRegistry(dataDir: string, launchOptions: DockyardLaunch = {}): Promise<DockyardServer> {
-  const { name = 'dockyard', auth, workers } = launchOptions;
+  const { name = 'dockyard', auth, workers, env: extraEnv = {} } = launchOptions;
   const port = await freePort();
   mkdirSync(dataDir, { recursive: true });
   const env = productionEnv({
@@ -154,6 +156,7 @@ export async function startDockyardRegistry(dataDir: string, launchOptions: Dock
           REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE: auth.rootCertBundle,
         }
       : {}),
+    ...extraEnv,
   });
   const server = launch(name, process.execPath, tsxArgs('services/registry/main.ts'), env, join(dataDir, '..', `${name}.log`), `http://127.0.0.1:${port}`);
   await waitReady(server, '/v2/', auth ? [401] : [200]);

@@ -126,31 +126,34 @@ export class OutboxStore {
    * gap (GAP_WAIT_MS). Returns how many deliveries it queued, or null when the lease is lost.
    */
   async fanIn(endpoint: Endpoint, owner: string, now: number, limit: number): Promise<number | null> {
-    return this.db.transaction(async (trx) => {
-      const state: { cursor: number | string; lease_owner: string | null } | undefined = await trx('notification_endpoints').first('cursor', 'lease_owner').where({ id: endpoint.id });
-      if (!state || state.lease_owner !== owner) return null;
-      const cursor = num(state.cursor);
-      const rows: Array<{ id: number | string; action: string; repository: string; media_type: string | null; ready: boolean | number; payload: string; created_at: number | string }> = await trx(
-        'notification_outbox',
-      )
-        .select('id', 'action', 'repository', 'media_type', 'ready', 'payload', 'created_at')
-        .where('id', '>', cursor)
-        .orderBy('id')
-        .limit(limit);
-      let last = cursor;
-      const queued: Array<Record<string, unknown>> = [];
-      for (const row of rows) {
-        const id = num(row.id);
-        if (id !== last + 1 && now - num(row.created_at) < GAP_WAIT_MS) break;
-        if (!row.ready) break;
-        last = id;
-        if (row.payload !== 'null' && wants(endpoint, row)) {
-          queued.push({ endpoint_id: endpoint.id, outbox_id: id, status: 'pending', attempts: 0, next_attempt_at: now, created_at: now });
-        }
+    // Read first, outside a transaction: on SQLite a transaction takes the write lock that pushes wait for.
+    const state: { cursor: number | string; lease_owner: string | null } | undefined = await this.db('notification_endpoints').first('cursor', 'lease_owner').where({ id: endpoint.id });
+    if (!state || state.lease_owner !== owner) return null;
+    const cursor = num(state.cursor);
+    const rows: Array<{ id: number | string; action: string; repository: string; media_type: string | null; ready: boolean | number; payload: string; created_at: number | string }> = await this.db(
+      'notification_outbox',
+    )
+      .select('id', 'action', 'repository', 'media_type', 'ready', 'payload', 'created_at')
+      .where('id', '>', cursor)
+      .orderBy('id')
+      .limit(limit);
+    let last = cursor;
+    const queued: Array<Record<string, unknown>> = [];
+    for (const row of rows) {
+      const id = num(row.id);
+      if (id !== last + 1 && now - num(row.created_at) < GAP_WAIT_MS) break;
+      if (!row.ready) break;
+      last = id;
+      if (row.payload !== 'null' && wants(endpoint, row)) {
+        queued.push({ endpoint_id: endpoint.id, outbox_id: id, status: 'pending', attempts: 0, next_attempt_at: now, created_at: now });
       }
-      if (last === cursor) return 0;
+    }
+    if (last === cursor) return 0;
+    return this.db.transaction(async (trx) => {
+      // Moved only from where it was read, and only by the lease holder: a concurrent step changes nothing twice.
+      const moved = await trx('notification_endpoints').where({ id: endpoint.id, cursor, lease_owner: owner }).update({ cursor: last });
+      if (moved === 0) return null;
       for (let i = 0; i < queued.length; i += 200) await trx('notification_deliveries').insert(queued.slice(i, i + 200)).onConflict(['endpoint_id', 'outbox_id']).ignore();
-      await trx('notification_endpoints').where({ id: endpoint.id }).update({ cursor: last });
       return queued.length;
     });
   }
