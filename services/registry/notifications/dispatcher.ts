@@ -22,7 +22,7 @@ const FAN_IN = 500;
 const BATCH = 20;
 const STALE_PER_TICK = 10;
 /** How long a wake-up waits for more commits to join it. */
-const WAKE_DELAY_MS = 50;
+const WAKE_DELAY_MS = 200;
 /** Longest wait between retries, whatever the backoff has grown to. */
 const MAX_BACKOFF_MS = 60 * 60_000;
 /** Delivered deliveries and passed events are kept this long (the delivery log, redelivery). */
@@ -152,6 +152,12 @@ export class NotificationDispatcher {
   private async step(endpoint: Endpoint): Promise<boolean> {
     const { outbox, metrics, logger } = this.deps;
     const now = Date.now();
+    // An endpoint waiting out its backoff needs nothing queued yet: no write competes with pushes for it.
+    const waiting = await outbox.head(endpoint.id, 1);
+    if (waiting.length > 0 && waiting[0]!.nextAttemptAt > now) {
+      await this.observe(endpoint);
+      return false;
+    }
     const queued = await outbox.fanIn(endpoint, this.owner, now, FAN_IN);
     if (queued === null) return false;
     if (queued > 0) metrics?.queued.inc({ endpoint: endpoint.name }, queued);
@@ -186,11 +192,16 @@ export class NotificationDispatcher {
         more = false;
       }
     }
-    if (metrics) {
-      const backlog = await outbox.backlog(endpoint.id, Date.now());
-      metrics.pending.set({ endpoint: endpoint.name }, backlog.pending);
-      metrics.lag.set({ endpoint: endpoint.name }, backlog.lagMs / 1000);
-    }
+    await this.observe(endpoint);
     return more;
+  }
+
+  /** The endpoint's backlog into the pending and lag gauges. */
+  private async observe(endpoint: Endpoint): Promise<void> {
+    const { metrics, outbox } = this.deps;
+    if (!metrics) return;
+    const backlog = await outbox.backlog(endpoint.id, Date.now());
+    metrics.pending.set({ endpoint: endpoint.name }, backlog.pending);
+    metrics.lag.set({ endpoint: endpoint.name }, backlog.lagMs / 1000);
   }
 }
