@@ -35,9 +35,12 @@ if (await postgresSuiteGate('the notification outbox contract')) {
         await firstInserted;
         await outbox.append(fixture.db, [newEvent('push', { repository: 'team/fast' }, ORIGIN)]);
         await outbox.claim('me', Date.now(), 15_000);
-        assert.equal(await outbox.fanIn(ci, 'me', Date.now(), 100), 0, 'waits for the open transaction');
-        release();
-        await slow;
+        try {
+          assert.equal(await outbox.fanIn(ci, 'me', Date.now(), 100), 0, 'waits for the open transaction');
+        } finally {
+          release();
+          await slow;
+        }
         assert.equal(await outbox.fanIn(ci, 'me', Date.now(), 100), 2);
         assert.deepEqual((await outbox.head(ci.id, 10)).map((d) => d.event.target.repository), ['team/slow', 'team/fast']);
       } finally {
