@@ -14,6 +14,7 @@ const registryCli = (path: string): string => fileURLToPath(new URL(`../registry
 
 const REGISTRY_CLIS: ReadonlyMap<string, string> = new Map([
   ['images', registryCli('events/cli')],
+  ['notifications', registryCli('notifications/cli')],
   ['import', registryCli('import/cli')],
   ...['gc', 'rules', 'quotas', 'retention'].map((area): [string, string] => [area, registryCli('lifecycle/cli')]),
 ]);

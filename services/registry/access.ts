@@ -13,9 +13,24 @@ import type { RegistryRoute } from './routes/path.js';
  * it needs what only admins are granted, `registry:catalog:*` (services/auth/authorize.ts
  * gives everyone else at most `registry:catalog:list`).
  */
-const LIFECYCLE_ADMIN_ROUTES: ReadonlySet<string> = new Set(['tagRules', 'tagRule', 'tagRulePreset', 'quotas', 'quota', 'lifecycleAudit'] satisfies RegistryRoute['kind'][]);
+const LIFECYCLE_ADMIN_ROUTES: ReadonlySet<string> = new Set([
+  'tagRules',
+  'tagRule',
+  'tagRulePreset',
+  'quotas',
+  'quota',
+  'lifecycleAudit',
+  // The notification admin API (endpoints, delivery log, redelivery) is admin-only the same way.
+  'notificationEndpoints',
+  'notificationEndpoint',
+  'notificationDeliveries',
+  'notificationRedeliver',
+] satisfies RegistryRoute['kind'][]);
 
-type LifecycleAdminRoute = Extract<RegistryRoute, { kind: 'tagRules' | 'tagRule' | 'tagRulePreset' | 'quotas' | 'quota' | 'lifecycleAudit' }>;
+type LifecycleAdminRoute = Extract<
+  RegistryRoute,
+  { kind: 'tagRules' | 'tagRule' | 'tagRulePreset' | 'quotas' | 'quota' | 'lifecycleAudit' | 'notificationEndpoints' | 'notificationEndpoint' | 'notificationDeliveries' | 'notificationRedeliver' }
+>;
 
 function isLifecycleAdmin(route: RegistryRoute): route is LifecycleAdminRoute {
   return LIFECYCLE_ADMIN_ROUTES.has(route.kind);

@@ -26,6 +26,7 @@ import { QuotaGuard, QuotaStore } from './lifecycle/quotas.js';
 import { TagRuleStore } from './lifecycle/rules-store.js';
 import { TagRuleGuard } from './lifecycle/tag-rule-guard.js';
 import type { KnexMetadataStore } from './metadata/knex-store.js';
+import { createNotifications, type Notifications } from './notifications/index.js';
 import type { RegistryServices } from './routes/context.js';
 import { healthRoutes } from './routes/health.js';
 import { registryRoutes } from './routes/index.js';
@@ -43,6 +44,8 @@ export interface RegistryDeps {
   uploads?: UploadManager;
   /** When set, HTTP metrics and the active upload gauge are recorded here and served at /metrics. */
   metrics?: Registry;
+  /** The notification parts (main.ts shares them with the dispatcher); made from `metadata` when absent. */
+  notifications?: Notifications;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -100,6 +103,7 @@ export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
     ruleStore,
     quotas: quotaStore,
     browse: new BrowseStore(deps.metadata.db),
+    notifications: deps.notifications ?? createNotifications(deps.metadata.db, config.dataDir, deps.logger),
   };
   const app = new Koa();
   // Errors after the headers went out land here: usually a client hanging up mid-download,

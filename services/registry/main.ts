@@ -25,6 +25,7 @@ import { createAccessController } from './auth/index.js';
 import { createCollector, gcSettings, retentionOf } from './lifecycle/index.js';
 import { scheduleGc } from './lifecycle/gc-schedule.js';
 import { KnexMetadataStore } from './metadata/knex-store.js';
+import { createNotifications, startDispatcher } from './notifications/index.js';
 import { BlobStore } from './storage/blobs.js';
 import { storageFor } from './storage/drivers/for-config.js';
 import { UploadManager } from './storage/uploads.js';
@@ -95,7 +96,8 @@ export async function startRegistryService(config: RegistryConfig, options: Star
     const blobs = new BlobStore(storage);
     const uploads = new UploadManager(storage, blobs, sessionLocks ?? clusterMutex());
     const metrics = options.metrics ?? createMetricsRegistry('registry');
-    const app = createApp(config, { storage, metadata, access, logger, blobs, uploads, metrics });
+    const notifications = createNotifications(metadata.db, config.dataDir, logger);
+    const app = createApp(config, { storage, metadata, access, logger, blobs, uploads, metrics, notifications });
     // createServer turns Node's whole-request timeout off (a large layer upload outlasts it)
     // and drops connections idle for 5 minutes instead; headers still have to be quick.
     const server = createServer(app.callback(), config.http, {
@@ -121,6 +123,11 @@ export async function startRegistryService(config: RegistryConfig, options: Star
       options.housekeeping === false || intervalSeconds === 0
         ? undefined
         : scheduleGc(createCollector(config, { metadata, storage, blobs, logger, metrics }), intervalSeconds, logger, () => retentionOf(metadata).run());
+    // One process per host delivers (the one doing housekeeping); replicas on PostgreSQL share the work by leases.
+    const dispatcher =
+      options.housekeeping === false
+        ? undefined
+        : await startDispatcher(notifications, { configured: config.notifications?.endpoints ?? [], dataDir: config.dataDir, metadata, logger, metrics });
     if (purgeTimer) {
       purgeTimer.unref();
       void purge();
@@ -132,6 +139,8 @@ export async function startRegistryService(config: RegistryConfig, options: Star
       onClose: async () => {
         clearInterval(purgeTimer);
         await gcSchedule?.stop();
+        await notifications.recorder.flush();
+        await dispatcher?.stop();
         await metadata.close();
         await sessionLocks?.close();
       },

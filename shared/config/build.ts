@@ -9,6 +9,7 @@ import { ClientAddressResolver, PROXY_HEADERS } from '../http/client-address.js'
 import { azureStorageOf } from './azure-storage.js';
 import { buildAccessTokenConfig, buildOidcConfig } from './oidc.js';
 import { buildLdapConfig } from './ldap.js';
+import { notificationEndpointsOf } from './notifications.js';
 import { SETTINGS, type Setting } from './settings.js';
 import type { ConfigSource } from './source.js';
 import { swiftStorageOf } from './swift.js';
@@ -232,6 +233,7 @@ export function buildRegistryConfig(src: ConfigSource): RegistryConfig {
       intervalSeconds: src.int(s.gcIntervalSeconds, 0),
       deleteUntagged: src.bool(s.gcDeleteUntagged),
     },
+    notifications: { endpoints: notificationEndpointsOf(src) },
     log: logOf(src),
     workers,
   };

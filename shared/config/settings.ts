@@ -257,6 +257,12 @@ const registry = {
     default: false,
     description: 'Garbage collection also deletes manifests with no tag that no index references (children of a referenced index and referrers of a present subject are kept).',
   },
+  notificationEndpoints: {
+    yaml: 'registry.notifications.endpoints',
+    env: 'REGISTRY_NOTIFICATIONS_ENDPOINTS',
+    description:
+      'Webhook endpoints, as in CNCF distribution\'s `notifications.endpoints` (a YAML list of `name`, `url`, `headers`, `timeout`, `threshold`, `backoff`, `ignoredmediatypes`, `ignore`, `disabled`, plus Dockyard\'s `secret`, `repositories`, `format`); in the environment the same list as YAML or JSON text. See docs/notifications.md.',
+  },
 } as const satisfies Record<string, Setting>;
 
 const auth = {

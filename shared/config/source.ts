@@ -59,6 +59,11 @@ export class ConfigSource {
     return undefined;
   }
 
+  /** The value as written (a YAML tree, or the environment's text) and the key to name in errors; for structured settings. */
+  raw(setting: Setting): { value: unknown; key: string; fromEnv: boolean } | undefined {
+    return this.find(setting);
+  }
+
   /** True when YAML or environment sets the value. */
   isSet(setting: Setting): boolean {
     return this.find(setting) !== undefined;

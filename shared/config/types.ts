@@ -6,6 +6,7 @@ import type { DatabaseConfig } from '../db/index.js';
 import type { ProxyHeader } from '../http/client-address.js';
 import type { OidcConfig } from './oidc.js';
 import type { LdapConfig } from './ldap.js';
+import type { NotificationEndpointConfig } from './notifications.js';
 
 /** Environment variables as `process.env` holds them. */
 export type Env = Record<string, string | undefined>;
@@ -132,6 +133,8 @@ export interface RegistryConfig {
   limits: { manifestMaxBytes: number; pageMaxEntries: number };
   /** Garbage collection (services/registry/lifecycle). Set by the loaders; absent in hand-built test configs means the defaults. */
   gc?: RegistryGcConfig;
+  /** Webhook endpoints from the configuration (services/registry/notifications); absent means none. */
+  notifications?: { endpoints: NotificationEndpointConfig[] };
   /** Always set by the loaders; optional so hand-built test configs need not repeat it. */
   log?: { level: LogLevel };
   /** Processes serving the registry (DOCKYARD_WORKERS); set by the loaders, absent means 1. */

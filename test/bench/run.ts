@@ -18,6 +18,7 @@ import { profileFor } from './profile.js';
 import { LoadGuard, loadGuardSummary } from './load-guard.js';
 import { reportNotes, textTable, writeReports, type RunInfo } from './report.js';
 import { specFor } from './tables.js';
+import { benchEndpoints } from './webhook-endpoints.js';
 import { allScenarios, selectScenarios } from './scenarios/index.js';
 import type { Scenario, Target, TargetName } from './scenarios/types.js';
 import {
@@ -141,6 +142,10 @@ async function startRegistries(
     for (const name of ['dockyard-noauth', 'dockyard-small', 'dockyard-large'] as const) {
       if (wanted.has(name)) servers.set(name, await startDockyardRegistry(join(dir, `${name}-data`), { name, workers }));
     }
+    if (wanted.has('dockyard-webhooks')) {
+      const env = { REGISTRY_NOTIFICATIONS_ENDPOINTS: JSON.stringify(await benchEndpoints()) };
+      servers.set('dockyard-webhooks', await startDockyardRegistry(join(dir, 'dockyard-webhooks-data'), { name: 'dockyard-webhooks', workers, env }));
+    }
   }
   if (binary) {
     servers.set('distribution', await startDistribution(binary, join(dir, 'distribution-data'), trust, options.distributionLog));
@@ -159,6 +164,9 @@ function runNotes(options: BenchOptions, scenarios: Scenario[], logVolume: strin
   ];
   if (scenarios.some((s) => s.on === 'auth-overhead')) {
     notes.push('Token auth overhead rows: a second Dockyard registry with REGISTRY_AUTH=none and its own data dir (same layout) runs next to the token-auth one; rounds alternate between them.');
+  }
+  if (scenarios.some((s) => s.on === 'webhooks')) {
+    notes.push('Notification rows: a second Dockyard registry without auth and without endpoints, and one with a dead endpoint (connection refused) and a slow one (a server in the bench process answering after 2 s); rounds alternate between them.');
   }
   if (scenarios.some((s) => s.on === 'dockyard-scaling')) {
     notes.push('Dockyard-only scaling rows: two more Dockyard registries, one seeded with the small and one with the large population through the MetadataStore; rounds alternate between them.');

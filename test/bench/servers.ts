@@ -130,7 +130,7 @@ export interface DockyardLaunch {
   auth?: TokenTrust;
   /** DOCKYARD_WORKERS for the service (its cluster size); absent leaves the service's default. */
   workers?: number;
-  /** More environment, e.g. a storage driver's REGISTRY_STORAGE_* settings. */
+  /** More environment, e.g. a storage driver's REGISTRY_STORAGE_* settings or REGISTRY_NOTIFICATIONS_ENDPOINTS. */
   env?: Record<string, string>;
 }
 

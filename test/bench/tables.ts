@@ -112,6 +112,18 @@ export const TABLES: ReadonlyArray<{ spec: TableSpec; holds: readonly Comparison
     },
     holds: ['dockyard-scaling'],
   },
+  {
+    spec: {
+      title: 'Notifications: Dockyard with a dead and a slow webhook endpoint vs Dockyard without endpoints (same run)',
+      columns: ['dockyard-webhooks', 'dockyard-noauth'],
+      headings: ['dead + slow endpoints', 'no endpoints'],
+      ratio: { of: 'first/second', heading: 'ratio with/without (throughput; target >= 0.9)' },
+      cpuRatioHeading: 'CPU/req ratio with/without',
+      legend:
+        'Both registries are Dockyard without auth. One has two endpoints: one refusing connections, one answering every request after 2 s (timeout 5 s); every push writes its events to the outbox and the dispatcher keeps retrying in the background. Rounds alternate between them.',
+    },
+    holds: ['webhooks'],
+  },
 ];
 
 /** The spec of the table a comparison's rows land in. */

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MetadataStore } from '../../services/registry/metadata/store.js';
 import { prefixHashes } from '../../services/registry/events/record.js';
-import { basesOf, dependentsOf, staleFor } from '../../services/registry/events/queries.js';
+import { basesOf, dependentsOf, staleFor, staleInNamespace } from '../../services/registry/events/queries.js';
 import { digestOf, type MetadataStoreFixture } from './metadata-store.contract.js';
 
 const IMAGE = 'application/vnd.oci.image.manifest.v1+json';
@@ -189,6 +189,32 @@ export function runLineageContract(name: string, make: () => Promise<MetadataSto
       const rebuilt = await pushImage(store, 'team/api', 'v2', ['os-old', 'upgrade', 'api']);
       await store.putTag('team/api', 'latest', rebuilt);
       assert.deepEqual((await staleFor(store, 'base/debian', '12')).stale.map((s) => s.repository), ['team/web']);
+    });
+
+    it('stale images per namespace: every moved tag of the namespace (and only of it) with its stale images', async () => {
+      const old = await pushImage(store, 'base/debian', 'old', ['os-old']);
+      await store.putTag('base/debian', '12', old);
+      const oldAlpine = await pushImage(store, 'base/alpine', 'old', ['alpine-old']);
+      await store.putTag('base/alpine', '3', oldAlpine);
+      const api = await pushImage(store, 'team/api', 'v1', ['os-old', 'api']);
+      await store.putTag('team/api', 'latest', api);
+      const tool = await pushImage(store, 'team/tool', 'v1', ['alpine-old', 'tool']);
+      await store.putTag('team/tool', 'latest', tool);
+      // A repository whose name merely starts with the namespace's is not in it.
+      const lookalike = await pushImage(store, 'base-x', 'old', ['os-old', 'x']);
+      await store.putTag('base-x', '1', lookalike);
+      await store.putTag('base-x', '1', await pushImage(store, 'base-x', 'new', ['x-new']));
+      assert.deepEqual(await staleInNamespace(store, 'base'), [], 'nothing moved yet');
+
+      await store.putTag('base/debian', '12', await pushImage(store, 'base/debian', 'new', ['os-new']));
+      await store.putTag('base/alpine', '3', await pushImage(store, 'base/alpine', 'new', ['alpine-new']));
+      const reports = await staleInNamespace(store, 'base');
+      assert.deepEqual(reports.map((r) => [r.repository, r.tag, r.stale.map((s) => s.repository)]), [
+        ['base/alpine', '3', ['team/tool']],
+        ['base/debian', '12', ['team/api']],
+      ]);
+      assert.deepEqual((await staleInNamespace(store, 'base', undefined, async (repository) => repository !== 'team/tool')).map((r) => r.tag), ['12']);
+      assert.deepEqual(await staleInNamespace(store, 'team'), []);
     });
   });
 }

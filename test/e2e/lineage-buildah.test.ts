@@ -1,7 +1,8 @@
 // Lineage through real clients: buildah builds two images FROM a base pulled from the
 // registry, pushes them, then a rebuilt base moves the base tag; `npm run admin -- images
 // stale` (on the registry's database) names both dependents, and `images dependents`
-// finds them under the previous base.
+// finds them under the previous base; the registry's webhook (a receiver this test runs)
+// gets a `stale` event naming both.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +11,7 @@ import { buildFixtureLayout, type FixtureLayout } from '../fixtures/image.js';
 import { buildah, type Tool } from './harness/clients.js';
 import { registryTarget, startRegistry, type RunningService } from './harness/services.js';
 import { requireTools } from './harness/tools.js';
+import { WebhookReceiver } from '../support/webhook-receiver.js';
 import { Workspace } from './harness/workspace.js';
 
 const gate = requireTools(['buildah'], { needsRoot: true });
@@ -21,14 +23,21 @@ describe('lineage with buildah (auth none)', { skip }, () => {
   let fixture: FixtureLayout;
   let registry: RunningService;
   let bh: Tool;
+  let receiver: WebhookReceiver;
+  let pushed: { api: string; web: string; fixedBase: string } | undefined;
 
   before(async () => {
     ws = Workspace.create('lineage');
     fixture = await buildFixtureLayout(ws.path('oci'));
-    registry = await startRegistry(ws);
+    receiver = await WebhookReceiver.start();
+    const endpoints = [{ name: 'ci', url: receiver.url, ignore: { actions: ['pull'] }, ignoredmediatypes: ['application/octet-stream'] }];
+    registry = await startRegistry(ws, { env: { REGISTRY_NOTIFICATIONS_ENDPOINTS: JSON.stringify(endpoints) } });
     bh = buildah(ws);
   });
-  after(() => ws?.dispose());
+  after(async () => {
+    await receiver?.close();
+    ws?.dispose();
+  });
 
   async function admin(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
     let out = '';
@@ -71,5 +80,17 @@ describe('lineage with buildah (auth none)', { skip }, () => {
     assert.deepEqual(report.stale.map((s) => [s.repository, s.digest, s.tags]), [['team/api', api, ['1']], ['team/web', web, ['1']]]);
     const text = await admin('images', 'stale', 'base/os:1');
     assert.match(text.out, /2 stale image\(s\)[\s\S]*team\/api:1[\s\S]*team\/web:1/);
+    pushed = { api, web, fixedBase };
+  });
+
+  it('the tag move sends a stale event naming both dependents', async (t) => {
+    if (!pushed) return t.skip('the build above failed');
+    const events = await receiver.waitFor((all) => all.some((e) => e.action === 'stale'));
+    const stale = events.filter((e) => e.action === 'stale') as unknown as Array<{ target: { repository: string; tag: string; digest: string }; stale: { current: string; dependents: Array<{ repository: string; digest: string; tags: string[] }> } }>;
+    assert.equal(stale.length, 1);
+    assert.deepEqual([stale[0]!.target.repository, stale[0]!.target.tag, stale[0]!.target.digest, stale[0]!.stale.current], ['base/os', '1', pushed.fixedBase, pushed.fixedBase]);
+    assert.deepEqual(stale[0]!.stale.dependents.map((d) => [d.repository, d.digest, d.tags]), [['team/api', pushed.api, ['1']], ['team/web', pushed.web, ['1']]]);
+    // Only manifests were asked for: one push event per tag pushed, in push order.
+    assert.deepEqual(events.filter((e) => e.action === 'push').map((e) => `${(e.target as { repository: string }).repository}:${(e.target as { tag?: string }).tag}`), ['base/os:1', 'team/api:1', 'team/web:1', 'base/os:1']);
   });
 });

@@ -27,6 +27,8 @@ const REGISTRY_ADMIN = [
   '  quotas set NAMESPACE BYTES [--soft BYTES] | remove NAMESPACE | list | usage NAME',
   '  retention add REPOS TAGS [--keep-last N] [--keep-days N] | list | remove ID | run [--dry-run]',
   '  images dependents|stale|bases|history REPO:TAG [--json]  lineage (docs/lineage.md)',
+  '  images stale --namespace NS [--json]                  stale images of every moved tag in a namespace',
+  '  notifications add NAME URL [--secret S] [--repos P] | list | remove NAME | deliveries [NAME] | redeliver ID  webhooks (docs/notifications.md)',
   '  import registry2 PATH [--json]                         a registry:2 store (docs/operations.md)',
 ];
 

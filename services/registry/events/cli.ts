@@ -10,12 +10,14 @@ import { configFileFrom, loadRegistryConfig } from '../../../shared/config/index
 import { failureExitCode, registryDatabaseExists, runCommandEntry, UsageError } from '../cli-support.js';
 import { KnexMetadataStore } from '../metadata/knex-store.js';
 import type { MetadataStore } from '../metadata/store.js';
-import { basesOf, DEFAULT_DEPTH, dependentsOf, MAX_DEPTH, resolveImage, staleFor, type DescribedImage } from './queries.js';
+import { assertName } from '../../../shared/grammar/reference.js';
+import { basesOf, DEFAULT_DEPTH, dependentsOf, MAX_DEPTH, resolveImage, staleFor, staleInNamespace, type DescribedImage } from './queries.js';
 import { parseImageReference, referencePart } from './reference.js';
 
 const IMAGES_USAGE = `usage: npm run admin -- [--config FILE] images COMMAND IMAGE [--json]
   images dependents REPO:TAG|REPO@DIGEST [--depth N]   images built on the image (N generations, default ${DEFAULT_DEPTH}, at most ${MAX_DEPTH})
   images stale REPO:TAG [--depth N]                     still-tagged images built on what REPO:TAG pointed at before its last move
+  images stale --namespace NS [--depth N]               the same for every tag of the namespace that moved
   images bases REPO:TAG|REPO@DIGEST                     the images it is built on, nearest first (per platform for an index)
   images history REPO:TAG [--limit N]                   the tag's moves, newest first`;
 
@@ -29,7 +31,9 @@ const COMMANDS = new Set(['dependents', 'stale', 'bases', 'history']);
 
 interface ImagesArgs {
   command: string;
+  /** REPO:TAG or REPO@DIGEST; empty with --namespace. */
   image: string;
+  namespace?: string;
   json: boolean;
   numbers: Map<string, number>;
 }
@@ -39,12 +43,17 @@ function parseImagesArgs(argv: readonly string[]): ImagesArgs {
   const positional: string[] = [];
   const numbers = new Map<string, number>();
   let json = false;
+  let namespace: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--json') json = true;
     else if (arg === '--config') i++;
     else if (arg.startsWith('--config=')) continue;
-    else if (arg === '--depth' || arg === '--limit') {
+    else if (arg === '--namespace') {
+      const value = argv[++i];
+      if (value === undefined) throw new UsageError('--namespace needs a namespace');
+      namespace = value;
+    } else if (arg === '--depth' || arg === '--limit') {
       const value = argv[++i] ?? '';
       if (!/^[1-9][0-9]{0,3}$/.test(value)) throw new UsageError(`${arg} needs a positive integer`);
       numbers.set(arg.slice(2), Number(value));
@@ -52,6 +61,10 @@ function parseImagesArgs(argv: readonly string[]): ImagesArgs {
     else positional.push(arg);
   }
   const [area, command, image, extra] = positional;
+  if (namespace !== undefined) {
+    if (area !== 'images' || command !== 'stale' || image !== undefined) throw new UsageError('expected: images stale --namespace NS');
+    return { command, image: '', namespace, json, numbers };
+  }
   if (area !== 'images' || command === undefined || image === undefined || extra !== undefined) throw new UsageError('expected: images COMMAND IMAGE');
   if (!COMMANDS.has(command)) throw new UsageError(`unknown images command ${command}`);
   if ((numbers.get('depth') ?? 0) > MAX_DEPTH) throw new UsageError(`--depth is at most ${MAX_DEPTH}`);
@@ -68,9 +81,22 @@ function pullNames(image: DescribedImage): string {
 }
 
 async function run(metadata: MetadataStore, args: ImagesArgs, io: ImagesIo): Promise<void> {
-  const image = parseImageReference(args.image);
   const depth = args.numbers.get('depth') ?? DEFAULT_DEPTH;
   const print = (value: unknown, text: () => string) => io.out(args.json ? JSON.stringify(value, null, 2) : text());
+  if (args.namespace !== undefined) {
+    const reports = await staleInNamespace(metadata, assertName(args.namespace), depth);
+    return print({ namespace: args.namespace, reports }, () =>
+      reports.length === 0
+        ? `nothing in ${args.namespace} is stale`
+        : reports
+            .flatMap((r) => [
+              `${r.repository}:${r.tag} moved from ${r.previous} to ${r.current ?? '(removed)'}: ${r.stale.length} stale image(s)`,
+              ...r.stale.map((s) => `  ${pullNames(s)}  ${s.digest}  generation ${s.generation} (${s.via})`),
+            ])
+            .join('\n'),
+    );
+  }
+  const image = parseImageReference(args.image);
   if (args.command === 'stale' || args.command === 'history') {
     if (!('tag' in image)) throw new UsageError(`images ${args.command} takes REPO:TAG`);
     if (args.command === 'history') {

@@ -137,6 +137,11 @@ export class KnexLineageStore implements LineageStore {
     return indexes;
   }
 
+  async movedTags(namespace: string, limit: number, tx?: Tx): Promise<Array<{ repository: string; tag: string }>> {
+    assertName(namespace);
+    return lq.movedTags(this.exec(tx), namespace, limit);
+  }
+
   async tagHistory(repository: string, tag: string, limit: number, tx?: Tx): Promise<TagMove[]> {
     assertName(repository);
     assertTag(tag);

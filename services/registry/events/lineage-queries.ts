@@ -95,3 +95,17 @@ export function tagMoves(db: Executor, repository: string, tag: string, limit: n
     .orderBy('id', 'desc')
     .limit(limit);
 }
+
+/**
+ * Tags of the namespace's repositories (the namespace itself and everything under it) that
+ * ever moved away from a digest, in byte order of repository then tag.
+ */
+export function movedTags(db: Executor, namespace: string, limit: number): Knex.QueryBuilder {
+  return db('tag_history as h')
+    .join('repositories as r', 'r.id', 'h.repository_id')
+    .distinct('r.name as repository', 'h.tag')
+    .whereNotNull('h.old_digest')
+    .andWhere((q) => q.where('r.name', namespace).orWhere((range) => range.where('r.name', '>', `${namespace}/`).andWhere('r.name', '<', `${namespace}0`)))
+    .orderBy([{ column: 'r.name' }, { column: 'h.tag' }])
+    .limit(limit);
+}

@@ -157,6 +157,12 @@ export async function staleFor(metadata: MetadataStore, repository: string, tag:
   const report: StaleReport = { repository, tag, current, previous: null, movedAt: null, movedBy: null, stale: [] };
   if (!last || last.oldDigest === null) return report;
   Object.assign(report, { previous: last.oldDigest, movedAt: last.movedAt, movedBy: last.actor });
+  report.stale = await staleDependents(metadata, repository, last.oldDigest, current, depth);
+  return report;
+}
+
+/** The still-tagged images built on `previous` that are not built on `current` (one move of a tag; notifications use it per move). */
+export async function staleDependents(metadata: MetadataStore, repository: string, previous: string, current: string | null, depth = DEFAULT_DEPTH): Promise<Dependent[]> {
   // The current base itself is often built on the previous one (`FROM old` + upgrades): it and what is built on it are not stale.
   const currentImage = current === null ? null : { repository, digest: current };
   const rebuilt = new Set(
@@ -164,7 +170,31 @@ export async function staleFor(metadata: MetadataStore, repository: string, tag:
       ? []
       : [currentImage, ...(await platformImages(metadata, currentImage)), ...(await dependentsOf(metadata, currentImage, depth))].map(key),
   );
-  const built = await dependentsOf(metadata, { repository, digest: last.oldDigest }, depth);
-  report.stale = built.filter((image) => !rebuilt.has(key(image)) && isTagged(image));
-  return report;
+  const built = await dependentsOf(metadata, { repository, digest: previous }, depth);
+  return built.filter((image) => !rebuilt.has(key(image)) && isTagged(image));
+}
+
+/** Most moved tags one namespace answer looks at. */
+const NAMESPACE_TAG_LIMIT = 500;
+
+/**
+ * The stale images of every tag in the namespace that moved (one report per tag with stale
+ * images, in repository then tag order): what CI should rebuild after the namespace's base
+ * images moved. `visible` keeps only the images (and tags) the caller may see.
+ */
+export async function staleInNamespace(
+  metadata: MetadataStore,
+  namespace: string,
+  depth = DEFAULT_DEPTH,
+  mayPull: (repository: string) => Promise<boolean> = async () => true,
+): Promise<StaleReport[]> {
+  const reports: StaleReport[] = [];
+  for (const { repository, tag } of await metadata.lineage.movedTags(namespace, NAMESPACE_TAG_LIMIT)) {
+    if (!(await mayPull(repository))) continue;
+    const report = await staleFor(metadata, repository, tag, depth);
+    const stale: Dependent[] = [];
+    for (const image of report.stale) if (await mayPull(image.repository)) stale.push(image);
+    if (stale.length > 0) reports.push({ ...report, stale });
+  }
+  return reports;
 }

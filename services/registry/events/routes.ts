@@ -1,5 +1,6 @@
 /**
- * `GET /api/v1/images/{bases,dependents,stale,tag-history}?image=REPO:TAG|REPO@DIGEST[&depth=N][&limit=N]`.
+ * `GET /api/v1/images/{bases,dependents,stale,tag-history}?image=REPO:TAG|REPO@DIGEST[&depth=N][&limit=N]`,
+ * and `GET /api/v1/images/stale?namespace=NS` (every moved tag of the namespace with its stale images).
  * The caller needs pull on the repository asked about (the same AccessController decision
  * as a `/v2` pull, so a token caller needs a token with that scope). Every image in an
  * answer is then kept only when the caller may pull its repository, asked of the same
@@ -13,7 +14,8 @@ import { matchesPattern } from '../../../shared/grammar/repository-pattern.js';
 import { CATALOG_ACCESS, CATALOG_LIST_ACCESS } from '../access.js';
 import type { AccessController } from '../auth/controller.js';
 import type { RegistryServices } from '../routes/context.js';
-import { basesOf, DEFAULT_DEPTH, dependentsOf, MAX_DEPTH, resolveImage, staleFor, type DescribedImage } from './queries.js';
+import { assertName } from '../../../shared/grammar/reference.js';
+import { basesOf, DEFAULT_DEPTH, dependentsOf, MAX_DEPTH, resolveImage, staleFor, staleInNamespace, type DescribedImage } from './queries.js';
 import { parseImageReference, referencePart, type ImageReference } from './reference.js';
 
 const PREFIX = '/api/v1/images/';
@@ -113,6 +115,15 @@ export function lineageRoutes(services: RegistryServices, access: AccessControll
       throw new DockyardError('METHOD_NOT_ALLOWED', `${ctx.method.slice(0, 20)} is not allowed here`, { headers: { Allow: 'GET, HEAD' } });
     }
     const params = new URLSearchParams(ctx.querystring);
+    const namespace = params.get('namespace');
+    if (query === 'stale' && namespace !== null && !params.has('image')) {
+      // Any authenticated caller; the answer holds only repositories it may pull.
+      const grant = await access.authorize(ctx.req.headers, []);
+      ctx.state.subject = grant.subject;
+      const depth = boundedInteger(params.get('depth'), 'depth', DEFAULT_DEPTH, MAX_DEPTH);
+      ctx.body = { namespace, reports: await staleInNamespace(services.metadata, assertName(namespace), depth, pullCheck(access, ctx)) };
+      return;
+    }
     const text = params.get('image');
     if (text === null) throw fail('REQUEST_INVALID', 'the image parameter is required: image=REPO:TAG or image=REPO@DIGEST');
     const image = parseImageReference(text);

@@ -67,6 +67,8 @@ export interface LineageStore {
   tagsOf(image: ImageRef, tx?: Tx): Promise<string[]>;
   /** Index manifests of the same repository that list the image as a child. */
   indexesContaining(image: ImageRef, tx?: Tx): Promise<ContainingIndex[]>;
+  /** Tags of the namespace (the repository of that name and those under it) that moved away from a digest at least once (at most `limit`). */
+  movedTags(namespace: string, limit: number, tx?: Tx): Promise<Array<{ repository: string; tag: string }>>;
   /** The tag's moves, newest first (at most `limit`). */
   tagHistory(repository: string, tag: string, limit: number, tx?: Tx): Promise<TagMove[]>;
 }

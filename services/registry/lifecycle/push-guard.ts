@@ -52,15 +52,17 @@ export class PushGuard {
    * there. Once the link is committed the collector cannot take the bytes (its re-check
    * under the lock sees the link); if they vanished before that, the link is dangling and
    * is removed again (unless bytes came back meanwhile). False means the caller must not
-   * report the blob as stored.
+   * report the blob as stored. `inTransaction` runs in the linking transaction (the
+   * notification outbox writes the upload's or mount's event there).
    */
-  async linkBlob(repository: string, digest: string, size: number): Promise<boolean> {
+  async linkBlob(repository: string, digest: string, size: number, inTransaction?: (tx: Tx) => Promise<void>): Promise<boolean> {
     const parsed = parseDigest(digest);
     await this.metadata.transaction(async (tx) => {
       await this.gc.lockDigests(asKnex(tx), [digest]);
       await this.gc.touch(asKnex(tx), [digest], this.reviewAfter());
       await this.quotas.checkAdd(asKnex(tx), repository, digest, size);
       await this.metadata.linkBlob(repository, digest, size, tx);
+      await inTransaction?.(tx);
     });
     if ((await this.blobs.stat(parsed)) !== null) return true;
     await this.metadata.transaction(async (tx) => {

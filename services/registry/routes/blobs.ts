@@ -7,6 +7,7 @@ import type { Context } from 'koa';
 import { DockyardError, fail } from '../../../shared/http/errors.js';
 import type { Digest } from '../../../shared/grammar/reference.js';
 import type { FileReader } from '../storage/driver.js';
+import { blobEvent, deleteEvent } from '../notifications/request-events.js';
 import { sendRange } from './blob-body.js';
 import { decideByteRange } from './byte-range.js';
 import { respondEmpty, type RegistryServices, type RequestContext } from './context.js';
@@ -25,8 +26,9 @@ export async function linkedBlobSize(services: RegistryServices, name: string, d
 }
 
 /** 200 (or 206 for a Range) with the blob's bytes, or 307 to the store; HEAD sends the same headers without them. */
-export async function getBlob({ ctx, route, services }: RequestContext<RouteOf<'blob'>>): Promise<void> {
+export async function getBlob({ ctx, route, grant, services }: RequestContext<RouteOf<'blob'>>): Promise<void> {
   const size = await linkedBlobSize(services, route.name, route.digest);
+  if (ctx.method === 'GET') services.notifications.recorder.pulled(() => blobEvent(ctx, grant.subject, 'pull', { repository: route.name, digest: route.digest.value, size }));
   // A HEAD that finds a blob is how a client decides not to upload it: keep it for the push.
   if (ctx.method === 'HEAD') await services.pushGuard.touch([route.digest.value]);
   // A store that serves the bytes itself (storage.redirect.disable: false) takes the GET and
@@ -88,7 +90,14 @@ async function openContent(services: RegistryServices, digest: Digest): Promise<
 }
 
 /** 202 after removing the repository's link; the content stays for other repositories. */
-export async function deleteBlob({ ctx, route, services }: RequestContext<RouteOf<'blob'>>): Promise<void> {
-  if (!(await services.metadata.unlinkBlob(route.name, route.digest.value))) throw blobUnknown(route.digest);
+export async function deleteBlob({ ctx, route, grant, services }: RequestContext<RouteOf<'blob'>>): Promise<void> {
+  const { recorder } = services.notifications;
+  const unlinked = await services.metadata.transaction(async (tx) => {
+    const done = await services.metadata.unlinkBlob(route.name, route.digest.value, tx);
+    if (done) await recorder.record(tx, [deleteEvent(ctx, grant.subject, route.name, { digest: route.digest.value, blob: true })]);
+    return done;
+  });
+  if (!unlinked) throw blobUnknown(route.digest);
+  recorder.committed();
   respondEmpty(ctx, 202);
 }

@@ -13,6 +13,7 @@ import type { QuotaStore } from '../lifecycle/quotas.js';
 import type { TagRuleStore } from '../lifecycle/rules-store.js';
 import type { TagRuleGuard } from '../lifecycle/tag-rule-guard.js';
 import type { MetadataStore } from '../metadata/store.js';
+import type { Notifications } from '../notifications/index.js';
 import type { BlobStore } from '../storage/blobs.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { UploadManager } from '../storage/uploads.js';
@@ -36,6 +37,8 @@ export interface RegistryServices {
   quotas: QuotaStore;
   /** READMEs and the tag table of the browse API (browse/). */
   browse: BrowseStore;
+  /** The notification outbox, endpoints and pull-event buffer (notifications/). */
+  notifications: Notifications;
 }
 
 /** One authorized request, as a handler sees it. */

@@ -23,6 +23,7 @@ import {
   setQuota,
 } from './lifecycle-admin.js';
 import { deleteManifest, getManifest, putManifest } from './manifests.js';
+import { addNotificationEndpoint, listNotificationDeliveries, listNotificationEndpoints, redeliverNotification, removeNotificationEndpoint } from '../notifications/admin-routes.js';
 import { parseRegistryPath, ROUTE_TEMPLATES, type RouteKind, type RouteOf } from './path.js';
 import { listReferrers } from './referrers.js';
 import { listTags } from './tags.js';
@@ -52,6 +53,10 @@ const HANDLERS: { [K in RouteKind]: MethodTable<K> } = {
   browseRepositories: { GET: listBrowseRepositories },
   browseTags: { GET: listBrowseTags },
   readme: { GET: getReadme, PUT: putReadme },
+  notificationEndpoints: { GET: listNotificationEndpoints, POST: addNotificationEndpoint },
+  notificationEndpoint: { DELETE: removeNotificationEndpoint },
+  notificationDeliveries: { GET: listNotificationDeliveries },
+  notificationRedeliver: { POST: redeliverNotification },
 };
 
 function methodTable<K extends RouteKind>(kind: K): MethodTable<K> {

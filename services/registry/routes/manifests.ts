@@ -9,6 +9,7 @@ import { recordLineage } from '../events/index.js';
 import { parseManifest } from '../manifests.js';
 import { referencedDigests, verifyReferences } from '../manifests/references.js';
 import type { ManifestRecord } from '../metadata/store.js';
+import { deleteEvent, manifestPullEvent, manifestPushEvents, staleEvent } from '../notifications/request-events.js';
 import { digestOf } from '../storage/blobs.js';
 import { readBoundedBody } from './body.js';
 import { manifestLocation, respondEmpty, type RegistryServices, type RequestContext } from './context.js';
@@ -27,8 +28,12 @@ async function findManifest(services: RegistryServices, name: string, reference:
 }
 
 /** 200 with the stored bytes and media type; HEAD the same headers from the index alone. */
-export async function getManifest({ ctx, route, services }: RequestContext<RouteOf<'manifest'>>): Promise<void> {
+export async function getManifest({ ctx, route, grant, services }: RequestContext<RouteOf<'manifest'>>): Promise<void> {
   const record = await findManifest(services, route.name, route.reference);
+  if (ctx.method === 'GET') {
+    const tag = route.reference.kind === 'tag' ? route.reference.tag : undefined;
+    services.notifications.recorder.pulled(() => manifestPullEvent(ctx, grant.subject, record, tag));
+  }
   const body = ctx.method === 'HEAD' ? null : await services.blobs.getBytes(parseDigest(record.digest));
   ctx.set('Docker-Content-Digest', record.digest);
   ctx.set('ETag', `"${record.digest}"`);
@@ -74,6 +79,8 @@ export async function putManifest({ ctx, route, query, grant, services }: Reques
   }
   await verifyReferences(services.metadata, route.name, manifest);
   await services.blobs.putBytes(bytes, digest.algorithm);
+  const target = { repository: route.name, digest: digest.value, mediaType: manifest.mediaType, size: bytes.length };
+  const { recorder } = services.notifications;
   await services.metadata.transaction(async (tx) => {
     await services.pushGuard.guardManifest(tx, route.name, digest.value, manifest, bytes);
     await services.metadata.putManifest(
@@ -90,11 +97,18 @@ export async function putManifest({ ctx, route, query, grant, services }: Reques
       tx,
     );
     await recordLineage(services.metadata, route.name, digest.value, manifest, tx);
+    const moved: Array<{ tag: string; previous: string }> = [];
     for (const tag of tags) {
       await services.tagRules.checkPush(tx, route.name, tag, digest.value);
+      const previous = await services.metadata.resolveTag(route.name, tag, tx);
       await services.metadata.putTag(route.name, tag, digest.value, tx, grant.subject);
+      if (previous !== null && previous !== digest.value) moved.push({ tag, previous });
     }
+    // In the change's own transaction: the events exist exactly when the push committed.
+    await recorder.record(tx, manifestPushEvents(ctx, grant.subject, target, tags));
+    for (const { tag, previous } of moved) await recorder.recordStale(tx, staleEvent(ctx, grant.subject, target, tag, previous));
   });
+  recorder.committed();
   ctx.set('Location', manifestLocation(route.name, digest));
   ctx.set('Docker-Content-Digest', digest.value);
   if (manifest.subject) ctx.set('OCI-Subject', manifest.subject.digest.value);
@@ -105,14 +119,21 @@ export async function putManifest({ ctx, route, query, grant, services }: Reques
 /** 202: by digest deletes the manifest and its tags; by tag removes only the tag. DENIED when a tag rule protects a tag it would remove. */
 export async function deleteManifest({ ctx, route, grant, services }: RequestContext<RouteOf<'manifest'>>): Promise<void> {
   const { reference } = route;
+  const { recorder } = services.notifications;
   const deleted = await services.metadata.transaction(async (tx) => {
+    let done: boolean;
     if (reference.kind === 'tag') {
       await services.tagRules.checkDelete(tx, route.name, { tag: reference.tag });
-      return services.metadata.deleteTag(route.name, reference.tag, tx, grant.subject);
+      done = await services.metadata.deleteTag(route.name, reference.tag, tx, grant.subject);
+    } else {
+      await services.tagRules.checkDelete(tx, route.name, { digest: reference.digest.value });
+      done = await services.metadata.deleteManifest(route.name, reference.digest.value, tx, grant.subject);
     }
-    await services.tagRules.checkDelete(tx, route.name, { digest: reference.digest.value });
-    return services.metadata.deleteManifest(route.name, reference.digest.value, tx, grant.subject);
+    const deletedReference = reference.kind === 'tag' ? { tag: reference.tag } : { digest: reference.digest.value };
+    if (done) await recorder.record(tx, [deleteEvent(ctx, grant.subject, route.name, deletedReference)]);
+    return done;
   });
   if (!deleted) throw manifestUnknown(route.name, reference);
+  recorder.committed();
   respondEmpty(ctx, 202);
 }

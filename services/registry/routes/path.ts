@@ -31,7 +31,11 @@ export type RegistryRoute =
   | { kind: 'lifecycleAudit' }
   | { kind: 'browseRepositories' }
   | { kind: 'browseTags'; name: string }
-  | { kind: 'readme'; name: string };
+  | { kind: 'readme'; name: string }
+  | { kind: 'notificationEndpoints' }
+  | { kind: 'notificationEndpoint'; endpoint: string }
+  | { kind: 'notificationDeliveries' }
+  | { kind: 'notificationRedeliver'; id: number };
 
 /** The `kind` of a route. */
 export type RouteKind = RegistryRoute['kind'];
@@ -60,6 +64,10 @@ export const ROUTE_TEMPLATES: { readonly [K in RouteKind]: string } = {
   browseRepositories: '/v2/_dockyard/repositories',
   browseTags: '/v2/<name>/_dockyard/tags',
   readme: '/v2/<name>/_dockyard/readme',
+  notificationEndpoints: '/v2/_dockyard/notifications/endpoints',
+  notificationEndpoint: '/v2/_dockyard/notifications/endpoints/<name>',
+  notificationDeliveries: '/v2/_dockyard/notifications/deliveries',
+  notificationRedeliver: '/v2/_dockyard/notifications/deliveries/<id>/redeliver',
 };
 
 // The name is greedy, so `/v2/a/manifests/manifests/x` is manifest `x` of repository
@@ -71,6 +79,16 @@ const NAMESPACE_USAGE = /^\/v2\/_dockyard\/usage\/([^/]+)$/;
 // The lifecycle admin API (routes/lifecycle-admin.ts). A rule id or preset name of another
 // shape names no rule or preset: no endpoint (404).
 const LIFECYCLE_ADMIN = /^\/v2\/_dockyard\/(?:(rules)|rules\/(\d{1,9})|rules\/presets\/([a-z0-9-]{1,64})|(quotas)|quotas\/([^/]+)|(audit))$/;
+
+// The notification admin API (notifications/admin-routes.ts); endpoint names follow the config's grammar.
+const NOTIFICATIONS_ADMIN = /^\/v2\/_dockyard\/notifications\/(?:(endpoints)|endpoints\/([A-Za-z0-9][A-Za-z0-9._-]{0,63})|(deliveries)|deliveries\/(\d{1,15})\/redeliver)$/;
+
+function notificationsAdminRoute([, endpoints, endpoint, deliveries, id]: RegExpExecArray): RegistryRoute {
+  if (endpoints !== undefined) return { kind: 'notificationEndpoints' };
+  if (endpoint !== undefined) return { kind: 'notificationEndpoint', endpoint };
+  if (deliveries !== undefined) return { kind: 'notificationDeliveries' };
+  return { kind: 'notificationRedeliver', id: Number(id) };
+}
 
 /** Upload ids are ours (UUIDs), so anything else cannot name a session. */
 const UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -102,6 +120,8 @@ export function parseRegistryPath(rawPath: string): RegistryRoute | null {
   if (namespace) return { kind: 'namespaceUsage', namespace: assertName(namespace[1]!) };
   const lifecycle = LIFECYCLE_ADMIN.exec(rawPath);
   if (lifecycle) return lifecycleAdminRoute(lifecycle);
+  const notifications = NOTIFICATIONS_ADMIN.exec(rawPath);
+  if (notifications) return notificationsAdminRoute(notifications);
   const match = REPOSITORY_ROUTE.exec(rawPath);
   if (!match) return null;
   const [, rawName, tagsList, reference, uploadId, blobDigest, subjectDigest, extra] = match;

@@ -9,6 +9,8 @@ import { DockyardError, fail } from '../../../shared/http/errors.js';
 import { parseDigest, type Digest } from '../../../shared/grammar/reference.js';
 import { mountSource } from '../access.js';
 import { collectedDuringUpload } from '../lifecycle/push-guard.js';
+import type { Tx } from '../metadata/store.js';
+import { blobEvent } from '../notifications/request-events.js';
 import type { UploadSession } from '../storage/uploads.js';
 import { parseUploadContentRange } from './byte-range.js';
 import {
@@ -21,6 +23,11 @@ import {
   type RequestContext,
 } from './context.js';
 import type { RouteOf } from './path.js';
+
+/** What the linking transaction of an upload or mount writes: its event, in the outbox. */
+function recordLinked(request: RequestContext, action: 'push' | 'mount', blob: { repository: string; digest: string; size: number; from?: string }) {
+  return (tx: Tx) => request.services.notifications.recorder.record(tx, [blobEvent(request.ctx, request.grant.subject, action, blob)]);
+}
 
 /** Where a chunk must start and how long it claims to be, from Content-Range / Content-Length. */
 interface ChunkPosition {
@@ -86,13 +93,16 @@ async function tryMount(request: RequestContext<RouteOf<'uploads'>>): Promise<bo
   const content = link && (await services.blobs.stat(digest));
   if (!content) return false;
   // Collected between the check and the link: an upload of the bytes takes over.
-  if (!(await services.pushGuard.linkBlob(route.name, digest.value, content.size))) return false;
+  const mounted = { repository: route.name, digest: digest.value, size: content.size, from: source.from };
+  if (!(await services.pushGuard.linkBlob(route.name, digest.value, content.size, recordLinked(request, 'mount', mounted)))) return false;
+  services.notifications.recorder.committed();
   respondBlobCreated(ctx, route.name, digest);
   return true;
 }
 
 /** A whole blob in the POST body (`?digest=`): one request instead of POST + PUT. */
-async function monolithicUpload({ ctx, route, query, grant, services }: RequestContext<RouteOf<'uploads'>>): Promise<void> {
+async function monolithicUpload(request: RequestContext<RouteOf<'uploads'>>): Promise<void> {
+  const { ctx, route, query, grant, services } = request;
   const digest = requiredDigest(query);
   const length = requestContentLength(ctx);
   if (length !== undefined) await services.pushGuard.precheckQuota(route.name, digest.value, length);
@@ -107,7 +117,9 @@ async function monolithicUpload({ ctx, route, query, grant, services }: RequestC
     await services.uploads.cancel(route.name, session.id, grant.subject).catch(() => undefined);
     throw err;
   }
-  if (!(await services.pushGuard.linkBlob(route.name, blob.digest.value, blob.size))) throw collectedDuringUpload(blob.digest.value);
+  const pushed = { repository: route.name, digest: blob.digest.value, size: blob.size };
+  if (!(await services.pushGuard.linkBlob(route.name, blob.digest.value, blob.size, recordLinked(request, 'push', pushed)))) throw collectedDuringUpload(blob.digest.value);
+  services.notifications.recorder.committed();
   respondBlobCreated(ctx, route.name, blob.digest);
 }
 
@@ -164,7 +176,9 @@ export async function completeUpload(request: RequestContext<RouteOf<'upload'>>)
   } catch (err) {
     throw withUploadLocation(err, route.name, route.uploadId);
   }
-  if (!(await services.pushGuard.linkBlob(route.name, blob.digest.value, blob.size))) throw collectedDuringUpload(blob.digest.value);
+  const pushed = { repository: route.name, digest: blob.digest.value, size: blob.size };
+  if (!(await services.pushGuard.linkBlob(route.name, blob.digest.value, blob.size, recordLinked(request, 'push', pushed)))) throw collectedDuringUpload(blob.digest.value);
+  services.notifications.recorder.committed();
   respondBlobCreated(ctx, route.name, blob.digest);
 }
 

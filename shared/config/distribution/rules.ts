@@ -149,14 +149,10 @@ export const RULES: readonly Rule[] = [
   { key: 'http.h2c', doc: 'Warning (HTTP/1.1 only).', apply: warn('ignored: Dockyard speaks HTTP/1.1 only') },
   {
     key: 'notifications.endpoints',
-    doc: 'Error while an endpoint is not `disabled: true`: webhook notifications are not supported, and dropping events silently would break what listens to them. All endpoints disabled: warning.',
-    apply: (v) => {
-      const endpoints = Array.isArray(v) ? v : [v];
-      const live = endpoints.filter((e) => !(typeof e === 'object' && e !== null && truthy((e as Record<string, unknown>).disabled) === true));
-      return live.length === 0 ? { warn: 'ignored: every endpoint is disabled' } : { error: 'webhook notifications are not supported; remove the endpoints or mark them disabled: true' };
-    },
+    doc: 'Mapped to `registry.notifications.endpoints` with the same keys (`name`, `url`, `headers`, `timeout`, `threshold`, `backoff`, `ignoredmediatypes`, `ignore`, `disabled`); docs/notifications.md.',
+    apply: map('registry.notifications.endpoints'),
   },
-  { key: 'notifications', doc: 'Other notification keys (`events`): warning.', apply: warn('ignored: webhook notifications are not supported') },
+  { key: 'notifications', doc: 'Other notification keys (`events.includereferences`): warning.', apply: warn('ignored: Dockyard events carry no references list') },
   { key: 'redis', doc: 'Warning: not needed, state shared by replicas lives in the database.', apply: warn('not needed: state shared by replicas lives in the database') },
   { key: 'health.storagedriver', doc: 'Warning: `/readyz` checks the storage and the database on every probe.', apply: warn('ignored: /readyz checks the storage and the database on every probe') },
   { key: 'health', doc: 'Other health checks (`file`, `http`, `tcp`): warning, probe them from your monitoring.', apply: warn('ignored: extra health checks are not supported; probe them from your monitoring') },

@@ -46,6 +46,21 @@ describe('images CLI', () => {
     assert.match(text.out, /team\/web:v1/);
   });
 
+  it('images stale --namespace NS lists every moved tag of the namespace with its stale images (CLI and API)', async () => {
+    const json = await admin('images', 'stale', '--namespace', 'base', '--json');
+    assert.equal(json.code, 0, json.err);
+    const reports = (JSON.parse(json.out) as { reports: Array<{ repository: string; tag: string; stale: Array<{ repository: string }> }> }).reports;
+    assert.deepEqual(reports.map((r) => [r.repository, r.tag, r.stale.map((s) => s.repository)]), [['base/debian', '12', ['team/api', 'team/web']]]);
+    assert.match((await admin('images', 'stale', '--namespace', 'base')).out, /^base\/debian:12 moved from .*: 2 stale image\(s\)\n {2}team\/api:latest/);
+    assert.match((await admin('images', 'stale', '--namespace', 'team')).out, /^nothing in team is stale/);
+    assert.equal((await admin('images', 'stale', '--namespace', 'base', 'base/debian:12')).code, 2);
+    const response = await fetch(`${registry.url}/api/v1/images/stale?namespace=base`);
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { namespace: string; reports: Array<{ repository: string; stale: unknown[] }> };
+    assert.deepEqual([body.namespace, body.reports.map((r) => [r.repository, r.stale.length])], ['base', [['base/debian', 2]]]);
+    assert.equal((await fetch(`${registry.url}/api/v1/images/stale?namespace=Bad..Name`)).status, 400);
+  });
+
   it('images dependents, bases and history', async () => {
     const dependents = await admin('images', 'dependents', `base/debian@${base.digest}`, '--json', '--depth', '1');
     assert.equal(dependents.code, 0, dependents.err);

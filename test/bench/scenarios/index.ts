@@ -8,6 +8,7 @@ import { manifestScenarios } from './manifests.js';
 import { scalingScenarios } from './scaling.js';
 import { tagScenarios } from './tags.js';
 import { tokenEndpointScenarios } from './token-endpoint.js';
+import { webhookScenarios } from './webhooks.js';
 import type { Scenario, ScenarioEnv } from './types.js';
 
 /** All scenarios of a run, in order. */
@@ -20,6 +21,7 @@ export function allScenarios(env: ScenarioEnv): Scenario[] {
     ...manifestScenarios(profile),
     ...tagScenarios(profile),
     ...imagePushScenarios(profile),
+    ...webhookScenarios(profile),
     ...tokenEndpointScenarios(profile, env.authService),
     ...scalingScenarios(profile, env.seedThroughDatabase),
     ...dockyardScalingScenarios(profile),

@@ -14,15 +14,16 @@ import type { AuthService } from '../servers.js';
  * (auth overhead), and two Dockyard registries holding a small and a large population
  * (scaling). The auth service's figures land in the 'dockyard' column of its rows.
  */
-export type TargetName = 'dockyard' | 'distribution' | 'dockyard-noauth' | 'dockyard-small' | 'dockyard-large';
+export type TargetName = 'dockyard' | 'distribution' | 'dockyard-noauth' | 'dockyard-small' | 'dockyard-large' | 'dockyard-webhooks';
 
 /**
  * Which pair of servers a scenario compares (each pair is one table of the report):
  * 'registries' Dockyard vs distribution; 'auth' Dockyard's auth service alone;
  * 'auth-overhead' Dockyard with token auth vs Dockyard without auth (one --auth token run);
- * 'dockyard-scaling' a Dockyard registry with a small population vs one with a large one.
+ * 'dockyard-scaling' a Dockyard registry with a small population vs one with a large one;
+ * 'webhooks' a Dockyard registry with a dead and a slow notification endpoint vs one without.
  */
-export type Comparison = 'registries' | 'auth' | 'auth-overhead' | 'dockyard-scaling';
+export type Comparison = 'registries' | 'auth' | 'auth-overhead' | 'dockyard-scaling' | 'webhooks';
 
 /** A LoopResult plus the server-side cost of producing it. */
 export interface Measured extends LoopResult {

@@ -99,7 +99,6 @@ auth:
   it('refuses what Dockyard cannot honour, naming the key', () => {
     const base = 'version: 0.1\nstorage: {inmemory: {}}\n';
     refused(`${base}http: {tls: {certificate: c, key: k, clientcas: [ca.pem]}}\n`, /http\.tls\.clientcas: client certificate authentication is not supported/);
-    refused(`${base}notifications: {endpoints: [{name: a, url: "http://x/e"}]}\n`, /notifications\.endpoints: webhook notifications are not supported/);
     refused(`${base}proxy: {remoteurl: "https://registry-1.docker.io"}\n`, /proxy\.remoteurl: pull-through cache/);
     refused('version: 0.1\nstorage: {oss: {accesskeyid: a}}\n', /storage\.oss\.accesskeyid: the oss storage driver is not available/);
     refused(`${base}auth: {silly: {realm: r, service: s}}\n`, /auth\.silly\.realm: the silly access controller/);
@@ -107,9 +106,40 @@ auth:
     refused('version: 0.2\n', /version: only version 0\.1 is understood/);
   });
 
-  it('accepts endpoints that are all disabled, with a warning', () => {
-    const config = load('version: 0.1\nstorage: {inmemory: {}}\nnotifications: {endpoints: [{name: a, url: "http://x/e", disabled: true}]}\n');
-    assert.match((config.warnings ?? []).join('\n'), /notifications\.endpoints: ignored: every endpoint is disabled/);
+  it('maps notifications.endpoints as distribution writes them (docs/notifications.md)', () => {
+    const config = load(`version: 0.1
+storage: {inmemory: {}}
+notifications:
+  events: {includereferences: true}
+  endpoints:
+    - name: alistener
+      disabled: false
+      url: https://my.listener.com/event
+      headers: {Authorization: [Bearer <token>]}
+      timeout: 500ms
+      threshold: 5
+      backoff: 1s
+      ignoredmediatypes: [application/octet-stream]
+      ignore: {mediatypes: [application/vnd.oci.image.index.v1+json], actions: [pull]}
+    - {name: off, url: "http://x/e", disabled: true}
+`);
+    assert.deepEqual(config.notifications?.endpoints.map((e) => [e.name, e.url, e.headers, e.timeoutMs, e.threshold, e.backoffMs, e.ignoredMediaTypes, e.ignoredActions, e.disabled, e.secret]), [
+      ['alistener', 'https://my.listener.com/event', { Authorization: ['Bearer <token>'] }, 500, 5, 1000, ['application/octet-stream', 'application/vnd.oci.image.index.v1+json'], ['pull'], false, null],
+      ['off', 'http://x/e', {}, 5000, 5, 10000, [], [], true, null],
+    ]);
+    assert.match((config.warnings ?? []).join('\n'), /notifications \(events\.includereferences\): ignored/);
+  });
+
+  it('refuses a bad endpoint naming the key, also from REGISTRY_NOTIFICATIONS_ENDPOINTS', () => {
+    const base = 'version: 0.1\nstorage: {inmemory: {}}\n';
+    refused(`${base}notifications: {endpoints: [{name: a, url: "ftp://x/e"}]}\n`, /notifications\.endpoints\[0\]\.url: expected an http:\/\/ or https:\/\/ URL/);
+    refused(`${base}notifications: {endpoints: [{name: a, url: "http://x/e", timeout: soon}]}\n`, /notifications\.endpoints\[0\]\.timeout: expected a duration/);
+    refused(`${base}notifications: {endpoints: [{name: a, url: "http://x/e"}, {name: a, url: "http://y/e"}]}\n`, /\[1\]\.name: expected a unique name/);
+    refused(`${base}notifications: {endpoints: [{name: a, url: "http://x/e", retries: 3}]}\n`, /\[0\]\.retries: unknown key/);
+    const env = { REGISTRY_NOTIFICATIONS_ENDPOINTS: '[{"name":"ci","url":"http://127.0.0.1:9/e","secret":"0123456789abcdef","repositories":"team/**"}]' };
+    const config = load(base, env);
+    assert.deepEqual(config.notifications?.endpoints.map((e) => [e.name, e.secret, e.repositoryPattern]), [['ci', '0123456789abcdef', 'team/**']]);
+    refused(base, /REGISTRY_NOTIFICATIONS_ENDPOINTS\[0\]\.repositories: expected a repository pattern/, { REGISTRY_NOTIFICATIONS_ENDPOINTS: '- {name: ci, url: "http://x/", repositories: "a//b"}' });
   });
 
   it('suggests the nearest key for a misspelled one', () => {

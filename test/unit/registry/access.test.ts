@@ -41,6 +41,11 @@ const TABLE: Array<[HttpMethod, string, AccessRequirement]> = [
   ['GET', '/v2/_dockyard/quotas', { required: [catalog] }],
   ['PUT', '/v2/_dockyard/quotas/team', { required: [catalog] }],
   ['DELETE', '/v2/_dockyard/quotas/team', { required: [catalog] }],
+  ['GET', '/v2/_dockyard/notifications/endpoints', { required: [catalog] }],
+  ['POST', '/v2/_dockyard/notifications/endpoints', { required: [catalog] }],
+  ['DELETE', '/v2/_dockyard/notifications/endpoints/ci', { required: [catalog] }],
+  ['GET', '/v2/_dockyard/notifications/deliveries', { required: [catalog] }],
+  ['POST', '/v2/_dockyard/notifications/deliveries/7/redeliver', { required: [catalog] }],
   ['GET', '/v2/_dockyard/audit', { required: [catalog] }],
   // A mount also needs pull on `from`; without it the request is still a plain upload.
   ['POST', `/v2/team/app/blobs/uploads/?mount=${D}&from=other/repo`, { required: [push('team/app'), pull('other/repo')], minimum: [push('team/app')] }],
