@@ -14,6 +14,9 @@ export type Executor = Knex | Knex.Transaction;
 /** Advisory-lock class of digest locks (the two-key form keeps them apart from any one-key lock). */
 const DIGEST_LOCK_CLASS = 8080;
 
+/** Rows per multi-row insert into the review queue. */
+const ENQUEUE_CHUNK = 500;
+
 /** What decides whether something is garbage now. */
 export interface Horizon {
   /** Now, in epoch milliseconds: a review row due at or before it no longer protects. */
@@ -145,6 +148,15 @@ export class GcStore {
       .insert(unique.map((digest) => ({ digest, review_after_ms: reviewAfterMs })))
       .onConflict('digest')
       .ignore();
+  }
+
+  /** Queues each digest for review at its own time unless a row already protects it (chunked: SQLite's bound-variable limit). */
+  async enqueueEach(db: Executor, rows: ReadonlyArray<{ digest: string; reviewAfterMs: number }>): Promise<void> {
+    const sorted = [...rows].sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+    for (let start = 0; start < sorted.length; start += ENQUEUE_CHUNK) {
+      const chunk = sorted.slice(start, start + ENQUEUE_CHUNK).map((row) => ({ digest: row.digest, review_after_ms: row.reviewAfterMs }));
+      await db('gc_reviews').insert(chunk).onConflict('digest').ignore();
+    }
   }
 
   /** A page of collectable manifests after id `afterId`. */

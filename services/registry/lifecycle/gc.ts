@@ -18,6 +18,7 @@ import type { Logger } from '../../../shared/observability/logger.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { BlobStore } from '../storage/blobs.js';
 import type { StorageDriver } from '../storage/driver.js';
+import { settleBounded, STORAGE_CONCURRENCY } from './bounded.js';
 import type { GcMetrics } from './gc-metrics.js';
 import type { GcStore, Horizon, LinkCandidate, ManifestCandidate } from './gc-store.js';
 import { StorageSweep } from './gc-sweep.js';
@@ -194,8 +195,10 @@ export class GarbageCollector {
       stopped: () => this.signal?.aborted === true,
     });
     let after: { reviewAfterMs: number; digest: string } | null = null;
+    // Reviews due from now on wait for the next run, so a run ends even if deletions keep failing.
+    const until = this.clock();
     while (!this.signal?.aborted) {
-      const page = await gc.dueReviews(this.clock(), after, this.batch);
+      const page = await gc.dueReviews(until, after, this.batch);
       if (page.length === 0) break;
       after = page[page.length - 1]!;
       let done = 0;
@@ -207,7 +210,7 @@ export class GarbageCollector {
           if (size !== undefined) wouldDelete.set(digest, size);
         }
       } else {
-        for (const { digest, size } of await this.deleteBytesIfGarbage(page.map((row) => row.digest))) {
+        for (const { digest, size } of await this.deleteBytesIfGarbage(page.map((row) => row.digest), until)) {
           report.blobs.push({ digest, size });
           report.bytesFreed += size;
           this.deps.metrics?.bytesFreed.inc(size);
@@ -230,29 +233,41 @@ export class GarbageCollector {
    * page; returns what it deleted. A digest is kept when it was touched again, is referenced,
    * or another collector holds it. The bytes go while the locks are held and before the
    * review rows' removal commits: a push that links a digest waits for its lock and then
-   * finds the bytes gone (push-guard.ts). One transaction per page rather than per blob is
-   * what makes collection fast; the page size (batchSize) bounds how long SQLite's write lock
-   * is held, so pushes wait at most one page.
+   * finds the bytes gone (push-guard.ts). One transaction per page rather than per blob, and
+   * a page's stats and deletions side by side (bounded.ts), is what makes collection fast;
+   * the page size (batchSize) bounds how long SQLite's write lock is held, so pushes wait at
+   * most one page. A deletion that fails is queued again, due at once, for the next run.
    */
-  private async deleteBytesIfGarbage(digests: readonly string[]): Promise<Array<{ digest: string; size: number }>> {
-    const { metadata, gc, blobs } = this.deps;
+  private async deleteBytesIfGarbage(digests: readonly string[], until: number): Promise<Array<{ digest: string; size: number }>> {
+    const { metadata, gc, blobs, logger } = this.deps;
     return metadata.transaction(async (tx) => {
       const trx = tx as Knex.Transaction;
       const locked = await gc.tryLockEach(trx, digests);
       const taken = await gc.takeDueReviews(trx, [...locked], this.clock());
       const referenced = await gc.referencedAmong(trx, [...taken]);
+      const unreferenced = [...taken].filter((digest) => !referenced.has(digest)).sort();
+      const stats = await settleBounded(unreferenced, STORAGE_CONCURRENCY, (digest) => blobs.stat(parseDigest(digest)));
       const garbage: Array<{ digest: string; size: number }> = [];
-      for (const digest of [...taken].sort()) {
-        if (referenced.has(digest)) continue;
-        const size = (await blobs.stat(parseDigest(digest)))?.size;
-        if (size !== undefined) garbage.push({ digest, size });
+      const retry: string[] = [];
+      stats.forEach((result, index) => {
+        const digest = unreferenced[index]!;
+        if (result.status === 'rejected') retry.push(digest);
+        else if (result.value) garbage.push({ digest, size: result.value.size });
+      });
+      if (garbage.length > 0) {
+        // What made these garbage may be a commit not yet synced (SQLite, deferred syncs): make
+        // it durable first, so a power cut cannot bring back a reference to deleted bytes.
+        await walSyncOf(gc.db)?.flush();
       }
-      if (garbage.length === 0) return garbage;
-      // What made these garbage may be a commit not yet synced (SQLite, deferred syncs): make
-      // it durable first, so a power cut cannot bring back a reference to deleted bytes.
-      await walSyncOf(gc.db)?.flush();
-      for (const { digest } of garbage) await blobs.delete(parseDigest(digest));
-      return garbage;
+      const deletions = await settleBounded(garbage, STORAGE_CONCURRENCY, ({ digest }) => blobs.delete(parseDigest(digest)));
+      const deleted = garbage.filter((_, index) => deletions[index]!.status === 'fulfilled');
+      retry.push(...garbage.filter((_, index) => deletions[index]!.status === 'rejected').map((g) => g.digest));
+      if (retry.length > 0) {
+        const reasons = [...stats, ...deletions].flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+        logger.warn({ digests: retry.length, reason: reasons[0] }, 'garbage collection could not delete some blobs; they are queued for the next pass');
+        await gc.enqueue(trx, retry, Math.max(this.clock(), until + 1));
+      }
+      return deleted;
     });
   }
 }
