@@ -130,6 +130,8 @@ export interface DockyardLaunch {
   auth?: TokenTrust;
   /** DOCKYARD_WORKERS for the service (its cluster size); absent leaves the service's default. */
   workers?: number;
+  /** More environment for the registry (settings of one comparison). */
+  env?: Record<string, string>;
 }
 
 function workersEnv(workers: number | undefined): Record<string, string> {
@@ -138,11 +140,12 @@ function workersEnv(workers: number | undefined): Record<string, string> {
 
 /** Starts Dockyard's registry with SQLite + filesystem blobs under `dataDir`. */
 export async function startDockyardRegistry(dataDir: string, launchOptions: DockyardLaunch = {}): Promise<DockyardServer> {
-  const { name = 'dockyard', auth, workers } = launchOptions;
+  const { name = 'dockyard', auth, workers, env: extraEnv = {} } = launchOptions;
   const port = await freePort();
   mkdirSync(dataDir, { recursive: true });
   const env = productionEnv({
     ...workersEnv(workers),
+    ...extraEnv,
     REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`,
     DOCKYARD_DATA_DIR: dataDir,
     REGISTRY_AUTH: auth ? 'token' : 'none',

@@ -11,7 +11,7 @@ import type { Profile } from '../profile.js';
 import { forEachConcurrently, pushScopes, withRegistry } from './common.js';
 import type { Scenario } from './types.js';
 
-interface PlannedImage {
+export interface PlannedImage {
   repo: string;
   tag: string;
   blobs: SmallBlob[];
@@ -20,13 +20,13 @@ interface PlannedImage {
 
 const LAYER_SIZES = [32 * 1024, 256 * 1024];
 
-function planImage(repo: string, tag: string, seq: number): PlannedImage {
+export function planImage(repo: string, tag: string, seq: number): PlannedImage {
   const layers = LAYER_SIZES.slice(0, 1 + (seq % 2)).map((size) => smallBlob(randomBytes(size)));
   const config = smallBlob(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', created: new Date(0).toISOString(), config: { Labels: { tag } }, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) } })));
   return { repo, tag, blobs: [config, ...layers], manifest: imageManifest(config, layers) };
 }
 
-async function pushImage(registry: RegistryClient, image: PlannedImage): Promise<number> {
+export async function pushImage(registry: RegistryClient, image: PlannedImage): Promise<number> {
   let bytes = 0;
   for (const blob of image.blobs) {
     await registry.blobMissing(image.repo, blob.digest);
