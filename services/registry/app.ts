@@ -20,6 +20,7 @@ import type { AccessController } from './auth/controller.js';
 import { lineageRoutes } from './events/index.js';
 import { GcStore } from './lifecycle/gc-store.js';
 import { gcSettings } from './lifecycle/index.js';
+import { PullTimes } from './lifecycle/pull-times.js';
 import { PushGuard } from './lifecycle/push-guard.js';
 import { QuotaGuard, QuotaStore } from './lifecycle/quotas.js';
 import { TagRuleStore } from './lifecycle/rules-store.js';
@@ -42,6 +43,8 @@ export interface RegistryDeps {
   uploads?: UploadManager;
   /** When set, HTTP metrics and the active upload gauge are recorded here and served at /metrics. */
   metrics?: Registry;
+  /** Where manifest pulls are noted for retention by pulls; main.ts passes one it flushes at shutdown. */
+  pullTimes?: PullTimes;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -98,6 +101,7 @@ export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
     tagRules,
     ruleStore,
     quotas: quotaStore,
+    pullTimes: deps.pullTimes ?? new PullTimes(deps.metadata.db, deps.logger).start(),
   };
   const app = new Koa();
   // Errors after the headers went out land here: usually a client hanging up mid-download,

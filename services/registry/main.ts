@@ -24,6 +24,7 @@ import { createApp } from './app.js';
 import { createAccessController } from './auth/index.js';
 import { createCollector, gcSettings, retentionOf } from './lifecycle/index.js';
 import { scheduleGc } from './lifecycle/gc-schedule.js';
+import { PullTimes } from './lifecycle/pull-times.js';
 import { KnexMetadataStore } from './metadata/knex-store.js';
 import { BlobStore } from './storage/blobs.js';
 import { storageFor } from './storage/drivers/for-config.js';
@@ -95,7 +96,8 @@ export async function startRegistryService(config: RegistryConfig, options: Star
     const blobs = new BlobStore(storage);
     const uploads = new UploadManager(storage, blobs, sessionLocks ?? clusterMutex());
     const metrics = options.metrics ?? createMetricsRegistry('registry');
-    const app = createApp(config, { storage, metadata, access, logger, blobs, uploads, metrics });
+    const pullTimes = new PullTimes(metadata.db, logger).start();
+    const app = createApp(config, { storage, metadata, access, logger, blobs, uploads, metrics, pullTimes });
     // createServer turns Node's whole-request timeout off (a large layer upload outlasts it)
     // and drops connections idle for 5 minutes instead; headers still have to be quick.
     const server = createServer(app.callback(), config.http, {
@@ -132,6 +134,7 @@ export async function startRegistryService(config: RegistryConfig, options: Star
       onClose: async () => {
         clearInterval(purgeTimer);
         await gcSchedule?.stop();
+        await pullTimes.close();
         await metadata.close();
         await sessionLocks?.close();
       },

@@ -9,6 +9,7 @@ import type { Digest } from '../../../shared/grammar/reference.js';
 import type { Grant } from '../auth/controller.js';
 import type { PushGuard } from '../lifecycle/push-guard.js';
 import type { QuotaStore } from '../lifecycle/quotas.js';
+import type { PullTimes } from '../lifecycle/pull-times.js';
 import type { TagRuleStore } from '../lifecycle/rules-store.js';
 import type { TagRuleGuard } from '../lifecycle/tag-rule-guard.js';
 import type { MetadataStore } from '../metadata/store.js';
@@ -33,6 +34,8 @@ export interface RegistryServices {
   ruleStore: TagRuleStore;
   /** Namespace quotas, and the database usage is computed from (lifecycle/quotas.ts). */
   quotas: QuotaStore;
+  /** Notes manifest pulls in memory for retention by pulls (lifecycle/pull-times.ts). */
+  pullTimes: PullTimes;
 }
 
 /** One authorized request, as a handler sees it. */

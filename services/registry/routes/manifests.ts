@@ -29,6 +29,7 @@ async function findManifest(services: RegistryServices, name: string, reference:
 /** 200 with the stored bytes and media type; HEAD the same headers from the index alone. */
 export async function getManifest({ ctx, route, services }: RequestContext<RouteOf<'manifest'>>): Promise<void> {
   const record = await findManifest(services, route.name, route.reference);
+  services.pullTimes.pulled(route.name, route.reference.kind === 'tag' ? route.reference : { kind: 'digest', digest: record.digest });
   const body = ctx.method === 'HEAD' ? null : await services.blobs.getBytes(parseDigest(record.digest));
   ctx.set('Docker-Content-Digest', record.digest);
   ctx.set('ETag', `"${record.digest}"`);
