@@ -21,6 +21,7 @@ import { lineageRoutes } from './events/index.js';
 import { GcStore } from './lifecycle/gc-store.js';
 import { gcSettings } from './lifecycle/index.js';
 import { PullTimes } from './lifecycle/pull-times.js';
+import { Retention } from './lifecycle/retention.js';
 import { PushGuard } from './lifecycle/push-guard.js';
 import { QuotaGuard, QuotaStore } from './lifecycle/quotas.js';
 import { TagRuleStore } from './lifecycle/rules-store.js';
@@ -102,6 +103,7 @@ export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
     ruleStore,
     quotas: quotaStore,
     pullTimes: deps.pullTimes ?? new PullTimes(deps.metadata.db, deps.logger).start(),
+    retention: new Retention(deps.metadata.db, deps.metadata, ruleStore, locks),
   };
   const app = new Koa();
   // Errors after the headers went out land here: usually a client hanging up mid-download,

@@ -43,7 +43,7 @@ export async function runRetentionCommand(words: string[], flags: Set<string>, v
     return io.out(`removed retention policy ${id}`);
   }
   if (verb === 'run') {
-    const report = await retention.run({ dryRun: flags.has('dry-run') });
+    const report = await retention.run({ dryRun: flags.has('dry-run'), actor: cliActor() });
     if (json) return io.out(JSON.stringify(report, null, 2));
     const verbText = report.dryRun ? 'would remove' : 'removed';
     const lines = [

@@ -102,10 +102,21 @@ export class Retention {
     await walSyncOf(this.db)?.flush();
   }
 
-  /** Applies every policy; with `dryRun` only reports. `nowMs` is the clock keep-days counts from. */
-  async run(options: { dryRun?: boolean; nowMs?: number } = {}): Promise<RetentionReport> {
-    const dryRun = options.dryRun ?? false;
-    const nowMs = options.nowMs ?? Date.now();
+  /**
+   * Applies every policy; with `dryRun` only reports. `nowMs` is the clock keep-days counts
+   * from. A run that removed something by an `actor` (CLI, API) is recorded in the audit log.
+   */
+  async run(options: { dryRun?: boolean; nowMs?: number; actor?: string } = {}): Promise<RetentionReport> {
+    const report = await this.apply(options.dryRun ?? false, options.nowMs ?? Date.now());
+    if (options.actor !== undefined && !report.dryRun && report.tags.length > 0) {
+      const details = { tags: report.tags.length, manifests: report.manifests.length, removed: report.tags.slice(0, 50).map((t) => `${t.repository}:${t.tag}`) };
+      await this.db('lifecycle_audit').insert({ at: new Date(), actor: options.actor, action: 'retention.run', target: 'retention', details: JSON.stringify(details) });
+      await walSyncOf(this.db)?.flush();
+    }
+    return report;
+  }
+
+  private async apply(dryRun: boolean, nowMs: number): Promise<RetentionReport> {
     const report: RetentionReport = { dryRun, tags: [], manifests: [] };
     const policies = await this.list();
     if (policies.length === 0) return report;

@@ -10,6 +10,7 @@ import type { Grant } from '../auth/controller.js';
 import type { PushGuard } from '../lifecycle/push-guard.js';
 import type { QuotaStore } from '../lifecycle/quotas.js';
 import type { PullTimes } from '../lifecycle/pull-times.js';
+import type { Retention } from '../lifecycle/retention.js';
 import type { TagRuleStore } from '../lifecycle/rules-store.js';
 import type { TagRuleGuard } from '../lifecycle/tag-rule-guard.js';
 import type { MetadataStore } from '../metadata/store.js';
@@ -36,6 +37,8 @@ export interface RegistryServices {
   quotas: QuotaStore;
   /** Notes manifest pulls in memory for retention by pulls (lifecycle/pull-times.ts). */
   pullTimes: PullTimes;
+  /** Retention policies and runs, for the admin API (lifecycle/retention.ts). */
+  retention: Retention;
 }
 
 /** One authorized request, as a handler sees it. */

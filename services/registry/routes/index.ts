@@ -21,6 +21,7 @@ import {
   removeTagRule,
   setQuota,
 } from './lifecycle-admin.js';
+import { addRetentionPolicy, listRetentionPolicies, removeRetentionPolicy, runRetention } from './retention-admin.js';
 import { deleteManifest, getManifest, putManifest } from './manifests.js';
 import { parseRegistryPath, ROUTE_TEMPLATES, type RouteKind, type RouteOf } from './path.js';
 import { listReferrers } from './referrers.js';
@@ -48,6 +49,9 @@ const HANDLERS: { [K in RouteKind]: MethodTable<K> } = {
   quotas: { GET: listQuotas },
   quota: { PUT: setQuota, DELETE: removeQuota },
   lifecycleAudit: { GET: listLifecycleAudit },
+  retentionPolicies: { GET: listRetentionPolicies, POST: addRetentionPolicy },
+  retentionPolicy: { DELETE: removeRetentionPolicy },
+  retentionRun: { POST: runRetention },
 };
 
 function methodTable<K extends RouteKind>(kind: K): MethodTable<K> {

@@ -28,7 +28,10 @@ export type RegistryRoute =
   | { kind: 'tagRulePreset'; preset: string }
   | { kind: 'quotas' }
   | { kind: 'quota'; namespace: string }
-  | { kind: 'lifecycleAudit' };
+  | { kind: 'lifecycleAudit' }
+  | { kind: 'retentionPolicies' }
+  | { kind: 'retentionPolicy'; id: number }
+  | { kind: 'retentionRun' };
 
 /** The `kind` of a route. */
 export type RouteKind = RegistryRoute['kind'];
@@ -54,6 +57,9 @@ export const ROUTE_TEMPLATES: { readonly [K in RouteKind]: string } = {
   quotas: '/v2/_dockyard/quotas',
   quota: '/v2/_dockyard/quotas/<namespace>',
   lifecycleAudit: '/v2/_dockyard/audit',
+  retentionPolicies: '/v2/_dockyard/retention',
+  retentionPolicy: '/v2/_dockyard/retention/<id>',
+  retentionRun: '/v2/_dockyard/retention/run',
 };
 
 // The name is greedy, so `/v2/a/manifests/manifests/x` is manifest `x` of repository
@@ -64,7 +70,8 @@ const REPOSITORY_ROUTE =
 const NAMESPACE_USAGE = /^\/v2\/_dockyard\/usage\/([^/]+)$/;
 // The lifecycle admin API (routes/lifecycle-admin.ts). A rule id or preset name of another
 // shape names no rule or preset: no endpoint (404).
-const LIFECYCLE_ADMIN = /^\/v2\/_dockyard\/(?:(rules)|rules\/(\d{1,9})|rules\/presets\/([a-z0-9-]{1,64})|(quotas)|quotas\/([^/]+)|(audit))$/;
+const LIFECYCLE_ADMIN =
+  /^\/v2\/_dockyard\/(?:(rules)|rules\/(\d{1,9})|rules\/presets\/([a-z0-9-]{1,64})|(quotas)|quotas\/([^/]+)|(audit)|(retention)|retention\/(\d{1,9})|retention\/(run))$/;
 
 /** Upload ids are ours (UUIDs), so anything else cannot name a session. */
 const UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -74,7 +81,10 @@ function parseReference(reference: string): ManifestReference {
   return { kind: 'tag', tag: assertTag(reference) };
 }
 
-function lifecycleAdminRoute([, rules, ruleId, preset, quotas, quotaNamespace]: RegExpExecArray): RegistryRoute {
+function lifecycleAdminRoute([, rules, ruleId, preset, quotas, quotaNamespace, , retention, retentionId, retentionRun]: RegExpExecArray): RegistryRoute {
+  if (retention !== undefined) return { kind: 'retentionPolicies' };
+  if (retentionId !== undefined) return { kind: 'retentionPolicy', id: Number(retentionId) };
+  if (retentionRun !== undefined) return { kind: 'retentionRun' };
   if (rules !== undefined) return { kind: 'tagRules' };
   if (ruleId !== undefined) return { kind: 'tagRule', id: Number(ruleId) };
   if (preset !== undefined) return { kind: 'tagRulePreset', preset };
