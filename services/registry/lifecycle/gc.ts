@@ -57,6 +57,20 @@ const DEFAULT_BATCH = 100;
 /** Deleting an index can make its children garbage; this many manifest passes at most per run. */
 const MANIFEST_PASSES = 8;
 
+/**
+ * What a dry run has found so far, treated as deleted by the later passes and phases so the
+ * dry run also lists what would become garbage once that is gone (the children of an
+ * unreferenced index, the referrers of a deleted subject, the layers of a deleted image):
+ * manifest ids, and links as `<repositoryId> <digest>`.
+ */
+interface Cascade {
+  manifests: Set<number>;
+  links: Set<string>;
+}
+
+/** Candidate digests per query in a dry run's cascade (SQLite's bound-variable limit). */
+const CASCADE_CHUNK = 500;
+
 /** What a run deletes, phase by phase. */
 export type GcKind = 'manifest' | 'link' | 'blob';
 
@@ -83,7 +97,8 @@ export class GarbageCollector {
   }
 
   /**
-   * One complete run; with `dryRun` it deletes nothing and reports what is garbage now.
+   * One complete run; with `dryRun` it deletes nothing and reports what a run would delete:
+   * what is garbage now and what would become garbage once that is gone (see Cascade).
    * An aborted `signal` ends the run at the next batch boundary (a stopping registry);
    * `onBatch` hears after every batch how many it deleted (a progress display).
    */
@@ -93,11 +108,12 @@ export class GarbageCollector {
     this.onBatch = options.onBatch;
     const started = this.clock();
     const report: GcReport = { dryRun, manifests: [], links: [], blobs: [], bytesFreed: 0, durationMs: 0 };
-    for (let pass = 0; pass < (dryRun ? 1 : MANIFEST_PASSES); pass += 1) {
-      if ((await this.collectManifests(report, dryRun)) === 0) break;
+    const gone: Cascade = { manifests: new Set(), links: new Set() };
+    for (let pass = 0; pass < MANIFEST_PASSES; pass += 1) {
+      if ((await this.collectManifests(report, dryRun, gone)) === 0) break;
     }
-    await this.collectLinks(report, dryRun);
-    await this.collectBlobs(report, dryRun);
+    await this.collectLinks(report, dryRun, gone);
+    await this.collectBlobs(report, dryRun, gone);
     report.durationMs = this.clock() - started;
     this.deps.metrics?.duration.observe(report.durationMs / 1000);
     this.deps.logger.info(
@@ -113,21 +129,23 @@ export class GarbageCollector {
     this.onBatch?.(kind, deleted);
   }
 
-  /** Phase 1; returns how many manifests it deleted. */
-  private collectManifests(report: GcReport, dryRun: boolean): Promise<number> {
+  /** Phase 1; returns how many manifests it deleted (dry run: found that no earlier pass did). */
+  private collectManifests(report: GcReport, dryRun: boolean, gone: Cascade): Promise<number> {
     const { metadata, gc } = this.deps;
     return this.collectPages<ManifestCandidate>('manifest', dryRun, report.manifests, {
-      page: (horizon, last) => gc.manifestCandidates(horizon, last?.id ?? 0, this.batch),
+      page: (horizon, last) => gc.manifestCandidates(horizon, last?.id ?? 0, this.batch, [...gone.manifests]),
+      found: (candidate) => gone.manifests.add(candidate.id),
       stillCollectable: (trx, horizon, candidate) => gc.manifestStillCollectable(trx, horizon, candidate.id),
       remove: (candidate, tx) => metadata.deleteManifest(candidate.repository, candidate.digest, tx, 'gc'),
     });
   }
 
   /** Phase 2. */
-  private async collectLinks(report: GcReport, dryRun: boolean): Promise<void> {
+  private async collectLinks(report: GcReport, dryRun: boolean, gone: Cascade): Promise<void> {
     const { metadata, gc } = this.deps;
     await this.collectPages<LinkCandidate>('link', dryRun, report.links, {
-      page: (horizon, last) => gc.linkCandidates(horizon, last, this.batch),
+      page: (horizon, last) => gc.linkCandidates(horizon, last, this.batch, [...gone.manifests]),
+      found: (candidate) => gone.links.add(`${candidate.repositoryId} ${candidate.digest}`),
       stillCollectable: (trx, horizon, candidate) => gc.linkStillCollectable(trx, horizon, candidate.repositoryId, candidate.digest),
       remove: (candidate, tx) => metadata.unlinkBlob(candidate.repository, candidate.digest, tx),
     });
@@ -146,6 +164,8 @@ export class GarbageCollector {
       page(horizon: Horizon, last: C | null): Promise<C[]>;
       stillCollectable(trx: Knex.Transaction, horizon: Horizon, candidate: C): Promise<boolean>;
       remove(candidate: C, tx: Knex.Transaction): Promise<unknown>;
+      /** A dry run found `candidate` (it is then treated as deleted). */
+      found(candidate: C): unknown;
     },
   ): Promise<number> {
     const { metadata, gc } = this.deps;
@@ -170,10 +190,11 @@ export class GarbageCollector {
           }));
         if (removed) {
           out.push({ repository: candidate.repository, digest: candidate.digest });
+          if (dryRun) steps.found(candidate);
           done += 1;
         }
       }
-      if (!dryRun) deleted += done;
+      deleted += done;
       this.counted(kind, page.length, dryRun ? 0 : done);
       await yieldToEventLoop();
     }
@@ -181,7 +202,7 @@ export class GarbageCollector {
   }
 
   /** Phases 3 and 4. */
-  private async collectBlobs(report: GcReport, dryRun: boolean): Promise<void> {
+  private async collectBlobs(report: GcReport, dryRun: boolean, gone: Cascade): Promise<void> {
     const { gc, storage } = this.deps;
     const sweep = new StorageSweep(storage, gc, this.options.graceSeconds * 1000);
     const nowMs = this.clock();
@@ -221,11 +242,35 @@ export class GarbageCollector {
       await yieldToEventLoop();
     }
     if (dryRun) {
+      for (const [digest, size] of await this.cascadedBytes(report, gone, nowMs)) wouldDelete.set(digest, size);
       for (const [digest, size] of wouldDelete) {
         report.blobs.push({ digest, size });
         report.bytesFreed += size;
       }
     }
+  }
+
+  /**
+   * A dry run's cascade into bytes: the digests of the manifests and links it found, and the
+   * blobs those manifests reference, that nothing else references and no review row protects.
+   */
+  private async cascadedBytes(report: GcReport, gone: Cascade, nowMs: number): Promise<Map<string, number>> {
+    const { gc, blobs } = this.deps;
+    const candidates = new Set([...report.manifests.map((m) => m.digest), ...report.links.map((l) => l.digest)]);
+    const ids = [...gone.manifests];
+    for (let start = 0; start < ids.length; start += CASCADE_CHUNK) for (const digest of await gc.blobsOf(ids.slice(start, start + CASCADE_CHUNK))) candidates.add(digest);
+    const sorted = [...candidates].sort();
+    const found = new Map<string, number>();
+    for (let start = 0; start < sorted.length && !this.signal?.aborted; start += CASCADE_CHUNK) {
+      const chunk = sorted.slice(start, start + CASCADE_CHUNK);
+      const kept = await gc.keptAmong(chunk, gone, nowMs);
+      const garbage = chunk.filter((digest) => !kept.has(digest));
+      const sizes = await settleBounded(garbage, STORAGE_CONCURRENCY, (digest) => blobs.stat(parseDigest(digest)));
+      sizes.forEach((result, index) => {
+        if (result.status === 'fulfilled' && result.value) found.set(garbage[index]!, result.value.size);
+      });
+    }
+    return found;
   }
 
   /**
