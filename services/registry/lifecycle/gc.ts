@@ -279,33 +279,40 @@ export class GarbageCollector {
    * or another collector holds it. The bytes go while the locks are held and before the
    * review rows' removal commits: a push that links a digest waits for its lock and then
    * finds the bytes gone (push-guard.ts). One transaction per page rather than per blob, and
-   * a page's stats and deletions side by side (bounded.ts), is what makes collection fast;
-   * the page size (batchSize) bounds how long SQLite's write lock is held, so pushes wait at
-   * most one page. A deletion that fails is queued again, due at once, for the next run.
+   * a page's deletions side by side (bounded.ts), is what makes collection fast; the sizes
+   * are read before the transaction, so the locks are held only for the deletions. The page
+   * size (batchSize) bounds how long SQLite's write lock is held, so pushes wait at most one
+   * page. A deletion that fails is queued again, due at once, for the next run.
    */
   private async deleteBytesIfGarbage(digests: readonly string[], until: number): Promise<Array<{ digest: string; size: number }>> {
     const { metadata, gc, blobs, logger } = this.deps;
+    const stats = await settleBounded(digests, STORAGE_CONCURRENCY, (digest) => blobs.stat(parseDigest(digest)));
+    const sizes = new Map<string, number>();
+    const unreadable = new Set<string>();
+    stats.forEach((result, index) => {
+      if (result.status === 'rejected') unreadable.add(digests[index]!);
+      else if (result.value) sizes.set(digests[index]!, result.value.size);
+    });
     return metadata.transaction(async (tx) => {
       const trx = tx as Knex.Transaction;
       const locked = await gc.tryLockEach(trx, digests);
       const taken = await gc.takeDueReviews(trx, [...locked], this.clock());
       const referenced = await gc.referencedAmong(trx, [...taken]);
+      // A digest whose stat failed is retried; one whose bytes were absent has nothing to delete.
       const unreferenced = [...taken].filter((digest) => !referenced.has(digest)).sort();
-      const stats = await settleBounded(unreferenced, STORAGE_CONCURRENCY, (digest) => blobs.stat(parseDigest(digest)));
-      const garbage: Array<{ digest: string; size: number }> = [];
-      const retry: string[] = [];
-      stats.forEach((result, index) => {
-        const digest = unreferenced[index]!;
-        if (result.status === 'rejected') retry.push(digest);
-        else if (result.value) garbage.push({ digest, size: result.value.size });
-      });
+      const retry = unreferenced.filter((digest) => unreadable.has(digest));
+      const garbage = unreferenced.flatMap((digest) => (sizes.has(digest) ? [{ digest, size: sizes.get(digest)! }] : []));
       if (garbage.length > 0) {
         // What made these garbage may be a commit not yet synced (SQLite, deferred syncs): make
         // it durable first, so a power cut cannot bring back a reference to deleted bytes.
         await walSyncOf(gc.db)?.flush();
       }
       const deletions = await settleBounded(garbage, STORAGE_CONCURRENCY, ({ digest }) => blobs.delete(parseDigest(digest)));
-      const deleted = garbage.filter((_, index) => deletions[index]!.status === 'fulfilled');
+      // false: the bytes went since the stat (another collector); nothing was freed here.
+      const deleted = garbage.filter((_, index) => {
+        const result = deletions[index]!;
+        return result.status === 'fulfilled' && result.value;
+      });
       retry.push(...garbage.filter((_, index) => deletions[index]!.status === 'rejected').map((g) => g.digest));
       if (retry.length > 0) {
         const reasons = [...stats, ...deletions].flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
