@@ -70,6 +70,8 @@ interface Cascade {
 
 /** Candidate digests per query in a dry run's cascade (SQLite's bound-variable limit). */
 const CASCADE_CHUNK = 500;
+/** Found manifest ids a query may exclude (SQLite binds at most 32,766 values per statement). */
+const CASCADE_MAX_IDS = 20_000;
 
 /** What a run deletes, phase by phase. */
 export type GcKind = 'manifest' | 'link' | 'blob';
@@ -110,9 +112,10 @@ export class GarbageCollector {
     const report: GcReport = { dryRun, manifests: [], links: [], blobs: [], bytesFreed: 0, durationMs: 0 };
     const gone: Cascade = { manifests: new Set(), links: new Set() };
     for (let pass = 0; pass < MANIFEST_PASSES; pass += 1) {
-      if ((await this.collectManifests(report, dryRun, gone)) === 0) break;
+      const excluded = this.excludedIds(gone);
+      if (excluded === null || (await this.collectManifests(report, dryRun, excluded, gone)) === 0) break;
     }
-    await this.collectLinks(report, dryRun, gone);
+    await this.collectLinks(report, dryRun, this.excludedIds(gone) ?? [], gone);
     await this.collectBlobs(report, dryRun, gone);
     report.durationMs = this.clock() - started;
     this.deps.metrics?.duration.observe(report.durationMs / 1000);
@@ -129,11 +132,22 @@ export class GarbageCollector {
     this.onBatch?.(kind, deleted);
   }
 
+  /**
+   * The manifest ids a dry run found so far, for the next pass's queries to treat as
+   * deleted; null when there are too many to bind (the dry run then lists no further
+   * cascade, which it logs: it reports less than the real run would delete, never more).
+   */
+  private excludedIds(gone: Cascade): number[] | null {
+    if (gone.manifests.size <= CASCADE_MAX_IDS) return [...gone.manifests];
+    this.deps.logger.warn({ found: gone.manifests.size }, 'garbage collection dry run: too many manifests to follow the cascade further');
+    return null;
+  }
+
   /** Phase 1; returns how many manifests it deleted (dry run: found that no earlier pass did). */
-  private collectManifests(report: GcReport, dryRun: boolean, gone: Cascade): Promise<number> {
+  private collectManifests(report: GcReport, dryRun: boolean, excluded: readonly number[], gone: Cascade): Promise<number> {
     const { metadata, gc } = this.deps;
     return this.collectPages<ManifestCandidate>('manifest', dryRun, report.manifests, {
-      page: (horizon, last) => gc.manifestCandidates(horizon, last?.id ?? 0, this.batch, [...gone.manifests]),
+      page: (horizon, last) => gc.manifestCandidates(horizon, last?.id ?? 0, this.batch, excluded),
       found: (candidate) => gone.manifests.add(candidate.id),
       stillCollectable: (trx, horizon, candidate) => gc.manifestStillCollectable(trx, horizon, candidate.id),
       remove: (candidate, tx) => metadata.deleteManifest(candidate.repository, candidate.digest, tx, 'gc'),
@@ -141,10 +155,10 @@ export class GarbageCollector {
   }
 
   /** Phase 2. */
-  private async collectLinks(report: GcReport, dryRun: boolean, gone: Cascade): Promise<void> {
+  private async collectLinks(report: GcReport, dryRun: boolean, excluded: readonly number[], gone: Cascade): Promise<void> {
     const { metadata, gc } = this.deps;
     await this.collectPages<LinkCandidate>('link', dryRun, report.links, {
-      page: (horizon, last) => gc.linkCandidates(horizon, last, this.batch, [...gone.manifests]),
+      page: (horizon, last) => gc.linkCandidates(horizon, last, this.batch, excluded),
       found: (candidate) => gone.links.add(`${candidate.repositoryId} ${candidate.digest}`),
       stillCollectable: (trx, horizon, candidate) => gc.linkStillCollectable(trx, horizon, candidate.repositoryId, candidate.digest),
       remove: (candidate, tx) => metadata.unlinkBlob(candidate.repository, candidate.digest, tx),
