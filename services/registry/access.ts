@@ -9,28 +9,29 @@ import type { AccessRecord } from '../../shared/grammar/scope.js';
 import type { RegistryRoute } from './routes/path.js';
 
 /**
- * The lifecycle admin API (tag rules, quotas, their audit log): registry-wide policy, so
+ * The lifecycle admin API (tag rules, quotas, retention, their audit log): registry-wide policy, so
  * it needs what only admins are granted, `registry:catalog:*` (services/auth/authorize.ts
  * gives everyone else at most `registry:catalog:list`).
  */
-const LIFECYCLE_ADMIN_ROUTES: ReadonlySet<string> = new Set([
+const LIFECYCLE_ADMIN_KINDS = [
   'tagRules',
   'tagRule',
   'tagRulePreset',
   'quotas',
   'quota',
   'lifecycleAudit',
+  'retentionPolicies',
+  'retentionPolicy',
+  'retentionRun',
   // The notification admin API (endpoints, delivery log, redelivery) is admin-only the same way.
   'notificationEndpoints',
   'notificationEndpoint',
   'notificationDeliveries',
   'notificationRedeliver',
-] satisfies RegistryRoute['kind'][]);
+] as const;
+const LIFECYCLE_ADMIN_ROUTES: ReadonlySet<string> = new Set(LIFECYCLE_ADMIN_KINDS satisfies ReadonlyArray<RegistryRoute['kind']>);
 
-type LifecycleAdminRoute = Extract<
-  RegistryRoute,
-  { kind: 'tagRules' | 'tagRule' | 'tagRulePreset' | 'quotas' | 'quota' | 'lifecycleAudit' | 'notificationEndpoints' | 'notificationEndpoint' | 'notificationDeliveries' | 'notificationRedeliver' }
->;
+type LifecycleAdminRoute = Extract<RegistryRoute, { kind: (typeof LIFECYCLE_ADMIN_KINDS)[number] }>;
 
 function isLifecycleAdmin(route: RegistryRoute): route is LifecycleAdminRoute {
   return LIFECYCLE_ADMIN_ROUTES.has(route.kind);

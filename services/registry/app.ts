@@ -21,6 +21,8 @@ import { lineageRoutes } from './events/index.js';
 import { BrowseStore } from './browse/store.js';
 import { GcStore } from './lifecycle/gc-store.js';
 import { gcSettings } from './lifecycle/index.js';
+import { PullTimes } from './lifecycle/pull-times.js';
+import { Retention } from './lifecycle/retention.js';
 import { PushGuard } from './lifecycle/push-guard.js';
 import { QuotaGuard, QuotaStore } from './lifecycle/quotas.js';
 import { TagRuleStore } from './lifecycle/rules-store.js';
@@ -46,6 +48,8 @@ export interface RegistryDeps {
   metrics?: Registry;
   /** The notification parts (main.ts shares them with the dispatcher); made from `metadata` when absent. */
   notifications?: Notifications;
+  /** Where manifest pulls are noted for retention by pulls; main.ts passes one it flushes at shutdown. */
+  pullTimes?: PullTimes;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -104,6 +108,8 @@ export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
     quotas: quotaStore,
     browse: new BrowseStore(deps.metadata.db),
     notifications: deps.notifications ?? createNotifications(deps.metadata.db, config.dataDir, deps.logger),
+    pullTimes: deps.pullTimes ?? new PullTimes(deps.metadata.db, deps.logger).start(),
+    retention: new Retention(deps.metadata.db, deps.metadata, ruleStore, locks),
   };
   const app = new Koa();
   // Errors after the headers went out land here: usually a client hanging up mid-download,

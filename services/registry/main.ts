@@ -24,6 +24,7 @@ import { createApp } from './app.js';
 import { createAccessController } from './auth/index.js';
 import { createCollector, gcSettings, retentionOf } from './lifecycle/index.js';
 import { scheduleGc } from './lifecycle/gc-schedule.js';
+import { PullTimes } from './lifecycle/pull-times.js';
 import { KnexMetadataStore } from './metadata/knex-store.js';
 import { createNotifications, startDispatcher } from './notifications/index.js';
 import { BlobStore } from './storage/blobs.js';
@@ -97,7 +98,8 @@ export async function startRegistryService(config: RegistryConfig, options: Star
     const uploads = new UploadManager(storage, blobs, sessionLocks ?? clusterMutex());
     const metrics = options.metrics ?? createMetricsRegistry('registry');
     const notifications = createNotifications(metadata.db, config.dataDir, logger);
-    const app = createApp(config, { storage, metadata, access, logger, blobs, uploads, metrics, notifications });
+    const pullTimes = new PullTimes(metadata.db, logger).start();
+    const app = createApp(config, { storage, metadata, access, logger, blobs, uploads, metrics, notifications, pullTimes });
     // createServer turns Node's whole-request timeout off (a large layer upload outlasts it)
     // and drops connections idle for 5 minutes instead; headers still have to be quick.
     const server = createServer(app.callback(), config.http, {
@@ -141,6 +143,7 @@ export async function startRegistryService(config: RegistryConfig, options: Star
         await gcSchedule?.stop();
         await notifications.recorder.flush();
         await dispatcher?.stop();
+        await pullTimes.close();
         await metadata.close();
         await sessionLocks?.close();
       },

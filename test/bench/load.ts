@@ -129,6 +129,8 @@ export interface Budget {
   maxOps: number;
   /** Also stop each worker after this many ops (a fixed amount of work per client). */
   maxOpsPerWorker?: number;
+  /** Also stop once this returns true (checked before each op): work that lasts as long as something else runs. */
+  until?: () => boolean;
 }
 
 export interface LoopResult {
@@ -156,7 +158,7 @@ export async function closedLoop(
   let failure: unknown;
   const worker = async (id: number): Promise<void> => {
     for (let mine = 0; mine < (budget.maxOpsPerWorker ?? Infinity); mine++) {
-      if (failure !== undefined || next >= budget.maxOps || process.hrtime.bigint() >= deadline) return;
+      if (failure !== undefined || next >= budget.maxOps || process.hrtime.bigint() >= deadline || budget.until?.()) return;
       const index = next++;
       const began = process.hrtime.bigint();
       try {

@@ -146,6 +146,12 @@ async function startRegistries(
       const env = { REGISTRY_NOTIFICATIONS_ENDPOINTS: JSON.stringify(await benchEndpoints()) };
       servers.set('dockyard-webhooks', await startDockyardRegistry(join(dir, 'dockyard-webhooks-data'), { name: 'dockyard-webhooks', workers, env }));
     }
+    if (wanted.has('dockyard-gc-idle') || wanted.has('dockyard-gc-busy')) {
+      // Both GC columns are this one registry; its own background GC is off, the bench runs `gc run`.
+      const gcRegistry = await startDockyardRegistry(join(dir, 'dockyard-gc-data'), { name: 'dockyard-gc', workers, env: { REGISTRY_GC_INTERVAL_SECONDS: '0' } });
+      servers.set('dockyard-gc-idle', gcRegistry);
+      servers.set('dockyard-gc-busy', gcRegistry);
+    }
   }
   if (binary) {
     servers.set('distribution', await startDistribution(binary, join(dir, 'distribution-data'), trust, options.distributionLog));
@@ -170,6 +176,9 @@ function runNotes(options: BenchOptions, scenarios: Scenario[], logVolume: strin
   }
   if (scenarios.some((s) => s.on === 'dockyard-scaling')) {
     notes.push('Dockyard-only scaling rows: two more Dockyard registries, one seeded with the small and one with the large population through the MetadataStore; rounds alternate between them.');
+  }
+  if (scenarios.some((s) => s.on === 'gc')) {
+    notes.push('Garbage collection rows: a Dockyard registry of its own (SQLite, filesystem storage, background GC off); `gc run` runs as a separate process, as `npm run admin -- gc run` does.');
   }
   if (scenarios.some((s) => s.on === 'registries' && s.id.startsWith('scale-'))) {
     notes.push(

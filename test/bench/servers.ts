@@ -145,6 +145,7 @@ export async function startDockyardRegistry(dataDir: string, launchOptions: Dock
   mkdirSync(dataDir, { recursive: true });
   const env = productionEnv({
     ...workersEnv(workers),
+    ...extraEnv,
     REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`,
     DOCKYARD_DATA_DIR: dataDir,
     REGISTRY_AUTH: auth ? 'token' : 'none',

@@ -74,7 +74,9 @@ export interface TableSpec {
   columns: readonly [TargetName, TargetName];
   headings: readonly [string, string];
   /** The throughput ratio: first/second or second/first, and its heading. */
-  ratio: { of: 'first/second' | 'second/first'; heading: string };
+  ratio: { of: 'first/second' | 'second/first'; heading: string; metric?: 'rate' | 'p99' };
+  /** One more column after the ratio, computed from the whole outcome. */
+  extra?: { heading: string; cell(outcome: ScenarioOutcome): string };
   /** Also a CPU-per-request ratio in the same direction, under this heading. */
   cpuRatioHeading?: string;
   /** What the table's figures mean, printed under it. */
@@ -124,7 +126,25 @@ export const TABLES: ReadonlyArray<{ spec: TableSpec; holds: readonly Comparison
     },
     holds: ['webhooks'],
   },
+  {
+    spec: {
+      title: 'Garbage collection: pushes during a GC run vs without one (Dockyard only, one registry)',
+      columns: ['dockyard-gc-idle', 'dockyard-gc-busy'],
+      headings: ['pushes, no GC', 'pushes during GC'],
+      ratio: { of: 'second/first', heading: 'push p99 ratio during/without (target <= 1.5)', metric: 'p99' },
+      extra: { heading: 'GC run (time, blobs deleted)', cell: gcCell },
+      legend:
+        'One Dockyard registry (SQLite, filesystem). Each "during" round stores the unreferenced blobs straight into its blob directory (untimed, modification time two days back), then runs `gc run` as the admin CLI does (a separate process) while the same push load runs until it ends; "no GC" rounds run the push load alone. Rounds alternate.',
+    },
+    holds: ['gc'],
+  },
 ];
+
+/** The GC runs of an outcome's rounds: duration and blobs deleted of each. */
+function gcCell(outcome: ScenarioOutcome): string {
+  const runs = Object.values(outcome.targets).flatMap((t) => t?.rounds.flatMap((r) => (r.gc ? [r.gc] : [])) ?? []);
+  return runs.map((gc) => `${significant(gc.seconds)} s, ${gc.blobs.toLocaleString('en-US')} blobs`).join('; ') || '-';
+}
 
 /** The spec of the table a comparison's rows land in. */
 export function specFor(on: Comparison): TableSpec {
@@ -159,6 +179,10 @@ function ratioCell(spec: TableSpec, outcome: ScenarioOutcome, pick: (s: Summary)
   return `${significant(pick(top) / pick(bottom), 2)}x`;
 }
 
+function mainRatioCell(spec: TableSpec, outcome: ScenarioOutcome): string {
+  return ratioCell(spec, outcome, (s) => (spec.ratio.metric === 'p99' ? s.p99Ms : s.rate));
+}
+
 function perTargetCell(outcome: ScenarioOutcome, target: TargetName, pick: (s: Summary) => string): string {
   const s = okSummary(outcome, target);
   return s ? pick(s) : '-';
@@ -175,6 +199,7 @@ export function tableRows(spec: TableSpec, outcomes: ScenarioOutcome[]): string[
     h1,
     h2,
     spec.ratio.heading,
+    ...(spec.extra ? [spec.extra.heading] : []),
     `${h1} CPU/req`,
     `${h2} CPU/req`,
     ...(spec.cpuRatioHeading ? [spec.cpuRatioHeading] : []),
@@ -187,7 +212,8 @@ export function tableRows(spec: TableSpec, outcomes: ScenarioOutcome[]): string[
       o.id,
       outcomeCell(o, first),
       outcomeCell(o, second),
-      ratioCell(spec, o, (s) => s.rate),
+      mainRatioCell(spec, o),
+      ...(spec.extra ? [spec.extra.cell(o)] : []),
       perTargetCell(o, first, cpu),
       perTargetCell(o, second, cpu),
       ...(spec.cpuRatioHeading ? [ratioCell(spec, o, (s) => s.serverCpuMsPerRequest)] : []),
@@ -206,7 +232,8 @@ export function tablesOf(outcomes: ScenarioOutcome[]): Array<{ spec: TableSpec; 
 export function scenarioLine(outcome: ScenarioOutcome): string {
   const spec = specFor(outcome.on);
   const cells = spec.columns.map((t) => `${t} ${outcomeCell(outcome, t)}`);
-  return `${outcome.id}: ${cells.join(' | ')} | ratio ${ratioCell(spec, outcome, (s) => s.rate)}`;
+  const extra = spec.extra ? ` | ${spec.extra.cell(outcome)}` : '';
+  return `${outcome.id}: ${cells.join(' | ')} | ratio ${mainRatioCell(spec, outcome)}${extra}`;
 }
 
 /** Every table as aligned plain text for the terminal. */

@@ -22,6 +22,7 @@ import { NoneAccessController } from '../../services/registry/auth/none.js';
 import { GarbageCollector } from '../../services/registry/lifecycle/gc.js';
 import { gcMetrics } from '../../services/registry/lifecycle/gc-metrics.js';
 import { GcStore } from '../../services/registry/lifecycle/gc-store.js';
+import { PullTimes } from '../../services/registry/lifecycle/pull-times.js';
 import { KnexMetadataStore } from '../../services/registry/metadata/knex-store.js';
 import { BlobStore } from '../../services/registry/storage/blobs.js';
 import { PathNotFoundError, type StorageDriver } from '../../services/registry/storage/driver.js';
@@ -50,6 +51,8 @@ export interface LifecycleRegistry {
   config: RegistryConfig;
   metadata: KnexMetadataStore;
   blobs: BlobStore;
+  /** The app's pull-time notes (never flushed by a timer here: a test flushes them). */
+  pullTimes: PullTimes;
   /** A collector whose clock runs `offsetMs` ahead of the real one. */
   collector(options?: { offsetMs?: number; deleteUntagged?: boolean; batchSize?: number; metrics?: Registry }): GarbageCollector;
   close(): Promise<void>;
@@ -136,7 +139,8 @@ export async function startLifecycleRegistry(
   const storage = hooked(newDriver(), options.storageHook);
   const collectorStorage = newDriver();
   const blobs = new BlobStore(storage);
-  const app = createApp(config, { storage, metadata, blobs, access: new NoneAccessController(), logger: silentLogger(), metrics: options.metrics });
+  const pullTimes = new PullTimes(db, silentLogger());
+  const app = createApp(config, { storage, metadata, blobs, access: new NoneAccessController(), logger: silentLogger(), metrics: options.metrics, pullTimes });
   const server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -147,6 +151,7 @@ export async function startLifecycleRegistry(
     config,
     metadata,
     blobs,
+    pullTimes,
     storage: collectorStorage,
     storedDigests: () => storedDigests(collectorStorage),
     collector(options = {}) {

@@ -25,7 +25,7 @@ const REGISTRY_ADMIN = [
   '  gc run [--dry-run] [--json]                            garbage collection (docs/lifecycle.md)',
   '  rules list | add KIND REPOS TAGS | remove ID | preset release | audit',
   '  quotas set NAMESPACE BYTES [--soft BYTES] | remove NAMESPACE | list | usage NAME',
-  '  retention add REPOS TAGS [--keep-last N] [--keep-days N] | list | remove ID | run [--dry-run]',
+  '  retention add REPOS TAGS [--keep-last N] [--keep-days N] [--by push|pull] | list | remove ID | run [--dry-run]',
   '  images dependents|stale|bases|history REPO:TAG [--json]  lineage (docs/lineage.md)',
   '  images stale --namespace NS [--json]                  stale images of every moved tag in a namespace',
   '  notifications add NAME URL [--secret S] [--repos P] | list | remove NAME | deliveries [NAME] | redeliver ID  webhooks (docs/notifications.md)',

@@ -28,7 +28,7 @@ const USAGE = `usage: npm run admin -- [--config FILE] COMMAND
       KIND: immutable | forbidden | format    REPOSITORY_PATTERN: prod/** | team/* | team/app
       TAG_PATTERN: a glob (v*, latest) or a regular expression starting with ^
   quotas set NAMESPACE BYTES [--soft BYTES] | remove NAMESPACE | list [--json] | usage NAMESPACE|REPOSITORY [--json]
-  retention add REPOSITORY_PATTERN TAG_PATTERN [--keep-last N] [--keep-days N] | list [--json] | remove ID
+  retention add REPOSITORY_PATTERN TAG_PATTERN [--keep-last N] [--keep-days N] [--by push|pull] | list [--json] | remove ID
   retention run [--dry-run] [--json]`;
 
 function parse(argv: readonly string[]): { words: string[]; flags: Set<string>; values: Map<string, string> } {
@@ -40,7 +40,7 @@ function parse(argv: readonly string[]): { words: string[]; flags: Set<string>; 
     if (arg === '--config') i += 1;
     else if (arg.startsWith('--config=')) continue;
     else if (arg === '--dry-run' || arg === '--json') flags.add(arg.slice(2));
-    else if (arg === '--soft' || arg === '--keep-last' || arg === '--keep-days') {
+    else if (arg === '--soft' || arg === '--keep-last' || arg === '--keep-days' || arg === '--by') {
       const value = argv[++i];
       if (value === undefined) throw new UsageError(`${arg} needs a value`);
       values.set(arg.slice(2), value);

@@ -14,6 +14,9 @@ export type Executor = Knex | Knex.Transaction;
 /** Advisory-lock class of digest locks (the two-key form keeps them apart from any one-key lock). */
 const DIGEST_LOCK_CLASS = 8080;
 
+/** Rows per multi-row insert into the review queue. */
+const ENQUEUE_CHUNK = 500;
+
 /** What decides whether something is garbage now. */
 export interface Horizon {
   /** Now, in epoch milliseconds: a review row due at or before it no longer protects. */
@@ -43,29 +46,35 @@ function notUnderReview(db: Executor, digestColumn: string, nowMs: number) {
   return db('gc_reviews as g').select(db.raw('1')).whereRaw('g.digest = ??', [digestColumn]).andWhere('g.review_after_ms', '>', nowMs);
 }
 
-/** A manifest of the repository in `repositoryColumn` references `digestColumn` as a `kind`. */
-function referencedInRepository(db: Executor, kind: 'blob' | 'manifest', digestColumn: string, repositoryColumn: string) {
-  return db('manifest_references as mr')
+/** A manifest of the repository in `repositoryColumn` (other than the `gone` ones) references `digestColumn` as a `kind`. */
+function referencedInRepository(db: Executor, kind: 'blob' | 'manifest', digestColumn: string, repositoryColumn: string, gone: readonly number[] = []) {
+  const query = db('manifest_references as mr')
     .join('manifests as referrer', 'referrer.id', 'mr.manifest_id')
     .select(db.raw('1'))
     .where('mr.kind', kind)
     .andWhereRaw('mr.digest = ??', [digestColumn])
     .andWhereRaw('referrer.repository_id = ??', [repositoryColumn]);
+  return gone.length > 0 ? query.whereNotIn('referrer.id', gone) : query;
 }
 
 /**
  * Manifests that nothing keeps: no tag, no index of the same repository lists them, and
  * (a referrer) their subject is gone from the repository. Without `deleteUntagged` only such
  * orphaned referrers qualify: untagged images are kept unless a policy says otherwise.
+ * `gone` (a dry run's cascade): manifest ids to treat as already deleted.
  */
-function collectableManifests(db: Executor, horizon: Horizon): Knex.QueryBuilder {
+function collectableManifests(db: Executor, horizon: Horizon, gone: readonly number[] = []): Knex.QueryBuilder {
   const query = db('manifests as m')
     .join('repositories as r', 'r.id', 'm.repository_id')
     .where('m.created_at', '<', horizon.cutoff)
     .whereNotExists(db('tags as t').select(db.raw('1')).whereRaw('t.repository_id = m.repository_id').andWhereRaw('t.digest = m.digest'))
-    .whereNotExists(referencedInRepository(db, 'manifest', 'm.digest', 'm.repository_id'))
+    .whereNotExists(referencedInRepository(db, 'manifest', 'm.digest', 'm.repository_id', gone))
     .whereNotExists(notUnderReview(db, 'm.digest', horizon.nowMs));
   const subjectPresent = db('manifests as s').select(db.raw('1')).whereRaw('s.repository_id = m.repository_id').andWhereRaw('s.digest = m.subject');
+  if (gone.length > 0) {
+    query.whereNotIn('m.id', gone);
+    subjectPresent.whereNotIn('s.id', gone);
+  }
   if (horizon.deleteUntagged) {
     query.andWhere((q) => q.whereNull('m.subject').orWhereNotExists(subjectPresent));
   } else {
@@ -74,12 +83,12 @@ function collectableManifests(db: Executor, horizon: Horizon): Knex.QueryBuilder
   return query;
 }
 
-/** Blob links no manifest of their repository references, untouched for the grace period. */
-function collectableLinks(db: Executor, horizon: Horizon): Knex.QueryBuilder {
+/** Blob links no manifest of their repository (but the `gone` ones) references, untouched for the grace period. */
+function collectableLinks(db: Executor, horizon: Horizon, gone: readonly number[] = []): Knex.QueryBuilder {
   return db('blob_links as l')
     .join('repositories as r', 'r.id', 'l.repository_id')
     .where('l.created_at', '<', horizon.cutoff)
-    .whereNotExists(referencedInRepository(db, 'blob', 'l.digest', 'l.repository_id'))
+    .whereNotExists(referencedInRepository(db, 'blob', 'l.digest', 'l.repository_id', gone))
     .whereNotExists(notUnderReview(db, 'l.digest', horizon.nowMs));
 }
 
@@ -147,9 +156,18 @@ export class GcStore {
       .ignore();
   }
 
-  /** A page of collectable manifests after id `afterId`. */
-  async manifestCandidates(horizon: Horizon, afterId: number, limit: number): Promise<ManifestCandidate[]> {
-    const rows: Array<{ id: number; name: string; digest: string }> = await collectableManifests(this.db, horizon)
+  /** Queues each digest for review at its own time unless a row already protects it (chunked: SQLite's bound-variable limit). */
+  async enqueueEach(db: Executor, rows: ReadonlyArray<{ digest: string; reviewAfterMs: number }>): Promise<void> {
+    const sorted = [...rows].sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+    for (let start = 0; start < sorted.length; start += ENQUEUE_CHUNK) {
+      const chunk = sorted.slice(start, start + ENQUEUE_CHUNK).map((row) => ({ digest: row.digest, review_after_ms: row.reviewAfterMs }));
+      await db('gc_reviews').insert(chunk).onConflict('digest').ignore();
+    }
+  }
+
+  /** A page of collectable manifests after id `afterId`, treating the `gone` ids as deleted. */
+  async manifestCandidates(horizon: Horizon, afterId: number, limit: number, gone: readonly number[] = []): Promise<ManifestCandidate[]> {
+    const rows: Array<{ id: number; name: string; digest: string }> = await collectableManifests(this.db, horizon, gone)
       .select('m.id', 'r.name', 'm.digest')
       .andWhere('m.id', '>', afterId)
       .orderBy('m.id', 'asc')
@@ -162,9 +180,9 @@ export class GcStore {
     return (await collectableManifests(trx, horizon).first('m.id').andWhere('m.id', id)) !== undefined;
   }
 
-  /** A page of collectable blob links after (repositoryId, digest). */
-  async linkCandidates(horizon: Horizon, after: { repositoryId: number; digest: string } | null, limit: number): Promise<LinkCandidate[]> {
-    const query = collectableLinks(this.db, horizon).select('l.repository_id', 'r.name', 'l.digest');
+  /** A page of collectable blob links after (repositoryId, digest), treating the `gone` manifest ids as deleted. */
+  async linkCandidates(horizon: Horizon, after: { repositoryId: number; digest: string } | null, limit: number, gone: readonly number[] = []): Promise<LinkCandidate[]> {
+    const query = collectableLinks(this.db, horizon, gone).select('l.repository_id', 'r.name', 'l.digest');
     if (after) {
       query.andWhere((q) =>
         q.where('l.repository_id', '>', after.repositoryId).orWhere((q2) => q2.where('l.repository_id', after.repositoryId).andWhere('l.digest', '>', after.digest)),
@@ -223,6 +241,32 @@ export class GcStore {
       for (const row of rows) found.add(row.digest);
     }
     return found;
+  }
+
+  /**
+   * The digests among `digests` that something outside the `gone` manifests and links
+   * (a dry run's cascade) still references, or that a review row protects beyond `nowMs`.
+   */
+  async keptAmong(digests: readonly string[], gone: { manifests: ReadonlySet<number>; links: ReadonlySet<string> }, nowMs: number): Promise<Set<string>> {
+    const kept = new Set<string>();
+    if (digests.length === 0) return kept;
+    const links: Array<{ repository_id: number; digest: string }> = await this.db('blob_links').select('repository_id', 'digest').whereIn('digest', digests);
+    for (const row of links) if (!gone.links.has(`${Number(row.repository_id)} ${row.digest}`)) kept.add(row.digest);
+    for (const table of ['manifests', 'manifest_references']) {
+      const idColumn = table === 'manifests' ? 'id' : 'manifest_id';
+      const rows: Array<{ owner: number; digest: string }> = await this.db(table).select(`${idColumn} as owner`, 'digest').whereIn('digest', digests);
+      for (const row of rows) if (!gone.manifests.has(Number(row.owner))) kept.add(row.digest);
+    }
+    const protectedRows: Array<{ digest: string }> = await this.db('gc_reviews').select('digest').whereIn('digest', digests).andWhere('review_after_ms', '>', nowMs);
+    for (const row of protectedRows) kept.add(row.digest);
+    return kept;
+  }
+
+  /** The blob digests the given manifests reference. */
+  async blobsOf(manifestIds: readonly number[]): Promise<string[]> {
+    if (manifestIds.length === 0) return [];
+    const rows: Array<{ digest: string }> = await this.db('manifest_references').distinct('digest').whereIn('manifest_id', manifestIds).andWhere('kind', 'blob');
+    return rows.map((row) => row.digest);
   }
 
   /** The digests among `digests` that have a review row (due or not). */

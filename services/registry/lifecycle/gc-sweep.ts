@@ -9,6 +9,7 @@
 import type { Digest } from '../../../shared/grammar/reference.js';
 import { PathNotFoundError, type StorageDriver } from '../storage/driver.js';
 import { blobDataPath, blobsRoot, digestOfBlobDirectory } from '../storage/paths.js';
+import { settleBounded, STORAGE_CONCURRENCY } from './bounded.js';
 import type { GcStore } from './gc-store.js';
 
 const CURSOR = 'sweep.after';
@@ -67,18 +68,18 @@ export class StorageSweep {
     const values = digests.map((d) => d.value);
     const referenced = await this.gc.referencedAmong(this.gc.db, values);
     const reviewed = await this.gc.reviewedAmong(this.gc.db, values);
-    for (const digest of digests) {
-      if (referenced.has(digest.value) || reviewed.has(digest.value)) continue;
-      let info;
-      try {
-        info = await this.storage.stat(blobDataPath(digest));
-      } catch (err) {
-        if (err instanceof PathNotFoundError) continue;
-        throw err;
+    const unreferenced = digests.filter((digest) => !referenced.has(digest.value) && !reviewed.has(digest.value));
+    const stats = await settleBounded(unreferenced, STORAGE_CONCURRENCY, (digest) => this.storage.stat(blobDataPath(digest)));
+    const orphans: OrphanBlob[] = [];
+    stats.forEach((result, index) => {
+      if (result.status === 'fulfilled') {
+        orphans.push({ digest: unreferenced[index]!, dueMs: result.value.modTime.getTime() + this.graceMs, size: result.value.size });
+      } else if (!(result.reason instanceof PathNotFoundError)) {
+        throw result.reason;
       }
-      const orphan = { digest, dueMs: info.modTime.getTime() + this.graceMs, size: info.size };
-      if (options.queue) await this.gc.enqueue(this.gc.db, [digest.value], orphan.dueMs);
-      options.found(orphan);
-    }
+    });
+    // One statement per directory: the rows of one walk are what makes a large sweep slow.
+    if (options.queue) await this.gc.enqueueEach(this.gc.db, orphans.map((o) => ({ digest: o.digest.value, reviewAfterMs: o.dueMs })));
+    for (const orphan of orphans) options.found(orphan);
   }
 }

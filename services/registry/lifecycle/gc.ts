@@ -18,6 +18,7 @@ import type { Logger } from '../../../shared/observability/logger.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { BlobStore } from '../storage/blobs.js';
 import type { StorageDriver } from '../storage/driver.js';
+import { settleBounded, STORAGE_CONCURRENCY } from './bounded.js';
 import type { GcMetrics } from './gc-metrics.js';
 import type { GcStore, Horizon, LinkCandidate, ManifestCandidate } from './gc-store.js';
 import { StorageSweep } from './gc-sweep.js';
@@ -56,6 +57,22 @@ const DEFAULT_BATCH = 100;
 /** Deleting an index can make its children garbage; this many manifest passes at most per run. */
 const MANIFEST_PASSES = 8;
 
+/**
+ * What a dry run has found so far, treated as deleted by the later passes and phases so the
+ * dry run also lists what would become garbage once that is gone (the children of an
+ * unreferenced index, the referrers of a deleted subject, the layers of a deleted image):
+ * manifest ids, and links as `<repositoryId> <digest>`.
+ */
+interface Cascade {
+  manifests: Set<number>;
+  links: Set<string>;
+}
+
+/** Candidate digests per query in a dry run's cascade (SQLite's bound-variable limit). */
+const CASCADE_CHUNK = 500;
+/** Found manifest ids a query may exclude (SQLite binds at most 32,766 values per statement). */
+const CASCADE_MAX_IDS = 20_000;
+
 /** What a run deletes, phase by phase. */
 export type GcKind = 'manifest' | 'link' | 'blob';
 
@@ -82,7 +99,8 @@ export class GarbageCollector {
   }
 
   /**
-   * One complete run; with `dryRun` it deletes nothing and reports what is garbage now.
+   * One complete run; with `dryRun` it deletes nothing and reports what a run would delete:
+   * what is garbage now and what would become garbage once that is gone (see Cascade).
    * An aborted `signal` ends the run at the next batch boundary (a stopping registry);
    * `onBatch` hears after every batch how many it deleted (a progress display).
    */
@@ -92,11 +110,13 @@ export class GarbageCollector {
     this.onBatch = options.onBatch;
     const started = this.clock();
     const report: GcReport = { dryRun, manifests: [], links: [], blobs: [], bytesFreed: 0, durationMs: 0 };
-    for (let pass = 0; pass < (dryRun ? 1 : MANIFEST_PASSES); pass += 1) {
-      if ((await this.collectManifests(report, dryRun)) === 0) break;
+    const gone: Cascade = { manifests: new Set(), links: new Set() };
+    for (let pass = 0; pass < MANIFEST_PASSES; pass += 1) {
+      const excluded = this.excludedIds(gone);
+      if (excluded === null || (await this.collectManifests(report, dryRun, excluded, gone)) === 0) break;
     }
-    await this.collectLinks(report, dryRun);
-    await this.collectBlobs(report, dryRun);
+    await this.collectLinks(report, dryRun, this.excludedIds(gone) ?? [], gone);
+    await this.collectBlobs(report, dryRun, gone);
     report.durationMs = this.clock() - started;
     this.deps.metrics?.duration.observe(report.durationMs / 1000);
     this.deps.logger.info(
@@ -112,21 +132,34 @@ export class GarbageCollector {
     this.onBatch?.(kind, deleted);
   }
 
-  /** Phase 1; returns how many manifests it deleted. */
-  private collectManifests(report: GcReport, dryRun: boolean): Promise<number> {
+  /**
+   * The manifest ids a dry run found so far, for the next pass's queries to treat as
+   * deleted; null when there are too many to bind (the dry run then lists no further
+   * cascade, which it logs: it reports less than the real run would delete, never more).
+   */
+  private excludedIds(gone: Cascade): number[] | null {
+    if (gone.manifests.size <= CASCADE_MAX_IDS) return [...gone.manifests];
+    this.deps.logger.warn({ found: gone.manifests.size }, 'garbage collection dry run: too many manifests to follow the cascade further');
+    return null;
+  }
+
+  /** Phase 1; returns how many manifests it deleted (dry run: found that no earlier pass did). */
+  private collectManifests(report: GcReport, dryRun: boolean, excluded: readonly number[], gone: Cascade): Promise<number> {
     const { metadata, gc } = this.deps;
     return this.collectPages<ManifestCandidate>('manifest', dryRun, report.manifests, {
-      page: (horizon, last) => gc.manifestCandidates(horizon, last?.id ?? 0, this.batch),
+      page: (horizon, last) => gc.manifestCandidates(horizon, last?.id ?? 0, this.batch, excluded),
+      found: (candidate) => gone.manifests.add(candidate.id),
       stillCollectable: (trx, horizon, candidate) => gc.manifestStillCollectable(trx, horizon, candidate.id),
       remove: (candidate, tx) => metadata.deleteManifest(candidate.repository, candidate.digest, tx, 'gc'),
     });
   }
 
   /** Phase 2. */
-  private async collectLinks(report: GcReport, dryRun: boolean): Promise<void> {
+  private async collectLinks(report: GcReport, dryRun: boolean, excluded: readonly number[], gone: Cascade): Promise<void> {
     const { metadata, gc } = this.deps;
     await this.collectPages<LinkCandidate>('link', dryRun, report.links, {
-      page: (horizon, last) => gc.linkCandidates(horizon, last, this.batch),
+      page: (horizon, last) => gc.linkCandidates(horizon, last, this.batch, excluded),
+      found: (candidate) => gone.links.add(`${candidate.repositoryId} ${candidate.digest}`),
       stillCollectable: (trx, horizon, candidate) => gc.linkStillCollectable(trx, horizon, candidate.repositoryId, candidate.digest),
       remove: (candidate, tx) => metadata.unlinkBlob(candidate.repository, candidate.digest, tx),
     });
@@ -145,6 +178,8 @@ export class GarbageCollector {
       page(horizon: Horizon, last: C | null): Promise<C[]>;
       stillCollectable(trx: Knex.Transaction, horizon: Horizon, candidate: C): Promise<boolean>;
       remove(candidate: C, tx: Knex.Transaction): Promise<unknown>;
+      /** A dry run found `candidate` (it is then treated as deleted). */
+      found(candidate: C): unknown;
     },
   ): Promise<number> {
     const { metadata, gc } = this.deps;
@@ -169,10 +204,11 @@ export class GarbageCollector {
           }));
         if (removed) {
           out.push({ repository: candidate.repository, digest: candidate.digest });
+          if (dryRun) steps.found(candidate);
           done += 1;
         }
       }
-      if (!dryRun) deleted += done;
+      deleted += done;
       this.counted(kind, page.length, dryRun ? 0 : done);
       await yieldToEventLoop();
     }
@@ -180,7 +216,7 @@ export class GarbageCollector {
   }
 
   /** Phases 3 and 4. */
-  private async collectBlobs(report: GcReport, dryRun: boolean): Promise<void> {
+  private async collectBlobs(report: GcReport, dryRun: boolean, gone: Cascade): Promise<void> {
     const { gc, storage } = this.deps;
     const sweep = new StorageSweep(storage, gc, this.options.graceSeconds * 1000);
     const nowMs = this.clock();
@@ -194,8 +230,10 @@ export class GarbageCollector {
       stopped: () => this.signal?.aborted === true,
     });
     let after: { reviewAfterMs: number; digest: string } | null = null;
+    // Reviews due from now on wait for the next run, so a run ends even if deletions keep failing.
+    const until = this.clock();
     while (!this.signal?.aborted) {
-      const page = await gc.dueReviews(this.clock(), after, this.batch);
+      const page = await gc.dueReviews(until, after, this.batch);
       if (page.length === 0) break;
       after = page[page.length - 1]!;
       let done = 0;
@@ -207,7 +245,7 @@ export class GarbageCollector {
           if (size !== undefined) wouldDelete.set(digest, size);
         }
       } else {
-        for (const { digest, size } of await this.deleteBytesIfGarbage(page.map((row) => row.digest))) {
+        for (const { digest, size } of await this.deleteBytesIfGarbage(page.map((row) => row.digest), until)) {
           report.blobs.push({ digest, size });
           report.bytesFreed += size;
           this.deps.metrics?.bytesFreed.inc(size);
@@ -218,6 +256,7 @@ export class GarbageCollector {
       await yieldToEventLoop();
     }
     if (dryRun) {
+      for (const [digest, size] of await this.cascadedBytes(report, gone, nowMs)) wouldDelete.set(digest, size);
       for (const [digest, size] of wouldDelete) {
         report.blobs.push({ digest, size });
         report.bytesFreed += size;
@@ -226,33 +265,75 @@ export class GarbageCollector {
   }
 
   /**
+   * A dry run's cascade into bytes: the digests of the manifests and links it found, and the
+   * blobs those manifests reference, that nothing else references and no review row protects.
+   */
+  private async cascadedBytes(report: GcReport, gone: Cascade, nowMs: number): Promise<Map<string, number>> {
+    const { gc, blobs } = this.deps;
+    const candidates = new Set([...report.manifests.map((m) => m.digest), ...report.links.map((l) => l.digest)]);
+    const ids = [...gone.manifests];
+    for (let start = 0; start < ids.length; start += CASCADE_CHUNK) for (const digest of await gc.blobsOf(ids.slice(start, start + CASCADE_CHUNK))) candidates.add(digest);
+    const sorted = [...candidates].sort();
+    const found = new Map<string, number>();
+    for (let start = 0; start < sorted.length && !this.signal?.aborted; start += CASCADE_CHUNK) {
+      const chunk = sorted.slice(start, start + CASCADE_CHUNK);
+      const kept = await gc.keptAmong(chunk, gone, nowMs);
+      const garbage = chunk.filter((digest) => !kept.has(digest));
+      const sizes = await settleBounded(garbage, STORAGE_CONCURRENCY, (digest) => blobs.stat(parseDigest(digest)));
+      sizes.forEach((result, index) => {
+        if (result.status === 'fulfilled' && result.value) found.set(garbage[index]!, result.value.size);
+      });
+    }
+    return found;
+  }
+
+  /**
    * Deletes the bytes of those due digests that nothing references, in one transaction per
    * page; returns what it deleted. A digest is kept when it was touched again, is referenced,
    * or another collector holds it. The bytes go while the locks are held and before the
    * review rows' removal commits: a push that links a digest waits for its lock and then
-   * finds the bytes gone (push-guard.ts). One transaction per page rather than per blob is
-   * what makes collection fast; the page size (batchSize) bounds how long SQLite's write lock
-   * is held, so pushes wait at most one page.
+   * finds the bytes gone (push-guard.ts). One transaction per page rather than per blob, and
+   * a page's deletions side by side (bounded.ts), is what makes collection fast; the sizes
+   * are read before the transaction, so the locks are held only for the deletions. The page
+   * size (batchSize) bounds how long SQLite's write lock is held, so pushes wait at most one
+   * page. A deletion that fails is queued again, due at once, for the next run.
    */
-  private async deleteBytesIfGarbage(digests: readonly string[]): Promise<Array<{ digest: string; size: number }>> {
-    const { metadata, gc, blobs } = this.deps;
+  private async deleteBytesIfGarbage(digests: readonly string[], until: number): Promise<Array<{ digest: string; size: number }>> {
+    const { metadata, gc, blobs, logger } = this.deps;
+    const stats = await settleBounded(digests, STORAGE_CONCURRENCY, (digest) => blobs.stat(parseDigest(digest)));
+    const sizes = new Map<string, number>();
+    const unreadable = new Set<string>();
+    stats.forEach((result, index) => {
+      if (result.status === 'rejected') unreadable.add(digests[index]!);
+      else if (result.value) sizes.set(digests[index]!, result.value.size);
+    });
     return metadata.transaction(async (tx) => {
       const trx = tx as Knex.Transaction;
       const locked = await gc.tryLockEach(trx, digests);
       const taken = await gc.takeDueReviews(trx, [...locked], this.clock());
       const referenced = await gc.referencedAmong(trx, [...taken]);
-      const garbage: Array<{ digest: string; size: number }> = [];
-      for (const digest of [...taken].sort()) {
-        if (referenced.has(digest)) continue;
-        const size = (await blobs.stat(parseDigest(digest)))?.size;
-        if (size !== undefined) garbage.push({ digest, size });
+      // A digest whose stat failed is retried; one whose bytes were absent has nothing to delete.
+      const unreferenced = [...taken].filter((digest) => !referenced.has(digest)).sort();
+      const retry = unreferenced.filter((digest) => unreadable.has(digest));
+      const garbage = unreferenced.flatMap((digest) => (sizes.has(digest) ? [{ digest, size: sizes.get(digest)! }] : []));
+      if (garbage.length > 0) {
+        // What made these garbage may be a commit not yet synced (SQLite, deferred syncs): make
+        // it durable first, so a power cut cannot bring back a reference to deleted bytes.
+        await walSyncOf(gc.db)?.flush();
       }
-      if (garbage.length === 0) return garbage;
-      // What made these garbage may be a commit not yet synced (SQLite, deferred syncs): make
-      // it durable first, so a power cut cannot bring back a reference to deleted bytes.
-      await walSyncOf(gc.db)?.flush();
-      for (const { digest } of garbage) await blobs.delete(parseDigest(digest));
-      return garbage;
+      const deletions = await settleBounded(garbage, STORAGE_CONCURRENCY, ({ digest }) => blobs.delete(parseDigest(digest)));
+      // false: the bytes went since the stat (another collector); nothing was freed here.
+      const deleted = garbage.filter((_, index) => {
+        const result = deletions[index]!;
+        return result.status === 'fulfilled' && result.value;
+      });
+      retry.push(...garbage.filter((_, index) => deletions[index]!.status === 'rejected').map((g) => g.digest));
+      if (retry.length > 0) {
+        const reasons = [...stats, ...deletions].flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+        logger.warn({ digests: retry.length, reason: reasons[0] }, 'garbage collection could not delete some blobs; they are queued for the next pass');
+        await gc.enqueue(trx, retry, Math.max(this.clock(), until + 1));
+      }
+      return deleted;
     });
   }
 }

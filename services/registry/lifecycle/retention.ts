@@ -1,7 +1,9 @@
 /**
  * Retention: tags matching a policy's repository and tag patterns are removed unless they
  * are among the `keepLast` most recently pushed matching tags of their repository or were
- * pushed within `keepDays` days. When several policies match a tag, it goes only if every
+ * pushed within `keepDays` days; a policy on the `pull` basis counts a tag's last use
+ * instead: its latest pull by tag or of its manifest by digest (pull-times.ts), or its push
+ * when that is later (a tag nobody pulled yet counts from its push). When several policies match a tag, it goes only if every
  * one of them lets it go. A tag an immutable rule protects is never removed. Removing the
  * last tag of a manifest (that no index of the repository lists) removes the manifest and
  * its referrers too; garbage collection then frees their bytes. Each removal is its own
@@ -26,7 +28,12 @@ export interface RetentionPolicy {
   tagPattern: string;
   keepLast: number | null;
   keepDays: number | null;
+  /** What "recent" counts: pushes, or pulls (pull-times.ts). */
+  basis: RetentionBasis;
 }
+
+/** What a retention policy's recency counts. */
+export type RetentionBasis = 'push' | 'pull';
 
 /** What a retention run removed (or, dry, would remove). */
 export interface RetentionReport {
@@ -39,6 +46,8 @@ interface TagRow {
   name: string;
   digest: string;
   updated_at: Date | number | string;
+  tag_pulled_ms: number | string | null;
+  manifest_pulled_ms: number | string | null;
 }
 
 /** Policies in the registry database, and the runs that apply them. */
@@ -52,20 +61,29 @@ export class Retention {
 
   /** Every policy, oldest first. */
   async list(): Promise<RetentionPolicy[]> {
-    const rows: Array<{ id: number; repository_pattern: string; tag_pattern: string; keep_last: number | null; keep_days: number | null }> = await this.db('retention_policies')
-      .select('*')
-      .orderBy('id');
-    return rows.map((r) => ({ id: Number(r.id), repositoryPattern: r.repository_pattern, tagPattern: r.tag_pattern, keepLast: r.keep_last, keepDays: r.keep_days }));
+    const rows: Array<{ id: number; repository_pattern: string; tag_pattern: string; keep_last: number | null; keep_days: number | null; basis: RetentionBasis }> =
+      await this.db('retention_policies').select('*').orderBy('id');
+    return rows.map((r) => ({ id: Number(r.id), repositoryPattern: r.repository_pattern, tagPattern: r.tag_pattern, keepLast: r.keep_last, keepDays: r.keep_days, basis: r.basis }));
   }
 
   /** Stores a policy (REQUEST_INVALID when malformed or keeping nothing). */
-  async add(policy: Omit<RetentionPolicy, 'id'>, actor: string): Promise<RetentionPolicy> {
+  async add(input: Omit<RetentionPolicy, 'id' | 'basis'> & { basis?: RetentionBasis }, actor: string): Promise<RetentionPolicy> {
+    const policy = { ...input, basis: input.basis ?? 'push' };
     const problem = ruleProblem({ kind: 'format', repositoryPattern: policy.repositoryPattern, tagPattern: policy.tagPattern });
     if (problem) throw fail('REQUEST_INVALID', problem);
     if (policy.keepLast === null && policy.keepDays === null) throw fail('REQUEST_INVALID', 'a retention policy needs --keep-last N and/or --keep-days N');
+    if (policy.basis !== 'push' && policy.basis !== 'pull') throw fail('REQUEST_INVALID', 'a retention policy counts push or pull');
     const id = await this.db.transaction(async (trx) => {
       const [row] = (await trx('retention_policies')
-        .insert({ repository_pattern: policy.repositoryPattern, tag_pattern: policy.tagPattern, keep_last: policy.keepLast, keep_days: policy.keepDays, created_by: actor, created_at: new Date() })
+        .insert({
+          repository_pattern: policy.repositoryPattern,
+          tag_pattern: policy.tagPattern,
+          keep_last: policy.keepLast,
+          keep_days: policy.keepDays,
+          basis: policy.basis,
+          created_by: actor,
+          created_at: new Date(),
+        })
         .returning('id')) as Array<{ id: number } | number>;
       const newId = typeof row === 'object' ? Number(row.id) : Number(row);
       await trx('lifecycle_audit').insert({ at: new Date(), actor, action: 'retention.add', target: `policy ${newId}`, details: JSON.stringify(policy) });
@@ -84,10 +102,21 @@ export class Retention {
     await walSyncOf(this.db)?.flush();
   }
 
-  /** Applies every policy; with `dryRun` only reports. `nowMs` is the clock keep-days counts from. */
-  async run(options: { dryRun?: boolean; nowMs?: number } = {}): Promise<RetentionReport> {
-    const dryRun = options.dryRun ?? false;
-    const nowMs = options.nowMs ?? Date.now();
+  /**
+   * Applies every policy; with `dryRun` only reports. `nowMs` is the clock keep-days counts
+   * from. A run that removed something by an `actor` (CLI, API) is recorded in the audit log.
+   */
+  async run(options: { dryRun?: boolean; nowMs?: number; actor?: string } = {}): Promise<RetentionReport> {
+    const report = await this.apply(options.dryRun ?? false, options.nowMs ?? Date.now());
+    if (options.actor !== undefined && !report.dryRun && report.tags.length > 0) {
+      const details = { tags: report.tags.length, manifests: report.manifests.length, removed: report.tags.slice(0, 50).map((t) => `${t.repository}:${t.tag}`) };
+      await this.db('lifecycle_audit').insert({ at: new Date(), actor: options.actor, action: 'retention.run', target: 'retention', details: JSON.stringify(details) });
+      await walSyncOf(this.db)?.flush();
+    }
+    return report;
+  }
+
+  private async apply(dryRun: boolean, nowMs: number): Promise<RetentionReport> {
     const report: RetentionReport = { dryRun, tags: [], manifests: [] };
     const policies = await this.list();
     if (policies.length === 0) return report;
@@ -96,10 +125,11 @@ export class Retention {
     for (const { name } of repositories) {
       const applicable = policies.filter((p) => matchesPattern(p.repositoryPattern, name));
       if (applicable.length === 0) continue;
-      const tags: TagRow[] = await this.db('tags')
-        .select('name', 'digest', 'updated_at')
-        .where('repository_id', this.db('repositories').select('id').where('name', name))
-        .orderBy([{ column: 'updated_at', order: 'desc' }, { column: 'name' }]);
+      const tags: TagRow[] = await this.db('tags as t')
+        .leftJoin('manifests as m', (j) => j.on('m.repository_id', 't.repository_id').andOn('m.digest', 't.digest'))
+        .select('t.name', 't.digest', 't.updated_at', 't.last_pulled_ms as tag_pulled_ms', 'm.last_pulled_ms as manifest_pulled_ms')
+        .where('t.repository_id', this.db('repositories').select('id').where('name', name))
+        .orderBy('t.name');
       for (const tag of tags) {
         const verdicts = applicable.filter((p) => tagMatches(p.tagPattern, tag.name)).map((p) => keeps(p, tags, tag, nowMs));
         if (verdicts.length === 0 || verdicts.some(Boolean) || isImmutable(rules, name, tag.name)) continue;
@@ -138,12 +168,21 @@ export class Retention {
   }
 }
 
-/** True when policy `p` keeps `tag` among `tags` (newest first). */
+/** When `tag` was last pushed, or (pull basis) last used: its latest pull or its push, whichever is later. */
+function recency(basis: RetentionBasis, tag: TagRow): number {
+  const pushed = toDate(tag.updated_at).getTime();
+  if (basis === 'push') return pushed;
+  return Math.max(pushed, Number(tag.tag_pulled_ms ?? 0), Number(tag.manifest_pulled_ms ?? 0));
+}
+
+/** True when policy `p` keeps `tag` among `tags`. */
 function keeps(p: RetentionPolicy, tags: TagRow[], tag: TagRow, nowMs: number): boolean {
-  if (p.keepDays !== null && nowMs - toDate(tag.updated_at).getTime() < p.keepDays * DAY_MS) return true;
+  if (p.keepDays !== null && nowMs - recency(p.basis, tag) < p.keepDays * DAY_MS) return true;
   if (p.keepLast !== null) {
-    const rank = tags.filter((t) => tagMatches(p.tagPattern, t.name)).indexOf(tag);
-    if (rank < p.keepLast) return true;
+    const newestFirst = tags
+      .filter((t) => tagMatches(p.tagPattern, t.name))
+      .sort((a, b) => recency(p.basis, b) - recency(p.basis, a) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    if (newestFirst.indexOf(tag) < p.keepLast) return true;
   }
   return false;
 }

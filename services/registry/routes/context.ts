@@ -10,6 +10,8 @@ import type { Grant } from '../auth/controller.js';
 import type { BrowseStore } from '../browse/store.js';
 import type { PushGuard } from '../lifecycle/push-guard.js';
 import type { QuotaStore } from '../lifecycle/quotas.js';
+import type { PullTimes } from '../lifecycle/pull-times.js';
+import type { Retention } from '../lifecycle/retention.js';
 import type { TagRuleStore } from '../lifecycle/rules-store.js';
 import type { TagRuleGuard } from '../lifecycle/tag-rule-guard.js';
 import type { MetadataStore } from '../metadata/store.js';
@@ -39,6 +41,10 @@ export interface RegistryServices {
   browse: BrowseStore;
   /** The notification outbox, endpoints and pull-event buffer (notifications/). */
   notifications: Notifications;
+  /** Notes manifest pulls in memory for retention by pulls (lifecycle/pull-times.ts). */
+  pullTimes: PullTimes;
+  /** Retention policies and runs, for the admin API (lifecycle/retention.ts). */
+  retention: Retention;
 }
 
 /** One authorized request, as a handler sees it. */

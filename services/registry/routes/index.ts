@@ -22,6 +22,7 @@ import {
   removeTagRule,
   setQuota,
 } from './lifecycle-admin.js';
+import { addRetentionPolicy, listRetentionPolicies, removeRetentionPolicy, runRetention } from './retention-admin.js';
 import { deleteManifest, getManifest, putManifest } from './manifests.js';
 import { addNotificationEndpoint, listNotificationDeliveries, listNotificationEndpoints, redeliverNotification, removeNotificationEndpoint } from '../notifications/admin-routes.js';
 import { parseRegistryPath, ROUTE_TEMPLATES, type RouteKind, type RouteOf } from './path.js';
@@ -57,6 +58,9 @@ const HANDLERS: { [K in RouteKind]: MethodTable<K> } = {
   notificationEndpoint: { DELETE: removeNotificationEndpoint },
   notificationDeliveries: { GET: listNotificationDeliveries },
   notificationRedeliver: { POST: redeliverNotification },
+  retentionPolicies: { GET: listRetentionPolicies, POST: addRetentionPolicy },
+  retentionPolicy: { DELETE: removeRetentionPolicy },
+  retentionRun: { POST: runRetention },
 };
 
 function methodTable<K extends RouteKind>(kind: K): MethodTable<K> {

@@ -17,19 +17,21 @@ import type { RegistryRoute, RouteOf } from './path.js';
 
 const AUDIT_ENTRIES = 100;
 
-function actorOf(request: RequestContext): string {
+/** The `api:<token subject>` actor of audit entries. */
+export function actorOf(request: RequestContext): string {
   return `api:${request.grant.subject || 'anonymous'}`;
 }
 
 /** The admin-write check, then the handler. */
-function adminHandler<R extends RegistryRoute>(handler: Handler<R>): Handler<R> {
+export function adminHandler<R extends RegistryRoute>(handler: Handler<R>): Handler<R> {
   return async (request) => {
     assertAdminWrite(request.ctx);
     await handler(request);
   };
 }
 
-function stringField(body: Record<string, unknown>, field: string): string {
+/** A required string field of a JSON body. */
+export function stringField(body: Record<string, unknown>, field: string): string {
   const value = body[field];
   if (typeof value !== 'string') throw fail('REQUEST_INVALID', `${field} must be a string`);
   return value;

@@ -34,6 +34,7 @@ export async function getManifest({ ctx, route, grant, services }: RequestContex
     const tag = route.reference.kind === 'tag' ? route.reference.tag : undefined;
     services.notifications.recorder.pulled(() => manifestPullEvent(ctx, grant.subject, record, tag));
   }
+  services.pullTimes.pulled(route.name, route.reference.kind === 'tag' ? route.reference : { kind: 'digest', digest: record.digest });
   const body = ctx.method === 'HEAD' ? null : await services.blobs.getBytes(parseDigest(record.digest));
   ctx.set('Docker-Content-Digest', record.digest);
   ctx.set('ETag', `"${record.digest}"`);

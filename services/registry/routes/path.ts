@@ -35,7 +35,10 @@ export type RegistryRoute =
   | { kind: 'notificationEndpoints' }
   | { kind: 'notificationEndpoint'; endpoint: string }
   | { kind: 'notificationDeliveries' }
-  | { kind: 'notificationRedeliver'; id: number };
+  | { kind: 'notificationRedeliver'; id: number }
+  | { kind: 'retentionPolicies' }
+  | { kind: 'retentionPolicy'; id: number }
+  | { kind: 'retentionRun' };
 
 /** The `kind` of a route. */
 export type RouteKind = RegistryRoute['kind'];
@@ -68,6 +71,9 @@ export const ROUTE_TEMPLATES: { readonly [K in RouteKind]: string } = {
   notificationEndpoint: '/v2/_dockyard/notifications/endpoints/<name>',
   notificationDeliveries: '/v2/_dockyard/notifications/deliveries',
   notificationRedeliver: '/v2/_dockyard/notifications/deliveries/<id>/redeliver',
+  retentionPolicies: '/v2/_dockyard/retention',
+  retentionPolicy: '/v2/_dockyard/retention/<id>',
+  retentionRun: '/v2/_dockyard/retention/run',
 };
 
 // The name is greedy, so `/v2/a/manifests/manifests/x` is manifest `x` of repository
@@ -78,7 +84,8 @@ const REPOSITORY_ROUTE =
 const NAMESPACE_USAGE = /^\/v2\/_dockyard\/usage\/([^/]+)$/;
 // The lifecycle admin API (routes/lifecycle-admin.ts). A rule id or preset name of another
 // shape names no rule or preset: no endpoint (404).
-const LIFECYCLE_ADMIN = /^\/v2\/_dockyard\/(?:(rules)|rules\/(\d{1,9})|rules\/presets\/([a-z0-9-]{1,64})|(quotas)|quotas\/([^/]+)|(audit))$/;
+const LIFECYCLE_ADMIN =
+  /^\/v2\/_dockyard\/(?:(rules)|rules\/(\d{1,9})|rules\/presets\/([a-z0-9-]{1,64})|(quotas)|quotas\/([^/]+)|(audit)|(retention)|retention\/(\d{1,9})|retention\/(run))$/;
 
 // The notification admin API (notifications/admin-routes.ts); endpoint names follow the config's grammar.
 const NOTIFICATIONS_ADMIN = /^\/v2\/_dockyard\/notifications\/(?:(endpoints)|endpoints\/([A-Za-z0-9][A-Za-z0-9._-]{0,63})|(deliveries)|deliveries\/(\d{1,15})\/redeliver)$/;
@@ -98,7 +105,10 @@ function parseReference(reference: string): ManifestReference {
   return { kind: 'tag', tag: assertTag(reference) };
 }
 
-function lifecycleAdminRoute([, rules, ruleId, preset, quotas, quotaNamespace]: RegExpExecArray): RegistryRoute {
+function lifecycleAdminRoute([, rules, ruleId, preset, quotas, quotaNamespace, , retention, retentionId, retentionRun]: RegExpExecArray): RegistryRoute {
+  if (retention !== undefined) return { kind: 'retentionPolicies' };
+  if (retentionId !== undefined) return { kind: 'retentionPolicy', id: Number(retentionId) };
+  if (retentionRun !== undefined) return { kind: 'retentionRun' };
   if (rules !== undefined) return { kind: 'tagRules' };
   if (ruleId !== undefined) return { kind: 'tagRule', id: Number(ruleId) };
   if (preset !== undefined) return { kind: 'tagRulePreset', preset };

@@ -2,6 +2,7 @@
 import { blobPullScenarios } from './blob-pull.js';
 import { blobPushScenarios } from './blob-push.js';
 import { dockyardScalingScenarios } from './dockyard-scaling.js';
+import { gcScenarios } from './gc.js';
 import { hugeBlobScenarios } from './huge-blob.js';
 import { imagePushScenarios } from './image-push.js';
 import { manifestScenarios } from './manifests.js';
@@ -25,6 +26,7 @@ export function allScenarios(env: ScenarioEnv): Scenario[] {
     ...tokenEndpointScenarios(profile, env.authService),
     ...scalingScenarios(profile, env.seedThroughDatabase),
     ...dockyardScalingScenarios(profile),
+    ...gcScenarios(profile),
   ];
 }
 

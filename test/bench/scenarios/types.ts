@@ -12,9 +12,10 @@ import type { AuthService } from '../servers.js';
  * Which server a target is, and so which column its figures land in: the two registries
  * compared in the main table, Dockyard's registry without auth next to the token-auth one
  * (auth overhead), and two Dockyard registries holding a small and a large population
- * (scaling). The auth service's figures land in the 'dockyard' column of its rows.
+ * (scaling). The auth service's figures land in the 'dockyard' column of its rows. The two
+ * garbage-collection columns are one Dockyard registry: pushes without and during a GC run.
  */
-export type TargetName = 'dockyard' | 'distribution' | 'dockyard-noauth' | 'dockyard-small' | 'dockyard-large' | 'dockyard-webhooks';
+export type TargetName = 'dockyard' | 'distribution' | 'dockyard-noauth' | 'dockyard-small' | 'dockyard-large' | 'dockyard-webhooks' | 'dockyard-gc-idle' | 'dockyard-gc-busy';
 
 /**
  * Which pair of servers a scenario compares (each pair is one table of the report):
@@ -22,8 +23,9 @@ export type TargetName = 'dockyard' | 'distribution' | 'dockyard-noauth' | 'dock
  * 'auth-overhead' Dockyard with token auth vs Dockyard without auth (one --auth token run);
  * 'dockyard-scaling' a Dockyard registry with a small population vs one with a large one;
  * 'webhooks' a Dockyard registry with a dead and a slow notification endpoint vs one without.
+ * 'gc' one Dockyard registry, pushes without a garbage collection vs during one.
  */
-export type Comparison = 'registries' | 'auth' | 'auth-overhead' | 'dockyard-scaling' | 'webhooks';
+export type Comparison = 'registries' | 'auth' | 'auth-overhead' | 'dockyard-scaling' | 'webhooks' | 'gc';
 
 /** A LoopResult plus the server-side cost of producing it. */
 export interface Measured extends LoopResult {
@@ -35,6 +37,8 @@ export interface Measured extends LoopResult {
   clientCpuMs: number;
   /** Highest sampled resident memory of the server's process tree while measuring. */
   peakRssBytes: number;
+  /** A garbage collection that ran during the round (the gc rows). */
+  gc?: { seconds: number; blobs: number; bytes: number };
 }
 
 /** One server under test, as a scenario sees it. */

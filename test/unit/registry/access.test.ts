@@ -47,6 +47,10 @@ const TABLE: Array<[HttpMethod, string, AccessRequirement]> = [
   ['GET', '/v2/_dockyard/notifications/deliveries', { required: [catalog] }],
   ['POST', '/v2/_dockyard/notifications/deliveries/7/redeliver', { required: [catalog] }],
   ['GET', '/v2/_dockyard/audit', { required: [catalog] }],
+  ['GET', '/v2/_dockyard/retention', { required: [catalog] }],
+  ['POST', '/v2/_dockyard/retention', { required: [catalog] }],
+  ['DELETE', '/v2/_dockyard/retention/3', { required: [catalog] }],
+  ['POST', '/v2/_dockyard/retention/run', { required: [catalog] }],
   // A mount also needs pull on `from`; without it the request is still a plain upload.
   ['POST', `/v2/team/app/blobs/uploads/?mount=${D}&from=other/repo`, { required: [push('team/app'), pull('other/repo')], minimum: [push('team/app')] }],
   ['POST', `/v2/team/app/blobs/uploads/?from=other/repo&mount=${D}`, { required: [push('team/app'), pull('other/repo')], minimum: [push('team/app')] }],
