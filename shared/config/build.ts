@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseConfig } from '../db/index.js';
 import { ClientAddressResolver, PROXY_HEADERS } from '../http/client-address.js';
+import { buildKeyStore } from './key-store.js';
 import { SETTINGS, type Setting } from './settings.js';
 import type { ConfigSource } from './source.js';
 import {
@@ -257,6 +258,7 @@ export function buildAuthConfig(src: ConfigSource): AuthServiceConfig {
     },
     refreshTokens: { idleSeconds: src.int(s.refreshIdleSeconds, 60) },
     keysDir: src.path(s.keysDir) ?? join(dataDir, 'auth', 'keys'),
+    keyStore: buildKeyStore(src),
     bcryptCost: src.int(s.bcryptCost, 4, 31),
     log: logOf(src),
     admin: { user: src.string(s.adminUser)!, password: src.string(s.adminPassword) },
