@@ -151,14 +151,14 @@ export interface AuthService extends RunningService {
 /** Starts the Dockyard auth service with a fresh data dir (first admin: `admin`). */
 export async function startAuthService(
   ws: Workspace,
-  options: { issuer?: string; service?: string; adminPassword?: string; name?: string } = {},
+  options: { issuer?: string; service?: string; adminPassword?: string; name?: string; env?: Record<string, string> } = {},
 ): Promise<AuthService> {
   const name = options.name ?? 'auth';
   const dataDir = ws.mkdir(`${name}-data`);
   const issuer = options.issuer ?? 'dockyard-auth';
   const service = options.service ?? 'dockyard';
   const adminPassword = options.adminPassword ?? `admin-${Math.random().toString(36).slice(2)}`;
-  const env = { DOCKYARD_DATA_DIR: dataDir, AUTH_TOKEN_ISSUER: issuer, AUTH_TOKEN_SERVICE: service, DOCKYARD_ADMIN_PASSWORD: adminPassword };
+  const env = { DOCKYARD_DATA_DIR: dataDir, AUTH_TOKEN_ISSUER: issuer, AUTH_TOKEN_SERVICE: service, DOCKYARD_ADMIN_PASSWORD: adminPassword, ...options.env };
   const running = await startOnFreePort(ws, (port) => ({
     name,
     ...nodeService('services/auth/main.ts'),
