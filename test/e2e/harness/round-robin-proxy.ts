@@ -53,6 +53,10 @@ export async function startRoundRobinProxy(upstreams: readonly string[]): Promis
     });
     const fail = (): void => {
       downUntil[index] = Date.now() + FAIL_TIMEOUT_MS;
+      // Read the rest of the client's body, or its bytes would be parsed as the next request
+      // on this connection (a reset the client cannot tell from a dead balancer).
+      req.unpipe(outgoing);
+      req.resume();
       if (!res.headersSent) {
         res.writeHead(502, { 'content-type': 'text/plain', connection: 'close' });
         res.end('upstream unavailable');
