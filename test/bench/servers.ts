@@ -130,6 +130,8 @@ export interface DockyardLaunch {
   auth?: TokenTrust;
   /** DOCKYARD_WORKERS for the service (its cluster size); absent leaves the service's default. */
   workers?: number;
+  /** Storage and database settings (--storage, test/bench/storage.ts). */
+  env?: Record<string, string>;
 }
 
 function workersEnv(workers: number | undefined): Record<string, string> {
@@ -138,7 +140,7 @@ function workersEnv(workers: number | undefined): Record<string, string> {
 
 /** Starts Dockyard's registry with SQLite + filesystem blobs under `dataDir`. */
 export async function startDockyardRegistry(dataDir: string, launchOptions: DockyardLaunch = {}): Promise<DockyardServer> {
-  const { name = 'dockyard', auth, workers } = launchOptions;
+  const { name = 'dockyard', auth, workers, env: storageEnv = {} } = launchOptions;
   const port = await freePort();
   mkdirSync(dataDir, { recursive: true });
   const env = productionEnv({
@@ -154,6 +156,7 @@ export async function startDockyardRegistry(dataDir: string, launchOptions: Dock
           REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE: auth.rootCertBundle,
         }
       : {}),
+    ...storageEnv,
   });
   const server = launch(name, process.execPath, tsxArgs('services/registry/main.ts'), env, join(dataDir, '..', `${name}.log`), `http://127.0.0.1:${port}`);
   await waitReady(server, '/v2/', auth ? [401] : [200]);
@@ -165,14 +168,20 @@ export async function startDockyardRegistry(dataDir: string, launchOptions: Dock
  * Debian default config. `logLevel` info is its default (two lines per request: app log and
  * access log); warn also disables the access log, so no per-request lines are written.
  */
-export async function startDistribution(binary: string, dataDir: string, auth: TokenTrust | undefined, logLevel: 'info' | 'warn'): Promise<Server> {
+export async function startDistribution(
+  binary: string,
+  dataDir: string,
+  auth: TokenTrust | undefined,
+  logLevel: 'info' | 'warn',
+  driver = `  filesystem: { rootdirectory: ${JSON.stringify(dataDir)} }`,
+): Promise<Server> {
   const port = await freePort();
   mkdirSync(dataDir, { recursive: true });
   const config = [
     'version: 0.1',
     `log: { level: ${logLevel}, fields: { service: registry }${logLevel === 'warn' ? ', accesslog: { disabled: true }' : ''} }`,
     'storage:',
-    `  filesystem: { rootdirectory: ${JSON.stringify(dataDir)} }`,
+    driver,
     '  delete: { enabled: true }',
     '  cache: { blobdescriptor: inmemory }',
     `http: { addr: "127.0.0.1:${port}", headers: { X-Content-Type-Options: [nosniff] } }`,
