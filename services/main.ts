@@ -21,7 +21,6 @@ import {
   type RegistryConfig,
 } from '../shared/config/index.js';
 import { ConfigSource } from '../shared/config/source.js';
-import { KeyStore } from '../shared/crypto/keys.js';
 import { createLogger, type Logger } from '../shared/observability/logger.js';
 import { keyStoreResolver } from '../shared/crypto/token-keys.js';
 import { preflightAuth } from '../shared/config/preflight.js';
@@ -146,7 +145,7 @@ runService('dockyard', import.meta.url, {
     try {
       const wiredEnv = wiredRegistryEnv(file, env, authConfig, auth.url);
       const registryConfig = withoutWiredJwks(loadRegistryConfig({ file, env: wiredEnv }), wiredEnv, env);
-      const keys = registryConfig.auth.kind === 'token' ? keyStoreResolver(await KeyStore.open(authConfig.keysDir)) : undefined;
+      const keys = registryConfig.auth.kind === 'token' ? keyStoreResolver(auth.keys) : undefined;
       const registry = await startRegistryService(registryConfig, { logger: logger.child({ service: 'registry' }), keys, prepared, housekeeping });
       const open = openRegistryWarning(registryConfig);
       const privatePaths = new Set([...authPrivatePaths(authConfig), ...registryPrivatePaths(registryConfig)]);

@@ -10,7 +10,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { Context } from 'koa';
 import { DockyardError } from '../../shared/http/errors.js';
-import type { KeyStore } from '../../shared/crypto/keys.js';
+import type { SigningKeys } from '../../shared/crypto/keys.js';
 import { TokenInvalidError, TokenVerifier, type KeyResolver, type TokenHeader } from '../../shared/crypto/token-verifier.js';
 import type { Authenticator } from './authenticate.js';
 import type { Principal } from './authorize.js';
@@ -18,7 +18,7 @@ import { authorizationHeader, clientAddress } from './http.js';
 import type { Actor } from './operations/index.js';
 
 /** Resolves our own signing keys (current and still-published ones) by kid. */
-function ownKeyResolver(keys: KeyStore): KeyResolver {
+function ownKeyResolver(keys: SigningKeys): KeyResolver {
   return {
     async resolve(header: TokenHeader): Promise<KeyObject> {
       await keys.refresh();
@@ -47,7 +47,7 @@ export class AdminGate {
 
   constructor(
     private readonly authenticator: Authenticator,
-    keys: KeyStore,
+    keys: SigningKeys,
     token: { issuer: string },
   ) {
     this.verifier = new TokenVerifier({ issuer: token.issuer, audience: ADMIN_API_AUDIENCE, keys: ownKeyResolver(keys), algorithms: ['ES256'] });

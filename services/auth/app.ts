@@ -12,7 +12,7 @@ import { Router } from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import type { AuthServiceConfig } from '../../shared/config/index.js';
 import { DockyardError, fail } from '../../shared/http/errors.js';
-import type { KeyStore } from '../../shared/crypto/keys.js';
+import type { SigningKeys } from '../../shared/crypto/keys.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import { httpMetrics, metricsEndpoint, recordTokenOutcome, tokenRequestMetrics, tokensIssuedCounter, type Registry, type TokenOutcome } from '../../shared/observability/metrics.js';
 import { accessLog } from '../../shared/http/middleware/access-log.js';
@@ -40,7 +40,7 @@ import { TokenService } from './tokens.js';
 /** What the auth app is built from. */
 export interface AuthDeps {
   db: Knex;
-  keys: KeyStore;
+  keys: SigningKeys;
   issuer: TokenIssuer;
   logger: Logger;
   /** Login throttling (default 10 failures per account, 50 per address, in 5 minutes). */
@@ -93,7 +93,7 @@ async function notFoundAsJson(ctx: Context, next: Next): Promise<void> {
   if (ctx.status === 404 && ctx.body == null) throw fail('NOT_FOUND', 'not found', { path: ctx.path.slice(0, 200) });
 }
 
-function publicRoutes(db: Knex, keys: KeyStore): Router {
+function publicRoutes(db: Knex, keys: SigningKeys): Router {
   const router = new Router();
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };

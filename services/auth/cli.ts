@@ -93,9 +93,9 @@ function createContext(command: Command, argv: readonly string[], env: Env, io: 
         import('./operations/index.js'),
       ]);
       const config = loadAuthConfig({ file: configFileFrom(argv, env), env });
-      const keys = options.keys ? await (await import('../../shared/crypto/keys.js')).KeyStore.open(config.keysDir) : undefined;
       db = openDatabase(config.database);
       await migrateLatest(db, 'auth');
+      const keys = options.keys ? await (await import('./keys/open.js')).openSigningKeys(config, db) : undefined;
       return new AdminOperations({ db, bcryptCost: config.bcryptCost, keys });
     },
     actor: cliActor,

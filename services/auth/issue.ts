@@ -5,7 +5,7 @@
  */
 import { randomBytes, webcrypto } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { KeyStore, SigningKey } from '../../shared/crypto/keys.js';
+import type { SigningKey, SigningKeys } from '../../shared/crypto/keys.js';
 import { CATALOG_CLAIM } from '../../shared/grammar/repository-pattern.js';
 import type { AccessRecord } from '../../shared/grammar/scope.js';
 
@@ -49,9 +49,9 @@ interface SignedToken {
   expiresAt: number;
 }
 
-/** Issues tokens signed by the KeyStore's current key, following rotations without restart. */
+/** Issues tokens signed by the key source's current key, following rotations without restart. */
 export class TokenIssuer {
-  private readonly keys: KeyStore;
+  private readonly keys: SigningKeys;
   private readonly issuer: string;
   private readonly ttlSeconds: number;
   private readonly reuseSeconds: number;
@@ -61,7 +61,7 @@ export class TokenIssuer {
   /** Recently signed tokens by kid, audience, subject and access (insertion order = age). */
   private readonly recent = new Map<string, SignedToken>();
 
-  constructor(opts: { keys: KeyStore; issuer: string; ttlSeconds: number } & IssuerTuning) {
+  constructor(opts: { keys: SigningKeys; issuer: string; ttlSeconds: number } & IssuerTuning) {
     if (!Number.isInteger(opts.ttlSeconds) || opts.ttlSeconds <= 0) throw new RangeError('ttlSeconds must be a positive integer');
     if (opts.issuer === '') throw new TypeError('issuer must not be empty');
     this.keys = opts.keys;

@@ -14,12 +14,13 @@ import { preflightAuth } from '../../shared/config/preflight.js';
 import { ConfigError, configFileFrom, loadAuthConfig, type AuthServiceConfig, type Env } from '../../shared/config/index.js';
 import { migrateLatest, openDatabase, type Knex } from '../../shared/db/index.js';
 import { isDockyardError } from '../../shared/http/errors.js';
-import { KeyStore } from '../../shared/crypto/keys.js';
+import type { SigningKeys } from '../../shared/crypto/keys.js';
 import { createLogger, type Logger } from '../../shared/observability/logger.js';
 import { createMetricsRegistry, type Registry } from '../../shared/observability/metrics.js';
 import { serve } from '../../shared/http/serve.js';
 import { createServer, loadTlsOptions } from '../../shared/http/tls.js';
 import { createAuthApp } from './app.js';
+import { openSigningKeys } from './keys/open.js';
 import { TokenIssuer } from './issue.js';
 import { AdminOperations } from './operations/index.js';
 import { RefreshTokenStore } from './store/refresh-tokens.js';
@@ -58,6 +59,8 @@ export interface RunningAuthService {
   url: string;
   /** Set only when this start created the first admin with a generated password. */
   adminPassword?: string;
+  /** The signing keys it uses (the combined launcher's registry trusts them directly). */
+  keys: SigningKeys;
   /** Stops accepting, lets in-flight requests finish (up to 10 s), closes the database. */
   close(): Promise<void>;
 }
@@ -110,9 +113,9 @@ async function initialise(
   config: AuthServiceConfig,
   options: StartAuthOptions,
   logger: Logger,
-): Promise<{ keys: KeyStore; adminPassword?: string }> {
+): Promise<{ keys: SigningKeys; adminPassword?: string }> {
   await migrateLatest(db, 'auth');
-  const keys = await KeyStore.open(config.keysDir);
+  const keys = await openSigningKeys(config, db);
   const ops = new AdminOperations({ db, bcryptCost: config.bcryptCost, keys });
   const announce = options.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
   const adminPassword = await bootstrapAdmin(ops, firstAdmin(config, options.env ?? process.env), logger, announce);
@@ -140,7 +143,7 @@ export async function startAuthService(config: AuthServiceConfig, options: Start
   const env = options.env ?? process.env;
   const db = openDatabase(config.database);
   try {
-    const { keys, adminPassword } = options.prepared ? { keys: await KeyStore.open(config.keysDir) } : await initialise(db, config, options, logger);
+    const { keys, adminPassword } = options.prepared ? { keys: await openSigningKeys(config, db) } : await initialise(db, config, options, logger);
     const issuer = new TokenIssuer({
       keys,
       issuer: config.token.issuer,
@@ -172,7 +175,7 @@ export async function startAuthService(config: AuthServiceConfig, options: Start
       },
     });
     logger.info({ url, tokenService: config.token.service, issuer: config.token.issuer, kid: keys.current().kid }, 'listening');
-    return { server, url, adminPassword, close };
+    return { server, url, adminPassword, keys, close };
   } catch (err) {
     await db.destroy();
     throw err;
@@ -181,7 +184,8 @@ export async function startAuthService(config: AuthServiceConfig, options: Start
 
 /** What must stay the owner's alone: the data directory, the auth part of it, its database, the signing keys. */
 export function authPrivatePaths(config: AuthServiceConfig): string[] {
-  return [config.dataDir, join(config.dataDir, 'auth'), ...sqliteFiles(config.database), config.keysDir, ...keyFiles(config.keysDir)];
+  const keyEncryptionKey = config.keyStore?.kind === 'database' ? [config.keyStore.encryptionKeyFile] : [];
+  return [config.dataDir, join(config.dataDir, 'auth'), ...sqliteFiles(config.database), config.keysDir, ...keyFiles(config.keysDir), ...keyEncryptionKey];
 }
 
 let loaded: AuthServiceConfig | undefined;

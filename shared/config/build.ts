@@ -10,6 +10,7 @@ import { azureStorageOf } from './azure-storage.js';
 import { buildAccessTokenConfig, buildOidcConfig } from './oidc.js';
 import { buildLdapConfig } from './ldap.js';
 import { notificationEndpointsOf } from './notifications.js';
+import { buildKeyStore } from './key-store.js';
 import { SETTINGS, type Setting } from './settings.js';
 import type { ConfigSource } from './source.js';
 import { swiftStorageOf } from './swift.js';
@@ -268,6 +269,7 @@ export function buildAuthConfig(src: ConfigSource): AuthServiceConfig {
     },
     refreshTokens: { idleSeconds: src.int(s.refreshIdleSeconds, 60) },
     keysDir: src.path(s.keysDir) ?? join(dataDir, 'auth', 'keys'),
+    keyStore: buildKeyStore(src),
     bcryptCost: src.int(s.bcryptCost, 4, 31),
     log: logOf(src),
     admin: { user: src.string(s.adminUser)!, password: src.string(s.adminPassword) },

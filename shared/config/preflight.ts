@@ -125,7 +125,7 @@ export async function preflightAuth(config: AuthServiceConfig, options: Prefligh
   const s = SETTINGS.auth;
   if (config.http.tls) loadTlsOptions(config.http.tls, 'auth.http.tls');
   checkDatabase(config.database, databaseName(s.databaseUrl, config.database, config.dataDir, ['auth', 'auth.sqlite']));
-  checkWritableDirectory(config.keysDir, nameFor(s.keysDir, config.keysDir, config.dataDir, ['auth', 'keys']));
+  if (config.keyStore?.kind !== 'database') checkWritableDirectory(config.keysDir, nameFor(s.keysDir, config.keysDir, config.dataDir, ['auth', 'keys']));
   if (config.ldap?.caFile) checkReadable(config.ldap.caFile, settingName(s.ldapCaFile));
   if (options.ports !== false) await checkPortFree(config.http, settingName(s.addr));
 }

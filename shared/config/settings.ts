@@ -330,6 +330,20 @@ const auth = {
     defaultText: '<datadir>/auth/keys',
     description: 'Directory of the token signing keys and their certificates; created on first start.',
   },
+  keyStore: {
+    yaml: 'auth.keystore',
+    env: 'AUTH_KEY_STORE',
+    default: 'directory',
+    description:
+      'Where the signing keys live: `directory` (`auth.keysdir`, one host) or `database` (the auth database, private keys sealed with `auth.keyencryptionkeyfile`; for auth replicas on several hosts).',
+  },
+  keyEncryptionKeyFile: {
+    yaml: 'auth.keyencryptionkeyfile',
+    env: 'AUTH_KEY_ENCRYPTION_KEY_FILE',
+    defaultText: '(none)',
+    description:
+      'File holding at least 32 random bytes (`openssl rand -base64 32`) that seal the private keys in the database; required with `auth.keystore: database`, the same file on every auth replica, mode 0600.',
+  },
   bcryptCost: {
     yaml: 'auth.bcryptcost',
     env: 'AUTH_BCRYPT_COST',

@@ -159,6 +159,8 @@ export interface AuthServiceConfig {
   refreshTokens: { idleSeconds: number };
   /** Directory holding the signing keys and certificates (mode 0600 files). */
   keysDir: string;
+  /** Where the signing keys live; absent (hand-built configs) means the directory. */
+  keyStore?: { kind: 'directory' } | { kind: 'database'; encryptionKeyFile: string };
   bcryptCost: number;
   /** Always set by the loaders; optional so hand-built test configs need not repeat it. */
   log?: { level: LogLevel };

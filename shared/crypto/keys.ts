@@ -40,6 +40,47 @@ export interface PublicJwk {
   x5c: string[];
 }
 
+/**
+ * What the auth service needs from a source of signing keys: the key directory below
+ * (one host) or the auth database (services/auth/keys/, several replicas on several hosts).
+ */
+export interface SigningKeys {
+  /** The key that signs new tokens. */
+  current(): SigningKey;
+  /** Every published public key (current first) as a JWKS document. */
+  jwks(): { keys: PublicJwk[] };
+  /** PEM bundle of every published certificate. */
+  certificatesPem(): string;
+  /** Makes a new key the signer; the previous one stays published for the retention time. */
+  rotate(): Promise<SigningKey>;
+  /** Picks up a rotation made elsewhere; with `maxAgeMs`, a check that recent stands in for a new one. */
+  refresh(maxAgeMs?: number): Promise<boolean>;
+}
+
+/** A fresh ES256 key, its libtrust kid and its self-signed certificate (PEM). */
+export interface GeneratedKey {
+  kid: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  certificatePem: string;
+}
+
+/** Generates a signing key with its certificate. */
+export async function generateSigningKey(): Promise<GeneratedKey> {
+  const { privateKey, publicKey } = await new Promise<{ privateKey: KeyObject; publicKey: KeyObject }>((resolve, reject) =>
+    generateKeyPair('ec', { namedCurve: 'P-256' }, (err, pub, priv) => (err ? reject(err) : resolve({ privateKey: priv, publicKey: pub }))),
+  );
+  const kid = libtrustKeyId(publicKey);
+  const certificate = createSelfSignedCertificate({ privateKey, publicKey, commonName: `dockyard token signing ${kid.slice(0, 14)}`, days: CERTIFICATE_DAYS });
+  return { kid, privateKey, publicKey, certificatePem: certificate.pem };
+}
+
+/** The JWKS entry of a published key. */
+export function publicJwkOf(key: SigningKey): PublicJwk {
+  const jwk = key.publicKey.export({ format: 'jwk' }) as Omit<PublicJwk, 'kid' | 'alg' | 'use' | 'x5c'>;
+  return { ...jwk, kid: key.kid, alg: key.alg, use: 'sig', x5c: [key.certificateDer.toString('base64')] };
+}
+
 /** Longest token lifetime we expect (1 h) plus verifier clock leeway (60 s). */
 export const DEFAULT_RETAIN_SECONDS = 3600 + 60;
 
@@ -150,7 +191,7 @@ async function writeNewFile(path: string, data: string): Promise<void> {
 }
 
 /** Signing keys in a directory, shared between the auth service and the CLI. */
-export class KeyStore {
+export class KeyStore implements SigningKeys {
   private keys: LoadedKey[] = [];
   private currentKid = '';
   private manifestStamp = '';
@@ -199,12 +240,7 @@ export class KeyStore {
 
   /** Every published public key (current first) as a JWKS document. */
   jwks(): { keys: PublicJwk[] } {
-    return {
-      keys: this.published().map((k) => {
-        const jwk = k.publicKey.export({ format: 'jwk' }) as Omit<PublicJwk, 'kid' | 'alg' | 'use' | 'x5c'>;
-        return { ...jwk, kid: k.kid, alg: k.alg, use: 'sig', x5c: [k.certificateDer.toString('base64')] };
-      }),
-    };
+    return { keys: this.published().map(publicJwkOf) };
   }
 
   /** PEM bundle of every published certificate: what a registry's rootcertbundle holds. */
@@ -313,14 +349,10 @@ export class KeyStore {
   }
 
   private async createKeyFiles(): Promise<ManifestEntry> {
-    const { privateKey, publicKey } = await new Promise<{ privateKey: KeyObject; publicKey: KeyObject }>((resolve, reject) =>
-      generateKeyPair('ec', { namedCurve: 'P-256' }, (err, pub, priv) => (err ? reject(err) : resolve({ privateKey: priv, publicKey: pub }))),
-    );
-    const kid = libtrustKeyId(publicKey);
+    const { kid, privateKey, certificatePem } = await generateSigningKey();
     const file = kid.replace(/:/g, '');
-    const certificate = createSelfSignedCertificate({ privateKey, publicKey, commonName: `dockyard token signing ${kid.slice(0, 14)}`, days: CERTIFICATE_DAYS });
     await writeNewFile(join(this.dir, `${file}.key`), privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
-    await writeNewFile(join(this.dir, `${file}.crt`), certificate.pem);
+    await writeNewFile(join(this.dir, `${file}.crt`), certificatePem);
     return { kid, file, createdAt: new Date(this.now()).toISOString(), retainUntil: null };
   }
 

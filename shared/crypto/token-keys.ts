@@ -14,7 +14,7 @@
 import { createPublicKey, X509Certificate, type KeyObject, type webcrypto } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { calculateJwkThumbprint, createLocalJWKSet, errors as jose, type JSONWebKeySet } from 'jose';
-import { libtrustKeyId, type KeyStore } from './keys.js';
+import { libtrustKeyId, type SigningKeys } from './keys.js';
 import { KeySourceUnavailableError, TokenInvalidError, type KeyResolver, type TokenHeader } from './token-verifier.js';
 import { RefreshLimiter } from './refresh-limiter.js';
 import { certificatesFromPem } from './x509.js';
@@ -217,7 +217,7 @@ export function jwksResolver(
  * naming an unknown kid makes the store check the directory for a rotation (once per
  * `refreshIntervalMs` at most).
  */
-export function keyStoreResolver(keys: KeyStore, options: { refreshIntervalMs?: number } = {}): KeyResolver {
+export function keyStoreResolver(keys: SigningKeys, options: { refreshIntervalMs?: number } = {}): KeyResolver {
   const limiter = new RefreshLimiter(options.refreshIntervalMs ?? LOCAL_REFRESH_MS);
   const find = (kid: string): KeyObject | undefined => {
     const jwk = keys.jwks().keys.find((k) => k.kid === kid);

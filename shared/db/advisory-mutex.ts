@@ -62,6 +62,31 @@ export class PgAdvisoryMutex implements KeyMutex {
     }
   }
 
+  async tryRun<T>(key: string, task: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+    const client = await this.pool.connect();
+    const args = [this.namespace, lockIdOf(key)];
+    let locked: boolean;
+    try {
+      locked = (await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1, $2) as locked', args)).rows[0]!.locked;
+    } catch (err) {
+      client.release(true);
+      throw err;
+    }
+    if (!locked) {
+      client.release();
+      return { ran: false };
+    }
+    try {
+      return { ran: true, value: await task() };
+    } finally {
+      const unlocked = await client.query('select pg_advisory_unlock($1, $2)', args).then(
+        () => true,
+        () => false,
+      );
+      client.release(!unlocked);
+    }
+  }
+
   close(): Promise<void> {
     return this.pool.end();
   }

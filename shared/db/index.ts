@@ -3,6 +3,7 @@
  * SQLite (default, a file under the data dir) or PostgreSQL; knex makes the dialect a
  * config value. Migrations live in migrations/<service>/*.ts with `up` and `down`.
  */
+import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -214,9 +215,34 @@ function migratorConfig(service: 'auth' | 'registry'): Knex.MigratorConfig {
   };
 }
 
-/** Runs the migrations of one service (`auth` or `registry`) up to the latest. */
+/** How long a replica waits for another one's migrations before giving up. */
+const MIGRATION_WAIT_MS = 15 * 60_000;
+
+/**
+ * Runs the migrations of one service (`auth` or `registry`) up to the latest. On
+ * PostgreSQL, replicas starting at once take turns: knex's own lock is a row in a table
+ * that the first run creates, so two runs on an empty database both create that table and
+ * one fails. A transaction-level advisory lock per service and schema, held on a
+ * connection of its own (polled, so a long migration elsewhere outlasts no query timeout),
+ * makes the later replica wait and then find nothing left to do.
+ */
 export async function migrateLatest(db: Knex, service: 'auth' | 'registry'): Promise<void> {
-  await db.migrate.latest(migratorConfig(service));
+  const config = db.client.config as { client?: unknown; searchPath?: unknown };
+  if (config.client !== 'pg') {
+    await db.migrate.latest(migratorConfig(service));
+    return;
+  }
+  const key = createHash('sha256').update(`dockyard migrate ${service} ${JSON.stringify(config.searchPath ?? null)}`).digest().readBigInt64BE(0);
+  await db.transaction(async (trx) => {
+    const deadline = Date.now() + MIGRATION_WAIT_MS;
+    for (;;) {
+      const { rows } = await trx.raw<{ rows: Array<{ locked: boolean }> }>('select pg_try_advisory_xact_lock(?::bigint) as locked', [key.toString()]);
+      if (rows[0]?.locked) break;
+      if (Date.now() > deadline) throw new Error(`another process has been migrating the ${service} database for ${MIGRATION_WAIT_MS / 60_000} minutes`);
+      await sleep(200);
+    }
+    await db.migrate.latest(migratorConfig(service));
+  });
 }
 
 /** Rolls back every migration of one service (used by tests that check `down`). */

@@ -11,6 +11,12 @@ import cluster, { type Worker } from 'node:cluster';
 /** Runs tasks one at a time per key. */
 export interface KeyMutex {
   run<T>(key: string, task: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `task` only if the key is free right now, without waiting: for background work
+   * (the upload purge) that must not touch what another process holds. Mutexes without it
+   * are waited for with `run`.
+   */
+  tryRun?<T>(key: string, task: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
 }
 
 const TAG = 'dockyard:mutex';

@@ -18,6 +18,8 @@ export interface BenchOptions {
   loadWait: number;
   /** DOCKYARD_WORKERS for Dockyard's services; unset leaves their default. */
   workers?: number;
+  /** Where the registries keep blobs (and Dockyard its metadata): a name of test/bench/storage.ts. */
+  storage: string;
   keep: boolean;
   list: boolean;
   help: boolean;
@@ -45,12 +47,14 @@ export const USAGE = `usage: npm run bench -- [options]
   --load-wait S      wait at most S seconds each time (default 60), then go on with a warning
                      that the report header repeats
   --workers N        start Dockyard's services with DOCKYARD_WORKERS=N
+  --storage NAME     where both registries keep blobs: filesystem (default) or s3 (one Ceph
+                     RGW, a bucket each; Dockyard's metadata in PostgreSQL); test/bench/storage.ts
   --keep             keep the temp dir (data, server logs) instead of deleting it
   --list             print the scenario ids and exit`;
 
 /** Parses argv (without node and script); throws with a clear message on a bad flag. */
 export function parseOptions(argv: string[]): BenchOptions {
-  const options: BenchOptions = { quick: false, auth: 'none', targets: ['dockyard', 'distribution'], seed: 'db', distributionLog: 'info', loadWait: 60, keep: false, list: false, help: false };
+  const options: BenchOptions = { quick: false, auth: 'none', targets: ['dockyard', 'distribution'], seed: 'db', distributionLog: 'info', loadWait: 60, storage: 'filesystem', keep: false, list: false, help: false };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
@@ -120,6 +124,10 @@ export function parseOptions(argv: string[]): BenchOptions {
         i++;
         break;
       }
+      case '--storage':
+        options.storage = value(i, flag);
+        i++;
+        break;
       case '--targets': {
         const names = value(i, flag).split(',').map((n) => n.trim());
         const bad = names.filter((n) => n !== 'dockyard' && n !== 'distribution');

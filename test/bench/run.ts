@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import type { DatabaseConfig } from '../../shared/db/index.js';
 import { processTarget, runScenarios, TokenSource } from './harness.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
+import { benchStorage, type BenchStorage } from './storage.js';
 import { treePeakRssBytes } from './proc.js';
 import { profileFor } from './profile.js';
 import { LoadGuard, loadGuardSummary } from './load-guard.js';
@@ -65,6 +66,8 @@ function machineInfo(binary: string | undefined): RunInfo['machine'] {
 let tempDir: string | undefined;
 const interrupted = new AbortController();
 let keepTemp = false;
+/** The --storage in use, closed (schemas dropped) after the servers stop. */
+let storage: BenchStorage = benchStorage('filesystem');
 
 /** Deletes the temp dir; fs.rm deletes entries concurrently, which matters for distribution's many directories. */
 async function removeTemp(): Promise<void> {
@@ -133,14 +136,15 @@ async function startRegistries(
   dir: string,
   trust: TokenTrust | undefined,
   binary: string | undefined,
+  storage: BenchStorage,
 ): Promise<Map<TargetName, Registry>> {
   const servers = new Map<TargetName, Registry>();
   const wanted = new Set(scenarios.flatMap((s) => (s.on === 'auth' ? [] : specFor(s.on).columns)));
   const workers = options.workers;
   if (options.targets.includes('dockyard')) {
-    servers.set('dockyard', await startDockyardRegistry(join(dir, 'dockyard-data'), { auth: trust, workers }));
+    servers.set('dockyard', await startDockyardRegistry(join(dir, 'dockyard-data'), { auth: trust, workers, env: await storage.dockyardEnv('dockyard') }));
     for (const name of ['dockyard-noauth', 'dockyard-small', 'dockyard-large'] as const) {
-      if (wanted.has(name)) servers.set(name, await startDockyardRegistry(join(dir, `${name}-data`), { name, workers }));
+      if (wanted.has(name)) servers.set(name, await startDockyardRegistry(join(dir, `${name}-data`), { name, workers, env: await storage.dockyardEnv(name) }));
     }
     if (wanted.has('dockyard-webhooks')) {
       const env = { REGISTRY_NOTIFICATIONS_ENDPOINTS: JSON.stringify(await benchEndpoints()) };
@@ -154,7 +158,8 @@ async function startRegistries(
     }
   }
   if (binary) {
-    servers.set('distribution', await startDistribution(binary, join(dir, 'distribution-data'), trust, options.distributionLog));
+    const dataDir = join(dir, 'distribution-data');
+    servers.set('distribution', await startDistribution(binary, dataDir, trust, options.distributionLog, await storage.distributionDriver(dataDir)));
   }
   return servers;
 }
@@ -225,7 +230,9 @@ async function main(options: BenchOptions): Promise<void> {
     tokens = new TokenSource(authService.url, authService.service, authService.adminPassword);
     log(`auth service up at ${authService.url}`);
   }
-  const servers = await startRegistries(options, scenarios, tempDir, trust, binary);
+  storage = benchStorage(options.storage);
+  log(`storage ${storage.name}`);
+  const servers = await startRegistries(options, scenarios, tempDir, trust, binary, storage);
   for (const [name, server] of servers) log(`${name} up at ${server.url} (pid ${server.pid}, log ${server.logFile})`);
 
   // Only the two compared registries trust the auth service; the extra Dockyard registries run without auth.
@@ -257,6 +264,7 @@ async function main(options: BenchOptions): Promise<void> {
   if (authService) serverPeakRssMiB.auth = treePeakRssBytes(authService.pid) / (1024 * 1024);
   tokens?.close();
   await stopAll();
+  await storage.close();
   const logVolume = [...servers, ...(authService ? [['auth', authService] as const] : [])]
     .map(([name, server]) => `${name} ${(statSync(server.logFile).size / (1024 * 1024)).toFixed(1)} MiB`)
     .join(', ');
@@ -272,7 +280,7 @@ async function main(options: BenchOptions): Promise<void> {
     loadGuard: guard?.record,
     workers: options.workers,
     serverPeakRssMiB,
-    notes: runNotes(options, scenarios, logVolume),
+    notes: [...runNotes(options, scenarios, logVolume), ...storage.notes],
   };
   const out = resolve(options.out ?? join(REPO_ROOT, '.tmp', 'bench', `bench-${profile.name}-${options.auth}-${startedAt.replace(/[:.]/g, '-')}.md`));
   const written = writeReports(out, info, outcomes);

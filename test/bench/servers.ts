@@ -130,7 +130,7 @@ export interface DockyardLaunch {
   auth?: TokenTrust;
   /** DOCKYARD_WORKERS for the service (its cluster size); absent leaves the service's default. */
   workers?: number;
-  /** More environment, e.g. a storage driver's REGISTRY_STORAGE_* settings or REGISTRY_NOTIFICATIONS_ENDPOINTS. */
+  /** More environment: storage and database settings (--storage, test/bench/storage.ts) or one comparison's settings (REGISTRY_NOTIFICATIONS_ENDPOINTS, GC). */
   env?: Record<string, string>;
 }
 
@@ -169,14 +169,20 @@ export async function startDockyardRegistry(dataDir: string, launchOptions: Dock
  * Debian default config. `logLevel` info is its default (two lines per request: app log and
  * access log); warn also disables the access log, so no per-request lines are written.
  */
-export async function startDistribution(binary: string, dataDir: string, auth: TokenTrust | undefined, logLevel: 'info' | 'warn'): Promise<Server> {
+export async function startDistribution(
+  binary: string,
+  dataDir: string,
+  auth: TokenTrust | undefined,
+  logLevel: 'info' | 'warn',
+  driver = `  filesystem: { rootdirectory: ${JSON.stringify(dataDir)} }`,
+): Promise<Server> {
   const port = await freePort();
   mkdirSync(dataDir, { recursive: true });
   const config = [
     'version: 0.1',
     `log: { level: ${logLevel}, fields: { service: registry }${logLevel === 'warn' ? ', accesslog: { disabled: true }' : ''} }`,
     'storage:',
-    `  filesystem: { rootdirectory: ${JSON.stringify(dataDir)} }`,
+    driver,
     '  delete: { enabled: true }',
     '  cache: { blobdescriptor: inmemory }',
     `http: { addr: "127.0.0.1:${port}", headers: { X-Content-Type-Options: [nosniff] } }`,

@@ -86,6 +86,13 @@ export class UploadManager {
     return this.locks.run(id, () => this.workers.run(id, task));
   }
 
+  /** Runs `task` under the session's cross-process lock if nobody holds it; false when held. */
+  private async ifFree(id: string, task: () => Promise<boolean>): Promise<boolean> {
+    if (!this.workers.tryRun) return this.workers.run(id, task);
+    const outcome = await this.workers.tryRun(id, task);
+    return outcome.ran && outcome.value;
+  }
+
   /** Number of sessions this process has open (for a metrics gauge). */
   get activeCount(): number {
     return this.openIds.size;
@@ -197,7 +204,14 @@ export class UploadManager {
       // Busy here means a request is streaming into it right now.
       if (this.locks.isBusy(id)) continue;
       if ((await this.startedAt(id)) > cutoff) continue;
-      await this.removeSession(id);
+      // Another replica may be streaming into it: only a session nobody holds is removed,
+      // re-checked under its lock (it may have been completed meanwhile).
+      const removed = await this.locks.run(id, () => this.ifFree(id, async () => {
+        if ((await this.startedAt(id)) > cutoff) return false;
+        await this.removeSession(id);
+        return true;
+      }));
+      if (!removed) continue;
       present.delete(id);
       purged += 1;
     }

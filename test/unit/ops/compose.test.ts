@@ -121,7 +121,7 @@ describe('docker-compose.yml', () => {
 
   it('offers PostgreSQL as a profile the commented URLs point at', () => {
     const postgres = compose.services.postgres;
-    assert.deepEqual(postgres.profiles, ['postgres']);
+    assert.ok(postgres.profiles?.includes('postgres'));
     const urls = Object.fromEntries([...composeText.matchAll(/^\s*#\s*((?:AUTH|REGISTRY)_DATABASE_URL):\s*(\S+)/gm)].map((m) => [m[1], m[2]]));
     assert.ok(urls.AUTH_DATABASE_URL && urls.REGISTRY_DATABASE_URL);
     const registryDb = loadRegistryConfig({ env: { ...envOf('registry'), REGISTRY_DATABASE_URL: urls.REGISTRY_DATABASE_URL } }).database;

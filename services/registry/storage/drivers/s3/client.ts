@@ -63,6 +63,9 @@ export function createS3Client(config: S3StorageConfig): S3Client {
     requestHandler: {
       connectionTimeout: CONNECT_TIMEOUT_MS,
       requestTimeout: REQUEST_TIMEOUT_MS,
+      // Without it the SDK only logs a warning and the stalled request hangs on (seen in the
+      // S3 bench: a PUT stuck 300 s on a busy RGW).
+      throwOnRequestTimeout: true,
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: MAX_SOCKETS }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS, rejectUnauthorized: !config.skipVerify }),
     },

@@ -1,0 +1,74 @@
+/**
+ * Where the bench's registries keep their data (`--storage NAME`). `filesystem` (default):
+ * each registry its own directory, Dockyard on SQLite. `s3`: Dockyard and distribution
+ * each get their own bucket on the same Ceph RGW (the one test/support/ceph-rgw.ts finds or
+ * starts), Dockyard its metadata in a PostgreSQL schema of its own, as a scaled-out
+ * deployment runs. Another object store adds one entry to STORAGES.
+ */
+import { randomBytes } from 'node:crypto';
+import { s3Environment, s3TestConfig } from '../support/ceph-rgw.js';
+import { POSTGRES_URL, postgresAdminQuery } from '../support/postgres.js';
+
+const MiB = 1024 * 1024;
+
+export interface BenchStorage {
+  name: string;
+  /** Settings added to a Dockyard registry named `server` (storage, metadata database). */
+  dockyardEnv(server: string): Promise<Record<string, string>>;
+  /** distribution's `storage:` driver lines (indented) for a registry whose data dir is `dataDir`. */
+  distributionDriver(dataDir: string): Promise<string>;
+  /** Lines for the report's notes. */
+  notes: string[];
+  close(): Promise<void>;
+}
+
+const filesystem: () => BenchStorage = () => ({
+  name: 'filesystem',
+  dockyardEnv: async () => ({}),
+  distributionDriver: async (dataDir) => `  filesystem: { rootdirectory: ${JSON.stringify(dataDir)} }`,
+  notes: [],
+  close: async () => undefined,
+});
+
+function s3(): BenchStorage {
+  const schemas: string[] = [];
+  return {
+    name: 's3',
+    async dockyardEnv(server) {
+      const config = await s3TestConfig({ chunkSize: 10 * MiB });
+      const schema = `dockyard_bench_${server.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`;
+      await postgresAdminQuery(`create schema "${schema}"`);
+      schemas.push(schema);
+      const url = new URL(POSTGRES_URL);
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      return { ...s3Environment(config), REGISTRY_DATABASE_URL: url.toString() };
+    },
+    async distributionDriver() {
+      const c = await s3TestConfig({ chunkSize: 10 * MiB });
+      // Path-style requests follow from regionendpoint in 2.8. Its environment is built from
+      // scratch (servers.ts productionEnv), so AWS_CA_BUNDLE, which crashes its s3 driver at
+      // start, never reaches it.
+      // Blob GETs proxied like Dockyard's default (distribution redirects to the store otherwise).
+      return [
+        `  s3: { region: ${c.region}, regionendpoint: ${JSON.stringify(c.regionEndpoint)}, bucket: ${c.bucket}, accesskey: ${JSON.stringify(c.accessKey)}, secretkey: ${JSON.stringify(c.secretKey)}, secure: false, chunksize: ${c.chunkSize}, rootdirectory: / }`,
+        '  redirect: { disable: true }',
+      ].join('\n');
+    },
+    notes: [
+      'storage s3: Dockyard and distribution each write to their own bucket on one single-host Ceph RGW (Debian Ceph 16, BlueStore on a sparse file) on this machine, chunk size 10 MiB for both; Dockyard keeps its metadata in PostgreSQL 127.0.0.1 (its own schema), distribution has none.',
+    ],
+    async close() {
+      for (const schema of schemas) await postgresAdminQuery(`drop schema if exists "${schema}" cascade`);
+    },
+  };
+}
+
+const STORAGES: Record<string, () => BenchStorage> = { filesystem, s3 };
+
+export const STORAGE_NAMES = Object.keys(STORAGES);
+
+export function benchStorage(name: string): BenchStorage {
+  const make = STORAGES[name];
+  if (!make) throw new Error(`--storage must be one of ${STORAGE_NAMES.join(', ')}, got ${JSON.stringify(name)}`);
+  return make();
+}
