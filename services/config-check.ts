@@ -77,17 +77,6 @@ const AZURE_SETTING: Record<AzureSetting, Setting> = {
   container: SETTINGS.registry.azureContainer,
 };
 
-async function checkAzureReachable(storage: StorageConfig): Promise<void> {
-  if (storage.driver !== 'azure') return;
-  try {
-    await checkAzureContainer(storage.azure);
-  } catch (err) {
-    if (!(err instanceof AzureCheckError)) throw err;
-    const setting = AZURE_SETTING[err.setting];
-    throw new ConfigError(`${setting.yaml} (${setting.env})`, 'a reachable, writable container', undefined, err.message);
-  }
-}
-
 /** The Swift settings each kind of container-check failure points at. */
 const SWIFT_SETTING: Record<SwiftSetting, Setting> = {
   authurl: SETTINGS.registry.swiftAuthUrl,
@@ -95,25 +84,48 @@ const SWIFT_SETTING: Record<SwiftSetting, Setting> = {
   container: SETTINGS.registry.swiftContainer,
 };
 
+/** How an object store is checked: the check, the setting a failure of it points at, what was expected. */
+interface StoreCheck {
+  run: () => Promise<void>;
+  settingOf: (err: unknown) => Setting | undefined;
+  expected: string;
+}
+
+function storeCheck(storage: StorageConfig): StoreCheck | undefined {
+  switch (storage.driver) {
+    case 's3':
+      return {
+        run: () => checkS3Bucket(storage.s3),
+        settingOf: (err) => (err instanceof S3CheckError ? S3_SETTING[err.setting] : undefined),
+        expected: 'a reachable, writable bucket',
+      };
+    case 'azure':
+      return {
+        run: () => checkAzureContainer(storage.azure),
+        settingOf: (err) => (err instanceof AzureCheckError ? AZURE_SETTING[err.setting] : undefined),
+        expected: 'a reachable, writable container',
+      };
+    case 'swift':
+      return {
+        run: () => checkSwiftContainer(storage.swift),
+        settingOf: (err) => (err instanceof SwiftCheckError ? SWIFT_SETTING[err.setting] : undefined),
+        expected: 'a reachable, writable container',
+      };
+    default:
+      return undefined;
+  }
+}
+
 /** An object store must answer and take a write: a typo in the endpoint, keys or bucket shows now, not at the first push. */
 async function checkStorageReachable(storage: StorageConfig): Promise<void> {
-  await checkAzureReachable(storage);
-  if (storage.driver === 'swift') {
-    try {
-      await checkSwiftContainer(storage.swift);
-    } catch (err) {
-      if (!(err instanceof SwiftCheckError)) throw err;
-      const setting = SWIFT_SETTING[err.setting];
-      throw new ConfigError(`${setting.yaml} (${setting.env})`, 'a reachable, writable container', undefined, err.message);
-    }
-  }
-  if (storage.driver !== 's3') return;
+  const check = storeCheck(storage);
+  if (check === undefined) return;
   try {
-    await checkS3Bucket(storage.s3);
+    await check.run();
   } catch (err) {
-    if (!(err instanceof S3CheckError)) throw err;
-    const setting = S3_SETTING[err.setting];
-    throw new ConfigError(`${setting.yaml} (${setting.env})`, 'a reachable, writable bucket', undefined, err.message);
+    const setting = check.settingOf(err);
+    if (setting === undefined) throw err;
+    throw new ConfigError(`${setting.yaml} (${setting.env})`, check.expected, undefined, (err as Error).message);
   }
 }
 

@@ -1,75 +1,21 @@
-// The registry process on s3 storage (REGISTRY_STORAGE=s3 and the REGISTRY_STORAGE_S3_*
-// names) against a real Ceph RGW, with blob GETs redirected to presigned URLs
-// (REGISTRY_STORAGE_REDIRECT_DISABLE=false): skopeo pushes through the registry and pulls
-// the layers from the RGW itself, byte-identical. A second registry on the same bucket
-// with the default (proxy) serves the same blobs itself.
+// The blob-redirect scenarios (harness/redirect-scenarios.ts) on s3 storage (REGISTRY_STORAGE=s3
+// and the REGISTRY_STORAGE_S3_* names) against a real Ceph RGW: redirects are presigned URLs.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { buildFixtureLayout, type FixtureLayout } from '../fixtures/image.js';
-import type { S3StorageConfig } from '../../shared/config/index.js';
 import { s3Environment, s3SuiteGate, s3TestConfig } from '../support/ceph-rgw.js';
-import { skopeo, type Tool } from './harness/clients.js';
-import { fileDigest, readLayoutImage } from './harness/oci.js';
-import { registryTarget, startRegistry, type RunningService } from './harness/services.js';
-import { requireTools } from './harness/tools.js';
-import { Workspace } from './harness/workspace.js';
+import { describeRedirectScenarios } from './harness/redirect-scenarios.js';
 
-const gate = requireTools(['skopeo']);
-if (await s3SuiteGate('skopeo on s3 storage')) {
-  const skip = gate.skip || (registryTarget() !== 'dockyard' && 'Dockyard only');
-  describe('skopeo on s3 storage (Ceph RGW), pulling through the presigned redirect', { skip }, () => {
-    let ws: Workspace;
-    let fixture: FixtureLayout;
-    let redirecting: RunningService;
-    let proxying: RunningService;
-    let config: S3StorageConfig;
-    let sk: Tool;
-
-    before(async () => {
-      ws = Workspace.create('s3-redirect');
-      fixture = await buildFixtureLayout(ws.path('oci'));
-      config = await s3TestConfig({ rootDirectory: '/e2e' });
-      redirecting = await startRegistry(ws, { name: 'redirecting', env: s3Environment({ ...config, redirect: true }) });
-      proxying = await startRegistry(ws, { name: 'proxying', env: s3Environment(config) });
-      sk = skopeo(ws);
-    });
-    after(() => ws?.dispose());
-
-    it('pushes through the registry and pulls every blob from the RGW via 307', async () => {
-      const ref = `docker://${redirecting.host}/team/tiny:v1`;
-      await sk.ok(['copy', '--dest-tls-verify=false', fixture.ref('tiny'), ref]);
-      const layer = fixture.tiny.layers[0].digest;
-      const answer = await fetch(`${redirecting.url}/v2/team/tiny/blobs/${layer}`, { redirect: 'manual' });
-      assert.equal(answer.status, 307);
-      const location = new URL(answer.headers.get('location')!);
-      assert.equal(location.origin, new URL(config.regionEndpoint!).origin, 'redirected to the RGW');
-      assert.match(location.search, /X-Amz-Signature=/);
-      // A Range goes to the store with the client, and the store honours it.
-      const ranged = await fetch(location, { headers: { Range: 'bytes=0-9' } });
-      assert.equal(ranged.status, 206);
-      assert.equal((await ranged.arrayBuffer()).byteLength, 10);
-
-      const pulled = ws.path('pulled');
-      await sk.ok(['copy', '--src-tls-verify=false', ref, `oci:${pulled}:v1`]);
-      const image = await readLayoutImage(pulled, 'v1');
-      assert.equal(image.digest, fixture.tiny.manifest.digest);
-      for (const digest of [image.configDigest, ...image.layerDigests]) {
-        assert.equal(await fileDigest(image.blobPath(digest)), digest, `pulled blob ${digest} has other bytes`);
-      }
-    });
-
-    it('a registry on the same bucket without redirects streams the blob itself, with Range', async () => {
-      const layer = fixture.tiny.layers[0];
-      // The metadata is per registry here (separate data dirs): push the image there too; the
-      // blob bytes are already in the bucket and stay one copy.
-      await sk.ok(['copy', '--dest-tls-verify=false', fixture.ref('tiny'), `docker://${proxying.host}/team/tiny:v1`]);
-      const whole = await fetch(`${proxying.url}/v2/team/tiny/blobs/${layer.digest}`, { redirect: 'manual' });
-      assert.equal(whole.status, 200);
-      const bytes = Buffer.from(await whole.arrayBuffer());
-      assert.equal(bytes.length, layer.size);
-      const ranged = await fetch(`${proxying.url}/v2/team/tiny/blobs/${layer.digest}`, { headers: { Range: 'bytes=5-14' } });
-      assert.equal(ranged.status, 206);
-      assert.ok(Buffer.from(await ranged.arrayBuffer()).equals(bytes.subarray(5, 15)));
-    });
-  });
-}
+await describeRedirectScenarios({
+  driver: 's3',
+  store: 'the RGW',
+  server: 'Ceph RGW',
+  signed: 'presigned',
+  holder: 'bucket',
+  gate: s3SuiteGate,
+  async createStore() {
+    const config = await s3TestConfig({ rootDirectory: '/e2e' });
+    return { env: (redirect) => s3Environment(redirect ? { ...config, redirect: true } : config), origin: config.regionEndpoint! };
+  },
+  assertSigned(location) {
+    assert.match(location.search, /X-Amz-Signature=/);
+  },
+});

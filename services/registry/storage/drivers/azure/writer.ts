@@ -21,6 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import type { FileWriter } from '../../driver.js';
+import { PartWriter } from '../object-store/part-writer.js';
 import { azureCall, isBlobNotFound, mapAzureError } from './client.js';
 import type { BlobNames } from './names.js';
 import { readAll } from './streams.js';
@@ -43,17 +44,9 @@ function newBlockId(): string {
   return randomBytes(18).toString('base64');
 }
 
-export class AzureFileWriter implements FileWriter {
+export class AzureFileWriter extends PartWriter<{ error: unknown; block: Block }> implements FileWriter {
   /** The blob's blocks in order: those committed before, then those this writer staged. */
   private blocks: Block[] = [];
-  /** The block being filled; allocated on the first byte. */
-  private buffer: Buffer | null = null;
-  private filled = 0;
-  /** The block stage in flight (never rejects: its error lands in `failure`). */
-  private inflight: Promise<void> | null = null;
-  private failure: { error: unknown; block: Block } | null = null;
-  private closed = false;
-  private dirty = false;
   /** The name had a block list at open (committed, or only staged blocks of a request that died). */
   private existed = false;
   /** Blocks were staged on this name: a cancel must discard them even if nothing was committed. */
@@ -64,7 +57,12 @@ export class AzureFileWriter implements FileWriter {
     private readonly ctx: AzureContext,
     private readonly path: string,
   ) {
+    super();
     this.blob = ctx.container.getBlockBlobClient(ctx.names.name(path));
+  }
+
+  protected get partSize(): number {
+    return this.ctx.blockSize;
   }
 
   static async open(ctx: AzureContext, path: string, append: boolean): Promise<AzureFileWriter> {
@@ -107,25 +105,6 @@ export class AzureFileWriter implements FileWriter {
 
   get size(): number {
     return this.stagedSize() + this.filled;
-  }
-
-  async write(chunk: Buffer): Promise<void> {
-    this.assertOpen();
-    if (chunk.length === 0) return;
-    this.dirty = true;
-    let offset = 0;
-    while (offset < chunk.length) {
-      const buffer = (this.buffer ??= Buffer.allocUnsafeSlow(this.ctx.blockSize));
-      const taken = Math.min(chunk.length - offset, buffer.length - this.filled);
-      chunk.copy(buffer, this.filled, offset, offset + taken);
-      this.filled += taken;
-      offset += taken;
-      if (this.filled === buffer.length) await this.stageBuffer();
-    }
-  }
-
-  async writev(chunks: readonly Buffer[]): Promise<void> {
-    for (const chunk of chunks) await this.write(chunk);
   }
 
   async truncate(size: number): Promise<void> {
@@ -188,7 +167,7 @@ export class AzureFileWriter implements FileWriter {
     // Always committed, even with nothing new: a name holding only staged blocks (its first
     // request died) answers Get Block List like an empty blob, and only a commit makes it one.
     if (this.filled > 0) {
-      await this.stageBuffer();
+      await this.sendBuffer();
       await this.settle();
     }
     const ids = this.blocks.map((block) => block.id);
@@ -196,45 +175,24 @@ export class AzureFileWriter implements FileWriter {
   }
 
   /** Stages the buffer as the next block, in the background; waits for the previous one first. */
-  private async stageBuffer(): Promise<void> {
+  protected async sendBuffer(): Promise<void> {
     await this.settle();
-    const data = this.buffer!.subarray(0, this.filled);
+    const data = this.pending();
     const block = { id: newBlockId(), size: data.length };
     this.blocks.push(block);
     this.buffer = null;
     this.filled = 0;
     this.staged = true;
-    this.inflight = azureCall('StageBlock', this.path, () => this.blob.stageBlock(block.id, data, data.length)).then(
-      () => {
-        this.inflight = null;
-      },
-      (error: unknown) => {
-        this.failure ??= { error, block };
-        this.inflight = null;
-      },
+    this.background(
+      azureCall('StageBlock', this.path, () => this.blob.stageBlock(block.id, data, data.length)),
+      () => {},
+      (error) => ({ error, block }),
     );
-  }
-
-  /** Waits for the stage in flight; rethrows a stage's failure. */
-  private async settle(): Promise<void> {
-    while (this.inflight) await this.inflight;
-    if (this.failure) throw this.failure.error;
   }
 
   private stagedSize(): number {
     let total = 0;
     for (const block of this.blocks) total += block.size;
     return total;
-  }
-
-  private fill(bytes: Buffer): void {
-    if (bytes.length === 0) return;
-    const buffer = (this.buffer ??= Buffer.allocUnsafeSlow(this.ctx.blockSize));
-    bytes.copy(buffer, this.filled);
-    this.filled += bytes.length;
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new Error('writer is closed');
   }
 }

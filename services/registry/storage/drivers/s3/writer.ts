@@ -1,7 +1,8 @@
 /**
  * The S3 FileWriter: appends go into a multipart upload, in parts of `chunksize` bytes
  * (S3 wants at least 5 MiB for every part but the last). One part uploads while the next
- * fills, so memory stays at two parts per writer whatever the object's size.
+ * fills, so memory stays at two parts per writer whatever the object's size (the buffering
+ * and pipelining are shared with Azure and Swift: object-store/part-writer.ts).
  *
  * - commit()/close() complete the multipart upload (or PUT the object when it stayed below
  *   one part): the object appears whole, atomically.
@@ -30,6 +31,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { PathNotFoundError, type FileWriter } from '../../driver.js';
+import { PartWriter } from '../object-store/part-writer.js';
 import { s3Call } from './client.js';
 import type { KeySpace } from './keys.js';
 import { bodyBytes, copySource, decodeState, encodeState, STATE_SIZE_METADATA, type Part } from './writer-state.js';
@@ -50,18 +52,10 @@ interface Base {
 }
 
 /** Appends to one S3 object through a multipart upload; see the module comment. */
-export class S3FileWriter implements FileWriter {
+export class S3FileWriter extends PartWriter implements FileWriter {
   private uploadId: string | null = null;
   private parts: Part[] = [];
   private base: Base | null = null;
-  /** The part being filled; allocated on the first byte, so a request that writes nothing costs nothing. */
-  private buffer: Buffer | null = null;
-  private filled = 0;
-  /** The part upload in flight (never rejects: its error lands in `failure`). */
-  private inflight: Promise<void> | null = null;
-  private failure: { error: unknown } | null = null;
-  private closed = false;
-  private dirty = false;
   /** A suspended state was loaded at open (the object itself is absent then). */
   private resumed = false;
   private opened: { parts: Part[]; base: Base | null; tail: Buffer } = { parts: [], base: null, tail: Buffer.alloc(0) };
@@ -73,8 +67,13 @@ export class S3FileWriter implements FileWriter {
     private readonly path: string,
     private readonly append: boolean,
   ) {
+    super();
     this.key = ctx.keys.key(path);
     this.stateKey = ctx.keys.writerStateKey(path);
+  }
+
+  protected get partSize(): number {
+    return this.ctx.partSize;
   }
 
   /** Opens path for writing; with append it continues a suspended writer or the object there. */
@@ -123,25 +122,6 @@ export class S3FileWriter implements FileWriter {
     let total = (this.base?.size ?? 0) + this.filled;
     for (const part of this.parts) total += part.size;
     return total;
-  }
-
-  async write(chunk: Buffer): Promise<void> {
-    this.assertOpen();
-    if (chunk.length === 0) return;
-    this.dirty = true;
-    let offset = 0;
-    while (offset < chunk.length) {
-      const buffer = (this.buffer ??= Buffer.allocUnsafeSlow(this.ctx.partSize));
-      const taken = Math.min(chunk.length - offset, buffer.length - this.filled);
-      chunk.copy(buffer, this.filled, offset, offset + taken);
-      this.filled += taken;
-      offset += taken;
-      if (this.filled === buffer.length) await this.startPart();
-    }
-  }
-
-  async writev(chunks: readonly Buffer[]): Promise<void> {
-    for (const chunk of chunks) await this.write(chunk);
   }
 
   async truncate(size: number): Promise<void> {
@@ -231,7 +211,7 @@ export class S3FileWriter implements FileWriter {
       await s3Call('PutObject', this.path, () => client.send(new PutObjectCommand({ Bucket: bucket, Key: this.key, Body: body, ContentLength: body.length })));
     } else {
       if (this.filled > 0 || this.parts.length === 0) {
-        await this.startPart();
+        await this.sendBuffer();
         await this.settle();
       }
       await this.ensureMultipart();
@@ -267,7 +247,7 @@ export class S3FileWriter implements FileWriter {
   }
 
   /** Uploads the buffer as the next part, in the background; waits for the previous one first. */
-  private async startPart(): Promise<void> {
+  protected async sendBuffer(): Promise<void> {
     await this.settle();
     await this.ensureMultipart();
     const { client, bucket } = this.ctx;
@@ -277,39 +257,14 @@ export class S3FileWriter implements FileWriter {
     this.buffer = null;
     this.filled = 0;
     const UploadId = this.uploadId!;
-    this.inflight = s3Call('UploadPart', this.path, () =>
-      client.send(new UploadPartCommand({ Bucket: bucket, Key: this.key, UploadId, PartNumber: part.PartNumber, Body: data, ContentLength: data.length })),
-    ).then(
+    this.background(
+      s3Call('UploadPart', this.path, () =>
+        client.send(new UploadPartCommand({ Bucket: bucket, Key: this.key, UploadId, PartNumber: part.PartNumber, Body: data, ContentLength: data.length })),
+      ),
       (result) => {
         part.ETag = result.ETag ?? '';
-        this.inflight = null;
       },
-      (error: unknown) => {
-        this.failure ??= { error };
-        this.inflight = null;
-      },
+      (error) => ({ error }),
     );
-  }
-
-  /** Waits for the part in flight; rethrows a part upload's failure. */
-  private async settle(): Promise<void> {
-    while (this.inflight) await this.inflight;
-    if (this.failure) throw this.failure.error;
-  }
-
-  private fill(bytes: Buffer): void {
-    if (bytes.length === 0) return;
-    const buffer = (this.buffer ??= Buffer.allocUnsafeSlow(this.ctx.partSize));
-    bytes.copy(buffer, this.filled);
-    this.filled += bytes.length;
-  }
-
-  /** The bytes waiting for the next part. */
-  private pending(): Buffer {
-    return this.buffer ? this.buffer.subarray(0, this.filled) : Buffer.alloc(0);
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new Error('writer is closed');
   }
 }

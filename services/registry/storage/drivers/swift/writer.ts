@@ -17,6 +17,7 @@
  *   cutting into bytes an earlier request uploaded is refused.
  */
 import { PathNotFoundError, type FileWriter } from '../../driver.js';
+import { PartWriter } from '../object-store/part-writer.js';
 import type { SwiftClient } from './client.js';
 import { deleteIfPresent, SEGMENTS_HEADER, type SegmentRef, type Segments } from './segments.js';
 import { decodeState, encodeState, STATE_SIZE_HEADER } from './writer-state.js';
@@ -36,17 +37,9 @@ export interface SwiftContext {
   deleteObject(path: string, key: string): Promise<boolean>;
 }
 
-export class SwiftFileWriter implements FileWriter {
+export class SwiftFileWriter extends PartWriter implements FileWriter {
   private set: string;
   private segments: SegmentRef[] = [];
-  /** The segment being filled; allocated on the first byte. */
-  private buffer: Buffer | null = null;
-  private filled = 0;
-  /** The segment upload in flight (never rejects: its error lands in `failure`). */
-  private inflight: Promise<void> | null = null;
-  private failure: { error: unknown } | null = null;
-  private closed = false;
-  private dirty = false;
   /** A suspended state was loaded at open (the object itself is absent then). */
   private resumed = false;
   private opened: { segments: SegmentRef[]; tail: Buffer } = { segments: [], tail: Buffer.alloc(0) };
@@ -58,9 +51,14 @@ export class SwiftFileWriter implements FileWriter {
     private readonly path: string,
     private readonly append: boolean,
   ) {
+    super();
     this.key = ctx.key(path);
     this.stateKey = ctx.stateKey(path);
     this.set = ctx.segments.newSet(path);
+  }
+
+  protected get partSize(): number {
+    return this.ctx.segmentSize;
   }
 
   static async open(ctx: SwiftContext, path: string, append: boolean): Promise<SwiftFileWriter> {
@@ -111,25 +109,6 @@ export class SwiftFileWriter implements FileWriter {
     let total = this.filled;
     for (const segment of this.segments) total += segment.size;
     return total;
-  }
-
-  async write(chunk: Buffer): Promise<void> {
-    this.assertOpen();
-    if (chunk.length === 0) return;
-    this.dirty = true;
-    let offset = 0;
-    while (offset < chunk.length) {
-      const buffer = (this.buffer ??= Buffer.allocUnsafeSlow(this.ctx.segmentSize));
-      const taken = Math.min(chunk.length - offset, buffer.length - this.filled);
-      chunk.copy(buffer, this.filled, offset, offset + taken);
-      this.filled += taken;
-      offset += taken;
-      if (this.filled === buffer.length) await this.startSegment();
-    }
-  }
-
-  async writev(chunks: readonly Buffer[]): Promise<void> {
-    for (const chunk of chunks) await this.write(chunk);
   }
 
   async truncate(size: number): Promise<void> {
@@ -196,7 +175,7 @@ export class SwiftFileWriter implements FileWriter {
       await client.done('PUT', this.path, { method: 'PUT', object: this.key, body: this.pending() });
     } else {
       if (this.filled > 0) {
-        await this.startSegment();
+        await this.sendBuffer();
         await this.settle();
       }
       await segments.claim(this.path, this.set, this.key);
@@ -227,7 +206,7 @@ export class SwiftFileWriter implements FileWriter {
   }
 
   /** Uploads the buffer as the next segment, in the background; waits for the previous one first. */
-  private async startSegment(): Promise<void> {
+  protected async sendBuffer(): Promise<void> {
     await this.settle();
     const data = this.pending();
     const segment: SegmentRef = { etag: '', size: data.length };
@@ -235,35 +214,12 @@ export class SwiftFileWriter implements FileWriter {
     this.segments.push(segment);
     this.buffer = null;
     this.filled = 0;
-    this.inflight = this.ctx.client.done('PUT', this.path, { method: 'PUT', object: name, body: data }).then(
+    this.background(
+      this.ctx.client.done('PUT', this.path, { method: 'PUT', object: name, body: data }),
       (headers) => {
         segment.etag = (header(headers, 'etag') ?? '').replace(/"/g, '');
-        this.inflight = null;
       },
-      (error: unknown) => {
-        this.failure ??= { error };
-        this.inflight = null;
-      },
+      (error) => ({ error }),
     );
-  }
-
-  private async settle(): Promise<void> {
-    while (this.inflight) await this.inflight;
-    if (this.failure) throw this.failure.error;
-  }
-
-  private fill(bytes: Buffer): void {
-    if (bytes.length === 0) return;
-    const buffer = (this.buffer ??= Buffer.allocUnsafeSlow(this.ctx.segmentSize));
-    bytes.copy(buffer, this.filled);
-    this.filled += bytes.length;
-  }
-
-  private pending(): Buffer {
-    return this.buffer ? this.buffer.subarray(0, this.filled) : Buffer.alloc(0);
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new Error('writer is closed');
   }
 }
