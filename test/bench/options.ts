@@ -48,7 +48,8 @@ export const USAGE = `usage: npm run bench -- [options]
                      that the report header repeats
   --workers N        start Dockyard's services with DOCKYARD_WORKERS=N
   --storage NAME     where both registries keep blobs: filesystem (default) or s3 (one Ceph
-                     RGW, a bucket each; Dockyard's metadata in PostgreSQL); test/bench/storage.ts
+                     RGW, a bucket each; Dockyard's metadata in PostgreSQL); azure (Azurite)
+                     or swift (the RGW's Swift API) with --targets dockyard; test/bench/storage.ts
   --keep             keep the temp dir (data, server logs) instead of deleting it
   --list             print the scenario ids and exit`;
 

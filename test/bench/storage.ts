@@ -3,10 +3,14 @@
  * each registry its own directory, Dockyard on SQLite. `s3`: Dockyard and distribution
  * each get their own bucket on the same Ceph RGW (the one test/support/ceph-rgw.ts finds or
  * starts), Dockyard its metadata in a PostgreSQL schema of its own, as a scaled-out
- * deployment runs. Another object store adds one entry to STORAGES.
+ * deployment runs. `azure` (an Azurite this bench starts) and `swift` (the RGW's Swift API)
+ * are Dockyard only, with `--targets dockyard`: they compare Dockyard's own drivers, beside
+ * its s3 row. Another object store adds one entry to STORAGES.
  */
 import { randomBytes } from 'node:crypto';
-import { s3Environment, s3TestConfig } from '../support/ceph-rgw.js';
+import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { AZURITE_ACCOUNT, AZURITE_KEY, azureEnvironment, startAzurite, stopAzuriteNow } from '../support/azurite.js';
+import { s3Environment, s3TestConfig, swiftEnvironment, swiftTestConfig } from '../support/ceph-rgw.js';
 import { POSTGRES_URL, postgresAdminQuery } from '../support/postgres.js';
 
 const MiB = 1024 * 1024;
@@ -63,7 +67,41 @@ function s3(): BenchStorage {
   };
 }
 
-const STORAGES: Record<string, () => BenchStorage> = { filesystem, s3 };
+/** A store only Dockyard runs on in this bench: asking for distribution on it is a usage error. */
+function dockyardOnly(name: string): (dataDir: string) => Promise<string> {
+  return async () => {
+    throw new Error(`--storage ${name} measures Dockyard's own driver: add --targets dockyard`);
+  };
+}
+
+function azure(): BenchStorage {
+  const started: Array<Awaited<ReturnType<typeof startAzurite>>> = [];
+  return {
+    name: 'azure',
+    async dockyardEnv() {
+      const azurite = await startAzurite();
+      started.push(azurite);
+      const container = `bench-${randomBytes(4).toString('hex')}`;
+      await new BlobServiceClient(azurite.serviceUrl, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY)).getContainerClient(container).create();
+      return azureEnvironment({ accountName: AZURITE_ACCOUNT, accountKey: AZURITE_KEY, container, serviceUrl: azurite.serviceUrl, rootDirectory: '/', redirect: false });
+    },
+    distributionDriver: dockyardOnly('azure'),
+    notes: ['storage azure: Dockyard on an Azurite 3.35 (npm) this bench starts on the same machine, a container of its own, 4 MiB blocks; SQLite metadata.'],
+    async close() {
+      for (const azurite of started) stopAzuriteNow(azurite);
+    },
+  };
+}
+
+const swift: () => BenchStorage = () => ({
+  name: 'swift',
+  dockyardEnv: async () => swiftEnvironment(await swiftTestConfig({ chunkSize: 20 * MiB })),
+  distributionDriver: dockyardOnly('swift'),
+  notes: ["storage swift: Dockyard on the Swift API of the same single-host Ceph RGW as the s3 rows (auth v1), a container of its own, 20 MiB segments (the driver's default); SQLite metadata."],
+  close: async () => undefined,
+});
+
+const STORAGES: Record<string, () => BenchStorage> = { filesystem, s3, azure, swift };
 
 export const STORAGE_NAMES = Object.keys(STORAGES);
 
