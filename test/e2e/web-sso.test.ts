@@ -89,11 +89,16 @@ if (gates) {
     it("signs in through the provider's login form and shows what the provider's groups grant, and no more", async () => {
       await page.goto(`${stack.webUrl}/login`);
       await page.screenshot({ path: `${SCREENSHOTS}login-sso.png` });
+      const sessionCookie = async () => (await carol.cookies(stack.webUrl)).find((c) => c.name === 'dockyard_session')?.value;
+      const anonymous = await sessionCookie();
+      assert.ok(anonymous, 'the sign-in page made a session for its state');
       await page.getByRole('link', { name: 'Sign in with single sign-on' }).click();
       await page.waitForURL(new RegExp(`^${idp.issuer}/`));
       await providerLogin(page, 'sub-carol');
       await page.waitForURL(`${stack.webUrl}/`);
       assert.match((await page.locator('header.top').textContent()) ?? '', /Signed in as\s*carol/);
+      const signedIn = await sessionCookie();
+      assert.ok(signedIn && signedIn !== anonymous, 'a new session id after the sign-in (no fixation)');
       assert.deepEqual(await page.locator('ul.repos li').allTextContents(), ['team/app']);
       assert.equal(await page.getByRole('link', { name: 'Administration' }).count(), 0);
       await page.goto(`${stack.webUrl}/r/team/app`);
