@@ -111,7 +111,7 @@ export function runBrowseStoreContract(name: string, make: () => Promise<Metadat
         for (;;) {
           const page = await browse.tagPageByPushed(repo, after, n);
           got.push(...page.map((t) => t.name));
-          if (page.length < n) break;
+          if (page.length < n || got.length > expected.length) break;
           const last = page[page.length - 1]!;
           after = { pushedAt: last.pushedAt, name: last.name };
         }
