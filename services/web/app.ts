@@ -41,7 +41,7 @@ export function createApp(config: WebConfig, deps: WebDeps): Koa {
   const sessions = deps.sessions ?? new SessionStore();
   const upstream = deps.upstream ?? new Upstream(config);
   const secure = config.http.tls !== undefined || config.secureCookies;
-  const routeDeps: RouteDeps = { sessions, upstream, secure };
+  const routeDeps: RouteDeps = { sessions, upstream, secure, ...(config.ssoCallbackUrl ? { ssoCallbackUrl: config.ssoCallbackUrl } : {}) };
   const app = new Koa();
   app.use(async (ctx, next) => {
     try {

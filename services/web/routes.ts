@@ -19,11 +19,15 @@ import { readmeEditPage, repositoryPage } from './pages/repository.js';
 import { repositoriesPage } from './pages/repositories.js';
 import type { SessionStore } from './session.js';
 import { repositoryScope, UpstreamError, type Upstream } from './upstream.js';
+import { accessTokenRoutes } from './pages/access-tokens.js';
+import { ssoRoutes } from './sso/routes.js';
 
 export interface RouteDeps {
   sessions: SessionStore;
   upstream: Upstream;
   secure: boolean;
+  /** The single sign-on callback URL when single sign-on is on (sso/routes.ts). */
+  ssoCallbackUrl?: string;
 }
 
 function render(ctx: Context, state: WebState, page: Page): void {
@@ -59,9 +63,9 @@ async function login(ctx: Context, state: WebState, deps: RouteDeps): Promise<vo
   try {
     const password = form.get('password') ?? '';
     const refreshToken = await deps.upstream.login(username, password);
-    const adminRefreshToken = await deps.upstream.adminLogin(username, password);
+    const adminApi = await deps.upstream.adminLogin(username, password);
     deps.sessions.destroy(session.id);
-    const signedIn = deps.sessions.create({ name: username, refreshToken, ...(adminRefreshToken ? { adminRefreshToken } : {}) });
+    const signedIn = deps.sessions.create({ name: username, refreshToken, ...(adminApi ? { adminRefreshToken: adminApi.refreshToken, admin: adminApi.admin } : {}) });
     setSessionCookie(ctx, signedIn, deps.secure);
     ctx.status = 303;
     ctx.redirect(next);
@@ -118,7 +122,7 @@ async function repositoryRoutes(ctx: Context, state: WebState, deps: RouteDeps, 
 
 async function adminRoutes(ctx: Context, state: WebState, deps: RouteDeps): Promise<boolean> {
   const session = state.session;
-  if (!session?.user?.adminRefreshToken) {
+  if (!session?.user?.admin) {
     const page = forbiddenPage('The administration pages are for administrators only.');
     return render(ctx, state, page), true;
   }
@@ -176,8 +180,13 @@ export async function route(ctx: Context, state: WebState, deps: RouteDeps): Pro
     if (post) return await login(ctx, state, deps), true;
     const disabled = (await deps.upstream.endpoint()) === null;
     state.session = ensureSession(ctx, deps.sessions, state.session, deps.secure);
-    return render(ctx, state, loginPage(state.session, { next: typeof ctx.query.next === 'string' ? ctx.query.next : undefined, disabled })), true;
+    return render(ctx, state, loginPage(state.session, { next: typeof ctx.query.next === 'string' ? ctx.query.next : undefined, disabled, sso: deps.ssoCallbackUrl !== undefined })), true;
   }
+  if (deps.ssoCallbackUrl !== undefined) {
+    const sso = { sessions: deps.sessions, upstream: deps.upstream, secure: deps.secure, callbackUrl: deps.ssoCallbackUrl, render: (page: Page) => render(ctx, state, page) };
+    if (await ssoRoutes(ctx, state, sso)) return true;
+  }
+  if (await accessTokenRoutes(ctx, state.session, state.form, deps.upstream, (page) => render(ctx, state, page))) return true;
   if (ctx.path === '/logout' && post) return await logout(ctx, state, deps), true;
   if (ctx.path === '/admin' || ctx.path.startsWith('/admin/')) return adminRoutes(ctx, state, deps);
   const repository = repositoryPath(ctx.path);

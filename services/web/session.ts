@@ -18,13 +18,30 @@ export interface CachedToken {
 export interface Session {
   readonly id: string;
   readonly csrf: string;
-  /** Set once signed in. */
-  user?: { name: string; refreshToken: string; adminRefreshToken?: string };
+  /**
+   * Set once signed in: the registry refresh token, and the admin API one (every user's:
+   * the self-service API needs it; `admin` says whether the admin pages are theirs too).
+   */
+  user?: { name: string; refreshToken: string; adminRefreshToken?: string; admin?: boolean };
+  /** A single sign-on under way in this browser (sso.ts). */
+  sso?: SsoPending;
   /** Registry tokens by requested scope. */
   readonly tokens: Map<string, CachedToken>;
   lastSeen: number;
   /** A one-time message for the next page (e.g. "tag deleted"). */
   flash?: string;
+}
+
+/**
+ * The state of a single sign-on this session started, its leg (the one-time code buys one
+ * refresh token for one audience, so a sign-in runs twice: registry, then admin API) and
+ * what the first leg got.
+ */
+export interface SsoPending {
+  state: string;
+  next: string;
+  leg: 'registry' | 'admin';
+  registry?: { name: string; refreshToken: string };
 }
 
 const ID_BYTES = 32;
@@ -72,10 +89,20 @@ export class SessionStore {
   }
 }
 
-/** True when `sent` is the session's CSRF token (constant time). */
-export function csrfMatches(session: Session | undefined, sent: string | undefined): boolean {
-  if (!session || sent === undefined) return false;
-  const a = Buffer.from(session.csrf);
+/** A new random value for a session secret (CSRF token, single sign-on state). */
+export function randomSecret(): string {
+  return randomBytes(ID_BYTES).toString('base64url');
+}
+
+/** True when `sent` equals `expected` (constant time). */
+export function secretMatches(expected: string | undefined, sent: string | undefined): boolean {
+  if (expected === undefined || sent === undefined) return false;
+  const a = Buffer.from(expected);
   const b = Buffer.from(sent);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** True when `sent` is the session's CSRF token (constant time). */
+export function csrfMatches(session: Session | undefined, sent: string | undefined): boolean {
+  return secretMatches(session?.csrf, sent);
 }

@@ -50,6 +50,16 @@ function accessOf(token: string): CachedToken['access'] {
   }
 }
 
+/** The `sub` claim of a token this web UI was just given by the auth service ('' when unreadable). */
+function subjectOf(token: string): string {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: unknown };
+    return typeof claims.sub === 'string' ? claims.sub : '';
+  } catch {
+    return '';
+  }
+}
+
 function failureFor(status: number): UpstreamFailure {
   if (status === 401) return 'unauthorized';
   if (status === 403) return 'denied';
@@ -127,11 +137,12 @@ export class Upstream {
   }
 
   /**
-   * For an admin, a refresh token for the auth service's admin API (audience
-   * `dockyard-admin-api`, a second password grant); null for everyone else, whose token is
-   * revoked at once. The admin API re-checks the user on every request.
+   * A refresh token for the auth service's admin API (audience `dockyard-admin-api`, a
+   * second password grant): every user's, for the self-service API (personal access
+   * tokens); `admin` says whether the admin API takes it for administration too (it
+   * re-checks the user on every request). Null when the auth service issues none.
    */
-  async adminLogin(username: string, password: string): Promise<string | null> {
+  async adminLogin(username: string, password: string): Promise<{ refreshToken: string; admin: boolean } | null> {
     const endpoint = await this.endpoint();
     if (!endpoint) return null;
     const form = new URLSearchParams({ grant_type: 'password', username, password, service: ADMIN_API_SERVICE, client_id: CLIENT_ID, access_type: 'offline' });
@@ -139,11 +150,42 @@ export class Upstream {
     if (!res.ok) return null;
     const body = (await res.json()) as { token?: string; refresh_token?: string };
     if (!body.token || !body.refresh_token) return null;
-    const probe = await this.send('auth', `${await this.authUrl()}/api/v1/users`, { headers: { Authorization: `Bearer ${body.token}` } });
+    return { refreshToken: body.refresh_token, admin: await this.isAdmin(body.token) };
+  }
+
+  /** Whether the admin API serves this admin API token's user as an administrator. */
+  async isAdmin(adminToken: string): Promise<boolean> {
+    const probe = await this.send('auth', `${await this.authUrl()}/api/v1/users`, { headers: { Authorization: `Bearer ${adminToken}` } });
     await probe.arrayBuffer();
-    if (probe.ok) return body.refresh_token;
-    await this.revoke(body.refresh_token);
-    return null;
+    return probe.ok;
+  }
+
+  /** Where the browser starts a single sign-on at the auth service (next to the token realm, which browsers reach like docker). */
+  async ssoStartUrl(redirectUri: string, state: string): Promise<string> {
+    const endpoint = await this.endpoint();
+    if (!endpoint) throw new UpstreamError('invalid', 'this registry does not use token sign-in', 'auth');
+    const url = new URL(endpoint.realm.replace(/\/token$/, '/oidc/login'));
+    url.searchParams.set('redirect_uri', redirectUri);
+    url.searchParams.set('state', state);
+    return url.toString();
+  }
+
+  /**
+   * Redeems a single sign-on's one-time code (POST /token grant_type=authorization_code)
+   * for the registry's or the admin API's audience: the refresh token, the access token
+   * and the user it names. UNAUTHORIZED for a used, expired or unknown code.
+   */
+  async redeemCode(code: string, redirectUri: string, audience: 'registry' | 'admin'): Promise<{ name: string; token: string; refreshToken: string }> {
+    const endpoint = await this.endpoint();
+    if (!endpoint) throw new UpstreamError('invalid', 'this registry does not use token sign-in', 'auth');
+    const service = audience === 'admin' ? ADMIN_API_SERVICE : endpoint.service;
+    const form = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: CLIENT_ID, service });
+    const res = await this.send('auth', endpoint.realm, { method: 'POST', body: form });
+    if (!res.ok) throw new UpstreamError(failureFor(res.status), await errorMessage(res), 'auth');
+    const body = (await res.json()) as { token?: string; refresh_token?: string };
+    const name = body.token ? subjectOf(body.token) : '';
+    if (!body.token || !body.refresh_token || !name) throw new UpstreamError('unavailable', 'the auth service returned no refresh token', 'auth');
+    return { name, token: body.token, refreshToken: body.refresh_token };
   }
 
   /** An admin API call with the session's admin token; non-2xx answers become UpstreamErrors with the API's message. */

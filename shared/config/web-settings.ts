@@ -42,4 +42,10 @@ export const WEB_SETTINGS = {
     default: false,
     description: 'Mark the session cookie `Secure` also without TLS here (the UI is served over HTTPS by a reverse proxy). Always on with TLS.',
   },
+  ssoCallbackUrl: {
+    yaml: 'web.sso.callbackurl',
+    env: 'WEB_SSO_CALLBACK_URL',
+    description:
+      'Turns on "Sign in with single sign-on": this web UI\'s own `/login/sso/callback` URL as browsers reach it, which must also be listed in the auth service\'s `AUTH_OIDC_ALLOWED_REDIRECTS` (docs/ui.md).',
+  },
 } as const satisfies Record<string, Setting>;

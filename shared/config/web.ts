@@ -20,6 +20,8 @@ export interface WebConfig {
   /** Host shown in pull commands, when set; otherwise the registry URL's host. */
   pullHost?: string;
   secureCookies: boolean;
+  /** The web UI's single sign-on callback URL; single sign-on is offered only when set. */
+  ssoCallbackUrl?: string;
 }
 
 const trimSlash = (url: string): string => url.replace(/\/+$/, '');
@@ -29,12 +31,14 @@ export function buildWebConfig(src: ConfigSource, registryDefault = 'http://127.
   const s = WEB_SETTINGS;
   const authUrl = src.url(s.authUrl);
   const pullHost = src.string(s.pullHost);
+  const ssoCallbackUrl = src.url(s.ssoCallbackUrl);
   return {
     http: { ...src.addr(s.addr), tls: tlsFrom(src, s.tlsCertificate, s.tlsKey) },
     registryUrl: trimSlash(src.url(s.registryUrl) ?? registryDefault),
     ...(authUrl === undefined ? {} : { authUrl: trimSlash(authUrl) }),
     ...(pullHost === undefined ? {} : { pullHost }),
     secureCookies: src.bool(s.secureCookies),
+    ...(ssoCallbackUrl === undefined ? {} : { ssoCallbackUrl }),
   };
 }
 

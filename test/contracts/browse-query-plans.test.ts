@@ -4,7 +4,7 @@
 // a page costs the same with 100 or 100,000 tags or repositories.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { tagPageQuery } from '../../services/registry/browse/store.js';
+import { tagPageByPushedQuery, tagPageQuery } from '../../services/registry/browse/store.js';
 import { digestOf, makePostgresFixture, makeSqliteFixture, type MetadataStoreFixture } from './metadata-store.contract.js';
 import { postgresPlan, sqlitePlan } from '../support/query-plans.js';
 import { postgresSuiteGate } from '../support/postgres.js';
@@ -45,6 +45,21 @@ function check(dialect: string, make: () => Promise<MetadataStoreFixture>): void
         const plan = (await postgresPlan(fixture.db, query)).join('\n');
         assert.doesNotMatch(plan, /Seq Scan|\bSort\b|Hash Join/, plan);
         assert.match(plan, /Index (Only )?Scan using tags_repository_name_unique/, plan);
+      }
+      assert.equal(((await query) as unknown[]).length, 10);
+    });
+
+    it('walks the push-date index of one repository backwards for the newest-first page', async () => {
+      const query = tagPageByPushedQuery(fixture.db, 'org/repo-007', { pushedAt: new Date(Date.now() + 3600_000), name: 'v1' }, 10);
+      if (dialect === 'sqlite') {
+        const plan = (await sqlitePlan(fixture.db, query)).join('\n');
+        assert.doesNotMatch(plan, /TEMP B-TREE/, plan);
+        assert.match(plan, /SEARCH t USING (COVERING )?INDEX tags_repository_pushed_index/, plan);
+        assert.doesNotMatch(plan, /^SCAN /m, plan);
+      } else {
+        const plan = (await postgresPlan(fixture.db, query)).join('\n');
+        assert.doesNotMatch(plan, /Seq Scan|\bSort\b|Hash Join/, plan);
+        assert.match(plan, /Index (Only )?Scan Backward using tags_repository_pushed_index/, plan);
       }
       assert.equal(((await query) as unknown[]).length, 10);
     });

@@ -93,5 +93,32 @@ export function runBrowseStoreContract(name: string, make: () => Promise<Metadat
       assert.deepEqual((await browse.tagPage(repo, 'b-index', 2)).map((t) => [t.name, t.contentBytes]), [['c-arm', 1220]]);
       assert.deepEqual(await browse.tagPage('team/none', undefined, 5), []);
     });
+
+    it('pages tags newest push first, ties by name, every tag exactly once at every page size', async () => {
+      const { store, db } = fixture;
+      const repo = 'team/pushed';
+      const digest = digestOf('m-pushed');
+      await store.putManifest(repo, { digest, mediaType: IMAGE, size: 300, artifactType: null, subject: null, annotations: null, blobs: [], manifests: [] });
+      const t0 = Date.UTC(2026, 0, 1);
+      // Push times in seconds after t0; several tags share one (a push of many tags at once).
+      const pushed: Record<string, number> = { old: 0, 'mid-a': 60, 'mid-b': 60, 'mid-c': 60, new: 120, newest: 180, zz: 30 };
+      for (const tag of Object.keys(pushed)) await store.putTag(repo, tag, digest);
+      for (const [tag, s] of Object.entries(pushed)) await db('tags').where('name', tag).update({ updated_at: new Date(t0 + s * 1000) });
+      const expected = ['newest', 'new', 'mid-c', 'mid-b', 'mid-a', 'zz', 'old'];
+      for (const n of [1, 2, 3, 10]) {
+        const got: string[] = [];
+        let after: { pushedAt: Date; name: string } | undefined;
+        for (;;) {
+          const page = await browse.tagPageByPushed(repo, after, n);
+          got.push(...page.map((t) => t.name));
+          if (page.length < n || got.length > expected.length) break;
+          const last = page[page.length - 1]!;
+          after = { pushedAt: last.pushedAt, name: last.name };
+        }
+        assert.deepEqual(got, expected, `n ${n}`);
+      }
+      const first = await browse.tagPageByPushed(repo, undefined, 1);
+      assert.equal(first[0]!.pushedAt.getTime(), t0 + 180_000);
+    });
   });
 }

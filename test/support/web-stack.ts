@@ -25,10 +25,10 @@ export interface WebStack {
   close(): Promise<void>;
 }
 
-export async function startWebStack(options: { webEnv?: Record<string, string> } = {}): Promise<WebStack> {
+export async function startWebStack(options: { webEnv?: Record<string, string>; authEnv?: Record<string, string> } = {}): Promise<WebStack> {
   const dir = mkdtempSync(join(tmpdir(), 'dockyard-web-'));
   const logger = createLogger({ name: 'web-test', level: 'silent' });
-  const authEnv = { DOCKYARD_DATA_DIR: dir, AUTH_HTTP_ADDR: '127.0.0.1:0', DOCKYARD_ADMIN_USER: ADMIN.name, DOCKYARD_ADMIN_PASSWORD: ADMIN.password };
+  const authEnv = { DOCKYARD_DATA_DIR: dir, AUTH_HTTP_ADDR: '127.0.0.1:0', DOCKYARD_ADMIN_USER: ADMIN.name, DOCKYARD_ADMIN_PASSWORD: ADMIN.password, ...options.authEnv };
   const auth = await startAuthService(loadAuthConfig({ env: authEnv }), { logger, env: authEnv, announce: () => undefined });
   const closers: Array<() => Promise<void>> = [auth.close];
   try {
@@ -73,6 +73,7 @@ async function adminApi(stack: WebStack, path: string, body: unknown): Promise<v
   if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
 }
 
+export const addGroup = (stack: WebStack, name: string) => adminApi(stack, '/groups', { name });
 export const addUser = (stack: WebStack, name: string, password: string) => adminApi(stack, '/users', { name, password });
 /** grant(stack, 'user:alice', 'team/*', 'pull,push'); subject `anonymous` for everyone. */
 export const addGrant = (stack: WebStack, subject: string, pattern: string, actions: string) => adminApi(stack, '/grants', { subject, pattern, actions });

@@ -79,6 +79,42 @@ describe('browse API authorization', () => {
     assert.match(res.link ?? '', /last=latest&n=1/);
   });
 
+  it('pages tags newest push first with sort=pushed, the Link keeping the order', async () => {
+    const token = await registryToken(stack, 'repository:team/zeta:pull', ALICE);
+    await pushImage(stack, ALICE, 'team/zeta', 'newest', [Buffer.from('newest layer')]);
+    const seen: Array<{ name: string; pushedAt: string }> = [];
+    let path = '/v2/team/zeta/_dockyard/tags?sort=pushed&n=1';
+    for (let i = 0; i < 5 && path; i++) {
+      const res = await get(stack, path, token);
+      assert.equal(res.status, 200, res.text);
+      seen.push(...(res.body.tags as Array<{ name: string; pushedAt: string }>));
+      const next = /<([^>]+)>; rel="next"/.exec(res.link ?? '')?.[1];
+      if (next) assert.match(next, /[?&]sort=pushed&/);
+      path = next ?? '';
+    }
+    assert.deepEqual(seen.map((t) => t.name).sort(), ['latest', 'newest', 'v1']);
+    assert.equal(seen[0]!.name, 'newest');
+    for (let i = 1; i < seen.length; i++) assert.ok(Date.parse(seen[i - 1]!.pushedAt) >= Date.parse(seen[i]!.pushedAt), 'newest first');
+    assert.equal((await get(stack, '/v2/team/zeta/_dockyard/tags?sort=size', token)).status, 400);
+    assert.equal((await get(stack, '/v2/team/zeta/_dockyard/tags?sort=pushed&last=not-a-position', token)).status, 400);
+  });
+
+  it("shows a repository's tags newest push first in the web UI, every tag once across its pages", async () => {
+    const names = Array.from({ length: 53 }, (_, i) => `t${String(i).padStart(2, '0')}`);
+    for (const tag of names) await pushImage(stack, ALICE, 'public/many', tag, [Buffer.from(`layer ${tag}`)]);
+    const seen: string[] = [];
+    let url: string | undefined = `${stack.webUrl}/r/public/many`;
+    for (let pages = 0; url && pages < 5; pages++) {
+      const html = await (await fetch(url)).text();
+      seen.push(...[...html.matchAll(/<td><a href="\/r\/public\/many\/-\/tags\/(t\d+)">/g)].map((m) => m[1]!));
+      const next = /<a rel="next" href="([^"]+)">/.exec(html)?.[1]?.replace(/&amp;/g, '&');
+      url = next ? new URL(next, stack.webUrl).toString() : undefined;
+    }
+    assert.equal(seen.length, names.length, 'each tag once');
+    assert.deepEqual([...seen].sort(), names);
+    assert.deepEqual(seen.slice(0, 3), ['t52', 't51', 't50'], 'the last pushed first');
+  });
+
   it('reads a README with pull and writes it only with push, as text/markdown', async () => {
     const bobPull = await registryToken(stack, 'repository:team/app:pull,push', BOB);
     assert.equal((await get(stack, '/v2/team/app/_dockyard/readme', bobPull)).body.content, null);

@@ -54,11 +54,12 @@ describe('web UI sessions and forms', () => {
     const before = client.cookie;
     await client.signIn(ALICE);
     assert.notEqual(client.cookie, before, 'a new session id after sign-in');
-    assert.deepEqual((await liveRefreshTokens(stack, 'user:alice')).map((t) => t.clientId), ['dockyard-web']);
+    // The registry's and the admin API's (for the self-service access tokens page).
+    assert.deepEqual((await liveRefreshTokens(stack, 'user:alice')).map((t) => t.clientId), ['dockyard-web', 'dockyard-web']);
     assert.match((await client.request('/')).text, /team\/secret-app/);
     const csrf = await client.csrf('/');
     assert.equal((await client.post('/logout', {})).status, 403, 'sign-out without the CSRF token');
-    assert.equal((await liveRefreshTokens(stack, 'user:alice')).length, 1);
+    assert.equal((await liveRefreshTokens(stack, 'user:alice')).length, 2);
     const out = await client.post('/logout', { _csrf: csrf });
     assert.equal(out.status, 303);
     assert.equal((await liveRefreshTokens(stack, 'user:alice')).length, 0);
@@ -140,7 +141,9 @@ describe('web UI sessions and forms', () => {
     assert.equal((await alice.request('/admin')).status, 403);
     const csrf = await alice.csrf('/');
     assert.equal((await alice.post('/admin/grants', { _csrf: csrf, subject: 'user:alice', pattern: '**', actions: '*' })).status, 403);
-    assert.equal((await liveRefreshTokens(stack, 'user:alice')).length, before + 1, 'no admin API token kept for a non-admin');
+    // A non-admin's admin API token serves the self-service API only: the admin pages and the admin API refuse it.
+    assert.equal((await liveRefreshTokens(stack, 'user:alice')).length, before + 2);
+    assert.equal((await alice.request('/access-tokens')).status, 200);
     const admin = new PageClient(stack.webUrl);
     await admin.signIn(ADMIN);
     assert.equal((await admin.request('/admin')).status, 200);

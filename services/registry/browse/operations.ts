@@ -34,7 +34,7 @@ export const BROWSE_OPERATIONS: readonly BrowseOperation[] = [
     path: '/v2/<name>/_dockyard/tags',
     access: '`repository:<name>:pull`',
     summary: 'The tags of a repository in name order with what each points at: digest, push date, media type, artifact type, content size (config and layers, each blob once, an index\'s children included) and, for an index, its platforms',
-    query: [{ name: 'n', description: 'page size (at most 100)' }, PAGING[1]!],
+    query: [{ name: 'sort', description: '`name` (default) or `pushed`: newest push first (ties by name, descending); the `Link` keeps it' }, { name: 'n', description: 'page size (at most 100)' }, PAGING[1]!],
     response:
       '200 `{"repository", "tags": [{"name", "digest", "pushedAt", "mediaType", "artifactType", "sizeBytes", "platforms": ["linux/amd64", …]}]}` with a `Link` to the next page',
     errors: '401/403 without pull (the same for a repository that does not exist); 404 `NAME_UNKNOWN`',

@@ -14,7 +14,7 @@ import { respondEmpty, type RequestContext } from '../routes/context.js';
 import { readBoundedBody } from '../routes/body.js';
 import { fetchPage, parsePageRequest } from '../routes/pagination.js';
 import type { RouteOf } from '../routes/path.js';
-import { README_MAX_BYTES, type TagSummary } from './store.js';
+import { README_MAX_BYTES, type PushedPosition, type TagSummary } from './store.js';
 
 /** The most tags one page of the browse API describes (each may read an index from storage). */
 const TAG_PAGE_MAX = 100;
@@ -42,6 +42,20 @@ export async function listBrowseRepositories({ ctx, query, grant, fullAccess, se
   ctx.body = { repositories };
 }
 
+/** `?sort=`: `name` (the default) or `pushed` (newest push first); REQUEST_INVALID for anything else. */
+function sortOf(query: URLSearchParams): 'name' | 'pushed' {
+  const sort = query.get('sort') ?? 'name';
+  if (sort !== 'name' && sort !== 'pushed') throw fail('REQUEST_INVALID', 'sort must be name or pushed');
+  return sort;
+}
+
+/** A `last` of the push-date order, `<push time in ms>_<tag>` as the Link header gives it; REQUEST_INVALID otherwise. */
+function pushedPosition(last: string): PushedPosition {
+  const m = /^(\d{1,15})_(.{1,128})$/.exec(last);
+  if (!m) throw fail('REQUEST_INVALID', 'with sort=pushed, last is the value the previous page\'s Link header gives');
+  return { pushedAt: new Date(Number(m[1])), name: m[2]! };
+}
+
 /** The platforms of an index (`os/architecture[/variant]`), read from the stored manifest. */
 async function platformsOf(tag: TagSummary, { services }: RequestContext): Promise<string[]> {
   if (!INDEX_TYPES.has(tag.mediaType)) return [];
@@ -54,16 +68,20 @@ async function platformsOf(tag: TagSummary, { services }: RequestContext): Promi
   }
 }
 
-/** GET: 200 `{"repository","tags":[{name,digest,pushedAt,mediaType,artifactType,sizeBytes,platforms}]}` in tag-name order, paged with `n`/`last`. */
+/** GET: 200 `{"repository","tags":[{name,digest,pushedAt,mediaType,artifactType,sizeBytes,platforms}]}` in tag-name order (or newest push first with `sort=pushed`), paged with `n`/`last`. */
 export async function listBrowseTags(request: RequestContext<RouteOf<'browseTags'>>): Promise<void> {
   const { ctx, route, query, services } = request;
   if (!(await services.metadata.repositoryExists(route.name))) throw fail('NAME_UNKNOWN', 'repository name not known to registry', { name: route.name });
   const page = parsePageRequest(query, Math.min(services.config.limits.pageMaxEntries, TAG_PAGE_MAX));
+  const byPushed = sortOf(query) === 'pushed';
   let summaries: TagSummary[] = [];
   await fetchPage(ctx, page, `/v2/${route.name}/_dockyard/tags`, async (p) => {
-    summaries = await services.browse.tagPage(route.name, p.last, p.n);
-    return summaries.map((t) => t.name);
+    summaries = byPushed ? await services.browse.tagPageByPushed(route.name, p.last === undefined ? undefined : pushedPosition(p.last), p.n) : await services.browse.tagPage(route.name, p.last, p.n);
+    return summaries.map((t) => (byPushed ? `${t.pushedAt.getTime()}_${t.name}` : t.name));
   });
+  // The next page keeps the order.
+  const link = ctx.response.get('Link');
+  if (link && byPushed) ctx.set('Link', link.replace('?last=', '?sort=pushed&last='));
   const tags = [];
   for (const tag of summaries.slice(0, page.n)) {
     tags.push({

@@ -50,6 +50,31 @@ export function tagPageQuery(db: Executor, repository: string, last: string | un
   return query.orderBy('t.name').limit(n);
 }
 
+/** A position in the push-date order: the tag `name` pushed at `pushedAt` (the page goes on after it). */
+export interface PushedPosition {
+  pushedAt: Date;
+  name: string;
+}
+
+/**
+ * One page of tags newest push first (ties: name descending), after `after`: a backward
+ * walk of tags_repository_pushed_index (migration 130) from a row-value position.
+ */
+export function tagPageByPushedQuery(db: Executor, repository: string, after: PushedPosition | undefined, n: number): Knex.QueryBuilder {
+  const query = db('tags as t').select('t.name', 't.digest', 't.updated_at', 'm.media_type', 'm.artifact_type');
+  // SQLite's planner would otherwise start from manifests and sort; its CROSS JOIN keeps the tag index walk outermost.
+  if (/sqlite/.test(String((db.client as { config?: { client?: unknown } }).config?.client ?? ''))) {
+    query.joinRaw('CROSS JOIN manifests AS m ON m.repository_id = t.repository_id AND m.digest = t.digest');
+  } else {
+    query.join('manifests as m', function joinManifest() {
+      this.on('m.repository_id', 't.repository_id').andOn('m.digest', 't.digest');
+    });
+  }
+  query.where('t.repository_id', repositoryIdOf(db, repository));
+  if (after !== undefined) query.andWhereRaw('(t.updated_at, t.name) < (?, ?)', [after.pushedAt, after.name]);
+  return query.orderBy([{ column: 't.updated_at', order: 'desc' }, { column: 't.name', order: 'desc' }]).limit(n);
+}
+
 /** Reads and writes of the browse API on the registry's database. */
 export class BrowseStore {
   constructor(private readonly db: Knex) {}
@@ -79,7 +104,15 @@ export class BrowseStore {
 
   /** Up to `n` tags after `last` in byte order, each with its manifest's facts and content size. */
   async tagPage(repository: string, last: string | undefined, n: number): Promise<TagSummary[]> {
-    const rows = (await tagPageQuery(this.db, repository, last, n)) as TagRow[];
+    return this.summaries(repository, (await tagPageQuery(this.db, repository, last, n)) as TagRow[]);
+  }
+
+  /** Up to `n` tags, newest push first, after `after`, each with its manifest's facts and content size. */
+  async tagPageByPushed(repository: string, after: PushedPosition | undefined, n: number): Promise<TagSummary[]> {
+    return this.summaries(repository, (await tagPageByPushedQuery(this.db, repository, after, n)) as TagRow[]);
+  }
+
+  private async summaries(repository: string, rows: TagRow[]): Promise<TagSummary[]> {
     const sizes = await this.contentSizes(repository, [...new Set(rows.map((r) => r.digest))]);
     return rows.map((r) => ({
       name: r.name,

@@ -9,7 +9,7 @@ export function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?![/\\])[^\s]*$/.test(next) ? next : '/';
 }
 
-export function loginPage(session: Session, options: { error?: string; username?: string; next?: string; status?: number; disabled?: boolean } = {}): Page {
+export function loginPage(session: Session, options: { error?: string; username?: string; next?: string; status?: number; disabled?: boolean; sso?: boolean } = {}): Page {
   if (options.disabled) {
     return { title: 'Sign in', status: 404, body: html`<h1>Sign in</h1><p>This registry does not use token sign-in; everything it serves is shown without signing in.</p>` };
   }
@@ -25,7 +25,8 @@ ${csrfField(session)}
 <label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
 <p><button type="submit">Sign in</button></p>
 </form>
-<p class="muted">The same account you use for <code>docker login</code>.</p>`,
+<p class="muted">The same account you use for <code>docker login</code>.</p>
+${options.sso ? html`<p><a class="button" href="/login/sso?next=${encodeURIComponent(safeNext(options.next))}">Sign in with single sign-on</a></p>` : ''}`,
   };
 }
 

@@ -16,7 +16,7 @@ export function csrfField(session: Session): Html {
 
 function account(session: Session | undefined): Html {
   if (session?.user) {
-    return html`<div>${session.user.adminRefreshToken ? html`<a href="/admin">Administration</a> · ` : ''}<span>Signed in as <strong>${session.user.name}</strong></span>
+    return html`<div>${session.user.admin ? html`<a href="/admin">Administration</a> · ` : ''}${session.user.adminRefreshToken ? html`<a href="/access-tokens">Access tokens</a> · ` : ''}<span>Signed in as <strong>${session.user.name}</strong></span>
       <form method="post" action="/logout">${csrfField(session)}<button type="submit" class="secondary">Sign out</button></form></div>`;
   }
   return html`<a href="/login">Sign in</a>`;

@@ -1,4 +1,4 @@
-/** A repository: its README (rendered; editable with push) and its tags, a page at a time. */
+/** A repository: its README (rendered; editable with push) and its tags, newest push first, a page at a time. */
 import { html, type Html } from '../html.js';
 import { renderMarkdown } from '../markdown.js';
 import { repositoryScope, type Upstream } from '../upstream.js';
@@ -31,7 +31,7 @@ export function readReadme(upstream: Upstream, session: Session | undefined, nam
 function tagTable(name: string, tags: TagRow[]): Html {
   if (tags.length === 0) return html`<p>No tags.</p>`;
   return html`<div class="scroll"><table>
-<caption class="muted">Tags of ${name}</caption>
+<caption class="muted">Tags of ${name}, newest push first</caption>
 <thead><tr><th scope="col">Tag</th><th scope="col">Pushed</th><th scope="col">Size</th><th scope="col">Platforms</th><th scope="col" class="hide-narrow">Digest</th></tr></thead>
 <tbody>${tags.map(
     (t) => html`<tr><td><a href="${repositoryHref(name, 'tags', t.name)}">${t.name}</a></td><td><time datetime="${t.pushedAt}">${t.pushedAt.slice(0, 16).replace('T', ' ')}</time></td>
@@ -42,7 +42,8 @@ function tagTable(name: string, tags: TagRow[]): Html {
 
 export async function repositoryPage({ ctx, session, upstream }: WebRequest, name: string): Promise<Page> {
   const last = typeof ctx.query.last === 'string' ? ctx.query.last : undefined;
-  const params = new URLSearchParams({ n: String(TAG_PAGE), ...(last ? { last } : {}) });
+  // Newest push first: the position in that order is what the browse API's Link gives as `last`.
+  const params = new URLSearchParams({ sort: 'pushed', n: String(TAG_PAGE), ...(last ? { last } : {}) });
   const [readme, tags, actions] = await Promise.all([
     readReadme(upstream, session, name),
     upstream.registryJson<{ tags: TagRow[] }>(session, repositoryScope(name), `/v2/${name}/_dockyard/tags?${params}`),
