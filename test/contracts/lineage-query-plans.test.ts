@@ -62,7 +62,8 @@ const QUERIES: LineageQuery[] = [
   { name: 'dependents by layers', build: (db) => lq.imagesExtending(db, prefixHashes(baseLayers(7)).at(-1)!, 1000), index: 'image_layer_prefixes_hash_index' },
   { name: 'dependents by annotation', build: (db) => lq.imagesAnnotatingBase(db, baseDigest(7), 1000), index: 'image_base_annotations_digest_index' },
   { name: 'annotated base by digest', build: (db) => lq.manifestsWithDigest(db, baseDigest(7)), index: 'lineage_manifests_digest_index' },
-  { name: 'manifest id', build: (db) => lq.manifestId(db, APP), index: 'manifests_repository_digest_unique' },
+  // Either index narrows by repository and digest (the collector's (digest, repository_id) one is from migration 085).
+  { name: 'manifest id', build: (db) => lq.manifestId(db, APP), index: 'manifests_repository_digest_unique|manifests_digest_repository_index' },
   { name: 'tags of an image', build: (db) => lq.tagsOf(db, APP), index: 'tags_repository_digest_index' },
   { name: 'tag history', build: (db) => lq.tagMoves(db, 'team/app3', 'latest', 10), index: 'tag_history_tag_index' },
 ];

@@ -85,9 +85,15 @@ const REPO = repositoryName(42);
 const MANIFEST = manifestDigest(42, 7);
 const SUBJECT = manifestDigest(42, 0);
 const MANIFEST_INDEXES = 'manifests_repository_subject_index|manifests_repository_digest_unique';
+/**
+ * A manifest by repository and digest: the unique (repository_id, digest) index or the
+ * collector's (digest, repository_id) one (migration 085); either narrows by both columns,
+ * which the no-Filter check on PostgreSQL holds them to.
+ */
+const REPOSITORY_DIGEST_INDEXES = 'manifests_repository_digest_unique|manifests_digest_repository_index';
 const REFERENCES_PRIMARY_KEY = 'manifest_references_pkey|sqlite_autoindex_manifest_references_1';
 const HOT_QUERIES: HotQuery[] = [
-  { name: 'getManifest', build: (db) => q.manifestByDigest(db, REPO, MANIFEST), index: 'manifests_repository_digest_unique' },
+  { name: 'getManifest', build: (db) => q.manifestByDigest(db, REPO, MANIFEST), index: REPOSITORY_DIGEST_INDEXES },
   { name: 'getManifestReferences', build: (db) => q.manifestReferences(db, REPO, MANIFEST), index: REFERENCES_PRIMARY_KEY },
   { name: 'resolveTag', build: (db) => q.tagByName(db, REPO, 'tag-0007'), index: 'tags_repository_name_unique' },
   { name: 'getBlobLink', build: (db) => q.blobLink(db, REPO, BASE_LAYER), index: 'blob_links_repository_digest_unique' },

@@ -13,12 +13,17 @@ import { DatabaseKeyStore } from '../../services/auth/keys/database-key-store.js
 import { KeySealer } from '../../services/auth/keys/sealing.js';
 import type { AuthDbFixture } from './auth-store.contract.js';
 
+/** A key-encryption key as its file holds it (`openssl rand -base64 32`): raw random bytes could start or end with whitespace, which the file reader trims. */
+function kekText(): Buffer {
+  return Buffer.from(randomBytes(32).toString('base64'));
+}
+
 const RETAIN_SECONDS = 60;
 
 export function runSigningKeysContract(dialect: string, open: () => Promise<AuthDbFixture>): void {
   describe(`signing keys in the auth database on ${dialect}`, () => {
     let fx: AuthDbFixture;
-    const sealer = KeySealer.fromSecret(randomBytes(32));
+    const sealer = KeySealer.fromSecret(kekText());
     let clock = Date.now();
     const now = () => clock;
     before(async () => {
@@ -56,7 +61,7 @@ export function runSigningKeysContract(dialect: string, open: () => Promise<Auth
     });
 
     test('a store with another key-encryption key refuses the keys', async () => {
-      await assert.rejects(DatabaseKeyStore.open(fx.db, KeySealer.fromSecret(randomBytes(32))), /does not open with this key encryption key/);
+      await assert.rejects(DatabaseKeyStore.open(fx.db, KeySealer.fromSecret(kekText())), /does not open with this key encryption key/);
     });
   });
 }
