@@ -69,7 +69,10 @@ export async function startRoundRobinProxy(upstreams: readonly string[]): Promis
     req.pipe(outgoing);
   };
   const server: Server = createServer(forward);
-  server.keepAliveTimeout = 1000;
+  // Longer than any client here keeps an idle connection (undici 4 s), as nginx's 75 s
+  // default is: a client must never reuse a connection the proxy is closing at that moment
+  // (with 1 s, a fetch after a pause failed with 'other side closed' in a full run).
+  server.keepAliveTimeout = 75_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
