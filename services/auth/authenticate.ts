@@ -92,8 +92,9 @@ export class Authenticator {
       return { ok: true, principal: { ...(await this.userPrincipal(viaToken.user, facts)), accessToken: viaToken.tokenName } };
     }
     if (username.startsWith(ROBOT_PREFIX)) return this.verifyRobot(username, password);
-    const verdict = this.identity ? await this.identity.verify(username, password) : { use: 'local' as const };
-    if (verdict.use === 'local') return this.verifyUser(username, password);
+    if (!this.identity) return this.verifyUser(password, await this.users.find(username));
+    const verdict = await this.identity.verify(username, password);
+    if (verdict.use === 'local') return this.verifyUser(password, verdict.user);
     return verdict.ok ? { ok: true, principal: await this.userPrincipal(verdict.user, verdict.facts) } : { ok: false, reason: verdict.reason };
   }
 
@@ -118,8 +119,8 @@ export class Authenticator {
     return facts === null ? null : this.userPrincipal(user, facts);
   }
 
-  private async verifyUser(username: string, password: string): Promise<AuthResult> {
-    const user = await this.users.find(username);
+  /** Checks `password` against the users row read for the login name (null: no such user). */
+  private async verifyUser(password: string, user: UserRecord | null): Promise<AuthResult> {
     if (!user) {
       await bcrypt.compare(password, await this.dummyHash);
       return { ok: false, reason: 'unknown' };

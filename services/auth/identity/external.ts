@@ -23,7 +23,8 @@ export interface DirectoryFacts {
 
 /** How to check a login: locally, or the directory's verdict. */
 export type DirectoryVerdict =
-  | { use: 'local' }
+  /** `user`: the users row already read for the name (null: none), so the local check need not read it again. */
+  | { use: 'local'; user: UserRecord | null }
   | { use: 'directory'; ok: true; user: UserRecord; facts: DirectoryFacts }
   | { use: 'directory'; ok: false; reason: DirectoryFailureReason | 'disabled' };
 
@@ -81,14 +82,14 @@ export class ExternalIdentities {
     const local = await this.users.find(username);
     const localOnly = local !== null && (await this.accounts.sourceOf(local.id)) === null;
     // A directory's user never falls back to its users row's password, also with the directory switched off.
-    if (!options) return local === null || localOnly ? { use: 'local' } : { use: 'directory', ok: false, reason: 'directory_off' };
-    if (localOnly && options.precedence === 'local') return { use: 'local' };
+    if (!options) return local === null || localOnly ? { use: 'local', user: local } : { use: 'directory', ok: false, reason: 'directory_off' };
+    if (localOnly && options.precedence === 'local') return { use: 'local', user: local };
     const answer = await options.source.authenticate(username, password);
     this.remember(username, answer);
     if (answer.status === 'unavailable') throw directoryUnavailable(answer.detail);
     if (answer.status !== 'found') {
       // Precedence `directory`, and the directory does not know the name: the local user's password decides.
-      if (answer.status === 'unknown' && localOnly) return { use: 'local' };
+      if (answer.status === 'unknown' && localOnly) return { use: 'local', user: local };
       return { use: 'directory', ok: false, reason: `directory_${answer.status}` };
     }
     this.remember(answer.name, answer);
