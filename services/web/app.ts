@@ -2,11 +2,12 @@
  * The web UI (docs/ui.md): server-rendered pages for people, built over HTTP on the
  * registry's `/v2` and browse API and the auth service's token endpoint, with the signed-in
  * user's own tokens, so it can never show or change more than that user could with
- * docker. It keeps no data of its own beyond sessions (session.ts). Like the other
- * services, createApp builds and never listens; main.ts does.
+ * docker. It keeps no data of its own beyond sessions (session.ts, in its own database).
+ * Like the other services, createApp builds and never listens; main.ts does.
  *
  * Middleware, outermost first: error pages → security headers → assets and health →
- * session → POST check (CSRF, same site) → routes (routes.ts) → 404 page.
+ * session → POST check (CSRF, same site) → routes (routes.ts) → 404 page. What a request
+ * changed in its session (a flash message, a single sign-on state) is written last.
  */
 import Koa, { type Context } from 'koa';
 import type { WebConfig } from '../../shared/config/web.js';
@@ -22,7 +23,7 @@ import { Upstream, UpstreamError } from './upstream.js';
 
 export interface WebDeps {
   logger: Logger;
-  sessions?: SessionStore;
+  sessions: SessionStore;
   upstream?: Upstream;
 }
 
@@ -38,18 +39,29 @@ function renderError(ctx: Context, session: Session | undefined, page: ErrorPage
 }
 
 export function createApp(config: WebConfig, deps: WebDeps): Koa {
-  const sessions = deps.sessions ?? new SessionStore();
+  const sessions = deps.sessions;
   const upstream = deps.upstream ?? new Upstream(config);
   const secure = config.http.tls !== undefined || config.secureCookies;
   const routeDeps: RouteDeps = { sessions, upstream, secure, ...(config.ssoCallbackUrl ? { ssoCallbackUrl: config.ssoCallbackUrl } : {}) };
   const app = new Koa();
+  app.use(async (ctx, next) => {
+    await next();
+    const session = (ctx.state as WebState).session;
+    if (!session) return;
+    try {
+      await sessions.save(session);
+    } catch (err) {
+      // The page was rendered already; a lost flash message or sign-on state is told again by the next page.
+      deps.logger.warn({ err }, 'saving the web session failed');
+    }
+  });
   app.use(async (ctx, next) => {
     try {
       await next();
     } catch (err) {
       const session = (ctx.state as WebState).session;
       if (err instanceof UpstreamError && err.failure === 'session-expired') {
-        if (session) sessions.destroy(session.id);
+        if (session) await sessions.destroy(session.id);
         setSessionCookie(ctx, null, secure);
         ctx.redirect(`/login?next=${encodeURIComponent(ctx.method === 'GET' ? ctx.path : '/')}`);
         return;
@@ -83,7 +95,7 @@ export function createApp(config: WebConfig, deps: WebDeps): Koa {
   });
   app.use(async (ctx, next) => {
     const state = ctx.state as WebState;
-    state.session = sessions.get(sessionIdOf(ctx));
+    state.session = await sessions.get(sessionIdOf(ctx));
     // Pages can change with the session: never cached, never shared.
     ctx.set('Cache-Control', 'no-store');
     if (ctx.method === 'POST') {
