@@ -17,6 +17,8 @@ import { SETTINGS } from '../../shared/config/settings.js';
 import { createApp } from './app.js';
 import { SessionSealer } from './session-key.js';
 import { SessionStore } from './session.js';
+import { dirname } from 'node:path';
+import { loosePermissionWarnings, sqliteFiles } from '../../shared/process/private-files.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 /** How often expired sessions are swept, and at most how many statements (of 500 rows) one sweep runs. */
@@ -55,6 +57,11 @@ export interface RunningWebService {
   close(): Promise<void>;
 }
 
+/** The web service's files that must stay its owner's: the session key file and an SQLite session database. */
+export function webPrivatePaths(config: WebConfig): string[] {
+  return [dirname(config.sessionKeyFile), config.sessionKeyFile, ...sqliteFiles(config.database)];
+}
+
 export async function startWebService(config: WebConfig, options: { logger: Logger }): Promise<RunningWebService> {
   const sealer = await SessionSealer.fromFile(config.sessionKeyFile, SETTINGS.web.sessionKeyFile.env);
   const db = openDatabase(config.database);
@@ -84,5 +91,6 @@ runEntryPoint('web', import.meta.url, async () => {
   const logger = createLogger({ name: 'web' });
   const running = await startWebService(config, { logger });
   process.stdout.write(`Dockyard web UI at ${running.url} (registry ${config.registryUrl})\n`);
+  for (const warning of loosePermissionWarnings(webPrivatePaths(config))) logger.warn(warning);
   return { logger, close: running.close };
 });
