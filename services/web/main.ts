@@ -91,6 +91,7 @@ runEntryPoint('web', import.meta.url, async () => {
   const logger = createLogger({ name: 'web' });
   const running = await startWebService(config, { logger });
   process.stdout.write(`Dockyard web UI at ${running.url} (registry ${config.registryUrl})\n`);
-  for (const warning of loosePermissionWarnings(webPrivatePaths(config))) logger.warn(warning);
+  // Like the other services' start (shared/process/cluster.ts): a plain line on stderr.
+  for (const warning of loosePermissionWarnings(webPrivatePaths(config))) process.stderr.write(`${warning}\n`);
   return { logger, close: running.close };
 });
