@@ -12,6 +12,7 @@
 import Koa, { type Context } from 'koa';
 import type { WebConfig } from '../../shared/config/web.js';
 import type { Logger } from '../../shared/observability/logger.js';
+import { isDatabaseUnavailable } from '../../shared/http/middleware/errors.js';
 import { ASSETS } from './assets.js';
 import { html } from './html.js';
 import { postRefusal, readForm, securityHeaders, sessionIdOf, setSessionCookie } from './http.js';
@@ -69,6 +70,13 @@ export function createApp(config: WebConfig, deps: WebDeps): Koa {
       if (err instanceof UpstreamError) {
         deps.logger[err.failure === 'unavailable' ? 'warn' : 'debug']({ failure: err.failure, service: err.service, message: err.message }, 'upstream request failed');
         renderError(ctx, session, upstreamErrorPage(err, session, ctx.path));
+        return;
+      }
+      if (isDatabaseUnavailable(err as { code?: string; message?: string })) {
+        // The session database (WEB_DATABASE_URL) is down or busy: a retry can succeed.
+        deps.logger.warn({ err, path: ctx.path }, 'web session database unavailable');
+        ctx.set('Retry-After', '5');
+        renderError(ctx, undefined, { status: 503, title: 'Unavailable', body: html`<h1>The web UI is unavailable</h1><p>Its session database cannot be reached. Try again in a moment.</p>` });
         return;
       }
       deps.logger.error({ err, path: ctx.path }, 'web request failed');

@@ -127,3 +127,30 @@ describe('web UI sessions shared by two web services on PostgreSQL', async () =>
     assert.equal((await onB.request('/r/team/shared-app')).status, 401);
   });
 });
+
+describe('web UI with its session database down', () => {
+  it('answers a 503 page, not a 500, while the session database cannot be reached', async () => {
+    const { createServer } = await import('node:http');
+    const { createApp } = await import('../../services/web/app.js');
+    const { SessionStore } = await import('../../services/web/session.js');
+    const { SessionSealer } = await import('../../services/web/session-key.js');
+    // PostgreSQL on a loopback port nobody listens on.
+    const db = openDatabase({ client: 'pg', connection: 'postgres://postgres@127.0.0.1:9/test' });
+    const sessions = new SessionStore(db, SessionSealer.fromSecret(Buffer.from(randomBytes(32).toString('base64'))));
+    const app = createApp(loadWebConfig({ env: { DOCKYARD_DATA_DIR: '/nonexistent-web-test', WEB_HTTP_ADDR: '127.0.0.1:0' } }, 'http://127.0.0.1:9'), { logger, sessions });
+    const server = createServer(app.callback());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const client = new PageClient(url);
+      client.cookie = `dockyard_session=${'a'.repeat(43)}`;
+      const page = await client.request('/');
+      assert.equal(page.status, 503);
+      assert.match(page.text, /session database cannot be reached/);
+      assert.equal(page.headers.get('retry-after'), '5');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.destroy();
+    }
+  });
+});
