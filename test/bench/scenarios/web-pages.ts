@@ -215,6 +215,17 @@ export function webPageScenarios(profile: Profile): Scenario[] {
       shared,
       populate,
     ),
+    // A random one of all repositories: on the small side the session soon holds every
+    // repository's token, on the large side nearly every page is a first visit (one token
+    // grant more). What that costs, apart from the registry's size.
+    pageRow(
+      `web-page-repository-first-visit-${smallRepos}-vs-${largeRepos}-repos`,
+      `a random repository's page (README and tag table) of all of them, ${CONNECTIONS} connections: ${sizes} (on the large side nearly every page is the session's first visit of that repository)`,
+      (p, i) => `/r/${repoName(spread(i, p.repos))}`,
+      (html, p, i) => has(html, `<h1>${repoName(spread(i, p.repos))}</h1>`) && has(html, '/-/tags/v0"'),
+      shared,
+      populate,
+    ),
     pageRow(
       `web-page-tag-${smallTags}-vs-${largeTags}-tags`,
       `a random tag's page (manifest, config, layers, pull commands) in a repository of ${tagSizes}, ${CONNECTIONS} connections`,
