@@ -12,6 +12,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Knex } from '../../shared/db/index.js';
 import type { SessionSealer } from './session-key.js';
+
 /** A registry token and what it grants, cached until shortly before it expires. */
 export interface CachedToken {
   token: string;
@@ -86,7 +87,7 @@ export function sessionIdHash(id: string): string {
 
 export class SessionStore {
   private readonly options: SessionStoreOptions;
-  /** Per session (by id hash), what was last read or written: [secrets JSON, flash]. */
+  /** Per session object, what its row held when last read or written (save() writes only changes). */
   private readonly stored = new WeakMap<Session, { secrets: string; flash: string | null; lastSeen: number }>();
   private readonly tokenCaches = new Map<string, Map<string, CachedToken>>();
 
