@@ -122,9 +122,13 @@ export function runSigningKeysContract(dialect: string, open: () => Promise<Auth
         // Once: a later start (the keys rotated in the database meanwhile) imports nothing.
         const rotated = (await a.rotate()).kid;
         assert.equal(rotated, expected[1]);
+        // Even once the directory's keys are gone from the table (retention over, deleted),
+        // they never come back: the table has a current key.
+        await fx.db('signing_keys').whereIn('kid', expected.filter((kid) => kid !== rotated)).delete();
         const again = await DatabaseKeyStore.open(fx.db, sealer, { importFrom: dir, onImport });
         assert.equal(imported.length, 1);
         assert.equal(again.current().kid, rotated);
+        assert.ok(!again.jwks().keys.some((k) => k.kid === expected[0]), 'the directory’s old signer is not imported again');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
