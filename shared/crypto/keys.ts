@@ -51,11 +51,15 @@ export interface PublicJwk {
 export interface SigningKeys {
   /** The key that signs new tokens. */
   current(): SigningKey;
-  /** Every published public key (current first) as a JWKS document. */
+  /** Every published public key (current first, then the next one) as a JWKS document. */
   jwks(): { keys: PublicJwk[] };
   /** PEM bundle of every published certificate. */
   certificatesPem(): string;
-  /** Makes a new key the signer; the previous one stays published for the retention time. */
+  /**
+   * Makes the next key (published ahead) the signer once it has been published for the
+   * publish-ahead time, publishes a fresh next key; the previous signer stays published for
+   * the retention time.
+   */
   rotate(): Promise<SigningKey>;
   /** Picks up a rotation made elsewhere; with `maxAgeMs`, a check that recent stands in for a new one. */
   refresh(maxAgeMs?: number): Promise<boolean>;
