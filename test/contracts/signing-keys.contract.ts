@@ -84,6 +84,21 @@ export function runSigningKeysContract(dialect: string, open: () => Promise<Auth
       assert.ok(Date.now() >= Number(published.created_at) + 1000, 'the rotation waited until the next key had been published for 1 s');
     });
 
+    test('a rotation after an earlier version retired the next key publishes a new next key first, then makes it sign', async () => {
+      await fx.db('signing_keys').delete();
+      const store = await DatabaseKeyStore.open(fx.db, sealer, NO_WAIT);
+      const current = store.current().kid;
+      const next = await nextKid(fx.db);
+      // What a rotation by a replica of the previous version does to the next key.
+      await fx.db('signing_keys').where({ kid: next }).update({ retain_until: Date.now() + 60_000 });
+      const rotated = (await store.rotate()).kid;
+      assert.ok(![current, next].includes(rotated), 'a key published by this rotation, not the retired one');
+      assert.equal(store.current().kid, rotated);
+      const upcoming = await nextKid(fx.db);
+      assert.ok(upcoming !== undefined && upcoming !== rotated);
+      assert.deepEqual(store.jwks().keys.slice(0, 2).map((k) => k.kid), [rotated, upcoming]);
+    });
+
     test('the first open imports the keys of a key directory (current, next, retired still published) once; tokens of the directory keep their signer', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'dockyard-import-'));
       try {
