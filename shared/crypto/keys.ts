@@ -16,10 +16,12 @@ import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { acquirePidLock, LockHeldError, type PidLock } from '../process/pid-lock.js';
+import { awaitPublication, keyTimings, type KeyStoreOptions } from './key-timing.js';
 import { libtrustKeyId, MANIFEST, parseManifest, readKeyFiles, readManifest, writeFileAtomic, writeNewFile, type Manifest, type ManifestEntry } from './key-manifest.js';
 import { certificateToPem, createSelfSignedCertificate } from './x509.js';
 
 export { libtrustKeyId } from './key-manifest.js';
+export { DEFAULT_PUBLISH_AHEAD_SECONDS, DEFAULT_RETAIN_SECONDS, type KeyStoreOptions } from './key-timing.js';
 
 /** The key that signs new tokens. */
 export interface SigningKey {
@@ -87,42 +89,6 @@ export async function generateSigningKey(): Promise<GeneratedKey> {
 export function publicJwkOf(key: SigningKey): PublicJwk {
   const jwk = key.publicKey.export({ format: 'jwk' }) as Omit<PublicJwk, 'kid' | 'alg' | 'use' | 'x5c'>;
   return { ...jwk, kid: key.kid, alg: key.alg, use: 'sig', x5c: [key.certificateDer.toString('base64')] };
-}
-
-/** Longest token lifetime we expect (1 h) plus verifier clock leeway (60 s). */
-export const DEFAULT_RETAIN_SECONDS = 3600 + 60;
-
-/**
- * How long the next key is published before a rotation may make it sign: longer than the
- * 10 s within which a Dockyard registry refetches the JWKS for an unknown kid, so every
- * registry that could still hold a copy without it is allowed to fetch again by then.
- */
-export const DEFAULT_PUBLISH_AHEAD_SECONDS = 15;
-
-/** Options shared by the key stores: retention, publication ahead of use, and a clock for tests. */
-export interface KeyStoreOptions {
-  retainSeconds?: number;
-  publishAheadSeconds?: number;
-  now?: () => number;
-}
-
-/** Validated retention and publish-ahead times (ms). */
-export function keyTimings(options: KeyStoreOptions): { retainMs: number; publishAheadMs: number } {
-  const retainSeconds = options.retainSeconds ?? DEFAULT_RETAIN_SECONDS;
-  const publishAheadSeconds = options.publishAheadSeconds ?? DEFAULT_PUBLISH_AHEAD_SECONDS;
-  if (!Number.isFinite(retainSeconds) || retainSeconds < 0) throw new RangeError('retainSeconds must be >= 0');
-  if (!Number.isFinite(publishAheadSeconds) || publishAheadSeconds < 0) throw new RangeError('publishAheadSeconds must be >= 0');
-  return { retainMs: retainSeconds * 1000, publishAheadMs: publishAheadSeconds * 1000 };
-}
-
-/**
- * Waits until the next key has been published for the publish-ahead time. Returns the kid
- * waited for: a rotation may then switch to that key whatever a test's clock says.
- */
-export async function awaitPublication(next: { kid: string; publishedAt: number }, publishAheadMs: number, now: number): Promise<string> {
-  const waitMs = next.publishedAt + publishAheadMs - now;
-  if (waitMs > 0) await sleep(Math.min(waitMs, publishAheadMs));
-  return next.kid;
 }
 
 const LOCK = 'keys.lock';

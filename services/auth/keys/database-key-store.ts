@@ -10,7 +10,8 @@
  */
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { Knex } from 'knex';
-import { awaitPublication, generateSigningKey, keyTimings, libtrustKeyId, publicJwkOf, type KeyStoreOptions, type PublicJwk, type SigningKey, type SigningKeys } from '../../../shared/crypto/keys.js';
+import { awaitPublication, keyTimings, type KeyStoreOptions } from '../../../shared/crypto/key-timing.js';
+import { generateSigningKey, libtrustKeyId, publicJwkOf, type PublicJwk, type SigningKey, type SigningKeys } from '../../../shared/crypto/keys.js';
 import { certificateToPem } from '../../../shared/crypto/x509.js';
 import { isPostgres, toMillis, toMillisOrNull } from '../store/common.js';
 import { importKeyDirectory } from './directory-import.js';
