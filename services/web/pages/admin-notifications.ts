@@ -47,7 +47,7 @@ ${filter ? html`<p><a href="/admin/notifications">All endpoints</a></p>` : ''}
 ${deliveries.length ? html`<div class="scroll"><table><caption class="muted">The ${LOG_ROWS} newest deliveries, newest first</caption><thead><tr><th scope="col">#</th><th scope="col">Endpoint</th><th scope="col">Event</th><th scope="col">State</th><th scope="col" class="hide-narrow">Created</th><th scope="col"><span class="muted">Again</span></th></tr></thead>
 <tbody>${deliveries.map((d) => html`<tr><td>${d.id}</td><td>${d.endpoint}</td><td>${d.action} <code>${d.repository}</code></td>
 <td>${d.status === 'delivered' ? html`delivered ${when(d.deliveredAt)}` : html`pending after ${d.attempts} attempts${d.nextAttemptAt ? html`, next ${when(d.nextAttemptAt)}` : ''}`}${d.lastError ? html`<br><span class="muted">${d.lastError}</span>` : ''}</td><td class="hide-narrow">${when(d.createdAt)}</td>
-<td><form method="post" action="/admin/notifications/deliveries/${d.id}/redeliver">${csrf}<button type="submit" class="secondary" aria-label="Send delivery ${d.id} again">Send again</button></form></td></tr>`)}</tbody></table></div>` : html`<p class="muted">No deliveries yet.</p>`}
+<td><form method="post" action="/admin/notifications/deliveries/${d.id}/redeliver">${csrf}<button type="submit" class="secondary" aria-label="Send again: delivery ${d.id}">Send again</button></form></td></tr>`)}</tbody></table></div>` : html`<p class="muted">No deliveries yet.</p>`}
 </section>`,
     );
   },
