@@ -180,7 +180,7 @@ if (chromiumSuiteGate('the web UI administration browser tests')) {
       assert.deepEqual(await seriousViolations(admin), []);
     });
 
-    it('fits the rules page on a phone screen and works without JavaScript', async () => {
+    it('fits the administration pages on a phone screen, and its forms work without JavaScript', async () => {
       const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, javaScriptEnabled: false });
       try {
         const small = await phone.newPage();
@@ -191,6 +191,10 @@ if (chromiumSuiteGate('the web UI administration browser tests')) {
         await small.waitForURL(`${stack.webUrl}/admin/rules`);
         assert.match((await small.getByRole('status').textContent()) ?? '', /The release preset is in force/);
         await small.screenshot({ path: `${SCREENSHOTS}admin-rules-phone.png` });
+        for (const path of ['/admin/quotas', '/admin/retention', '/admin/gc', '/admin/notifications', '/admin/audit']) {
+          await small.goto(`${stack.webUrl}${path}`);
+          assert.ok((await small.evaluate('document.documentElement.scrollWidth')) as number <= 390, `${path}: no horizontal scrolling of the page`);
+        }
       } finally {
         await phone.close();
       }
