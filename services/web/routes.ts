@@ -112,7 +112,16 @@ async function repositoryRoutes(ctx: Context, state: WebState, deps: RouteDeps, 
     return render(ctx, state, confirmDeletePage(state.session, name, target)), true;
   }
   const reference = 'tag' in target ? target.tag : target.digest;
-  await deps.upstream.registry(state.session, scope, `/v2/${name}/manifests/${reference}`, { method: 'DELETE' });
+  try {
+    await deps.upstream.registry(state.session, scope, `/v2/${name}/manifests/${reference}`, { method: 'DELETE' });
+  } catch (err) {
+    // With delete granted, a refusal is a tag rule's (an immutable tag): told, not hidden behind the 404 page.
+    if (!(err instanceof UpstreamError && err.failure === 'denied' && (await deps.upstream.repositoryActions(state.session, name)).has('delete'))) throw err;
+    state.session!.flash = `Not deleted: ${err.message}`;
+    ctx.status = 303;
+    ctx.redirect('tag' in target ? repositoryHref(name, 'tags', target.tag) : repositoryHref(name, 'manifests', target.digest));
+    return true;
+  }
   state.session!.flash = 'tag' in target ? `Deleted the tag ${target.tag}.` : `Deleted the manifest ${target.digest}.`;
   ctx.status = 303;
   ctx.redirect(repositoryHref(name));

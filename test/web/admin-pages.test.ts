@@ -183,4 +183,19 @@ describe('web UI administration pages for the registry', () => {
     assert.doesNotMatch(filtered.text, /<td>user\.create<\/td>/);
     assert.match(filtered.text, /value="grant\.add"/);
   });
+
+  it('tells a user who may delete why an immutable tag was not deleted, and keeps it', async () => {
+    const res = await fetch(`${stack.registryUrl}/v2/_dockyard/rules`, { method: 'POST', headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: 'immutable', repositoryPattern: 'team/*', tagPattern: 'v*' }) });
+    assert.equal(res.status, 201);
+    const alice = new PageClient(stack.webUrl);
+    await alice.signIn(ALICE);
+    const csrf = await alice.csrf('/r/team/app/-/tags/v1/delete');
+    const refused = await alice.post('/r/team/app/-/tags/v1/delete', { _csrf: csrf });
+    assert.equal(refused.status, 303);
+    assert.equal(refused.headers.get('location'), '/r/team/app/-/tags/v1');
+    const page = await alice.request('/r/team/app/-/tags/v1');
+    assert.equal(page.status, 200);
+    assert.match(page.text, /Not deleted: tag &quot;v1&quot; in team\/app is immutable by rule \d+ \(immutable team\/\* v\*\)/);
+    assert.match((await alice.request('/r/team/app')).text, /<a href="\/r\/team\/app\/-\/tags\/v1">v1<\/a> <span class="badge rule-immutable">immutable<\/span>/);
+  });
 });
