@@ -13,6 +13,9 @@ const PAGES = ['/admin', '/admin/rules', '/admin/quotas', '/admin/quotas?namespa
 
 /** Every form the new pages post, with fields that would change something. */
 const FORMS: Array<[string, Record<string, string>]> = [
+  ['/admin/robots', { name: 'forged', expires: '' }],
+  ['/admin/grants', { subject: 'user:alice', pattern: '**', actions: '*' }],
+  ['/admin/grants/1/delete', {}],
   ['/admin/rules', { kind: 'immutable', repositoryPattern: 'team/**', tagPattern: 'v*' }],
   ['/admin/rules/1/delete', {}],
   ['/admin/rules/presets/release', {}],
@@ -42,7 +45,14 @@ describe('web UI administration pages for the registry', () => {
     policies: (await registryGet('/v2/_dockyard/retention')).policies,
     endpoints: (await registryGet('/v2/_dockyard/notifications/endpoints')).endpoints,
     gc: await registryGet('/v2/_dockyard/gc'),
+    grants: await authGet('/grants'),
+    robots: await authGet('/robots'),
   });
+  const authGet = async (path: string) => {
+    const res = await fetch(`${stack.authUrl}/api/v1${path}`, { headers: { Authorization: `Basic ${Buffer.from(`${ADMIN.name}:${ADMIN.password}`).toString('base64')}` } });
+    assert.equal(res.status, 200, path);
+    return res.json();
+  };
 
   before(async () => {
     stack = await startWebStack();
