@@ -158,6 +158,15 @@ describe('web UI administration pages for the registry', () => {
     }
     assert.match(text, /Last run<\/h2><p>A dry run started by api:admin/);
     assert.match(text, /Would free 0 B<\/strong> in [\d.]+ s: it would delete 0 manifests, 0 blob links and 0 blobs/);
+    // A real run (nothing is old enough to delete here) goes into the registry's audit log.
+    assert.equal((await admin.post('/admin/gc/runs', { _csrf: csrf, mode: 'run' })).status, 303);
+    // The audit entry is written before the run shows as finished.
+    for (let i = 0; i < 100 && !/Last run<\/h2><p>A run started/.test(text); i++) {
+      text = (await admin.request('/admin/gc')).text;
+      if (!/Last run<\/h2><p>A run started/.test(text)) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(text, /Last run<\/h2><p>A run started by api:admin/);
+    assert.match((await admin.request('/admin/audit')).text, /<td>api:admin<\/td><td>gc\.run<\/td><td>gc<\/td>/);
   });
 
   it('lets an admin add and remove a notification endpoint and read its delivery log', async () => {

@@ -6,6 +6,7 @@
  * memory: a restart forgets it, which loses nothing, because a collection killed midway
  * leaves every deletion either done or not started (gc.ts) and the next run finds the rest.
  */
+import type { Knex } from 'knex';
 import type { Logger } from '../../../shared/observability/logger.js';
 import { fail } from '../../../shared/http/errors.js';
 import type { GarbageCollector, GcReport } from './gc.js';
@@ -55,6 +56,8 @@ export class GcRuns {
   constructor(
     private readonly collector: () => GarbageCollector,
     private readonly logger: Logger,
+    /** Where a finished run (not a dry run: it changes nothing) is recorded in the lifecycle audit log. */
+    private readonly db: Knex,
   ) {}
 
   /** The run under way and the last finished one. */
@@ -78,6 +81,7 @@ export class GcRuns {
           this.logger.error({ err }, 'garbage collection started over the admin API failed');
         },
       )
+      .then(() => (dryRun ? undefined : this.audit(state)))
       .finally(() => {
         state.finishedAt = new Date().toISOString();
         this.last = state;
@@ -85,6 +89,15 @@ export class GcRuns {
         this.running = null;
       });
     return state;
+  }
+
+  private async audit(state: GcRunState): Promise<void> {
+    const details = state.report ? { ...state.report.counts, bytesFreed: state.report.bytesFreed } : { error: state.error };
+    try {
+      await this.db('lifecycle_audit').insert({ at: new Date(), actor: state.actor, action: 'gc.run', target: 'gc', details: JSON.stringify(details) });
+    } catch (err) {
+      this.logger.error({ err }, 'recording a garbage collection run in the audit log failed');
+    }
   }
 
   /** Ends a run under way at its next batch boundary and waits for it (a stopping registry). */
