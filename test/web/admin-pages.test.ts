@@ -187,6 +187,9 @@ describe('web UI administration pages for the registry', () => {
     assert.match(log, /<td>hook<\/td><td>push <code>team\/app<\/code><\/td>/);
     assert.equal((await admin.post('/admin/notifications/endpoints/hook/delete', { _csrf: csrf })).status, 303);
     assert.deepEqual((await registryGet('/v2/_dockyard/notifications/endpoints')).endpoints, []);
+    const stale = await admin.request('/admin/notifications?endpoint=hook');
+    assert.equal(stale.status, 200, 'a link to a removed endpoint shows the whole log');
+    assert.match(stale.text, /<h2 id="deliveries-h">Delivery log<\/h2>/);
     assert.equal((await admin.post('/admin/notifications/endpoints', { _csrf: csrf, name: 'bad', url: 'ftp://x' })).status, 303);
     assert.match((await admin.request('/admin/notifications')).text, /Not done: /);
   });

@@ -11,19 +11,17 @@ import { adminPage, field, registryAdmin, when, type AdminSection } from './admi
 interface Endpoint { name: string; url: string; signed: boolean; repositoryPattern: string | null; format: string; disabled: boolean; source: 'config' | 'api'; pending: number; lagSeconds: number }
 interface Delivery { id: number; endpoint: string; action: string; repository: string; status: 'pending' | 'delivered'; attempts: number; lastError: string | null; createdAt: string; deliveredAt: string | null; nextAttemptAt: string | null }
 
-const ENDPOINT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const LOG_ROWS = 50;
 
 export const notificationsSection: AdminSection = {
   path: '/admin/notifications',
   label: 'Notifications',
   async page(req) {
+    const { endpoints } = await registryAdmin<{ endpoints: Endpoint[] }>(req, 'GET', '/v2/_dockyard/notifications/endpoints');
+    // An endpoint removed meanwhile (an old link) shows every endpoint's log rather than an error page.
     const only = req.query.get('endpoint') ?? '';
-    const filter = ENDPOINT_NAME.test(only) ? only : '';
-    const [{ endpoints }, { deliveries }] = await Promise.all([
-      registryAdmin<{ endpoints: Endpoint[] }>(req, 'GET', '/v2/_dockyard/notifications/endpoints'),
-      registryAdmin<{ deliveries: Delivery[] }>(req, 'GET', `/v2/_dockyard/notifications/deliveries?${new URLSearchParams({ limit: String(LOG_ROWS), ...(filter ? { endpoint: filter } : {}) })}`),
-    ]);
+    const filter = endpoints.some((e) => e.name === only) ? only : '';
+    const { deliveries } = await registryAdmin<{ deliveries: Delivery[] }>(req, 'GET', `/v2/_dockyard/notifications/deliveries?${new URLSearchParams({ limit: String(LOG_ROWS), ...(filter ? { endpoint: filter } : {}) })}`);
     const csrf = csrfField(req.session);
     return adminPage(
       this.path,
