@@ -115,7 +115,7 @@ async function initialise(
   logger: Logger,
 ): Promise<{ keys: SigningKeys; adminPassword?: string }> {
   await migrateLatest(db, 'auth');
-  const keys = await openSigningKeys(config, db);
+  const keys = await openSigningKeys(config, db, logger);
   const ops = new AdminOperations({ db, bcryptCost: config.bcryptCost, keys });
   const announce = options.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
   const adminPassword = await bootstrapAdmin(ops, firstAdmin(config, options.env ?? process.env), logger, announce);

@@ -23,6 +23,9 @@ const LIFECYCLE_ADMIN_KINDS = [
   'retentionPolicies',
   'retentionPolicy',
   'retentionRun',
+  // Garbage collection (its last run's report, starting a run) is registry-wide too.
+  'gcStatus',
+  'gcRun',
   // The notification admin API (endpoints, delivery log, redelivery) is admin-only the same way.
   'notificationEndpoints',
   'notificationEndpoint',

@@ -20,7 +20,8 @@ import type { AccessController } from './auth/controller.js';
 import { lineageRoutes } from './events/index.js';
 import { BrowseStore } from './browse/store.js';
 import { GcStore } from './lifecycle/gc-store.js';
-import { gcSettings } from './lifecycle/index.js';
+import { GcRuns } from './lifecycle/gc-runs.js';
+import { createCollector, gcSettings } from './lifecycle/index.js';
 import { PullTimes } from './lifecycle/pull-times.js';
 import { Retention } from './lifecycle/retention.js';
 import { PushGuard } from './lifecycle/push-guard.js';
@@ -50,6 +51,8 @@ export interface RegistryDeps {
   notifications?: Notifications;
   /** Where manifest pulls are noted for retention by pulls; main.ts passes one it flushes at shutdown. */
   pullTimes?: PullTimes;
+  /** Garbage collection runs started over the admin API; main.ts passes the one it stops at shutdown. */
+  gcRuns?: GcRuns;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -110,6 +113,7 @@ export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
     notifications: deps.notifications ?? createNotifications(deps.metadata.db, config.dataDir, deps.logger),
     pullTimes: deps.pullTimes ?? new PullTimes(deps.metadata.db, deps.logger).start(),
     retention: new Retention(deps.metadata.db, deps.metadata, ruleStore, locks),
+    gcRuns: deps.gcRuns ?? new GcRuns(() => createCollector(config, { metadata: deps.metadata, storage: deps.storage, blobs, logger: deps.logger }), deps.logger, deps.metadata.db),
   };
   const app = new Koa();
   // Errors after the headers went out land here: usually a client hanging up mid-download,

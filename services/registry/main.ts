@@ -24,6 +24,7 @@ import { createApp } from './app.js';
 import { createAccessController } from './auth/index.js';
 import { createCollector, gcSettings, retentionOf } from './lifecycle/index.js';
 import { scheduleGc } from './lifecycle/gc-schedule.js';
+import { GcRuns } from './lifecycle/gc-runs.js';
 import { PullTimes } from './lifecycle/pull-times.js';
 import { KnexMetadataStore } from './metadata/knex-store.js';
 import { createNotifications, startDispatcher } from './notifications/index.js';
@@ -99,7 +100,9 @@ export async function startRegistryService(config: RegistryConfig, options: Star
     const metrics = options.metrics ?? createMetricsRegistry('registry');
     const notifications = createNotifications(metadata.db, config.dataDir, logger);
     const pullTimes = new PullTimes(metadata.db, logger).start();
-    const app = createApp(config, { storage, metadata, access, logger, blobs, uploads, metrics, notifications, pullTimes });
+    // Runs started over the admin API; the collector has no metrics here (the schedule's registers them once).
+    const gcRuns = new GcRuns(() => createCollector(config, { metadata, storage, blobs, logger }), logger, metadata.db);
+    const app = createApp(config, { storage, metadata, access, logger, blobs, uploads, metrics, notifications, pullTimes, gcRuns });
     // createServer turns Node's whole-request timeout off (a large layer upload outlasts it)
     // and drops connections idle for 5 minutes instead; headers still have to be quick.
     const server = createServer(app.callback(), config.http, {
@@ -141,6 +144,7 @@ export async function startRegistryService(config: RegistryConfig, options: Star
       onClose: async () => {
         clearInterval(purgeTimer);
         await gcSchedule?.stop();
+        await gcRuns.stop();
         await notifications.recorder.flush();
         await dispatcher?.stop();
         await pullTimes.close();

@@ -13,7 +13,7 @@ const CSS = `
 [hidden] { display: none !important; }
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); }
 a { color: var(--accent); }
-a:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 header.top { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; justify-content: space-between; padding: .75rem 1rem; border-bottom: 1px solid var(--line); }
 header.top .brand { font-weight: 700; text-decoration: none; color: var(--fg); font-size: 1.15rem; }
 header.top form { display: inline; margin: 0; }
@@ -32,7 +32,7 @@ pre { padding: .75rem; overflow-x: auto; }
 .readme img { max-width: 100%; }
 ul.repos { list-style: none; padding: 0; } ul.repos li { padding: .5rem 0; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
 label { display: block; font-weight: 600; margin: .75rem 0 .25rem; }
-input[type=text], input[type=password], input[type=search], textarea { width: 100%; max-width: 32rem; padding: .5rem; font: inherit; color: var(--fg); background: var(--bg); border: 1px solid var(--muted); border-radius: 4px; }
+input[type=text], input[type=password], input[type=search], input[type=url], select, textarea { width: 100%; max-width: 32rem; padding: .5rem; font: inherit; color: var(--fg); background: var(--bg); border: 1px solid var(--muted); border-radius: 4px; }
 textarea { max-width: none; min-height: 20rem; font-family: ui-monospace, monospace; }
 button, .button { display: inline-block; padding: .45rem .9rem; font: inherit; border-radius: 4px; border: 1px solid var(--accent); background: var(--accent); color: var(--bg); cursor: pointer; text-decoration: none; }
 button.secondary { background: transparent; color: var(--accent); }
@@ -43,6 +43,13 @@ button.danger { background: var(--danger); border-color: var(--danger); color: #
 .error { border-left-color: var(--danger); }
 nav.pager { margin: 1rem 0; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; } dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+.badge { display: inline-block; border: 1px solid var(--line); border-radius: 999px; padding: 0 .5rem; font-size: .85rem; white-space: nowrap; }
+.badge.rule-immutable { border-color: var(--accent); } .badge.rule-forbidden, .badge.warn { border-color: var(--danger); color: var(--danger); }
+ul.badges { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .5rem; } ul.badges code { background: transparent; }
+nav.admin-nav ul { list-style: none; padding: 0; margin: 0 0 1rem; display: flex; flex-wrap: wrap; gap: .25rem 1rem; border-bottom: 1px solid var(--line); padding-bottom: .5rem; }
+nav.admin-nav a[aria-current=page] { font-weight: 700; color: var(--fg); }
+.filters { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; } .filters label { margin: 0; } .filters input { max-width: 12rem; }
+ul.gc-items { max-height: 20rem; overflow-y: auto; padding-left: 1.25rem; }
 @media (max-width: 40rem) { main { padding: .5rem; } th, td { padding: .3rem; } .hide-narrow { display: none; } dl.facts { grid-template-columns: 1fr; } }
 `;
 

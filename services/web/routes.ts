@@ -11,8 +11,7 @@ import { ensureSession, setSessionCookie } from './http.js';
 import type { Page, WebRequest } from './pages/context.js';
 import { repositoryHref } from './pages/context.js';
 import { confirmDeletePage, loginPage, safeNext } from './pages/forms.js';
-import { adminPage, robotCreatedPage } from './pages/admin.js';
-import { forbiddenPage } from './pages/errors.js';
+import { adminRoutes } from './pages/admin-routes.js';
 import { imagePage } from './pages/image.js';
 import { layout } from './pages/layout.js';
 import { readmeEditPage, repositoryPage } from './pages/repository.js';
@@ -113,63 +112,20 @@ async function repositoryRoutes(ctx: Context, state: WebState, deps: RouteDeps, 
     return render(ctx, state, confirmDeletePage(state.session, name, target)), true;
   }
   const reference = 'tag' in target ? target.tag : target.digest;
-  await deps.upstream.registry(state.session, scope, `/v2/${name}/manifests/${reference}`, { method: 'DELETE' });
+  try {
+    await deps.upstream.registry(state.session, scope, `/v2/${name}/manifests/${reference}`, { method: 'DELETE' });
+  } catch (err) {
+    // With delete granted, a refusal is a tag rule's (an immutable tag): told, not hidden behind the 404 page.
+    if (!(err instanceof UpstreamError && err.failure === 'denied' && (await deps.upstream.repositoryActions(state.session, name)).has('delete'))) throw err;
+    state.session!.flash = `Not deleted: ${err.message}`;
+    ctx.status = 303;
+    ctx.redirect('tag' in target ? repositoryHref(name, 'tags', target.tag) : repositoryHref(name, 'manifests', target.digest));
+    return true;
+  }
   state.session!.flash = 'tag' in target ? `Deleted the tag ${target.tag}.` : `Deleted the manifest ${target.digest}.`;
   ctx.status = 303;
   ctx.redirect(repositoryHref(name));
   return true;
-}
-
-async function adminRoutes(ctx: Context, state: WebState, deps: RouteDeps): Promise<boolean> {
-  const session = state.session;
-  if (!session?.user?.admin) {
-    const page = forbiddenPage('The administration pages are for administrators only.');
-    return render(ctx, state, page), true;
-  }
-  const post = ctx.method === 'POST';
-  const form = state.form;
-  const done = (flash: string): true => {
-    session.flash = flash;
-    ctx.status = 303;
-    ctx.redirect('/admin');
-    return true;
-  };
-  // A refused change (bad pattern, duplicate name) is told on the admin page, not as an error page.
-  const attempt = async (change: () => Promise<string>): Promise<true> => {
-    try {
-      return done(await change());
-    } catch (err) {
-      if (err instanceof UpstreamError && err.failure === 'invalid') return done(`Not done: ${err.message}`);
-      throw err;
-    }
-  };
-  if (ctx.path === '/admin' && !post) return render(ctx, state, await adminPage(deps.upstream, session)), true;
-  if (ctx.path === '/admin/robots' && post) {
-    const expires = form!.get('expires')?.trim();
-    try {
-      const created = await deps.upstream.adminApi<{ username: string; secret: string }>(session, 'POST', '/robots', { name: form!.get('name') ?? '', ...(expires ? { expires } : {}) });
-      ctx.set('Cache-Control', 'no-store');
-      return render(ctx, state, robotCreatedPage(created)), true;
-    } catch (err) {
-      if (err instanceof UpstreamError && err.failure === 'invalid') return done(`Not done: ${err.message}`);
-      throw err;
-    }
-  }
-  if (ctx.path === '/admin/grants' && post) {
-    return attempt(async () => {
-      const grant = { subject: form!.get('subject') ?? '', pattern: form!.get('pattern') ?? '', actions: form!.get('actions') ?? '' };
-      await deps.upstream.adminApi(session, 'POST', '/grants', grant);
-      return `Granted ${grant.actions} on ${grant.pattern} to ${grant.subject}.`;
-    });
-  }
-  const remove = /^\/admin\/grants\/(\d{1,9})\/delete$/.exec(ctx.path);
-  if (remove && post) {
-    return attempt(async () => {
-      await deps.upstream.adminApi(session, 'DELETE', `/grants/${remove[1]}`);
-      return 'Grant removed.';
-    });
-  }
-  return false;
 }
 
 /** Serves the request if it names a page; false otherwise (the caller renders 404). */
@@ -188,7 +144,7 @@ export async function route(ctx: Context, state: WebState, deps: RouteDeps): Pro
   }
   if (await accessTokenRoutes(ctx, state.session, state.form, deps.upstream, (page) => render(ctx, state, page))) return true;
   if (ctx.path === '/logout' && post) return await logout(ctx, state, deps), true;
-  if (ctx.path === '/admin' || ctx.path.startsWith('/admin/')) return adminRoutes(ctx, state, deps);
+  if (ctx.path === '/admin' || ctx.path.startsWith('/admin/')) return adminRoutes(ctx, state.session, state.form, deps.upstream, (page) => render(ctx, state, page));
   const repository = repositoryPath(ctx.path);
   return repository ? repositoryRoutes(ctx, state, deps, repository.name, repository.rest) : false;
 }

@@ -270,6 +270,7 @@ export function buildAuthConfig(src: ConfigSource): AuthServiceConfig {
     refreshTokens: { idleSeconds: src.int(s.refreshIdleSeconds, 60) },
     keysDir: src.path(s.keysDir) ?? join(dataDir, 'auth', 'keys'),
     keyStore: buildKeyStore(src),
+    keyPublishAheadSeconds: src.int(s.keyPublishAheadSeconds, 0, 86_400),
     bcryptCost: src.int(s.bcryptCost, 4, 31),
     log: logOf(src),
     admin: { user: src.string(s.adminUser)!, password: src.string(s.adminPassword) },

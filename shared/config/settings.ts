@@ -337,6 +337,13 @@ const auth = {
     description:
       'Where the signing keys live: `directory` (`auth.keysdir`, one host) or `database` (the auth database, private keys sealed with `auth.keyencryptionkeyfile`; for auth replicas on several hosts).',
   },
+  keyPublishAheadSeconds: {
+    yaml: 'auth.keypublishaheadseconds',
+    env: 'AUTH_KEY_PUBLISH_AHEAD_SECONDS',
+    default: 15,
+    description:
+      'How long the next signing key is published (JWKS, `/certs.pem`) before a rotation may make it sign; a rotation sooner after the previous one waits for the rest. Keep it above the JWKS refetch interval of every verifier (Dockyard registries: 10 s).',
+  },
   keyEncryptionKeyFile: {
     yaml: 'auth.keyencryptionkeyfile',
     env: 'AUTH_KEY_ENCRYPTION_KEY_FILE',

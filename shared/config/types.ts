@@ -161,6 +161,8 @@ export interface AuthServiceConfig {
   keysDir: string;
   /** Where the signing keys live; absent (hand-built configs) means the directory. */
   keyStore?: { kind: 'directory' } | { kind: 'database'; encryptionKeyFile: string };
+  /** Seconds the next signing key is published before a rotation makes it sign (default 15). */
+  keyPublishAheadSeconds?: number;
   bcryptCost: number;
   /** Always set by the loaders; optional so hand-built test configs need not repeat it. */
   log?: { level: LogLevel };

@@ -1,21 +1,27 @@
 /**
- * Token signing keys on disk: one ES256 key signs, recently rotated keys stay published
+ * Token signing keys on disk: one ES256 key signs, the next one is published ahead (so
+ * verifiers know it before it signs: see rotate()), recently rotated keys stay published
  * (JWKS and PEM bundle) until every token they signed has expired. The directory is
  * shared by the auth service and the admin CLI; the manifest (keys.json) is replaced
  * atomically, so a running service picks up a rotation by noticing the manifest changed.
  *
  * Layout (directory mode 0700, every file 0600):
- *   keys.json        {"version":1,"generation":N,"current":KID,"keys":[{kid,file,createdAt,retainUntil}]}
+ *   keys.json        {"version":1,"generation":N,"current":KID,"next":KID,"keys":[{kid,file,createdAt,retainUntil}]}
  *   FILE.key         PKCS#8 PEM private key
  *   FILE.crt         PEM self-signed certificate of that key
  *   keys.lock        present only while a process creates or rotates keys
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { generateKeyPair, type KeyObject } from 'node:crypto';
+import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { acquirePidLock, LockHeldError, type PidLock } from '../process/pid-lock.js';
+import { awaitPublication, keyTimings, type KeyStoreOptions } from './key-timing.js';
+import { libtrustKeyId, MANIFEST, parseManifest, readKeyFiles, readManifest, writeFileAtomic, writeNewFile, type Manifest, type ManifestEntry } from './key-manifest.js';
 import { certificateToPem, createSelfSignedCertificate } from './x509.js';
+
+export { libtrustKeyId } from './key-manifest.js';
+export { DEFAULT_PUBLISH_AHEAD_SECONDS, DEFAULT_RETAIN_SECONDS, type KeyStoreOptions } from './key-timing.js';
 
 /** The key that signs new tokens. */
 export interface SigningKey {
@@ -47,11 +53,15 @@ export interface PublicJwk {
 export interface SigningKeys {
   /** The key that signs new tokens. */
   current(): SigningKey;
-  /** Every published public key (current first) as a JWKS document. */
+  /** Every published public key (current first, then the next one) as a JWKS document. */
   jwks(): { keys: PublicJwk[] };
   /** PEM bundle of every published certificate. */
   certificatesPem(): string;
-  /** Makes a new key the signer; the previous one stays published for the retention time. */
+  /**
+   * Makes the next key (published ahead) the signer once it has been published for the
+   * publish-ahead time, publishes a fresh next key; the previous signer stays published for
+   * the retention time.
+   */
   rotate(): Promise<SigningKey>;
   /** Picks up a rotation made elsewhere; with `maxAgeMs`, a check that recent stands in for a new one. */
   refresh(maxAgeMs?: number): Promise<boolean>;
@@ -81,119 +91,19 @@ export function publicJwkOf(key: SigningKey): PublicJwk {
   return { ...jwk, kid: key.kid, alg: key.alg, use: 'sig', x5c: [key.certificateDer.toString('base64')] };
 }
 
-/** Longest token lifetime we expect (1 h) plus verifier clock leeway (60 s). */
-export const DEFAULT_RETAIN_SECONDS = 3600 + 60;
-
-const MANIFEST = 'keys.json';
 const LOCK = 'keys.lock';
 const LOCK_WAIT_MS = 15_000;
 const CERTIFICATE_DAYS = 3650;
 
-interface ManifestEntry {
-  kid: string;
-  file: string;
-  createdAt: string;
-  /** Set when the key stops signing: published until then (ISO time). */
-  retainUntil: string | null;
-}
-
-interface Manifest {
-  version: 1;
-  generation: number;
-  current: string;
-  keys: ManifestEntry[];
-}
-
 interface LoadedKey extends SigningKey {
   retainUntil: number | null;
-}
-
-/**
- * The libtrust key ID of a public key: SHA-256 of its DER SubjectPublicKeyInfo, first 30
- * bytes, base32 without padding, in 12 groups of 4 joined by ':'. CNCF distribution 2.8
- * looks up trusted keys by exactly this string.
- */
-export function libtrustKeyId(publicKey: KeyObject): string {
-  const digest = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest().subarray(0, 30);
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of digest) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += alphabet[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-    value &= (1 << bits) - 1;
-  }
-  return out.match(/.{4}/g)!.join(':');
-}
-
-function isEntry(value: unknown): value is ManifestEntry {
-  const e = value as Partial<ManifestEntry> | null;
-  return (
-    typeof e === 'object' && e !== null && typeof e.kid === 'string' && typeof e.file === 'string' &&
-    /^[A-Z0-9]+$/.test(e.file) && typeof e.createdAt === 'string' && (e.retainUntil === null || typeof e.retainUntil === 'string')
-  );
-}
-
-function parseManifest(text: string, path: string): Manifest {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new Error(`key manifest ${path} is not valid JSON`);
-  }
-  const m = value as Partial<Manifest> | null;
-  if (
-    typeof m !== 'object' || m === null || m.version !== 1 || typeof m.generation !== 'number' ||
-    typeof m.current !== 'string' || !Array.isArray(m.keys) || !m.keys.every(isEntry) ||
-    !m.keys.some((k) => k.kid === m.current)
-  ) {
-    throw new Error(`key manifest ${path} is malformed (expected version 1 with a current key)`);
-  }
-  return m as Manifest;
-}
-
-/** Writes a 0600 file via a temporary name and rename, so readers never see half a file. */
-async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(tmp, 'wx', 0o600);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, path);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-}
-
-async function writeNewFile(path: string, data: string): Promise<void> {
-  const handle = await open(path, 'wx', 0o600);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Signing keys in a directory, shared between the auth service and the CLI. */
 export class KeyStore implements SigningKeys {
   private keys: LoadedKey[] = [];
   private currentKid = '';
+  private nextKid: string | undefined;
   private manifestStamp = '';
   /** When refresh() last stat'ed the manifest (epoch ms). */
   private checkedAt = 0;
@@ -202,32 +112,26 @@ export class KeyStore implements SigningKeys {
 
   private constructor(
     private readonly dir: string,
-    private readonly retainSeconds: number,
+    private readonly retainMs: number,
+    private readonly publishAheadMs: number,
     private readonly now: () => number,
   ) {}
 
   /**
-   * Opens (creating on first start: directory, ES256 key, certificate) the key directory.
-   * `retainSeconds` should be the longest token TTL plus verifier leeway; `now` is for tests.
+   * Opens (creating on first start: directory, ES256 keys, certificates) the key directory;
+   * a directory of an earlier version gets its next key. `retainSeconds` should be the
+   * longest token TTL plus verifier leeway; `now` is for tests.
    */
-  static async open(dir: string, options: { retainSeconds?: number; now?: () => number } = {}): Promise<KeyStore> {
-    const retainSeconds = options.retainSeconds ?? DEFAULT_RETAIN_SECONDS;
-    if (!Number.isFinite(retainSeconds) || retainSeconds < 0) throw new RangeError('retainSeconds must be >= 0');
+  static async open(dir: string, options: KeyStoreOptions = {}): Promise<KeyStore> {
+    const { retainMs, publishAheadMs } = keyTimings(options);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     // Tighten a directory created under a loose umask; one we may not change (read-only
     // mount, other owner) is the operator's to protect.
     await chmod(dir, 0o700).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'EPERM' && err.code !== 'EROFS') throw err;
     });
-    const store = new KeyStore(dir, retainSeconds, options.now ?? Date.now);
-    const manifestPath = join(dir, MANIFEST);
-    if (!(await exists(manifestPath))) {
-      await store.withLock(async () => {
-        if (await exists(manifestPath)) return; // another process created it while we waited
-        const entry = await store.createKeyFiles();
-        await writeFileAtomic(manifestPath, JSON.stringify({ version: 1, generation: 1, current: entry.kid, keys: [entry] }, null, 2));
-      });
-    }
+    const store = new KeyStore(dir, retainMs, publishAheadMs, options.now ?? Date.now);
+    if ((await readManifest(dir))?.next === undefined) await store.ensureNext();
     await store.reload();
     return store;
   }
@@ -238,7 +142,7 @@ export class KeyStore implements SigningKeys {
     return { kid: key.kid, alg: key.alg, privateKey: key.privateKey, publicKey: key.publicKey, certificateDer: key.certificateDer };
   }
 
-  /** Every published public key (current first) as a JWKS document. */
+  /** Every published public key (current first, then the next one) as a JWKS document. */
   jwks(): { keys: PublicJwk[] } {
     return { keys: this.published().map(publicJwkOf) };
   }
@@ -249,32 +153,67 @@ export class KeyStore implements SigningKeys {
   }
 
   /**
-   * Makes a new key the signer. The previous one stays published for retainSeconds, and
-   * keys whose retention has ended are deleted.
+   * Makes the next key the signer once it has been published for the publish-ahead time
+   * (waiting the rest of it when the last rotation was that recent), and publishes a fresh
+   * next key. The previous signer stays published for the retention time; keys whose
+   * retention has ended are deleted.
    */
   async rotate(): Promise<SigningKey> {
-    await this.withLock(async () => {
-      const path = join(this.dir, MANIFEST);
-      const manifest = parseManifest(await readFile(path, 'utf8'), path);
-      const now = this.now();
-      const retainUntil = new Date(now + this.retainSeconds * 1000).toISOString();
-      const kept: ManifestEntry[] = [];
-      const expired: ManifestEntry[] = [];
-      for (const entry of manifest.keys) {
-        if (entry.kid === manifest.current) kept.push({ ...entry, retainUntil });
-        else if (entry.retainUntil !== null && Date.parse(entry.retainUntil) > now) kept.push(entry);
-        else expired.push(entry);
+    const path = join(this.dir, MANIFEST);
+    let waitedFor: string | undefined;
+    for (;;) {
+      const seen = parseManifest(await readFile(path, 'utf8'), path);
+      const seenNext = seen.keys.find((k) => k.kid === seen.next);
+      if (seenNext === undefined) {
+        await this.ensureNext(); // an earlier version rotated and wrote no next key
+        continue;
       }
-      const fresh = await this.createKeyFiles();
-      const next: Manifest = { version: 1, generation: manifest.generation + 1, current: fresh.kid, keys: [fresh, ...kept] };
-      await writeFileAtomic(path, JSON.stringify(next, null, 2));
-      for (const entry of expired) {
-        await rm(join(this.dir, `${entry.file}.key`), { force: true });
-        await rm(join(this.dir, `${entry.file}.crt`), { force: true });
+      if (seenNext.kid !== waitedFor) {
+        waitedFor = await awaitPublication({ kid: seenNext.kid, publishedAt: Date.parse(seenNext.createdAt) }, this.publishAheadMs, this.now());
+        continue; // another rotation may have happened meanwhile
       }
-    });
+      const done = await this.withLock(async () => {
+        const manifest = parseManifest(await readFile(path, 'utf8'), path);
+        const nextKid = manifest.next;
+        if (nextKid === undefined || nextKid !== waitedFor) return false;
+        const now = this.now();
+        const retainUntil = new Date(now + this.retainMs).toISOString();
+        const kept: ManifestEntry[] = [];
+        const expired: ManifestEntry[] = [];
+        for (const entry of manifest.keys) {
+          if (entry.kid === manifest.current) kept.push({ ...entry, retainUntil });
+          else if (entry.kid === nextKid || (entry.retainUntil !== null && Date.parse(entry.retainUntil) > now)) kept.push(entry);
+          else expired.push(entry);
+        }
+        const fresh = await this.createKeyFiles();
+        const next: Manifest = { version: 1, generation: manifest.generation + 1, current: nextKid, next: fresh.kid, keys: [...kept, fresh] };
+        await writeFileAtomic(path, JSON.stringify(next, null, 2));
+        for (const entry of expired) {
+          await rm(join(this.dir, `${entry.file}.key`), { force: true });
+          await rm(join(this.dir, `${entry.file}.crt`), { force: true });
+        }
+        return true;
+      });
+      if (done) break;
+    }
     await this.reload();
     return this.current();
+  }
+
+  /** Writes the first keys of an empty directory, or the next key a directory of an earlier version lacks. */
+  private async ensureNext(): Promise<void> {
+    const manifestPath = join(this.dir, MANIFEST);
+    await this.withLock(async () => {
+      const manifest = await readManifest(this.dir); // another process may have written it while we waited
+      if (manifest === null) {
+        const [current, next] = [await this.createKeyFiles(), await this.createKeyFiles()];
+        await writeFileAtomic(manifestPath, JSON.stringify({ version: 1, generation: 1, current: current.kid, next: next.kid, keys: [current, next] }, null, 2));
+      } else if (manifest.next === undefined) {
+        const next = await this.createKeyFiles();
+        const upgraded: Manifest = { ...manifest, generation: manifest.generation + 1, next: next.kid, keys: [...manifest.keys, next] };
+        await writeFileAtomic(manifestPath, JSON.stringify(upgraded, null, 2));
+      }
+    });
   }
 
   /** Re-reads the directory unconditionally. */
@@ -285,14 +224,15 @@ export class KeyStore implements SigningKeys {
     const now = this.now();
     const keys: LoadedKey[] = [];
     for (const entry of manifest.keys) {
-      const isCurrent = entry.kid === manifest.current;
-      const retainUntil = entry.retainUntil === null ? null : Date.parse(entry.retainUntil);
-      if (!isCurrent && (retainUntil === null || retainUntil <= now)) continue;
-      const loaded = await this.loadKey(entry, retainUntil, isCurrent);
-      if (loaded) keys.push(loaded);
+      const role = entry.kid === manifest.current ? 'current' : entry.kid === manifest.next ? 'next' : 'retired';
+      const retainUntil = role === 'retired' && entry.retainUntil !== null ? Date.parse(entry.retainUntil) : null;
+      if (role === 'retired' && (retainUntil === null || retainUntil <= now)) continue;
+      const files = await readKeyFiles(this.dir, entry, role === 'current');
+      if (files) keys.push({ kid: entry.kid, alg: 'ES256', privateKey: files.privateKey, publicKey: files.publicKey, certificateDer: files.certificate.raw, retainUntil });
     }
     this.keys = keys;
     this.currentKid = manifest.current;
+    this.nextKid = manifest.next;
     this.manifestStamp = stamp;
   }
 
@@ -314,38 +254,17 @@ export class KeyStore implements SigningKeys {
     return true;
   }
 
+  /** Current, next, then retired keys still in their retention. */
   private published(): LoadedKey[] {
     const now = this.now();
-    const live = this.keys.filter((k) => k.kid === this.currentKid || (k.retainUntil !== null && k.retainUntil > now));
-    return live.sort((a, b) => Number(b.kid === this.currentKid) - Number(a.kid === this.currentKid));
+    const rank = (k: LoadedKey): number => (k.kid === this.currentKid ? 0 : k.kid === this.nextKid ? 1 : 2);
+    const live = this.keys.filter((k) => rank(k) < 2 || (k.retainUntil !== null && k.retainUntil > now));
+    return live.sort((a, b) => rank(a) - rank(b));
   }
 
   private async stamp(): Promise<string> {
     const s = await stat(join(this.dir, MANIFEST));
     return `${s.ino}:${s.size}:${s.mtimeMs}`;
-  }
-
-  private async loadKey(entry: ManifestEntry, retainUntil: number | null, required: boolean): Promise<LoadedKey | null> {
-    const keyPath = join(this.dir, `${entry.file}.key`);
-    const certPath = join(this.dir, `${entry.file}.crt`);
-    let keyPem: string;
-    let certPem: string;
-    try {
-      [keyPem, certPem] = await Promise.all([readFile(keyPath, 'utf8'), readFile(certPath, 'utf8')]);
-    } catch (err) {
-      // A retired key pruned by a concurrent rotation is about to expire anyway.
-      if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new Error(`cannot read signing key ${entry.file}: ${(err as Error).message}`);
-    }
-    const privateKey = createPrivateKey(keyPem);
-    const publicKey = createPublicKey(privateKey);
-    const certificate = new X509Certificate(certPem);
-    const spki = publicKey.export({ type: 'spki', format: 'der' });
-    if (!certificate.publicKey.export({ type: 'spki', format: 'der' }).equals(spki)) {
-      throw new Error(`certificate ${certPath} does not match key ${keyPath}`);
-    }
-    if (libtrustKeyId(publicKey) !== entry.kid) throw new Error(`key ${keyPath} does not have the kid ${entry.kid} its manifest names`);
-    return { kid: entry.kid, alg: 'ES256', privateKey, publicKey, certificateDer: certificate.raw, retainUntil };
   }
 
   private async createKeyFiles(): Promise<ManifestEntry> {
@@ -360,7 +279,7 @@ export class KeyStore implements SigningKeys {
    * Serializes creators/rotators across processes with a lock file naming its holder. A
    * holder that was killed mid-rotation no longer runs, so its lock is broken at once.
    */
-  private async withLock(action: () => Promise<void>): Promise<void> {
+  private async withLock<T>(action: () => Promise<T>): Promise<T> {
     const lockPath = join(this.dir, LOCK);
     const deadline = Date.now() + LOCK_WAIT_MS;
     let lock: PidLock;
@@ -375,7 +294,7 @@ export class KeyStore implements SigningKeys {
       }
     }
     try {
-      await action();
+      return await action();
     } finally {
       await lock.release();
     }

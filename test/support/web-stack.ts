@@ -29,7 +29,7 @@ export interface WebStack {
   close(): Promise<void>;
 }
 
-export async function startWebStack(options: { webEnv?: Record<string, string>; authEnv?: Record<string, string> } = {}): Promise<WebStack> {
+export async function startWebStack(options: { webEnv?: Record<string, string>; authEnv?: Record<string, string>; registryEnv?: Record<string, string> } = {}): Promise<WebStack> {
   const dir = mkdtempSync(join(tmpdir(), 'dockyard-web-'));
   const logger = createLogger({ name: 'web-test', level: 'silent' });
   const authEnv = { DOCKYARD_DATA_DIR: dir, AUTH_HTTP_ADDR: '127.0.0.1:0', DOCKYARD_ADMIN_USER: ADMIN.name, DOCKYARD_ADMIN_PASSWORD: ADMIN.password, ...options.authEnv };
@@ -47,6 +47,7 @@ export async function startWebStack(options: { webEnv?: Record<string, string>; 
           REGISTRY_AUTH_TOKEN_ISSUER: 'dockyard-auth',
           REGISTRY_AUTH_TOKEN_JWKS: `${auth.url}/.well-known/jwks.json`,
           REGISTRY_GC_INTERVAL_SECONDS: '0',
+          ...options.registryEnv,
         },
       }),
       { logger },

@@ -9,6 +9,7 @@
 import type { Context } from 'koa';
 import { DockyardError, fail } from '../../../shared/http/errors.js';
 import { parseDigest } from '../../../shared/grammar/reference.js';
+import { isImmutable } from '../lifecycle/tag-rules.js';
 import { listAllRepositories, listVisibleRepositories } from '../catalog/visible.js';
 import { respondEmpty, type RequestContext } from '../routes/context.js';
 import { readBoundedBody } from '../routes/body.js';
@@ -68,7 +69,7 @@ async function platformsOf(tag: TagSummary, { services }: RequestContext): Promi
   }
 }
 
-/** GET: 200 `{"repository","tags":[{name,digest,pushedAt,mediaType,artifactType,sizeBytes,platforms}]}` in tag-name order (or newest push first with `sort=pushed`), paged with `n`/`last`. */
+/** GET: 200 `{"repository","tags":[{name,digest,pushedAt,mediaType,artifactType,sizeBytes,platforms,immutable}]}` (immutable: a tag rule keeps it where it is) in tag-name order (or newest push first with `sort=pushed`), paged with `n`/`last`. */
 export async function listBrowseTags(request: RequestContext<RouteOf<'browseTags'>>): Promise<void> {
   const { ctx, route, query, services } = request;
   if (!(await services.metadata.repositoryExists(route.name))) throw fail('NAME_UNKNOWN', 'repository name not known to registry', { name: route.name });
@@ -82,6 +83,7 @@ export async function listBrowseTags(request: RequestContext<RouteOf<'browseTags
   // The next page keeps the order.
   const link = ctx.response.get('Link');
   if (link && byPushed) ctx.set('Link', link.replace('?last=', '?sort=pushed&last='));
+  const rules = await services.ruleStore.list();
   const tags = [];
   for (const tag of summaries.slice(0, page.n)) {
     tags.push({
@@ -92,6 +94,7 @@ export async function listBrowseTags(request: RequestContext<RouteOf<'browseTags
       artifactType: tag.artifactType,
       sizeBytes: tag.contentBytes,
       platforms: await platformsOf(tag, request),
+      immutable: isImmutable(rules, route.name, tag.name),
     });
   }
   ctx.body = { repository: route.name, tags };

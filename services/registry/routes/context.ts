@@ -8,6 +8,7 @@ import type { Logger } from '../../../shared/observability/logger.js';
 import type { Digest } from '../../../shared/grammar/reference.js';
 import type { Grant } from '../auth/controller.js';
 import type { BrowseStore } from '../browse/store.js';
+import type { GcRuns } from '../lifecycle/gc-runs.js';
 import type { PushGuard } from '../lifecycle/push-guard.js';
 import type { QuotaStore } from '../lifecycle/quotas.js';
 import type { PullTimes } from '../lifecycle/pull-times.js';
@@ -45,6 +46,8 @@ export interface RegistryServices {
   pullTimes: PullTimes;
   /** Retention policies and runs, for the admin API (lifecycle/retention.ts). */
   retention: Retention;
+  /** Garbage collection runs started over the admin API (lifecycle/gc-runs.ts). */
+  gcRuns: GcRuns;
 }
 
 /** One authorized request, as a handler sees it. */

@@ -9,7 +9,9 @@ import { requiredAccess, type AccessRequirement, type HttpMethod } from '../acce
 import { ChallengeError, type AccessController, type Grant } from '../auth/controller.js';
 import { getBase } from './base.js';
 import { getReadme, listBrowseRepositories, listBrowseTags, putReadme } from '../browse/routes.js';
+import { listRepositoryRules } from '../browse/rules.js';
 import { deleteBlob, getBlob } from './blobs.js';
+import { getGcStatus, startGcRun } from './gc-admin.js';
 import { listCatalog } from './catalog.js';
 import type { Handler, RegistryServices } from './context.js';
 import {
@@ -61,6 +63,9 @@ const HANDLERS: { [K in RouteKind]: MethodTable<K> } = {
   retentionPolicies: { GET: listRetentionPolicies, POST: addRetentionPolicy },
   retentionPolicy: { DELETE: removeRetentionPolicy },
   retentionRun: { POST: runRetention },
+  repositoryRules: { GET: listRepositoryRules },
+  gcStatus: { GET: getGcStatus },
+  gcRun: { POST: startGcRun },
 };
 
 function methodTable<K extends RouteKind>(kind: K): MethodTable<K> {

@@ -32,13 +32,16 @@ export type RegistryRoute =
   | { kind: 'browseRepositories' }
   | { kind: 'browseTags'; name: string }
   | { kind: 'readme'; name: string }
+  | { kind: 'repositoryRules'; name: string }
   | { kind: 'notificationEndpoints' }
   | { kind: 'notificationEndpoint'; endpoint: string }
   | { kind: 'notificationDeliveries' }
   | { kind: 'notificationRedeliver'; id: number }
   | { kind: 'retentionPolicies' }
   | { kind: 'retentionPolicy'; id: number }
-  | { kind: 'retentionRun' };
+  | { kind: 'retentionRun' }
+  | { kind: 'gcStatus' }
+  | { kind: 'gcRun' };
 
 /** The `kind` of a route. */
 export type RouteKind = RegistryRoute['kind'];
@@ -67,6 +70,7 @@ export const ROUTE_TEMPLATES: { readonly [K in RouteKind]: string } = {
   browseRepositories: '/v2/_dockyard/repositories',
   browseTags: '/v2/<name>/_dockyard/tags',
   readme: '/v2/<name>/_dockyard/readme',
+  repositoryRules: '/v2/<name>/_dockyard/rules',
   notificationEndpoints: '/v2/_dockyard/notifications/endpoints',
   notificationEndpoint: '/v2/_dockyard/notifications/endpoints/<name>',
   notificationDeliveries: '/v2/_dockyard/notifications/deliveries',
@@ -74,18 +78,20 @@ export const ROUTE_TEMPLATES: { readonly [K in RouteKind]: string } = {
   retentionPolicies: '/v2/_dockyard/retention',
   retentionPolicy: '/v2/_dockyard/retention/<id>',
   retentionRun: '/v2/_dockyard/retention/run',
+  gcStatus: '/v2/_dockyard/gc',
+  gcRun: '/v2/_dockyard/gc/runs',
 };
 
 // The name is greedy, so `/v2/a/manifests/manifests/x` is manifest `x` of repository
 // `a/manifests`. `blobs/uploads` is tried before `blobs/<digest>` at the same split.
 const REPOSITORY_ROUTE =
-  /^\/v2\/(.+)\/(?:tags\/(list)|manifests\/([^/]+)|blobs\/uploads(?:\/([^/]*))?|blobs\/([^/]+)|referrers\/([^/]+)|_dockyard\/(usage|tags|readme))$/;
+  /^\/v2\/(.+)\/(?:tags\/(list)|manifests\/([^/]+)|blobs\/uploads(?:\/([^/]*))?|blobs\/([^/]+)|referrers\/([^/]+)|_dockyard\/(usage|tags|readme|rules))$/;
 // Dockyard's own endpoints live under `_dockyard`, which no repository name can contain.
 const NAMESPACE_USAGE = /^\/v2\/_dockyard\/usage\/([^/]+)$/;
 // The lifecycle admin API (routes/lifecycle-admin.ts). A rule id or preset name of another
 // shape names no rule or preset: no endpoint (404).
 const LIFECYCLE_ADMIN =
-  /^\/v2\/_dockyard\/(?:(rules)|rules\/(\d{1,9})|rules\/presets\/([a-z0-9-]{1,64})|(quotas)|quotas\/([^/]+)|(audit)|(retention)|retention\/(\d{1,9})|retention\/(run))$/;
+  /^\/v2\/_dockyard\/(?:(rules)|rules\/(\d{1,9})|rules\/presets\/([a-z0-9-]{1,64})|(quotas)|quotas\/([^/]+)|(audit)|(retention)|retention\/(\d{1,9})|retention\/(run)|(gc)|gc\/(runs))$/;
 
 // The notification admin API (notifications/admin-routes.ts); endpoint names follow the config's grammar.
 const NOTIFICATIONS_ADMIN = /^\/v2\/_dockyard\/notifications\/(?:(endpoints)|endpoints\/([A-Za-z0-9][A-Za-z0-9._-]{0,63})|(deliveries)|deliveries\/(\d{1,15})\/redeliver)$/;
@@ -105,7 +111,9 @@ function parseReference(reference: string): ManifestReference {
   return { kind: 'tag', tag: assertTag(reference) };
 }
 
-function lifecycleAdminRoute([, rules, ruleId, preset, quotas, quotaNamespace, , retention, retentionId, retentionRun]: RegExpExecArray): RegistryRoute {
+function lifecycleAdminRoute([, rules, ruleId, preset, quotas, quotaNamespace, , retention, retentionId, retentionRun, gc, gcRuns]: RegExpExecArray): RegistryRoute {
+  if (gc !== undefined) return { kind: 'gcStatus' };
+  if (gcRuns !== undefined) return { kind: 'gcRun' };
   if (retention !== undefined) return { kind: 'retentionPolicies' };
   if (retentionId !== undefined) return { kind: 'retentionPolicy', id: Number(retentionId) };
   if (retentionRun !== undefined) return { kind: 'retentionRun' };
@@ -139,6 +147,7 @@ export function parseRegistryPath(rawPath: string): RegistryRoute | null {
   if (extra === 'usage') return { kind: 'repositoryUsage', name };
   if (extra === 'tags') return { kind: 'browseTags', name };
   if (extra === 'readme') return { kind: 'readme', name };
+  if (extra === 'rules') return { kind: 'repositoryRules', name };
   if (tagsList !== undefined) return { kind: 'tags', name };
   if (reference !== undefined) return { kind: 'manifest', name, reference: parseReference(reference) };
   if (blobDigest !== undefined) return { kind: 'blob', name, digest: parseDigest(blobDigest) };

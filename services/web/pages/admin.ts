@@ -1,13 +1,13 @@
 /**
- * The admin page (admins only): users, groups, robots (a new robot's secret shown once) and grants,
+ * The first administration page: users, groups, robots (a new robot's secret shown once) and grants,
  * through the auth service's admin API with the admin's own admin API token; the API
  * re-checks on every call that the user is still an enabled admin.
  */
 import { html, type Html } from '../html.js';
 import type { Session } from '../session.js';
-import type { Upstream } from '../upstream.js';
 import type { Page } from './context.js';
 import { csrfField } from './layout.js';
+import { adminPage, field, type AdminSection } from './admin-shared.js';
 
 interface User { name: string; admin: boolean; disabled: boolean; createdAt: string }
 interface Robot { name: string; revoked: boolean; expiresAt: string | null; lastUsedAt: string | null }
@@ -50,21 +50,46 @@ function grantsSection(session: Session, grants: Grant[]): Html {
 <p><button type="submit">Add grant</button></p></form></section>`;
 }
 
-export async function adminPage(upstream: Upstream, session: Session): Promise<Page> {
-  const [users, groups, robots, grants] = await Promise.all([
-    upstream.adminApi<{ users: User[] }>(session, 'GET', '/users'),
-    upstream.adminApi<{ groups: Group[] }>(session, 'GET', '/groups'),
-    upstream.adminApi<{ robots: Robot[] }>(session, 'GET', '/robots'),
-    upstream.adminApi<{ grants: Grant[] }>(session, 'GET', '/grants'),
-  ]);
-  return {
-    title: 'Administration',
-    body: html`<h1>Administration</h1>${usersTable(users.users)}${groupsTable(groups.groups)}${robotsSection(session, robots.robots)}${grantsSection(session, grants.grants)}`,
-  };
-}
+export const usersSection: AdminSection = {
+  path: '/admin',
+  label: 'Users and grants',
+  async page({ upstream, session }) {
+    const [users, groups, robots, grants] = await Promise.all([
+      upstream.adminApi<{ users: User[] }>(session, 'GET', '/users'),
+      upstream.adminApi<{ groups: Group[] }>(session, 'GET', '/groups'),
+      upstream.adminApi<{ robots: Robot[] }>(session, 'GET', '/robots'),
+      upstream.adminApi<{ grants: Grant[] }>(session, 'GET', '/grants'),
+    ]);
+    return adminPage(this.path, 'Administration', html`${usersTable(users.users)}${groupsTable(groups.groups)}${robotsSection(session, robots.robots)}${grantsSection(session, grants.grants)}`);
+  },
+  actions: [
+    {
+      path: /^\/admin\/robots$/,
+      async run({ upstream, session }, form) {
+        const expires = field(form, 'expires');
+        return robotCreatedPage(await upstream.adminApi<{ username: string; secret: string }>(session, 'POST', '/robots', { name: form.get('name') ?? '', ...(expires ? { expires } : {}) }));
+      },
+    },
+    {
+      path: /^\/admin\/grants$/,
+      async run({ upstream, session }, form) {
+        const grant = { subject: form.get('subject') ?? '', pattern: form.get('pattern') ?? '', actions: form.get('actions') ?? '' };
+        await upstream.adminApi(session, 'POST', '/grants', grant);
+        return `Granted ${grant.actions} on ${grant.pattern} to ${grant.subject}.`;
+      },
+    },
+    {
+      path: /^\/admin\/grants\/(\d{1,9})\/delete$/,
+      async run({ upstream, session }, _form, match) {
+        await upstream.adminApi(session, 'DELETE', `/grants/${match[1]}`);
+        return 'Grant removed.';
+      },
+    },
+  ],
+};
 
 /** The one time a robot's secret is shown. */
-export function robotCreatedPage(created: { username: string; secret: string }): Page {
+function robotCreatedPage(created: { username: string; secret: string }): Page {
   return {
     title: 'Robot created',
     body: html`<h1>Robot ${created.username} created</h1>

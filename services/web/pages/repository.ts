@@ -16,6 +16,25 @@ interface TagRow {
   artifactType: string | null;
   sizeBytes: number;
   platforms: string[];
+  /** A tag rule keeps this tag where it is (the registry refuses moving or deleting it). */
+  immutable: boolean;
+}
+
+interface RepositoryRule { kind: 'immutable' | 'forbidden' | 'format'; repositoryPattern: string; tagPattern: string }
+
+const RULE_TEXT: Record<RepositoryRule['kind'], { label: string; meaning: string }> = {
+  immutable: { label: 'immutable', meaning: 'once pushed, these tags never move and cannot be deleted' },
+  forbidden: { label: 'forbidden', meaning: 'these tags cannot be pushed' },
+  format: { label: 'required format', meaning: 'every tag pushed must match' },
+};
+
+/** The release-rule badges: which tag rules apply to this repository. */
+function ruleBadges(rules: RepositoryRule[]): Html | '' {
+  if (rules.length === 0) return '';
+  return html`<section aria-labelledby="rules-h" class="rules"><h2 id="rules-h">Release rules</h2><ul class="badges">${rules.map((r) => {
+    const text = RULE_TEXT[r.kind] ?? { label: r.kind, meaning: '' };
+    return html`<li><span class="badge rule-${r.kind}" title="${text.meaning} (rule for ${r.repositoryPattern})">${text.label}: <code>${r.tagPattern}</code></span></li>`;
+  })}</ul></section>`;
 }
 
 export interface Readme {
@@ -34,7 +53,7 @@ function tagTable(name: string, tags: TagRow[]): Html {
 <caption class="muted">Tags of ${name}, newest push first</caption>
 <thead><tr><th scope="col">Tag</th><th scope="col">Pushed</th><th scope="col">Size</th><th scope="col">Platforms</th><th scope="col" class="hide-narrow">Digest</th></tr></thead>
 <tbody>${tags.map(
-    (t) => html`<tr><td><a href="${repositoryHref(name, 'tags', t.name)}">${t.name}</a></td><td><time datetime="${t.pushedAt}">${t.pushedAt.slice(0, 16).replace('T', ' ')}</time></td>
+    (t) => html`<tr><td><a href="${repositoryHref(name, 'tags', t.name)}">${t.name}</a>${t.immutable ? html` <span class="badge rule-immutable">immutable</span>` : ''}</td><td><time datetime="${t.pushedAt}">${t.pushedAt.slice(0, 16).replace('T', ' ')}</time></td>
 <td>${formatBytes(t.sizeBytes)}</td><td>${t.platforms.length ? t.platforms.join(', ') : t.artifactType ? html`<span class="muted">${t.artifactType}</span>` : ''}</td>
 <td class="hide-narrow"><a href="${repositoryHref(name, 'manifests', t.digest)}"><code>${t.digest.slice(0, 19)}</code></a></td></tr>`,
   )}</tbody></table></div>`;
@@ -44,10 +63,11 @@ export async function repositoryPage({ ctx, session, upstream }: WebRequest, nam
   const last = typeof ctx.query.last === 'string' ? ctx.query.last : undefined;
   // Newest push first: the position in that order is what the browse API's Link gives as `last`.
   const params = new URLSearchParams({ sort: 'pushed', n: String(TAG_PAGE), ...(last ? { last } : {}) });
-  const [readme, tags, actions] = await Promise.all([
+  const [readme, tags, actions, rules] = await Promise.all([
     readReadme(upstream, session, name),
     upstream.registryJson<{ tags: TagRow[] }>(session, repositoryScope(name), `/v2/${name}/_dockyard/tags?${params}`),
     upstream.repositoryActions(session, name),
+    upstream.registryJson<{ rules: RepositoryRule[] }>(session, repositoryScope(name), `/v2/${name}/_dockyard/rules`),
   ]);
   const next = nextLast(tags.headers.get('link'));
   const content = readme.body.content;
@@ -56,6 +76,7 @@ export async function repositoryPage({ ctx, session, upstream }: WebRequest, nam
     title: name,
     body: html`<h1>${name}</h1>
 <div class="pull"><code id="pull-repo">docker pull ${upstream.pullHost}/${name}</code><button type="button" class="secondary" data-copy="pull-repo" hidden>Copy</button></div>
+${ruleBadges(rules.body.rules)}
 <section aria-labelledby="readme-h"><h2 id="readme-h">README</h2>
 ${content ? html`<article class="readme">${renderMarkdown(content)}</article>` : html`<p class="muted">No README yet.</p>`}
 ${readme.body.updatedBy ? html`<p class="muted">Last edited by ${readme.body.updatedBy}${readme.body.updatedAt ? html` on ${readme.body.updatedAt.slice(0, 10)}` : ''}.</p>` : ''}

@@ -134,6 +134,7 @@ test('keys/rotate: a new kid signs, the old key stays published', async () => {
   assert.equal(rotated.status, 200);
   const after = (await (await fetch(`${h.url}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> };
   assert.equal(after.keys[0].kid, rotated.body.kid);
+  assert.equal(before.keys[1]?.kid, rotated.body.kid, 'the key that signs now was published (second) before the rotation');
   assert.ok(after.keys.some((k) => k.kid === before.keys[0].kid), 'previous key still published');
   const token = String((await getToken(h, [['service', SERVICE]], basic('plain', 'plain-password'))).body.token);
   const header = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { kid: string };

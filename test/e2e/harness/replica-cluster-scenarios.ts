@@ -7,12 +7,12 @@
 // every blob the metadata knows is in the store with its size. Run per backend by the
 // `*-replica-cluster.test.ts` files.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { decodeProtectedHeader } from 'jose';
+import { decodeProtectedHeader, SignJWT } from 'jose';
 import { loadRegistryConfig } from '../../../shared/config/index.js';
 import { parseDigest } from '../../../shared/grammar/reference.js';
 import { storageFor } from '../../../services/registry/storage/drivers/for-config.js';
@@ -23,15 +23,23 @@ import { skopeo, type Tool } from './clients.js';
 import { startDockerd, type Dockerd } from './dockerd.js';
 import { readLayoutImage } from './oci.js';
 import type { ReplicaBackend, ReplicaStore } from './replica-backends.js';
-import { SERVICE, startReplicaCluster, type ReplicaCluster } from './replica-cluster.js';
+import { ISSUER, SERVICE, startReplicaCluster, type ReplicaCluster } from './replica-cluster.js';
 import { getWithRetries, pushWithRetries, sha256, type PushedImage } from './retrying-push.js';
 import { registryTarget } from './services.js';
 import { requireTools } from './tools.js';
 import { Workspace } from './workspace.js';
 
 const MiB = 1024 * 1024;
-/** The registries re-fetch the JWKS at most this often (shared/crypto/token-keys.ts, 10 s), plus a margin. */
-const JWKS_COOLDOWN_MS = 11_000;
+const attacker = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+
+/** A well-formed token naming a kid nobody publishes: a registry refetches its JWKS for it. */
+function unknownKidToken(): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ access: [{ type: 'repository', name: 'team/tiny', actions: ['pull'] }] })
+    .setProtectedHeader({ alg: 'ES256', kid: `UNKNOWN:${randomBytes(6).toString('hex')}` })
+    .setIssuer(ISSUER).setAudience(SERVICE).setSubject('alice').setExpirationTime(now + 60)
+    .sign(attacker.privateKey);
+}
 
 function basic(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -136,11 +144,14 @@ export async function describeReplicaCluster(backend: ReplicaBackend): Promise<v
       }
     });
 
-    it('a key rotation on one auth replica signs on both, and both registries accept its tokens', async () => {
+    it('a key rotation on one auth replica: both registries accept its tokens at once though they just fetched the JWKS, and both auth replicas sign with it', async () => {
       const oldKid = decodeProtectedHeader(await token('repository:team/tiny:pull')).kid;
-      // The registries fetched the JWKS moments ago; a fetch within their cooldown is refused
-      // (docs/scaling.md, "Key rotation"), so rotate once it has passed.
-      await sleep(JWKS_COOLDOWN_MS);
+      // Make each registry fetch the JWKS now (a token naming an unknown kid): for the next
+      // 10 s it may not fetch again, which is when a rotation used to be refused (401).
+      for (const registry of cluster.registries) {
+        const refused = await fetch(`${registry.url}/v2/team/tiny/manifests/v1`, { headers: { authorization: `Bearer ${await unknownKidToken()}` } });
+        assert.equal(refused.status, 401, `${registry.url}: ${await refused.text()}`);
+      }
       const rotated = await fetch(`${cluster.auths[0]!.url}/api/v1/keys/rotate`, {
         method: 'POST',
         headers: { authorization: basic('admin', cluster.adminPassword), 'content-type': 'application/json' },
@@ -148,6 +159,18 @@ export async function describeReplicaCluster(backend: ReplicaBackend): Promise<v
       assert.equal(rotated.status, 200, await rotated.clone().text());
       const { kid: newKid } = (await rotated.json()) as { kid: string };
       assert.notEqual(newKid, oldKid);
+      // Right after the command returned, the rotating replica signs with the new key and
+      // both registries accept it with the key set they fetched before.
+      const params = new URLSearchParams({ service: SERVICE, scope: 'repository:team/tiny:pull' });
+      const direct = await fetch(`${cluster.auths[0]!.url}/token?${params}`, { headers: { authorization: basic('alice', password) } });
+      const immediate = String(((await direct.json()) as { token?: string }).token);
+      assert.equal(decodeProtectedHeader(immediate).kid, newKid);
+      for (const registry of cluster.registries) {
+        const manifest = await fetch(`${registry.url}/v2/team/tiny/manifests/v1`, {
+          headers: { authorization: `Bearer ${immediate}`, accept: 'application/vnd.oci.image.manifest.v1+json' },
+        });
+        assert.equal(manifest.status, 200, `${registry.url}: ${await manifest.text()}`);
+      }
       // Each auth replica looks at the key table at most once a second on the token path.
       const kids: unknown[] = [];
       for (let i = 0; i < 100 && !(kids.length >= 2 && kids.slice(-2).every((k) => k === newKid)); i++) {

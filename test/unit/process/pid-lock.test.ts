@@ -87,7 +87,7 @@ describe('pid lock', () => {
 describe('key rotation lock', () => {
   it('a rotation killed with SIGKILL while holding keys.lock does not block the next rotation', async () => {
     const dir = join(fresh(), 'keys');
-    const store = await KeyStore.open(dir);
+    const store = await KeyStore.open(dir, { publishAheadSeconds: 0 });
     const before = store.current().kid;
     const child = await holder(join(dir, 'keys.lock'));
     await sigkill(child);

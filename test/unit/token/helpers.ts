@@ -22,9 +22,10 @@ export interface KeyFixture {
 }
 
 /** Creates a key directory and bundle file under a fresh temp dir. */
-export async function keyFixture(label: string, options: { retainSeconds?: number } = {}): Promise<KeyFixture> {
+export async function keyFixture(label: string, options: { retainSeconds?: number; publishAheadSeconds?: number } = {}): Promise<KeyFixture> {
   const dir = mkdtempSync(join(tmpdir(), `dockyard-${label}-`));
-  const keys = await KeyStore.open(join(dir, 'keys'), options);
+  // Rotations here need not wait for the next key's publication unless a test asks for it.
+  const keys = await KeyStore.open(join(dir, 'keys'), { publishAheadSeconds: 0, ...options });
   const bundlePath = join(dir, 'bundle.pem');
   const writeBundle = (): void => writeFileSync(bundlePath, keys.certificatesPem());
   writeBundle();

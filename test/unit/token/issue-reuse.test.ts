@@ -75,7 +75,7 @@ describe('TokenIssuer token reuse', () => {
     try {
       const issuer = new TokenIssuer({ keys: fx.keys, issuer: ISSUER, ttlSeconds: 300, reuseSeconds: 30, keyCheckIntervalMs: 1000 });
       const before = await issuer.issue({ subject: 'carol', audience: SERVICE, access: PULL_A });
-      const rotated = await (await KeyStore.open(join(fx.dir, 'keys'))).rotate();
+      const rotated = await (await KeyStore.open(join(fx.dir, 'keys'), { publishAheadSeconds: 0 })).rotate();
       mock.timers.tick(1_000);
       const after = await issuer.issue({ subject: 'carol', audience: SERVICE, access: PULL_A });
       assert.notEqual(after.token, before.token);

@@ -55,7 +55,7 @@ describe('TokenIssuer', () => {
   it('signs with the new key after another process rotated, without restart', async () => {
     const issuer = new TokenIssuer({ keys: fx.keys, issuer: ISSUER, ttlSeconds: 60 });
     const before = decodeProtectedHeader((await issuer.issue({ subject: 'a', audience: SERVICE, access: [] })).token).kid;
-    const cli = await KeyStore.open(join(fx.dir, 'keys'));
+    const cli = await KeyStore.open(join(fx.dir, 'keys'), { publishAheadSeconds: 0 });
     const rotated = await cli.rotate();
     const after = decodeProtectedHeader((await issuer.issue({ subject: 'a', audience: SERVICE, access: [] })).token);
     assert.notEqual(after.kid, before);
@@ -89,6 +89,9 @@ describe('issue → verify round trip', () => {
       const first = await issuer.issue({ subject: 'bob', audience: SERVICE, access: PULL_A });
       assert.equal((await verifier.verify(first.token)).sub, 'bob');
       assert.equal(server.requests(), 1);
+      // Twice: the key the first rotation made sign was already in the fetched set; the
+      // second one's was published after the fetch.
+      await fx.keys.rotate();
       await fx.keys.rotate();
       const second = await issuer.issue({ subject: 'carol', audience: SERVICE, access: PULL_A });
       assert.equal((await verifier.verify(second.token)).sub, 'carol');
@@ -101,6 +104,9 @@ describe('issue → verify round trip', () => {
   it('re-reads the bundle file when a token from a rotated key arrives', async () => {
     // No interval between re-reads here: the bound on them is tested in key-refresh-bound.test.ts.
     const verifier = new TokenVerifier({ issuer: ISSUER, audience: SERVICE, keys: await certificateBundleResolver(fx.bundlePath, { refreshIntervalMs: 0 }) });
+    // Twice, so that the signer is a key published after the bundle was written.
+    fx.writeBundle();
+    await fx.keys.rotate();
     await fx.keys.rotate();
     const { token } = await issuer.issue({ subject: 'dave', audience: SERVICE, access: PULL_A });
     await assert.rejects(verifier.verify(token), { code: 'TOKEN_KEY_UNKNOWN' });

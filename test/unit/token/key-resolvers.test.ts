@@ -55,6 +55,44 @@ describe('key resolvers', () => {
     }
   });
 
+  it('a JWKS fetched just before a rotation already holds the key the rotation makes sign: its tokens verify at once, without another fetch', async () => {
+    const rotating = await KeyStore.open(join(fx.dir, 'rotating'), { publishAheadSeconds: 0 });
+    const server = await jsonServer(() => rotating.jwks());
+    try {
+      // A cooldown of an hour: this verifier cannot fetch again during the test.
+      const verifier = new TokenVerifier({ issuer: ISSUER, audience: SERVICE, cacheSize: 0, keys: jwksResolver(server.url, { cooldownSeconds: 3600 }) });
+      const before = await issue(rotating);
+      await verifier.verify(before);
+      assert.equal(server.requests(), 1);
+      const rotated = await rotating.rotate();
+      const after = await issue(rotating);
+      assert.notEqual(rotated.kid, undefined);
+      assert.equal((await verifier.verify(after)).sub, 's', 'the new signer was published before the rotation');
+      assert.equal((await verifier.verify(before)).sub, 's', 'the retired key still verifies during its retention');
+      assert.equal(server.requests(), 1, 'no fetch was needed');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a retired key stops verifying at the first JWKS fetch after its retention ended', async () => {
+    let clock = Date.now();
+    const rotating = await KeyStore.open(join(fx.dir, 'retiring'), { retainSeconds: 60, publishAheadSeconds: 0, now: () => clock });
+    const server = await jsonServer(() => rotating.jwks());
+    try {
+      const verifier = new TokenVerifier({ issuer: ISSUER, audience: SERVICE, cacheSize: 0, keys: jwksResolver(server.url, { cooldownSeconds: 0, cacheMaxAgeSeconds: 0 }) });
+      const old = await issue(rotating);
+      await rotating.rotate();
+      clock += 59_000;
+      assert.equal((await verifier.verify(old)).sub, 's', 'published until its retention ends');
+      clock += 2_000;
+      await assert.rejects(verifier.verify(old), { code: 'TOKEN_KEY_UNKNOWN' });
+      assert.equal((await verifier.verify(await issue(rotating))).sub, 's');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('combines a bundle and a JWKS: a key from either verifies; once the JWKS is unreachable its last keys still decide', async () => {
     const jwksKeys = await KeyStore.open(join(fx.dir, 'jwks-keys'));
     const server = await jsonServer(() => jwksKeys.jwks());

@@ -29,6 +29,8 @@ export const maintenanceCommands: Command[] = [
   {
     name: 'keys rotate',
     summary: 'make a new signing key current (the old one stays published until its tokens expire)',
+    details:
+      'The key that becomes current is the next key, published (JWKS, `/certs.pem`) since the previous rotation, so registries trusting the JWKS accept its tokens as soon as the command returns. A rotation less than `auth.keypublishaheadseconds` (default 15 s) after the previous one waits for the rest first ([security.md](security.md#key-rotation-timeline-issue-11-item-4)).',
     example: 'dockyard keys rotate',
     operation: 'rotateKeys',
     async run(ctx) {
