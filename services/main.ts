@@ -28,7 +28,7 @@ import { loosePermissionWarnings } from '../shared/process/private-files.js';
 import { authPrivatePaths, prepareAuthService, startAuthService } from './auth/main.js';
 import { preflightRegistryService, prepareRegistryService, registryPrivatePaths, startRegistryService } from './registry/main.js';
 import { loadWebConfig } from '../shared/config/web.js';
-import { startWebService, type RunningWebService } from './web/main.js';
+import { startWebService, webPrivatePaths, type RunningWebService } from './web/main.js';
 
 /** The URL a client on this machine reaches the auth service at (a wildcard bind means loopback). */
 function reachableUrl(listeningUrl: string): string {
@@ -148,14 +148,14 @@ runService('dockyard', import.meta.url, {
       const keys = registryConfig.auth.kind === 'token' ? keyStoreResolver(auth.keys) : undefined;
       const registry = await startRegistryService(registryConfig, { logger: logger.child({ service: 'registry' }), keys, prepared, housekeeping });
       const open = openRegistryWarning(registryConfig);
-      const privatePaths = new Set([...authPrivatePaths(authConfig), ...registryPrivatePaths(registryConfig)]);
       // The web UI talks to the registry started here unless WEB_REGISTRY_URL says otherwise.
-      // Its sessions live in one process's memory, so of a cluster only the first worker
-      // (the one doing housekeeping, restarted in the same slot) serves it: node:cluster then
-      // hands every UI connection to that worker.
+      // Of a cluster only the first worker (the one doing housekeeping, restarted in the same
+      // slot) serves it: node:cluster then hands every UI connection to that worker.
+      const webConfig = loadWebConfig({ file, env }, reachableUrl(registry.url));
+      const privatePaths = new Set([...authPrivatePaths(authConfig), ...registryPrivatePaths(registryConfig), ...webPrivatePaths(webConfig)]);
       let web: RunningWebService | undefined;
       try {
-        if (housekeeping) web = await startWebService(loadWebConfig({ file, env }, reachableUrl(registry.url)), { logger: logger.child({ service: 'web' }) });
+        if (housekeeping) web = await startWebService(webConfig, { logger: logger.child({ service: 'web' }) });
       } catch (err) {
         await registry.close();
         throw err;

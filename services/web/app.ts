@@ -2,15 +2,17 @@
  * The web UI (docs/ui.md): server-rendered pages for people, built over HTTP on the
  * registry's `/v2` and browse API and the auth service's token endpoint, with the signed-in
  * user's own tokens, so it can never show or change more than that user could with
- * docker. It keeps no data of its own beyond sessions (session.ts). Like the other
- * services, createApp builds and never listens; main.ts does.
+ * docker. It keeps no data of its own beyond sessions (session.ts, in its own database).
+ * Like the other services, createApp builds and never listens; main.ts does.
  *
  * Middleware, outermost first: error pages → security headers → assets and health →
- * session → POST check (CSRF, same site) → routes (routes.ts) → 404 page.
+ * session → POST check (CSRF, same site) → routes (routes.ts) → 404 page. What a request
+ * changed in its session (a flash message, a single sign-on state) is written last.
  */
 import Koa, { type Context } from 'koa';
 import type { WebConfig } from '../../shared/config/web.js';
 import type { Logger } from '../../shared/observability/logger.js';
+import { isDatabaseUnavailable } from '../../shared/http/middleware/errors.js';
 import { ASSETS } from './assets.js';
 import { html } from './html.js';
 import { postRefusal, readForm, securityHeaders, sessionIdOf, setSessionCookie } from './http.js';
@@ -22,7 +24,7 @@ import { Upstream, UpstreamError } from './upstream.js';
 
 export interface WebDeps {
   logger: Logger;
-  sessions?: SessionStore;
+  sessions: SessionStore;
   upstream?: Upstream;
 }
 
@@ -38,18 +40,29 @@ function renderError(ctx: Context, session: Session | undefined, page: ErrorPage
 }
 
 export function createApp(config: WebConfig, deps: WebDeps): Koa {
-  const sessions = deps.sessions ?? new SessionStore();
+  const sessions = deps.sessions;
   const upstream = deps.upstream ?? new Upstream(config);
   const secure = config.http.tls !== undefined || config.secureCookies;
   const routeDeps: RouteDeps = { sessions, upstream, secure, ...(config.ssoCallbackUrl ? { ssoCallbackUrl: config.ssoCallbackUrl } : {}) };
   const app = new Koa();
+  app.use(async (ctx, next) => {
+    await next();
+    const session = (ctx.state as WebState).session;
+    if (!session) return;
+    try {
+      await sessions.save(session);
+    } catch (err) {
+      // The page was rendered already; a lost flash message or sign-on state is told again by the next page.
+      deps.logger.warn({ err }, 'saving the web session failed');
+    }
+  });
   app.use(async (ctx, next) => {
     try {
       await next();
     } catch (err) {
       const session = (ctx.state as WebState).session;
       if (err instanceof UpstreamError && err.failure === 'session-expired') {
-        if (session) sessions.destroy(session.id);
+        if (session) await sessions.destroy(session.id);
         setSessionCookie(ctx, null, secure);
         ctx.redirect(`/login?next=${encodeURIComponent(ctx.method === 'GET' ? ctx.path : '/')}`);
         return;
@@ -57,6 +70,13 @@ export function createApp(config: WebConfig, deps: WebDeps): Koa {
       if (err instanceof UpstreamError) {
         deps.logger[err.failure === 'unavailable' ? 'warn' : 'debug']({ failure: err.failure, service: err.service, message: err.message }, 'upstream request failed');
         renderError(ctx, session, upstreamErrorPage(err, session, ctx.path));
+        return;
+      }
+      if (isDatabaseUnavailable(err as { code?: string; message?: string })) {
+        // The session database (WEB_DATABASE_URL) is down or busy: a retry can succeed.
+        deps.logger.warn({ err, path: ctx.path }, 'web session database unavailable');
+        ctx.set('Retry-After', '5');
+        renderError(ctx, undefined, { status: 503, title: 'Unavailable', body: html`<h1>The web UI is unavailable</h1><p>Its session database cannot be reached. Try again in a moment.</p>` });
         return;
       }
       deps.logger.error({ err, path: ctx.path }, 'web request failed');
@@ -83,7 +103,7 @@ export function createApp(config: WebConfig, deps: WebDeps): Koa {
   });
   app.use(async (ctx, next) => {
     const state = ctx.state as WebState;
-    state.session = sessions.get(sessionIdOf(ctx));
+    state.session = await sessions.get(sessionIdOf(ctx));
     // Pages can change with the session: never cached, never shared.
     ctx.set('Cache-Control', 'no-store');
     if (ctx.method === 'POST') {

@@ -47,9 +47,9 @@ export function setSessionCookie(ctx: Context, session: Session | null, secure: 
 }
 
 /** The session for a page with a form: the current one, or a new anonymous one (with its cookie). */
-export function ensureSession(ctx: Context, sessions: SessionStore, current: Session | undefined, secure: boolean): Session {
+export async function ensureSession(ctx: Context, sessions: SessionStore, current: Session | undefined, secure: boolean): Promise<Session> {
   if (current) return current;
-  const session = sessions.create();
+  const session = await sessions.create();
   setSessionCookie(ctx, session, secure);
   return session;
 }

@@ -63,8 +63,8 @@ async function login(ctx: Context, state: WebState, deps: RouteDeps): Promise<vo
     const password = form.get('password') ?? '';
     const refreshToken = await deps.upstream.login(username, password);
     const adminApi = await deps.upstream.adminLogin(username, password);
-    deps.sessions.destroy(session.id);
-    const signedIn = deps.sessions.create({ name: username, refreshToken, ...(adminApi ? { adminRefreshToken: adminApi.refreshToken, admin: adminApi.admin } : {}) });
+    await deps.sessions.destroy(session.id);
+    const signedIn = await deps.sessions.create({ name: username, refreshToken, ...(adminApi ? { adminRefreshToken: adminApi.refreshToken, admin: adminApi.admin } : {}) });
     setSessionCookie(ctx, signedIn, deps.secure);
     ctx.status = 303;
     ctx.redirect(next);
@@ -77,7 +77,7 @@ async function login(ctx: Context, state: WebState, deps: RouteDeps): Promise<vo
 
 async function logout(ctx: Context, state: WebState, deps: RouteDeps): Promise<void> {
   const session = state.session!;
-  deps.sessions.destroy(session.id);
+  await deps.sessions.destroy(session.id);
   setSessionCookie(ctx, null, deps.secure);
   // The session is gone here either way; the refresh token must be gone at the auth service too.
   if (session.user) await deps.upstream.revoke(session.user.refreshToken);
@@ -92,7 +92,7 @@ async function repositoryRoutes(ctx: Context, state: WebState, deps: RouteDeps, 
   const scope = repositoryScope(name);
   if (rest.length === 0 && !post) return render(ctx, state, await repositoryPage(req, name)), true;
   if (rest.join('/') === 'readme/edit' && !post) {
-    req.session = state.session = ensureSession(ctx, deps.sessions, state.session, deps.secure);
+    req.session = state.session = await ensureSession(ctx, deps.sessions, state.session, deps.secure);
     return render(ctx, state, await readmeEditPage(req, name)), true;
   }
   if (rest.join('/') === 'readme' && post) {
@@ -108,7 +108,7 @@ async function repositoryRoutes(ctx: Context, state: WebState, deps: RouteDeps, 
   if (rest.length === 2 && !post) return render(ctx, state, await imagePage(req, name, target)), true;
   if (rest.length !== 3 || rest[2] !== 'delete') return false;
   if (!post) {
-    state.session = ensureSession(ctx, deps.sessions, state.session, deps.secure);
+    state.session = await ensureSession(ctx, deps.sessions, state.session, deps.secure);
     return render(ctx, state, confirmDeletePage(state.session, name, target)), true;
   }
   const reference = 'tag' in target ? target.tag : target.digest;
@@ -135,7 +135,7 @@ export async function route(ctx: Context, state: WebState, deps: RouteDeps): Pro
   if (ctx.path === '/login') {
     if (post) return await login(ctx, state, deps), true;
     const disabled = (await deps.upstream.endpoint()) === null;
-    state.session = ensureSession(ctx, deps.sessions, state.session, deps.secure);
+    state.session = await ensureSession(ctx, deps.sessions, state.session, deps.secure);
     return render(ctx, state, loginPage(state.session, { next: typeof ctx.query.next === 'string' ? ctx.query.next : undefined, disabled, sso: deps.ssoCallbackUrl !== undefined })), true;
   }
   if (deps.ssoCallbackUrl !== undefined) {

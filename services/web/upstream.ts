@@ -77,6 +77,8 @@ async function errorMessage(res: Response): Promise<string> {
 export class Upstream {
   private endpointCache: Promise<TokenEndpoint> | undefined;
   private readonly anonymousTokens = new Map<string, CachedToken>();
+  /** Token requests under way, per token cache (a session's or the anonymous one) and scope. */
+  private readonly inFlight = new WeakMap<Map<string, CachedToken>, Map<string, Promise<CachedToken>>>();
 
   constructor(
     private readonly config: WebConfig,
@@ -219,13 +221,30 @@ export class Upstream {
     if (!res.ok) throw new UpstreamError(failureFor(res.status), `revoking the refresh token: HTTP ${res.status}`, 'auth');
   }
 
-  /** A registry token for `scope` (space separated records) for the session's user, or anonymous; null without token auth. */
+  /**
+   * A registry token for `scope` (space separated records) for the session's user, or
+   * anonymous; null without token auth. Callers asking for the same scope of the same
+   * session at once (a page loads its README, tags and actions in parallel) share one
+   * request to the auth service.
+   */
   async token(session: Session | undefined, scope: string): Promise<CachedToken | null> {
     const endpoint = await this.endpoint();
     if (!endpoint) return null;
     const cache = session?.user ? session.tokens : this.anonymousTokens;
     const cached = cache.get(scope);
     if (cached && cached.expiresAt > this.now()) return cached;
+    let pending = this.inFlight.get(cache);
+    if (!pending) this.inFlight.set(cache, (pending = new Map()));
+    let fetching = pending.get(scope);
+    if (!fetching) {
+      const requests = pending;
+      fetching = this.fetchToken(session, endpoint, scope, cache).finally(() => requests.delete(scope));
+      pending.set(scope, fetching);
+    }
+    return fetching;
+  }
+
+  private async fetchToken(session: Session | undefined, endpoint: NonNullable<TokenEndpoint>, scope: string, cache: Map<string, CachedToken>): Promise<CachedToken> {
     let res: Response;
     if (session?.user) {
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: session.user.refreshToken, client_id: CLIENT_ID, service: endpoint.service, scope });

@@ -48,4 +48,17 @@ export const WEB_SETTINGS = {
     description:
       'Turns on "Sign in with single sign-on": this web UI\'s own `/login/sso/callback` URL as browsers reach it, which must also be listed in the auth service\'s `AUTH_OIDC_ALLOWED_REDIRECTS` (docs/ui.md).',
   },
+  databaseUrl: {
+    yaml: 'web.database.url',
+    env: 'WEB_DATABASE_URL',
+    defaultText: 'sqlite:<datadir>/web/web.sqlite',
+    description: 'Where the web UI keeps its sessions: `postgres://user:password@host:port/db` (shared by several web replicas) or `sqlite:PATH`.',
+  },
+  sessionKeyFile: {
+    yaml: 'web.session.keyfile',
+    env: 'WEB_SESSION_KEY_FILE',
+    defaultText: '<datadir>/web/session.key',
+    description:
+      'Key file sealing the refresh tokens stored with web sessions (AES-256-GCM); created (0600, 32 random bytes) on first start when absent. Web replicas sharing a database need the same file.',
+  },
 } as const satisfies Record<string, Setting>;

@@ -1,13 +1,17 @@
 /**
  * The web UI's settings (services/web) and their loader. The web service reaches the
  * registry and the auth service over HTTP only, so its whole configuration is where it
- * listens and where those two are; `npm start` fills in the ones it runs itself.
+ * listens and where those two are, plus where it keeps its sessions (a database and the
+ * key file sealing them); `npm start` fills in the ones it runs itself.
  */
+import { join } from 'node:path';
+import type { DatabaseConfig } from '../db/index.js';
 import { tlsFrom } from './build.js';
 import { readConfigFile } from './file.js';
 import { ConfigSource } from './source.js';
 import type { ListenConfig } from './types.js';
 import { WEB_SETTINGS } from './web-settings.js';
+import { SETTINGS } from './settings.js';
 
 
 /** The web service's validated configuration. */
@@ -22,6 +26,10 @@ export interface WebConfig {
   secureCookies: boolean;
   /** The web UI's single sign-on callback URL; single sign-on is offered only when set. */
   ssoCallbackUrl?: string;
+  /** Where sessions are kept (migrations/web). */
+  database: DatabaseConfig;
+  /** The key file sealing sessions' refresh tokens (created when absent). */
+  sessionKeyFile: string;
 }
 
 const trimSlash = (url: string): string => url.replace(/\/+$/, '');
@@ -32,6 +40,7 @@ export function buildWebConfig(src: ConfigSource, registryDefault = 'http://127.
   const authUrl = src.url(s.authUrl);
   const pullHost = src.string(s.pullHost);
   const ssoCallbackUrl = src.url(s.ssoCallbackUrl);
+  const dataDir = src.path(SETTINGS.common.dataDir)!;
   return {
     http: { ...src.addr(s.addr), tls: tlsFrom(src, s.tlsCertificate, s.tlsKey) },
     registryUrl: trimSlash(src.url(s.registryUrl) ?? registryDefault),
@@ -39,6 +48,8 @@ export function buildWebConfig(src: ConfigSource, registryDefault = 'http://127.
     ...(pullHost === undefined ? {} : { pullHost }),
     secureCookies: src.bool(s.secureCookies),
     ...(ssoCallbackUrl === undefined ? {} : { ssoCallbackUrl }),
+    database: src.database(s.databaseUrl, join(dataDir, 'web', 'web.sqlite')),
+    sessionKeyFile: src.path(s.sessionKeyFile) ?? join(dataDir, 'web', 'session.key'),
   };
 }
 

@@ -207,7 +207,7 @@ class DirectoryMigrationSource implements Knex.MigrationSource<string> {
   }
 }
 
-function migratorConfig(service: 'auth' | 'registry'): Knex.MigratorConfig {
+function migratorConfig(service: 'auth' | 'registry' | 'web'): Knex.MigratorConfig {
   // Each service has its own bookkeeping table, so both may share one database.
   return {
     migrationSource: new DirectoryMigrationSource(join(MIGRATIONS_ROOT, service)),
@@ -226,7 +226,7 @@ const MIGRATION_WAIT_MS = 15 * 60_000;
  * connection of its own (polled, so a long migration elsewhere outlasts no query timeout),
  * makes the later replica wait and then find nothing left to do.
  */
-export async function migrateLatest(db: Knex, service: 'auth' | 'registry'): Promise<void> {
+export async function migrateLatest(db: Knex, service: 'auth' | 'registry' | 'web'): Promise<void> {
   const config = db.client.config as { client?: unknown; searchPath?: unknown };
   if (config.client !== 'pg') {
     await db.migrate.latest(migratorConfig(service));
@@ -246,6 +246,6 @@ export async function migrateLatest(db: Knex, service: 'auth' | 'registry'): Pro
 }
 
 /** Rolls back every migration of one service (used by tests that check `down`). */
-export async function migrateRollbackAll(db: Knex, service: 'auth' | 'registry'): Promise<void> {
+export async function migrateRollbackAll(db: Knex, service: 'auth' | 'registry' | 'web'): Promise<void> {
   await db.migrate.rollback(migratorConfig(service), true);
 }

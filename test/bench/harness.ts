@@ -10,7 +10,7 @@ import type { DatabaseConfig } from '../../shared/db/index.js';
 import { HttpClient, requestCount, type LoopResult } from './load.js';
 import { RssSampler, treeCpuMs } from './proc.js';
 import { scenarioLine, specFor, type ScenarioOutcome, type TargetOutcome } from './tables.js';
-import { SkipTarget, type Measured, type Scenario, type Target, type TargetName } from './scenarios/types.js';
+import { SkipTarget, type Measured, type Scenario, type Target, type TargetName, type WebStackInfo } from './scenarios/types.js';
 import { basicLogin } from './tokens.js';
 
 /** Issues admin tokens for scope sets, once per distinct set. */
@@ -42,11 +42,12 @@ export class TokenSource {
 }
 
 /** A target backed by a server process whose tree is accounted while measuring. */
-export function processTarget(name: TargetName, url: string, pid: number, tokens?: TokenSource, metadataDatabase?: DatabaseConfig): Target {
+export function processTarget(name: TargetName, url: string, pid: number, tokens?: TokenSource, metadataDatabase?: DatabaseConfig, web?: WebStackInfo): Target {
   return {
     name,
     url,
     metadataDatabase,
+    ...(web ? { web } : {}),
     async authorize(scopes) {
       return tokens && scopes.length > 0 ? tokens.bearer(scopes) : undefined;
     },

@@ -23,6 +23,8 @@ export interface Profile {
   hugeBlob: { size: number; seconds: number };
   /** Dockyard-only scaling: repositories (with tagsPerRepo tags each) and tags in one repository, small vs large. */
   dockyardScaling: { smallRepos: number; largeRepos: number; tagsPerRepo: number; smallTags: number; largeTags: number };
+  /** Web UI page rows: repositories (one tag each) and tags in one repository, small vs large deployment. */
+  webScaling: { smallRepos: number; largeRepos: number; smallTags: number; largeTags: number };
   /** GC rows: unreferenced blobs (of blobSize bytes) per GC run, pushing clients, seconds of a round without GC. */
   gc: { blobs: number; blobSize: number; clients: number; idleSeconds: number };
   /** Connections used to seed (tags, repositories). */
@@ -45,6 +47,7 @@ export function profileFor(quick: boolean): Profile {
       scaling: { smallRepos: 5, largeRepos: 50, tagsPerRepo: 10, seedSeconds: 30 },
       hugeBlob: { size: 64 * MiB, seconds: 60 },
       dockyardScaling: { smallRepos: 10, largeRepos: 1_000, tagsPerRepo: 2, smallTags: 300, largeTags: 3_000 },
+      webScaling: { smallRepos: 10, largeRepos: 1_000, smallTags: 100, largeTags: 3_000 },
       gc: { blobs: 2_000, blobSize: 4096, clients: 4, idleSeconds: 2 },
       seedConnections: 16,
     };
@@ -62,6 +65,7 @@ export function profileFor(quick: boolean): Profile {
     scaling: { smallRepos: 100, largeRepos: 10_000, tagsPerRepo: 10, seedSeconds: 900 },
     hugeBlob: { size: 2048 * MiB, seconds: 600 },
     dockyardScaling: { smallRepos: 100, largeRepos: 100_000, tagsPerRepo: 2, smallTags: 1_000, largeTags: 100_000 },
+    webScaling: { smallRepos: 100, largeRepos: 100_000, smallTags: 100, largeTags: 100_000 },
     gc: { blobs: 100_000, blobSize: 4096, clients: 4, idleSeconds: 20 },
     seedConnections: 32,
   };

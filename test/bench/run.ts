@@ -21,7 +21,7 @@ import { reportNotes, textTable, writeReports, type RunInfo } from './report.js'
 import { specFor } from './tables.js';
 import { benchEndpoints } from './webhook-endpoints.js';
 import { allScenarios, selectScenarios } from './scenarios/index.js';
-import type { Scenario, Target, TargetName } from './scenarios/types.js';
+import type { Scenario, Target, TargetName, WebStackInfo } from './scenarios/types.js';
 import {
   REPO_ROOT,
   dockyardAuthPresent,
@@ -30,6 +30,7 @@ import {
   startAuthService,
   startDistribution,
   startDockyardRegistry,
+  startDockyardStack,
   stopAll,
   type AuthService,
   type Server,
@@ -122,8 +123,8 @@ async function startTokenServer(dir: string, workers: number | undefined): Promi
   return { auth, trust: { realm: new URL('/token', auth.url).href, service: auth.service, issuer: auth.issuer, rootCertBundle } };
 }
 
-/** A started registry and, for Dockyard, its metadata database (for seeding). */
-type Registry = Server & { database?: DatabaseConfig };
+/** A started registry and, for Dockyard, its metadata database (for seeding); for a web UI target, its services. */
+type Registry = Server & { database?: DatabaseConfig; web?: WebStackInfo };
 
 /**
  * Starts the registries the selected scenarios compare: Dockyard and distribution (as
@@ -149,6 +150,11 @@ async function startRegistries(
     if (wanted.has('dockyard-webhooks')) {
       const env = { REGISTRY_NOTIFICATIONS_ENDPOINTS: JSON.stringify(await benchEndpoints()) };
       servers.set('dockyard-webhooks', await startDockyardRegistry(join(dir, 'dockyard-webhooks-data'), { name: 'dockyard-webhooks', workers, env }));
+    }
+    for (const name of ['web-small', 'web-large'] as const) {
+      if (!wanted.has(name)) continue;
+      const stack = await startDockyardStack(join(dir, `${name}-data`), name, randomBytes(18).toString('base64url'), await storage.dockyardEnv(name));
+      servers.set(name, { ...stack, web: { registryUrl: stack.registryUrl, authUrl: stack.authUrl, adminPassword: stack.adminPassword } });
     }
     if (wanted.has('dockyard-gc-idle') || wanted.has('dockyard-gc-busy')) {
       // Both GC columns are this one registry; its own background GC is off, the bench runs `gc run`.
@@ -181,6 +187,9 @@ function runNotes(options: BenchOptions, scenarios: Scenario[], logVolume: strin
   }
   if (scenarios.some((s) => s.on === 'dockyard-scaling')) {
     notes.push('Dockyard-only scaling rows: two more Dockyard registries, one seeded with the small and one with the large population through the MetadataStore; rounds alternate between them.');
+  }
+  if (scenarios.some((s) => s.on === 'web-scaling')) {
+    notes.push('Web UI page rows: two `npm start` processes (registry with token auth, auth service and web UI in one process each), one seeded with the small and one with the large population through the MetadataStore; rounds alternate between them.');
   }
   if (scenarios.some((s) => s.on === 'gc')) {
     notes.push('Garbage collection rows: a Dockyard registry of its own (SQLite, filesystem storage, background GC off); `gc run` runs as a separate process, as `npm run admin -- gc run` does.');
@@ -238,7 +247,7 @@ async function main(options: BenchOptions): Promise<void> {
   // Only the two compared registries trust the auth service; the extra Dockyard registries run without auth.
   const tokensFor = (name: TargetName) => (name === 'dockyard' || name === 'distribution' ? tokens : undefined);
   const registries = new Map<TargetName, Target>(
-    [...servers].map(([name, server]) => [name, processTarget(name, server.url, server.pid, tokensFor(name), server.database)]),
+    [...servers].map(([name, server]) => [name, processTarget(name, server.url, server.pid, tokensFor(name), server.database, server.web)]),
   );
   const authTarget = authService ? [processTarget('dockyard', authService.url, authService.pid)] : [];
   const targetsFor = (scenario: Scenario): Target[] =>

@@ -246,3 +246,32 @@ export async function runAuthCli(auth: AuthService, args: string[]): Promise<str
   if (code !== 0) throw new Error(`auth cli ${args.join(' ')} failed (${code}): ${stderr.trim().slice(0, 500)}`);
   return stdout;
 }
+
+/** `npm start` as the web UI rows run it: registry, auth service and web UI in one process. */
+export interface DockyardStack extends DockyardServer {
+  registryUrl: string;
+  authUrl: string;
+  adminPassword: string;
+}
+
+/**
+ * Starts services/main.ts (what `npm start` runs) with its data under `dataDir`: the
+ * registry checks this auth service's tokens, the web UI calls both over HTTP. One process,
+ * so the CPU of a page is the tree of `pid`, wherever the work happened.
+ */
+export async function startDockyardStack(dataDir: string, name: string, adminPassword: string, extraEnv: Record<string, string> = {}): Promise<DockyardStack> {
+  const [registryPort, authPort, webPort] = [await freePort(), await freePort(), await freePort()];
+  mkdirSync(dataDir, { recursive: true });
+  const env = productionEnv({
+    ...extraEnv,
+    DOCKYARD_DATA_DIR: dataDir,
+    DOCKYARD_ADMIN_PASSWORD: adminPassword,
+    REGISTRY_HTTP_ADDR: `127.0.0.1:${registryPort}`,
+    AUTH_HTTP_ADDR: `127.0.0.1:${authPort}`,
+    WEB_HTTP_ADDR: `127.0.0.1:${webPort}`,
+    REGISTRY_GC_INTERVAL_SECONDS: '0',
+  });
+  const server = launch(name, process.execPath, tsxArgs('services/main.ts'), env, join(dataDir, '..', `${name}.log`), `http://127.0.0.1:${webPort}`);
+  await waitReady(server, '/healthz', [200]);
+  return { ...server, database: registryConfigFromEnv(env).database, registryUrl: `http://127.0.0.1:${registryPort}`, authUrl: `http://127.0.0.1:${authPort}`, adminPassword };
+}

@@ -138,6 +138,18 @@ export const TABLES: ReadonlyArray<{ spec: TableSpec; holds: readonly Comparison
     },
     holds: ['gc'],
   },
+  {
+    spec: {
+      title: 'Web UI pages: the whole deployment with a small vs a large population (Dockyard only)',
+      columns: ['web-small', 'web-large'],
+      headings: ['small registry', 'large registry'],
+      ratio: { of: 'second/first', heading: 'ratio large/small (throughput; 1 = same)' },
+      cpuRatioHeading: 'server CPU per page large/small (1 = same cost)',
+      legend:
+        'Two `npm start` processes (registry with token auth, auth service, web UI; SQLite, filesystem), seeded through the MetadataStore, each page fetched by one signed-in user granted pull on bench/**; CPU is the whole process per page, latency is seen by the client. Rounds alternate.',
+    },
+    holds: ['web-scaling'],
+  },
 ];
 
 /** The GC runs of an outcome's rounds: duration and blobs deleted of each. */

@@ -21,6 +21,10 @@ export interface WebStack {
   authUrl: string;
   registryUrl: string;
   webUrl: string;
+  /** The data directory of all three (the web UI's sessions are in its web/ folder). */
+  dataDir: string;
+  /** Stops the web UI and starts it again over the same data (a new app, a new port: webUrl changes). */
+  restartWeb(): Promise<void>;
   /** Closes the three services and removes the data directory. */
   close(): Promise<void>;
 }
@@ -49,17 +53,25 @@ export async function startWebStack(options: { webEnv?: Record<string, string>; 
       { logger },
     );
     closers.unshift(registry.close);
-    const web = await startWebService(loadWebConfig({ env: { WEB_HTTP_ADDR: '127.0.0.1:0', ...options.webEnv } }, registry.url), { logger });
-    closers.unshift(web.close);
-    return {
+    const webConfig = () => loadWebConfig({ env: { DOCKYARD_DATA_DIR: dir, WEB_HTTP_ADDR: '127.0.0.1:0', ...options.webEnv } }, registry.url);
+    let web = await startWebService(webConfig(), { logger });
+    closers.unshift(() => web.close());
+    const stack: WebStack = {
       authUrl: auth.url,
       registryUrl: registry.url,
       webUrl: web.url,
+      dataDir: dir,
+      async restartWeb() {
+        await web.close();
+        web = await startWebService(webConfig(), { logger });
+        stack.webUrl = web.url;
+      },
       async close() {
         for (const close of closers) await close();
         rmSync(dir, { recursive: true, force: true });
       },
     };
+    return stack;
   } catch (err) {
     for (const close of closers) await close();
     rmSync(dir, { recursive: true, force: true });

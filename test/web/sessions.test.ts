@@ -94,7 +94,7 @@ describe('web UI sessions and forms', () => {
   });
 
   it('shows a 503 page when the registry cannot be reached', async () => {
-    const web = await startWebService(loadWebConfig({ env: { WEB_HTTP_ADDR: '127.0.0.1:0' } }, 'http://127.0.0.1:9'), { logger: createLogger({ name: 'web-test', level: 'silent' }) });
+    const web = await startWebService(loadWebConfig({ env: { DOCKYARD_DATA_DIR: stack.dataDir, WEB_HTTP_ADDR: '127.0.0.1:0' } }, 'http://127.0.0.1:9'), { logger: createLogger({ name: 'web-test', level: 'silent' }) });
     try {
       const page = await new PageClient(web.url).request('/');
       assert.equal(page.status, 503);
@@ -105,7 +105,7 @@ describe('web UI sessions and forms', () => {
   });
 
   it('marks the cookie Secure when told the UI is served over HTTPS', async () => {
-    const web = await startWebService(loadWebConfig({ env: { WEB_HTTP_ADDR: '127.0.0.1:0', WEB_HTTP_SECURE_COOKIES: 'true' } }, stack.registryUrl), { logger: createLogger({ name: 'web-test', level: 'silent' }) });
+    const web = await startWebService(loadWebConfig({ env: { DOCKYARD_DATA_DIR: stack.dataDir, WEB_HTTP_ADDR: '127.0.0.1:0', WEB_HTTP_SECURE_COOKIES: 'true' } }, stack.registryUrl), { logger: createLogger({ name: 'web-test', level: 'silent' }) });
     try {
       const page = await new PageClient(web.url).request('/login');
       assert.match(page.headers.get('set-cookie') ?? '', /; HttpOnly; SameSite=Lax; Secure$/);

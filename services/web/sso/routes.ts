@@ -69,8 +69,8 @@ async function callback(ctx: Context, state: WebState, deps: SsoDeps): Promise<v
       await deps.upstream.revoke(registry.refreshToken);
       return deps.render(failedPage('The two steps of the sign-in named different users. Sign out at the identity provider and try again.', 401));
     }
-    deps.sessions.destroy(session.id);
-    const signedIn = deps.sessions.create({ name: registry.name, refreshToken: registry.refreshToken, adminRefreshToken: admin.refreshToken, admin: await deps.upstream.isAdmin(admin.token) });
+    await deps.sessions.destroy(session.id);
+    const signedIn = await deps.sessions.create({ name: registry.name, refreshToken: registry.refreshToken, adminRefreshToken: admin.refreshToken, admin: await deps.upstream.isAdmin(admin.token) });
     setSessionCookie(ctx, signedIn, deps.secure);
     ctx.status = 303;
     ctx.redirect(pending.next);
@@ -84,7 +84,7 @@ async function callback(ctx: Context, state: WebState, deps: SsoDeps): Promise<v
 export async function ssoRoutes(ctx: Context, state: WebState, deps: SsoDeps): Promise<boolean> {
   if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return false;
   if (ctx.path === SSO_START) {
-    state.session = ensureSession(ctx, deps.sessions, state.session, deps.secure);
+    state.session = await ensureSession(ctx, deps.sessions, state.session, deps.secure);
     await sendToAuth(ctx, deps, state.session, safeNext(ctx.query.next), 'registry');
     return true;
   }

@@ -13,7 +13,7 @@ import type { Logger } from '../../observability/logger.js';
  * reports extended codes such as SQLITE_BUSY_SNAPSHOT), PostgreSQL refusing, shutting down or
  * dropping the connection, or no pooled connection free in time. Retrying later can succeed.
  */
-function isDatabaseUnavailable(e: { code?: string; message?: string } | null): boolean {
+export function isDatabaseUnavailable(e: { code?: string; message?: string } | null): boolean {
   const code = e?.code ?? '';
   if (/^SQLITE_(BUSY|LOCKED)/.test(code)) return true;
   if (code === 'ECONNREFUSED' || code === '57P01') return true;

@@ -47,6 +47,23 @@ describe('owner-only files', () => {
     assert.match(second.stderr, new RegExp(`^WARNING: ${join(keysDir, key)} has mode 0640`, 'm'));
   });
 
+  it('web: session database and session key file are created owner-only; loosened ones are named', async () => {
+    const dataDir = join(root, 'web-data');
+    const db = join(dataDir, 'web', 'web.sqlite');
+    const key = join(dataDir, 'web', 'session.key');
+    const webStart = (whileServing?: () => void) =>
+      runUntilServing('services/web/main.ts', { DOCKYARD_DATA_DIR: dataDir, WEB_HTTP_ADDR: '127.0.0.1:0', WEB_REGISTRY_URL: 'http://127.0.0.1:9' }, '/healthz', 200, whileServing);
+    const first = await webStart(() => assertDatabasePrivate(db));
+    assert.doesNotMatch(first.stderr, /WARNING/);
+    assert.equal(octal(mode(join(dataDir, 'web'))), '700');
+    assert.equal(octal(mode(key)), '600');
+    chmodSync(key, 0o644);
+    chmodSync(db, 0o640);
+    const second = await webStart();
+    assert.match(second.stderr, new RegExp(`^WARNING: ${key} has mode 0644: .*run: chmod 600 ${key}$`, 'm'));
+    assert.match(second.stderr, new RegExp(`^WARNING: ${db} has mode 0640`, 'm'));
+  });
+
   it('registry: data directory and database are created owner-only; a loosened database is named', async () => {
     const dataDir = join(root, 'registry-data');
     const db = join(dataDir, 'registry', 'registry.sqlite');

@@ -10,6 +10,7 @@ import { scalingScenarios } from './scaling.js';
 import { tagScenarios } from './tags.js';
 import { tokenEndpointScenarios } from './token-endpoint.js';
 import { webhookScenarios } from './webhooks.js';
+import { webPageScenarios } from './web-pages.js';
 import type { Scenario, ScenarioEnv } from './types.js';
 
 /** All scenarios of a run, in order. */
@@ -26,6 +27,7 @@ export function allScenarios(env: ScenarioEnv): Scenario[] {
     ...tokenEndpointScenarios(profile, env.authService),
     ...scalingScenarios(profile, env.seedThroughDatabase),
     ...dockyardScalingScenarios(profile),
+    ...webPageScenarios(profile),
     ...gcScenarios(profile),
   ];
 }

@@ -15,7 +15,17 @@ import type { AuthService } from '../servers.js';
  * (scaling). The auth service's figures land in the 'dockyard' column of its rows. The two
  * garbage-collection columns are one Dockyard registry: pushes without and during a GC run.
  */
-export type TargetName = 'dockyard' | 'distribution' | 'dockyard-noauth' | 'dockyard-small' | 'dockyard-large' | 'dockyard-webhooks' | 'dockyard-gc-idle' | 'dockyard-gc-busy';
+export type TargetName =
+  | 'dockyard'
+  | 'distribution'
+  | 'dockyard-noauth'
+  | 'dockyard-small'
+  | 'dockyard-large'
+  | 'dockyard-webhooks'
+  | 'dockyard-gc-idle'
+  | 'dockyard-gc-busy'
+  | 'web-small'
+  | 'web-large';
 
 /**
  * Which pair of servers a scenario compares (each pair is one table of the report):
@@ -24,8 +34,10 @@ export type TargetName = 'dockyard' | 'distribution' | 'dockyard-noauth' | 'dock
  * 'dockyard-scaling' a Dockyard registry with a small population vs one with a large one;
  * 'webhooks' a Dockyard registry with a dead and a slow notification endpoint vs one without.
  * 'gc' one Dockyard registry, pushes without a garbage collection vs during one.
+ * 'web-scaling' the whole `npm start` deployment (registry, auth service, web UI in one
+ * process) with a small population vs one with a large one, measured through web pages.
  */
-export type Comparison = 'registries' | 'auth' | 'auth-overhead' | 'dockyard-scaling' | 'webhooks' | 'gc';
+export type Comparison = 'registries' | 'auth' | 'auth-overhead' | 'dockyard-scaling' | 'webhooks' | 'gc' | 'web-scaling';
 
 /** A LoopResult plus the server-side cost of producing it. */
 export interface Measured extends LoopResult {
@@ -51,6 +63,15 @@ export interface Target {
   measure(work: () => Promise<LoopResult>): Promise<Measured>;
   /** Dockyard's metadata database, for seeding through its MetadataStore; absent for distribution. */
   metadataDatabase?: DatabaseConfig;
+  /** For a web UI target (url is the web UI's): where its registry and auth service answer, and the admin's password. */
+  web?: WebStackInfo;
+}
+
+/** The services behind a web UI target (the `npm start` process, test/bench/servers.ts). */
+export interface WebStackInfo {
+  registryUrl: string;
+  authUrl: string;
+  adminPassword: string;
 }
 
 /** Units a scenario reports its throughput in. */
