@@ -14,6 +14,7 @@ import type { DatabaseConfig } from '../../shared/db/index.js';
 import { processTarget, runScenarios, TokenSource } from './harness.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { benchStorage, type BenchStorage } from './storage.js';
+import { ensureDist } from './dist.js';
 import { treePeakRssBytes } from './proc.js';
 import { profileFor } from './profile.js';
 import { LoadGuard, loadGuardSummary } from './load-guard.js';
@@ -165,10 +166,11 @@ async function startRegistries(
 }
 
 /** How the servers ran, for the report. */
-function runNotes(options: BenchOptions, scenarios: Scenario[], logVolume: string): string[] {
+function runNotes(options: BenchOptions, scenarios: Scenario[], logVolume: string, distState: string | undefined): string[] {
   const distributionLog = options.distributionLog === 'warn' ? 'warn with the access log disabled' : 'info (its default)';
   const notes = [
-    'Dockyard runs as `node --import tsx services/registry/main.ts` (what `npm run registry` runs, without the npm/tsx wrapper processes), NODE_ENV=production, LOG_LEVEL=info, logs to a file.',
+    'Dockyard runs from the compiled dist/ as `node dist/services/registry/main.js` (what `npm run registry` runs, without the npm wrapper process; no TypeScript loader), NODE_ENV=production, LOG_LEVEL=info, logs to a file.',
+    ...(distState ? [distState] : []),
     `distribution runs as \`docker-registry serve\` with filesystem storage, delete enabled and the in-memory blob descriptor cache (the Debian default config), log level ${distributionLog}, logs to a file.`,
     'Both keep their data under one temp dir on the same disk; the load generator runs in this process on the same machine.',
     `Server log output over the run (per-request lines cost CPU): ${logVolume}.`,
@@ -216,6 +218,7 @@ async function main(options: BenchOptions): Promise<void> {
     throw new Error('services/registry/main.ts does not exist yet; run with --targets distribution until it does');
   }
 
+  const distState = options.targets.includes('dockyard') || options.auth === 'token' ? ensureDist(log) : undefined;
   const binary = options.targets.includes('distribution') ? distributionBinary() : undefined;
   tempDir = mkdtempSync(join(tmpdir(), 'dockyard-bench-'));
   keepTemp = options.keep;
@@ -237,8 +240,9 @@ async function main(options: BenchOptions): Promise<void> {
 
   // Only the two compared registries trust the auth service; the extra Dockyard registries run without auth.
   const tokensFor = (name: TargetName) => (name === 'dockyard' || name === 'distribution' ? tokens : undefined);
+  const deleteFor = (name: TargetName) => (storage.deleteBlob ? { deleteStoredBlob: (digest: string) => storage.deleteBlob!(name, digest) } : {});
   const registries = new Map<TargetName, Target>(
-    [...servers].map(([name, server]) => [name, processTarget(name, server.url, server.pid, tokensFor(name), server.database)]),
+    [...servers].map(([name, server]) => [name, { ...processTarget(name, server.url, server.pid, tokensFor(name), server.database), ...deleteFor(name) }]),
   );
   const authTarget = authService ? [processTarget('dockyard', authService.url, authService.pid)] : [];
   const targetsFor = (scenario: Scenario): Target[] =>
@@ -280,7 +284,7 @@ async function main(options: BenchOptions): Promise<void> {
     loadGuard: guard?.record,
     workers: options.workers,
     serverPeakRssMiB,
-    notes: [...runNotes(options, scenarios, logVolume), ...storage.notes],
+    notes: [...runNotes(options, scenarios, logVolume, distState), ...storage.notes],
   };
   const out = resolve(options.out ?? join(REPO_ROOT, '.tmp', 'bench', `bench-${profile.name}-${options.auth}-${startedAt.replace(/[:.]/g, '-')}.md`));
   const written = writeReports(out, info, outcomes);

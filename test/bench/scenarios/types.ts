@@ -51,6 +51,8 @@ export interface Target {
   measure(work: () => Promise<LoopResult>): Promise<Measured>;
   /** Dockyard's metadata database, for seeding through its MetadataStore; absent for distribution. */
   metadataDatabase?: DatabaseConfig;
+  /** Deletes a blob's bytes from the target's store behind its back (stores a run could fill); absent where not needed. */
+  deleteStoredBlob?(digest: string): Promise<void>;
 }
 
 /** Units a scenario reports its throughput in. */
