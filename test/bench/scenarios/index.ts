@@ -6,6 +6,7 @@ import { gcScenarios } from './gc.js';
 import { hugeBlobScenarios } from './huge-blob.js';
 import { imagePushScenarios } from './image-push.js';
 import { manifestScenarios } from './manifests.js';
+import { replicaScenarios } from './replicas.js';
 import { scalingScenarios } from './scaling.js';
 import { tagScenarios } from './tags.js';
 import { tokenEndpointScenarios } from './token-endpoint.js';
@@ -27,6 +28,7 @@ export function allScenarios(env: ScenarioEnv): Scenario[] {
     ...scalingScenarios(profile, env.seedThroughDatabase),
     ...dockyardScalingScenarios(profile),
     ...gcScenarios(profile),
+    ...replicaScenarios(profile),
   ];
 }
 

@@ -15,7 +15,17 @@ import type { AuthService } from '../servers.js';
  * (scaling). The auth service's figures land in the 'dockyard' column of its rows. The two
  * garbage-collection columns are one Dockyard registry: pushes without and during a GC run.
  */
-export type TargetName = 'dockyard' | 'distribution' | 'dockyard-noauth' | 'dockyard-small' | 'dockyard-large' | 'dockyard-webhooks' | 'dockyard-gc-idle' | 'dockyard-gc-busy';
+export type TargetName =
+  | 'dockyard'
+  | 'distribution'
+  | 'dockyard-noauth'
+  | 'dockyard-small'
+  | 'dockyard-large'
+  | 'dockyard-webhooks'
+  | 'dockyard-gc-idle'
+  | 'dockyard-gc-busy'
+  | 'dockyard-1-replica'
+  | 'dockyard-2-replicas';
 
 /**
  * Which pair of servers a scenario compares (each pair is one table of the report):
@@ -24,8 +34,9 @@ export type TargetName = 'dockyard' | 'distribution' | 'dockyard-noauth' | 'dock
  * 'dockyard-scaling' a Dockyard registry with a small population vs one with a large one;
  * 'webhooks' a Dockyard registry with a dead and a slow notification endpoint vs one without.
  * 'gc' one Dockyard registry, pushes without a garbage collection vs during one.
+ * 'replicas' one vs two Dockyard registry replicas behind a round-robin proxy (test/bench/replicas.ts).
  */
-export type Comparison = 'registries' | 'auth' | 'auth-overhead' | 'dockyard-scaling' | 'webhooks' | 'gc';
+export type Comparison = 'registries' | 'auth' | 'auth-overhead' | 'dockyard-scaling' | 'webhooks' | 'gc' | 'replicas';
 
 /** A LoopResult plus the server-side cost of producing it. */
 export interface Measured extends LoopResult {
@@ -39,6 +50,8 @@ export interface Measured extends LoopResult {
   peakRssBytes: number;
   /** A garbage collection that ran during the round (the gc rows). */
   gc?: { seconds: number; blobs: number; bytes: number };
+  /** The replica rows: CPU time of the round-robin proxy process, and the share of the machine's CPU time busy (all processes). */
+  replicaSet?: { proxyCpuMs: number; machineBusyShare: number };
 }
 
 /** One server under test, as a scenario sees it. */
