@@ -19,6 +19,8 @@ export function allScenarios(env: ScenarioEnv): Scenario[] {
   return [
     ...blobPushScenarios(profile),
     ...blobPullScenarios(profile),
+    // Before the 2 GiB rows: the store's garbage collection of their deleted blobs would run under these.
+    ...replicaScenarios(profile),
     ...hugeBlobScenarios(profile),
     ...manifestScenarios(profile),
     ...tagScenarios(profile),
@@ -28,7 +30,6 @@ export function allScenarios(env: ScenarioEnv): Scenario[] {
     ...scalingScenarios(profile, env.seedThroughDatabase),
     ...dockyardScalingScenarios(profile),
     ...gcScenarios(profile),
-    ...replicaScenarios(profile),
   ];
 }
 
