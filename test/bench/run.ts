@@ -171,7 +171,6 @@ async function startReplicaSets(options: BenchOptions, scenarios: Scenario[], di
   const wanted = new Set(scenarios.flatMap((s) => (s.on === 'auth' ? [] : specFor(s.on).columns)));
   const chosen = REPLICA_SETS.filter((set) => wanted.has(set.name));
   if (chosen.length === 0 || !options.targets.includes('dockyard')) return [];
-  if (storage.name !== 's3') throw new Error('the replicas- rows need --storage s3: replicas share one PostgreSQL schema and one bucket');
   const sets: ReplicaSet[] = [];
   for (const { name, replicas } of chosen) sets.push(await startReplicaSet(name, replicas, dir, await storage.dockyardEnv(name), options.workers));
   return sets;
@@ -235,6 +234,9 @@ async function main(options: BenchOptions): Promise<void> {
     throw new Error('services/registry/main.ts does not exist yet; run with --targets distribution until it does');
   }
 
+  if (scenarios.some((s) => s.on === 'replicas') && options.storage !== 's3') {
+    throw new Error('the replicas- rows need --storage s3: the replicas share one PostgreSQL schema and one bucket');
+  }
   const distState = options.targets.includes('dockyard') || options.auth === 'token' ? ensureDist(log) : undefined;
   const binary = options.targets.includes('distribution') ? distributionBinary() : undefined;
   tempDir = mkdtempSync(join(tmpdir(), 'dockyard-bench-'));
