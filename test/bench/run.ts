@@ -14,6 +14,8 @@ import type { DatabaseConfig } from '../../shared/db/index.js';
 import { processTarget, runScenarios, TokenSource } from './harness.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { benchStorage, type BenchStorage } from './storage.js';
+import { ensureDist } from './dist.js';
+import { REPLICA_SETS, replicaTarget, startReplicaSet, type ReplicaSet } from './replicas.js';
 import { treePeakRssBytes } from './proc.js';
 import { profileFor } from './profile.js';
 import { LoadGuard, loadGuardSummary } from './load-guard.js';
@@ -170,13 +172,24 @@ async function startRegistries(
   return servers;
 }
 
+/** The replica sets (1 and 2 registries behind a proxy) the selected scenarios compare; they share PostgreSQL and a bucket, so only on --storage s3. */
+async function startReplicaSets(options: BenchOptions, scenarios: Scenario[], dir: string, storage: BenchStorage): Promise<ReplicaSet[]> {
+  const wanted = new Set(scenarios.flatMap((s) => (s.on === 'auth' ? [] : specFor(s.on).columns)));
+  const chosen = REPLICA_SETS.filter((set) => wanted.has(set.name));
+  if (chosen.length === 0 || !options.targets.includes('dockyard')) return [];
+  const sets: ReplicaSet[] = [];
+  for (const { name, replicas } of chosen) sets.push(await startReplicaSet(name, replicas, dir, await storage.dockyardEnv(name), options.workers));
+  return sets;
+}
+
 /** How the servers ran, for the report. */
-function runNotes(options: BenchOptions, scenarios: Scenario[], logVolume: string): string[] {
+function runNotes(options: BenchOptions, scenarios: Scenario[], logVolume: string, distState: string | undefined): string[] {
   const distributionLog = options.distributionLog === 'warn' ? 'warn with the access log disabled' : 'info (its default)';
   const notes = [
-    'Dockyard runs as `node --import tsx services/registry/main.ts` (what `npm run registry` runs, without the npm/tsx wrapper processes), NODE_ENV=production, LOG_LEVEL=info, logs to a file.',
-    `distribution runs as \`docker-registry serve\` with filesystem storage, delete enabled and the in-memory blob descriptor cache (the Debian default config), log level ${distributionLog}, logs to a file.`,
-    'Both keep their data under one temp dir on the same disk; the load generator runs in this process on the same machine.',
+    'Dockyard runs from the compiled dist/ as `node dist/services/registry/main.js` (what `npm run registry` runs, without the npm wrapper process; no TypeScript loader), NODE_ENV=production, LOG_LEVEL=info, logs to a file.',
+    ...(distState ? [distState] : []),
+    `distribution runs as \`docker-registry serve\` with ${storage.name === 'filesystem' ? 'filesystem storage' : `its ${storage.name} driver (see below)`}, delete enabled and the in-memory blob descriptor cache (the Debian default config), log level ${distributionLog}, logs to a file.`,
+    storage.name === 'filesystem' ? 'Both keep their data under one temp dir on the same disk; the load generator runs in this process on the same machine.' : 'The load generator runs in this process on the same machine.',
     `Server log output over the run (per-request lines cost CPU): ${logVolume}.`,
   ];
   if (scenarios.some((s) => s.on === 'auth-overhead')) {
@@ -193,6 +206,11 @@ function runNotes(options: BenchOptions, scenarios: Scenario[], logVolume: strin
   }
   if (scenarios.some((s) => s.on === 'gc')) {
     notes.push('Garbage collection rows: a Dockyard registry of its own (SQLite, filesystem storage, background GC off); `gc run` runs as a separate process, as `npm run admin -- gc run` does.');
+  }
+  if (scenarios.some((s) => s.on === 'replicas')) {
+    notes.push(
+      `Replica rows: 1 and 2 Dockyard registries (DOCKYARD_WORKERS ${options.workers ?? 1} each, no auth) per set, each set on its own PostgreSQL schema and bucket, behind test/e2e/harness/round-robin-proxy.ts in a process of its own; rounds alternate between the sets.`,
+    );
   }
   if (scenarios.some((s) => s.on === 'registries' && s.id.startsWith('scale-'))) {
     notes.push(
@@ -225,6 +243,10 @@ async function main(options: BenchOptions): Promise<void> {
     throw new Error('services/registry/main.ts does not exist yet; run with --targets distribution until it does');
   }
 
+  if (scenarios.some((s) => s.on === 'replicas') && options.storage !== 's3') {
+    throw new Error('the replicas- rows need --storage s3: the replicas share one PostgreSQL schema and one bucket');
+  }
+  const distState = options.targets.includes('dockyard') || options.auth === 'token' ? ensureDist(log) : undefined;
   const binary = options.targets.includes('distribution') ? distributionBinary() : undefined;
   tempDir = mkdtempSync(join(tmpdir(), 'dockyard-bench-'));
   keepTemp = options.keep;
@@ -243,12 +265,16 @@ async function main(options: BenchOptions): Promise<void> {
   log(`storage ${storage.name}`);
   const servers = await startRegistries(options, scenarios, tempDir, trust, binary, storage);
   for (const [name, server] of servers) log(`${name} up at ${server.url} (pid ${server.pid}, log ${server.logFile})`);
+  const replicaSets = await startReplicaSets(options, scenarios, tempDir, storage);
+  for (const set of replicaSets) log(`${set.name} up at ${set.url} (proxy pid ${set.proxy.pid}; registry pids ${set.registries.map((r) => r.pid).join(', ')})`);
 
   // Only the two compared registries trust the auth service; the extra Dockyard registries run without auth.
   const tokensFor = (name: TargetName) => (name === 'dockyard' || name === 'distribution' ? tokens : undefined);
+  const deleteFor = (name: TargetName) => (storage.deleteBlob ? { deleteStoredBlob: (digest: string) => storage.deleteBlob!(name, digest) } : {});
   const registries = new Map<TargetName, Target>(
-    [...servers].map(([name, server]) => [name, processTarget(name, server.url, server.pid, tokensFor(name), server.database, server.web)]),
+    [...servers].map(([name, server]) => [name, { ...processTarget(name, server.url, server.pid, tokensFor(name), server.database, server.web), ...deleteFor(name) }]),
   );
+  for (const set of replicaSets) registries.set(set.name, replicaTarget(set));
   const authTarget = authService ? [processTarget('dockyard', authService.url, authService.pid)] : [];
   const targetsFor = (scenario: Scenario): Target[] =>
     scenario.on === 'auth' ? authTarget : specFor(scenario.on).columns.flatMap((name) => registries.get(name) ?? []);
@@ -270,6 +296,7 @@ async function main(options: BenchOptions): Promise<void> {
 
   const serverPeakRssMiB: RunInfo['serverPeakRssMiB'] = {};
   for (const [name, server] of servers) serverPeakRssMiB[name] = treePeakRssBytes(server.pid) / (1024 * 1024);
+  const replicaRss = replicaSets.flatMap((set) => set.registries.map((r) => `${r.name} ${(treePeakRssBytes(r.pid) / (1024 * 1024)).toFixed(0)} MiB`));
   if (authService) serverPeakRssMiB.auth = treePeakRssBytes(authService.pid) / (1024 * 1024);
   tokens?.close();
   await stopAll();
@@ -289,7 +316,11 @@ async function main(options: BenchOptions): Promise<void> {
     loadGuard: guard?.record,
     workers: options.workers,
     serverPeakRssMiB,
-    notes: [...runNotes(options, scenarios, logVolume), ...storage.notes],
+    notes: [
+      ...runNotes(options, scenarios, logVolume, distState),
+      ...storage.notes,
+      ...(replicaRss.length > 0 ? [`Replica registries' peak RSS over the run, per process: ${replicaRss.join(', ')}.`] : []),
+    ],
   };
   const out = resolve(options.out ?? join(REPO_ROOT, '.tmp', 'bench', `bench-${profile.name}-${options.auth}-${startedAt.replace(/[:.]/g, '-')}.md`));
   const written = writeReports(out, info, outcomes);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { registryConfigFromEnv } from '../../shared/config/index.js';
 import type { DatabaseConfig } from '../../shared/db/index.js';
+import { distEntry } from './dist.js';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 
@@ -58,7 +59,7 @@ export function killAllNow(): void {
   running.clear();
 }
 
-function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, url: string): Server {
+export function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, url: string): Server {
   const log = openSync(logFile, 'a');
   const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', log, log], detached: true });
   closeSync(log);
@@ -97,9 +98,9 @@ export async function waitReady(server: Server, path: string, statuses: number[]
   throw new Error(`${server.name} not ready at ${path} after ${timeoutMs} ms (${lastError}); log ${server.logFile}:\n${logTail(server)}`);
 }
 
-/** Node flags for Dockyard's services: TypeScript through tsx's loader in one process, no wrapper processes. */
-function tsxArgs(entry: string): string[] {
-  return ['--import', 'tsx', join(REPO_ROOT, entry)];
+/** Node arguments for one of Dockyard's entry points: its compiled file in dist/ (run.ts checks dist/ is current first), as `npm start` runs. */
+export function serviceArgs(entry: string): string[] {
+  return [distEntry(entry)];
 }
 
 function productionEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -159,7 +160,7 @@ export async function startDockyardRegistry(dataDir: string, launchOptions: Dock
       : {}),
     ...extraEnv,
   });
-  const server = launch(name, process.execPath, tsxArgs('services/registry/main.ts'), env, join(dataDir, '..', `${name}.log`), `http://127.0.0.1:${port}`);
+  const server = launch(name, process.execPath, serviceArgs('services/registry/main.ts'), env, join(dataDir, '..', `${name}.log`), `http://127.0.0.1:${port}`);
   await waitReady(server, '/v2/', auth ? [401] : [200]);
   return { ...server, database: registryConfigFromEnv(env).database };
 }
@@ -223,14 +224,14 @@ export async function startAuthService(dataDir: string, adminPassword: string, w
     DOCKYARD_DATA_DIR: dataDir,
     DOCKYARD_ADMIN_PASSWORD: adminPassword,
   });
-  const server = launch('auth', process.execPath, tsxArgs('services/auth/main.ts'), env, join(dataDir, '..', 'auth.log'), `http://127.0.0.1:${port}`);
+  const server = launch('auth', process.execPath, serviceArgs('services/auth/main.ts'), env, join(dataDir, '..', 'auth.log'), `http://127.0.0.1:${port}`);
   await waitReady(server, '/certs.pem', [200]);
   return { ...server, issuer, service, adminPassword, dataDir };
 }
 
 /** Runs Dockyard's admin CLI against the auth service's data dir; returns its stdout. */
 export async function runAuthCli(auth: AuthService, args: string[]): Promise<string> {
-  const child = spawn(process.execPath, tsxArgs('services/auth/cli.ts').concat(args), {
+  const child = spawn(process.execPath, serviceArgs('services/auth/cli.ts').concat(args), {
     cwd: REPO_ROOT,
     env: productionEnv({ DOCKYARD_DATA_DIR: auth.dataDir, LOG_LEVEL: 'warn' }),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -255,7 +256,7 @@ export interface DockyardStack extends DockyardServer {
 }
 
 /**
- * Starts services/main.ts (what `npm start` runs) with its data under `dataDir`: the
+ * Starts dist/services/main.js (what `npm start` runs) with its data under `dataDir`: the
  * registry checks this auth service's tokens, the web UI calls both over HTTP. One process,
  * so the CPU of a page is the tree of `pid`, wherever the work happened.
  */
@@ -271,7 +272,7 @@ export async function startDockyardStack(dataDir: string, name: string, adminPas
     WEB_HTTP_ADDR: `127.0.0.1:${webPort}`,
     REGISTRY_GC_INTERVAL_SECONDS: '0',
   });
-  const server = launch(name, process.execPath, tsxArgs('services/main.ts'), env, join(dataDir, '..', `${name}.log`), `http://127.0.0.1:${webPort}`);
+  const server = launch(name, process.execPath, serviceArgs('services/main.ts'), env, join(dataDir, '..', `${name}.log`), `http://127.0.0.1:${webPort}`);
   await waitReady(server, '/healthz', [200]);
   return { ...server, database: registryConfigFromEnv(env).database, registryUrl: `http://127.0.0.1:${registryPort}`, authUrl: `http://127.0.0.1:${authPort}`, adminPassword };
 }

@@ -12,6 +12,9 @@ import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-bl
 import { AZURITE_ACCOUNT, AZURITE_KEY, azureEnvironment, startAzurite, stopAzuriteNow } from '../support/azurite.js';
 import { s3Environment, s3TestConfig, swiftEnvironment, swiftTestConfig } from '../support/ceph-rgw.js';
 import { POSTGRES_URL, postgresAdminQuery } from '../support/postgres.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3StorageConfig } from '../../shared/config/index.js';
+import { cleanupClient, deleteBlobObjects, removeBucket } from './s3-cleanup.js';
 
 const MiB = 1024 * 1024;
 
@@ -23,6 +26,8 @@ export interface BenchStorage {
   distributionDriver(dataDir: string): Promise<string>;
   /** Lines for the report's notes. */
   notes: string[];
+  /** Deletes one blob's objects from the store of the registry named `server` (stores a run could fill: s3). */
+  deleteBlob?(server: string, digest: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -36,10 +41,15 @@ const filesystem: () => BenchStorage = () => ({
 
 function s3(): BenchStorage {
   const schemas: string[] = [];
+  /** Each registry's bucket by server name, emptied and removed at close so a run leaves nothing in the RGW. */
+  const buckets = new Map<string, S3StorageConfig>();
+  let client: S3Client | undefined;
+  const cleaner = (config: S3StorageConfig): S3Client => (client ??= cleanupClient(config));
   return {
     name: 's3',
     async dockyardEnv(server) {
       const config = await s3TestConfig({ chunkSize: 10 * MiB });
+      buckets.set(server, config);
       const schema = `dockyard_bench_${server.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`;
       await postgresAdminQuery(`create schema "${schema}"`);
       schemas.push(schema);
@@ -49,6 +59,7 @@ function s3(): BenchStorage {
     },
     async distributionDriver() {
       const c = await s3TestConfig({ chunkSize: 10 * MiB });
+      buckets.set('distribution', c);
       // Path-style requests follow from regionendpoint in 2.8. Its environment is built from
       // scratch (servers.ts productionEnv), so AWS_CA_BUNDLE, which crashes its s3 driver at
       // start, never reaches it.
@@ -60,9 +71,18 @@ function s3(): BenchStorage {
     },
     notes: [
       'storage s3: Dockyard and distribution each write to their own bucket on one single-host Ceph RGW (Debian Ceph 16, BlueStore on a sparse file) on this machine, chunk size 10 MiB for both; Dockyard keeps its metadata in PostgreSQL 127.0.0.1 (its own schema), distribution has none.',
+      'storage s3: the rss- rows delete each round\'s blob from the bucket after measuring (the objects whose key holds its digest); every bucket is emptied and removed when the run ends.',
     ],
+    async deleteBlob(server, digest) {
+      const config = buckets.get(server);
+      if (!config) throw new Error(`no bucket for ${server}`);
+      await deleteBlobObjects(cleaner(config), config.bucket, digest);
+    },
     async close() {
       for (const schema of schemas) await postgresAdminQuery(`drop schema if exists "${schema}" cascade`);
+      for (const config of buckets.values()) await removeBucket(cleaner(config), config.bucket);
+      buckets.clear();
+      client?.destroy();
     },
   };
 }

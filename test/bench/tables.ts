@@ -5,6 +5,7 @@
  */
 import { mib } from './content.js';
 import { quantile } from './load.js';
+import { REPLICA_TABLE } from './replica-table.js';
 import type { Comparison, Measured, TargetName, Unit } from './scenarios/types.js';
 
 /** What happened to one scenario on one target. */
@@ -150,6 +151,7 @@ export const TABLES: ReadonlyArray<{ spec: TableSpec; holds: readonly Comparison
     },
     holds: ['web-scaling'],
   },
+  { spec: REPLICA_TABLE, holds: ['replicas'] },
 ];
 
 /** The GC runs of an outcome's rounds: duration and blobs deleted of each. */

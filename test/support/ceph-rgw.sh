@@ -9,6 +9,9 @@
 #                           auth v1) on stdout once RGW answers requests
 #   ceph-rgw.sh stop DIR    stops it by its pid files (rgw, then osd, then mon) and removes DIR
 #
+# DOCKYARD_TEST_RGW_SIZE sets the osd's store (default 10G; e.g. 40G for benches that write
+# 2 GiB blobs). Its block file is sparse: it takes disk space only as data is written.
+#
 # Logs stay in DIR/log until stop; a failed start prints the tail of each log on stderr.
 set -euo pipefail
 
@@ -48,11 +51,17 @@ stop_all() {
 
 if [ "$cmd" = stop ]; then
   stop_all
-  # The osd's block file is a 10G sparse file; only ever remove our own directory.
+  # The osd's block file is a large sparse file; only ever remove our own directory.
   [ -f "$dir/ceph.conf" ] && rm -rf "$dir"
   exit 0
 fi
 [ "$cmd" = start ] || { echo "unknown command $cmd" >&2; exit 2; }
+
+STORE_SIZE="${DOCKYARD_TEST_RGW_SIZE:-10G}"
+if ! [[ "$STORE_SIZE" =~ ^[1-9][0-9]*[MGT]$ ]]; then
+  echo "DOCKYARD_TEST_RGW_SIZE must be a size like 10G, 512M or 1T, not '$STORE_SIZE'" >&2
+  exit 2
+fi
 
 # Free TCP ports on 127.0.0.1, asked from the kernel (bound to port 0, then released).
 free_ports() {
@@ -106,7 +115,7 @@ osd data = $dir/osd/\$cluster-\$id
 [osd]
 osd objectstore = bluestore
 bluestore block create = true
-bluestore block size = 10G
+bluestore block size = $STORE_SIZE
 bluestore fsck on mkfs = false
 osd op num shards = 1
 osd mon shutdown timeout = 0.5
@@ -118,6 +127,10 @@ rgw data = $dir/rgw
 rgw dns name = s3.localhost
 auth client required = none
 ms mon client mode = crc
+# Deleted objects' data is freed by RGW's garbage collector, by default 2 hours after the
+# delete: a bench writing and deleting 2 GiB blobs would fill the store first.
+rgw gc obj min wait = 60
+rgw gc processor period = 60
 EOF
 
 fail() {

@@ -14,7 +14,7 @@ import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BenchError, closedLoop } from '../load.js';
 import type { Profile } from '../profile.js';
-import { REPO_ROOT } from '../servers.js';
+import { REPO_ROOT, serviceArgs } from '../servers.js';
 import { count, forEachConcurrently, pushScopes, withRegistry } from './common.js';
 import { planImage, pushImage, type PlannedImage } from './image-push.js';
 import type { Measured, Scenario, Target } from './types.js';
@@ -51,7 +51,7 @@ interface GcRun {
 /** Starts `gc run --json` on the registry's data directory, as `npm run admin -- gc run` does. */
 function startGc(dataDir: string): GcRun {
   let finished = false;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'services/registry/lifecycle/cli.ts'), 'gc', 'run', '--json'], {
+  const child = spawn(process.execPath, [...serviceArgs('services/registry/lifecycle/cli.ts'), 'gc', 'run', '--json'], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, NODE_ENV: 'production', LOG_LEVEL: 'warn', DOCKYARD_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],

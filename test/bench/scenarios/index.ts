@@ -6,6 +6,7 @@ import { gcScenarios } from './gc.js';
 import { hugeBlobScenarios } from './huge-blob.js';
 import { imagePushScenarios } from './image-push.js';
 import { manifestScenarios } from './manifests.js';
+import { replicaScenarios } from './replicas.js';
 import { scalingScenarios } from './scaling.js';
 import { tagScenarios } from './tags.js';
 import { tokenEndpointScenarios } from './token-endpoint.js';
@@ -19,6 +20,8 @@ export function allScenarios(env: ScenarioEnv): Scenario[] {
   return [
     ...blobPushScenarios(profile),
     ...blobPullScenarios(profile),
+    // Before the 2 GiB rows: the store's garbage collection of their deleted blobs would run under these.
+    ...replicaScenarios(profile),
     ...hugeBlobScenarios(profile),
     ...manifestScenarios(profile),
     ...tagScenarios(profile),

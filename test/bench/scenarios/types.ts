@@ -25,7 +25,9 @@ export type TargetName =
   | 'dockyard-gc-idle'
   | 'dockyard-gc-busy'
   | 'web-small'
-  | 'web-large';
+  | 'web-large'
+  | 'dockyard-1-replica'
+  | 'dockyard-2-replicas';
 
 /**
  * Which pair of servers a scenario compares (each pair is one table of the report):
@@ -36,8 +38,9 @@ export type TargetName =
  * 'gc' one Dockyard registry, pushes without a garbage collection vs during one.
  * 'web-scaling' the whole `npm start` deployment (registry, auth service, web UI in one
  * process) with a small population vs one with a large one, measured through web pages.
+ * 'replicas' one vs two Dockyard registry replicas behind a round-robin proxy (test/bench/replicas.ts).
  */
-export type Comparison = 'registries' | 'auth' | 'auth-overhead' | 'dockyard-scaling' | 'webhooks' | 'gc' | 'web-scaling';
+export type Comparison = 'registries' | 'auth' | 'auth-overhead' | 'dockyard-scaling' | 'webhooks' | 'gc' | 'web-scaling' | 'replicas';
 
 /** A LoopResult plus the server-side cost of producing it. */
 export interface Measured extends LoopResult {
@@ -51,6 +54,8 @@ export interface Measured extends LoopResult {
   peakRssBytes: number;
   /** A garbage collection that ran during the round (the gc rows). */
   gc?: { seconds: number; blobs: number; bytes: number };
+  /** The replica rows: CPU time of the round-robin proxy process, and the share of the machine's CPU time busy (all processes). */
+  replicaSet?: { proxyCpuMs: number; machineBusyShare: number };
 }
 
 /** One server under test, as a scenario sees it. */
@@ -65,6 +70,8 @@ export interface Target {
   metadataDatabase?: DatabaseConfig;
   /** For a web UI target (url is the web UI's): where its registry and auth service answer, and the admin's password. */
   web?: WebStackInfo;
+  /** Deletes a blob's bytes from the target's store behind its back (stores a run could fill); absent where not needed. */
+  deleteStoredBlob?(digest: string): Promise<void>;
 }
 
 /** The services behind a web UI target (the `npm start` process, test/bench/servers.ts). */
