@@ -2,9 +2,10 @@
  * One HTTP/1.1 GET whose response body is read from the socket into the caller's buffers.
  * Node's HTTP client (and the AWS SDK's stream over it) allocates a fresh 64 KiB buffer for
  * every socket read; at a few hundred MiB/s that garbage cost more CPU than everything else
- * a proxied blob pull does (docs/performance.md). Here the socket reads into one reused
- * staging buffer (net.Socket's `onread`), whose bytes are copied straight into the
- * buffer the caller reads into; a full caller buffer pauses the socket until the next read.
+ * a proxied blob pull does (docs/performance.md). Here the socket reads (net.Socket's
+ * `onread`) straight into the free end of the buffer the caller is reading into, or, when
+ * no read waits or the head is still arriving, into one reused staging buffer whose bytes
+ * the next read copies out; a full caller buffer pauses the socket until the next read.
  *
  * Only what a store's object GET needs: a Content-Length body (no chunked framing), one
  * request per connection (`Connection: close`), a connect timeout and an idle timeout that
@@ -39,6 +40,8 @@ const STAGING_BYTES = 256 * 1024;
 const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_ERROR_BODY_BYTES = 16 * 1024;
 const HEAD_END = Buffer.from('\r\n\r\n');
+/** Below this much room a waiting read's buffer is not worth a socket read of its own. */
+const MIN_DIRECT_READ_BYTES = 16 * 1024;
 
 interface PendingRead {
   target: Buffer;
@@ -90,7 +93,8 @@ class DirectGet implements DirectResponse {
     const secure = url.protocol === 'https:';
     const port = Number(url.port) || (secure ? 443 : 80);
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    const onread: OnReadOpts = { buffer: this.staging, callback: (n: number) => this.received(n) };
+    // Node asks `buffer` for the buffer of the next socket read after each one.
+    const onread = { buffer: () => this.nextReadBuffer(), callback: (n: number, buf: Buffer) => this.received(n, buf) } as unknown as OnReadOpts;
     // tls.connect passes onread on to its socket (Node >= 12); its typings omit it.
     const tlsOptions: ConnectionOptions & { onread: OnReadOpts } = {
       host,
@@ -140,9 +144,22 @@ class DirectGet implements DirectResponse {
     this.fail(new Error('download closed'));
   }
 
-  /** onread callback: `n` new bytes at the start of staging. Returning false pauses the socket. */
-  private received(n: number): boolean {
+  /**
+   * Where the next socket read goes: the free end of the waiting read's buffer (never past
+   * the body's end), else staging. Node calls this right after each read's callback, so a
+   * read that completed there already got staging for whatever the socket reads next.
+   */
+  private nextReadBuffer(): Buffer {
+    const read = this.pending;
+    if (this.head || this.errorBody || !read) return this.staging;
+    const room = Math.min(read.end - read.filled, this.unreceived);
+    return room >= MIN_DIRECT_READ_BYTES ? read.target.subarray(read.filled, read.filled + room) : this.staging;
+  }
+
+  /** onread callback: `n` new bytes at the start of `buf` (staging or a waiting read's free end). Returning false pauses the socket. */
+  private received(n: number, buf: Buffer): boolean {
     if (this.failure) return false;
+    if (buf !== this.staging) return this.receivedInPlace(n);
     if (this.head) return this.receivedHead(n);
     if (this.errorBody) return this.receivedErrorBody(n);
     if (n > this.unreceived) {
@@ -170,6 +187,20 @@ class DirectGet implements DirectResponse {
     }
     if (this.unreceived === 0) this.socket.destroy();
     return this.stagedAt === this.stagedEnd && this.pending !== null;
+  }
+
+  /** The bytes landed in the waiting read's buffer already (nextReadBuffer kept them within the body). */
+  private receivedInPlace(n: number): boolean {
+    const read = this.pending!;
+    read.filled += n;
+    this.unreceived -= n;
+    if (read.filled === read.end || this.unreceived === 0) {
+      this.pending = null;
+      this.socket.setTimeout(0);
+      read.resolve(read.filled);
+    }
+    if (this.unreceived === 0) this.socket.destroy();
+    return this.pending !== null;
   }
 
   private receivedHead(n: number): boolean {
