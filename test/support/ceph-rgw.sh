@@ -125,12 +125,13 @@ rgw data = $dir/rgw
 # Virtual-host-style S3 (bucket in the Host header) for names below this domain; the tests
 # of that style send Host: BUCKET.s3.localhost to 127.0.0.1 (test/support/ceph-rgw.ts).
 rgw dns name = s3.localhost
-auth client required = none
-ms mon client mode = crc
-# Deleted objects' data is freed by RGW's garbage collector, by default 2 hours after the
-# delete: a bench writing and deleting 2 GiB blobs would fill the store first.
+# Deleted objects' data is freed by the RGW's garbage collector, by default only after 2 h;
+# benches that write and delete GiBs filled the 10 GiB store with deleted data (OSD full,
+# every write stalled) long before that. Collect a minute after deletion instead.
 rgw gc obj min wait = 60
 rgw gc processor period = 60
+auth client required = none
+ms mon client mode = crc
 EOF
 
 fail() {

@@ -10,11 +10,11 @@ import type { S3StorageConfig } from '../../../../../shared/config/index.js';
 import { InvalidPathError, PathNotFoundError, StorageUnavailableError } from '../../driver.js';
 
 /** Connecting must succeed within this; a stalled endpoint fails fast instead of hanging a request. */
-const CONNECT_TIMEOUT_MS = 5_000;
+export const CONNECT_TIMEOUT_MS = 5_000;
 /** A socket idle this long (no byte either way) fails the attempt, which is then retried. */
-const REQUEST_TIMEOUT_MS = 60_000;
+export const REQUEST_TIMEOUT_MS = 60_000;
 /** Attempts per call (the SDK's standard retry: exponential backoff, throttling aware). */
-const MAX_ATTEMPTS = 4;
+export const MAX_ATTEMPTS = 4;
 /** Sockets per host: part uploads and blob reads of many concurrent requests share them. */
 const MAX_SOCKETS = 64;
 

@@ -26,6 +26,7 @@ import { checkPath, InvalidPathError, PathNotFoundError, StorageUnavailableError
 import { createS3Client, describeS3Error, isNotFound, mapS3Error, s3Call } from './client.js';
 import { KeySpace, WRITER_STATE_NAME } from './keys.js';
 import { S3FileReader } from './reader.js';
+import { S3DirectReader } from './direct-reader.js';
 import { S3FileWriter, type S3Context } from './writer.js';
 import { bodyBytes, STATE_SIZE_METADATA } from './writer-state.js';
 import { copyObject, S3_COPY_LIMITS, type CopyLimits } from './copy.js';
@@ -38,6 +39,13 @@ function checkRange(offset: number, length: number | undefined): void {
 /** Lifetime of a presigned blob URL. */
 const PRESIGNED_URL_SECONDS = 20 * 60;
 
+/**
+ * From this size on, openReader reads through direct-reader.ts (a connection per download,
+ * no SDK stream); smaller objects keep the SDK's pooled keep-alive connections, for which a
+ * new connection (and TLS handshake) would cost more than the bytes.
+ */
+export const DIRECT_READ_MIN_BYTES = 1024 * 1024;
+
 /** Keys per DeleteObjects request (the S3 maximum). */
 const DELETE_BATCH = 1000;
 
@@ -46,10 +54,14 @@ export class S3Driver implements StorageDriver {
   readonly client: S3Client;
   private readonly ctx: S3Context;
 
-  /** `copyLimits`: S3's own unless a test makes the multipart copy reachable with small objects. */
+  /**
+   * `copyLimits`: S3's own unless a test makes the multipart copy reachable with small
+   * objects; `directReadMinBytes` likewise for the direct read path.
+   */
   constructor(
     readonly config: S3StorageConfig,
     private readonly copyLimits: CopyLimits = S3_COPY_LIMITS,
+    private readonly directReadMinBytes = DIRECT_READ_MIN_BYTES,
   ) {
     this.client = createS3Client(config);
     this.ctx = { client: this.client, bucket: config.bucket, keys: new KeySpace(config.rootDirectory), partSize: config.chunkSize };
@@ -90,6 +102,7 @@ export class S3Driver implements StorageDriver {
 
   async openReader(path: string): Promise<FileReader> {
     const { size } = await this.headObject(path);
+    if (size >= this.directReadMinBytes) return new S3DirectReader(this.ctx, path, size, !this.config.skipVerify);
     return new S3FileReader(this.ctx, path, size);
   }
 

@@ -7,7 +7,9 @@
  * - commit()/close() complete the multipart upload (or PUT the object when it stayed below
  *   one part): the object appears whole, atomically.
  * - suspend() keeps the multipart upload open and writes the writer's state to
- *   `<key>/.writer`: the upload id, the parts so far and the tail below one part as bytes.
+ *   `<key>/.writer`: the upload id, the parts so far and the tail as bytes. A tail of at
+ *   least S3's minimum part (5 MiB) is uploaded as a part of its own size first, so only a
+ *   tail below 5 MiB is ever carried over (parts differ in size; S3 allows that).
  *   The next append-open, in this process or another, loads it and continues, so a chunked
  *   upload never re-assembles or copies what it already sent. The state object is written
  *   in one PUT, so a crash leaves either the old state or the new one.
@@ -45,6 +47,9 @@ export interface S3Context {
   partSize: number;
 }
 
+
+/** S3's smallest part but the last: parts may differ in size above it. */
+export const S3_MIN_PART_BYTES = 5 * 1024 * 1024;
 
 /** The object a writer appends to: copied server-side as the first part once a multipart upload starts. */
 interface Base {
@@ -167,6 +172,13 @@ export class S3FileWriter extends PartWriter implements FileWriter {
     const { client, bucket } = this.ctx;
     // The state must hold everything: a base object becomes part 1 now, since the object goes next.
     if (this.base) await this.ensureMultipart();
+    // A tail S3 accepts as a part goes up as one now, whatever its size: the next request then
+    // neither reads it back from the state object nor sends it again (a client's 8 MiB PATCHes
+    // against 10 MiB parts used to carry up to a part of tail from request to request).
+    if (this.filled >= S3_MIN_PART_BYTES) {
+      await this.sendBuffer();
+      await this.settle();
+    }
     const body = encodeState(this.uploadId, this.parts, this.pending());
     await s3Call('PutObject', this.path, () =>
       client.send(
