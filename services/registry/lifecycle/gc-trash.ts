@@ -12,9 +12,10 @@
  * unsynced commit, say an unacknowledged manifest DELETE). A power cut in between may roll
  * that state back while the moves survive, so what a crash leaves here is never deleted
  * blindly: restore() puts every entry back in its place (or drops it where the place holds
- * the same bytes again) at the start of the next run, and when the registry starts. Putting back is always safe, it
- * only turns bytes back into what the sweep finds and reviews; a live collector whose
- * entries another run puts back merely reports bytes that the next run frees again.
+ * the same bytes again) at the start of the next run, and when the registry starts.
+ * Putting back is always safe, it only turns bytes back into what the sweep finds and
+ * reviews; a live collector whose entries another run puts back merely reports bytes
+ * that the next run frees again.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../../shared/observability/logger.js';
