@@ -37,9 +37,14 @@ export interface PageDeps {
 
 /**
  * Deletes the bytes of those of `digests` (due before `until`) that are still garbage;
- * returns what it deleted.
+ * returns what it deleted, and the emptying of its trash batch (settled, never rejects),
+ * which the caller may let run beside the next page.
  */
-export async function deletePageOfBytes(deps: PageDeps, digests: readonly string[], until: number): Promise<Array<{ digest: string; size: number }>> {
+export async function deletePageOfBytes(
+  deps: PageDeps,
+  digests: readonly string[],
+  until: number,
+): Promise<{ deleted: Array<{ digest: string; size: number }>; emptied: Promise<void> }> {
   const { metadata, gc, blobs, logger, trash, clock } = deps;
   const stats = await settleBounded(digests, STORAGE_CONCURRENCY, (digest) => blobs.stat(parseDigest(digest)));
   const sizes = new Map<string, number>();
@@ -81,10 +86,11 @@ export async function deletePageOfBytes(deps: PageDeps, digests: readonly string
     return removed;
   });
   // metadata.transaction resolved: the commit, and every commit it read, is on disk.
-  if (batch && deleted.length > 0) {
-    await batch.empty().catch((err: unknown) => {
-      logger.warn({ err }, 'garbage collection could not empty its trash; the next run puts the blobs back and collects them again');
-    });
-  }
-  return deleted;
+  const emptied =
+    batch && deleted.length > 0
+      ? batch.empty().catch((err: unknown) => {
+          logger.warn({ err }, 'garbage collection could not empty its trash; the next run puts the blobs back and collects them again');
+        })
+      : Promise.resolve();
+  return { deleted, emptied };
 }

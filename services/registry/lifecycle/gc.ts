@@ -237,6 +237,7 @@ export class GarbageCollector {
     let after: { reviewAfterMs: number; digest: string } | null = null;
     // Reviews due from now on wait for the next run, so a run ends even if deletions keep failing.
     const until = this.clock();
+    let emptying: Promise<void> = Promise.resolve();
     while (!this.signal?.aborted) {
       const page = await gc.dueReviews(until, after, this.batch);
       if (page.length === 0) break;
@@ -250,7 +251,11 @@ export class GarbageCollector {
           if (size !== undefined) wouldDelete.set(digest, size);
         }
       } else {
-        for (const { digest, size } of await deletePageOfBytes(pageDeps, page.map((row) => row.digest), until)) {
+        const { deleted, emptied } = await deletePageOfBytes(pageDeps, page.map((row) => row.digest), until);
+        // One batch empties beside the next page's work, never more.
+        await emptying;
+        emptying = emptied;
+        for (const { digest, size } of deleted) {
           report.blobs.push({ digest, size });
           report.bytesFreed += size;
           this.deps.metrics?.bytesFreed.inc(size);
@@ -260,6 +265,7 @@ export class GarbageCollector {
       this.counted('blob', page.length, done);
       await yieldToEventLoop();
     }
+    await emptying;
     if (dryRun) {
       for (const [digest, size] of await this.cascadedBytes(report, gone, nowMs)) wouldDelete.set(digest, size);
       for (const [digest, size] of wouldDelete) {

@@ -38,6 +38,9 @@ function errorCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | null)?.code;
 }
 
+/** Entries of one directory removeTree removes at once. */
+const REMOVE_CONCURRENCY = 8;
+
 /**
  * Removes a file or a directory tree, ignoring what is already gone: a directory costs one
  * readdir and one rmdir, a file one unlink, where fs.rm's generic walk makes about three
@@ -52,11 +55,17 @@ async function removeTree(full: string): Promise<void> {
     if (isMissing(err)) return;
     throw err;
   }
-  for (const entry of entries) {
-    const path = join(full, entry.name);
-    if (entry.isDirectory()) await removeTree(path);
-    else await unlinkIfPresent(path);
-  }
+  // A few entries at a time: one by one, each call waits its turn in the thread pool.
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < entries.length) {
+      const entry = entries[next++]!;
+      const path = join(full, entry.name);
+      if (entry.isDirectory()) await removeTree(path);
+      else await unlinkIfPresent(path);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(REMOVE_CONCURRENCY, entries.length) }, worker));
   try {
     await rmdir(full);
   } catch (err) {
