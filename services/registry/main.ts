@@ -25,6 +25,7 @@ import { createAccessController } from './auth/index.js';
 import { createCollector, gcSettings, retentionOf } from './lifecycle/index.js';
 import { scheduleGc } from './lifecycle/gc-schedule.js';
 import { GcRuns } from './lifecycle/gc-runs.js';
+import { BlobTrash } from './lifecycle/gc-trash.js';
 import { PullTimes } from './lifecycle/pull-times.js';
 import { KnexMetadataStore } from './metadata/knex-store.js';
 import { createNotifications, startDispatcher } from './notifications/index.js';
@@ -136,6 +137,11 @@ export async function startRegistryService(config: RegistryConfig, options: Star
     if (purgeTimer) {
       purgeTimer.unref();
       void purge();
+      // Blobs a collector moved aside when the host went down may be referenced again after
+      // a power cut rolled the database back: put them back now, not at the next GC run.
+      void BlobTrash.of(storage, blobs)
+        ?.restore(logger)
+        .catch((err: unknown) => logger.error({ err }, 'putting back the garbage collector trash failed'));
     }
 
     const { url, close } = await serve(server, config.http, {

@@ -4,6 +4,8 @@
  * deleted and reported, and the refused one is queued again and deleted by the next run.
  */
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../../shared/observability/logger.js';
 import { GarbageCollector } from '../../services/registry/lifecycle/gc.js';
@@ -12,7 +14,9 @@ import { BlobStore } from '../../services/registry/storage/blobs.js';
 import { FilesystemDriver } from '../../services/registry/storage/drivers/filesystem.js';
 import { digestsOnDisk, sha256, startLifecycleRegistry, uploadBlob } from './harness.js';
 
-describe('garbage collection when storage deletions fail', () => {
+// A file system moves doomed blobs into the collector's trash (rename); a store without
+// rename (an object store) deletes them in place: the refusal is tested on both paths.
+for (const mode of ['rename', 'delete'] as const) describe(`garbage collection when storage refuses to ${mode} a blob`, () => {
   it('deletes the rest of the page and retries the refused blob on the next run', async () => {
     const registry = await startLifecycleRegistry('sqlite', 0);
     try {
@@ -21,11 +25,21 @@ describe('garbage collection when storage deletions fail', () => {
       const refused = sha256(strays[5]!);
       let refusing = true;
       const storage = new FilesystemDriver(registry.blobRoot);
+      const refusedPath = new RegExp(`^/blobs/.*${refused.slice('sha256:'.length)}$`);
       const remove = storage.delete.bind(storage);
+      const rename = storage.rename.bind(storage);
       storage.delete = async (path) => {
-        if (refusing && path.endsWith(refused.slice('sha256:'.length))) throw new Error('storage said no');
+        if (refusing && refusedPath.test(path)) throw new Error('storage said no');
         return remove(path);
       };
+      if (mode === 'rename') {
+        storage.rename = async (source, dest) => {
+          if (refusing && refusedPath.test(source)) throw new Error('storage said no');
+          return rename(source, dest);
+        };
+      } else {
+        (storage as { rename?: unknown }).rename = undefined;
+      }
       const collector = () =>
         new GarbageCollector(
           { metadata: registry.metadata, gc: new GcStore(registry.metadata.db), blobs: new BlobStore(storage), storage, logger: silentLogger() },
@@ -41,6 +55,7 @@ describe('garbage collection when storage deletions fail', () => {
       const second = await collector().run();
       assert.deepEqual(second.blobs.map((b) => b.digest), [refused]);
       assert.equal((await digestsOnDisk(registry.blobRoot)).size, 0);
+      assert.deepEqual(await readdir(join(registry.blobRoot, 'gc-trash')).catch(() => []), [], 'nothing left in the trash');
     } finally {
       await registry.close();
     }

@@ -14,6 +14,7 @@ import { BlobStore } from '../storage/blobs.js';
 import { storageFor } from '../storage/drivers/for-config.js';
 import { createProgress } from '../../../shared/observability/progress.js';
 import type { GcReport } from './gc.js';
+import { lowerCpuPriority } from './background-priority.js';
 import { createCollector, retentionOf } from './index.js';
 import { QuotaStore } from './quotas.js';
 import { runQuotasCommand } from './quotas-cli.js';
@@ -94,6 +95,7 @@ export async function runRegistryCli(argv: readonly string[], env: Env, io: Comm
       }
       if (config.storage.driver === 'memory') throw new UsageError('gc run needs the filesystem or S3 storage driver (memory storage lives inside the registry process)');
       const storage = storageFor(config);
+      lowerCpuPriority();
       const logger = createLogger({ name: 'registry-gc', level: 'silent' });
       const collector = createCollector(config, { metadata, storage, blobs: new BlobStore(storage), logger });
       // On stderr, so that --json output on stdout stays one document.

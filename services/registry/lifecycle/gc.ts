@@ -5,14 +5,13 @@
  * links no manifest of their repository references, (3) a sweep of storage queueing
  * unreferenced bytes, (4) the review queue: bytes whose review is due and that nothing
  * references. Every deletion happens in a transaction that takes the digest's lock,
- * re-checks the very condition that made it a candidate and only then deletes (bytes are
- * deleted while the lock is held, before the commit); phase 4 does this for a page of
- * digests per transaction, phases 1 and 2 for one at a time. Anything touched within the grace
- * period is left alone. See docs/lifecycle.md and docs/architecture.md.
+ * re-checks the very condition that made it a candidate and only then deletes (bytes leave
+ * their place while the lock is held, before the commit); phase 4 does this for a page of
+ * digests per transaction (gc-bytes.ts), phases 1 and 2 for one at a time. Anything touched
+ * within the grace period is left alone. See docs/lifecycle.md and docs/architecture.md.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Knex } from 'knex';
-import { walSyncOf } from '../../../shared/db/index.js';
 import { parseDigest } from '../../../shared/grammar/reference.js';
 import type { Logger } from '../../../shared/observability/logger.js';
 import type { MetadataStore } from '../metadata/store.js';
@@ -21,7 +20,9 @@ import type { StorageDriver } from '../storage/driver.js';
 import { settleBounded, STORAGE_CONCURRENCY } from './bounded.js';
 import type { GcMetrics } from './gc-metrics.js';
 import type { GcStore, Horizon, LinkCandidate, ManifestCandidate } from './gc-store.js';
+import { deletePageOfBytes } from './gc-bytes.js';
 import { StorageSweep } from './gc-sweep.js';
+import { BlobTrash } from './gc-trash.js';
 
 /** What the collector is built from. */
 export interface CollectorDeps {
@@ -218,6 +219,10 @@ export class GarbageCollector {
   /** Phases 3 and 4. */
   private async collectBlobs(report: GcReport, dryRun: boolean, gone: Cascade): Promise<void> {
     const { gc, storage } = this.deps;
+    const trash = BlobTrash.of(storage, this.deps.blobs);
+    // Before the sweep, so what an interrupted run moved aside is swept and reviewed again.
+    if (trash && !dryRun) await trash.restore(this.deps.logger);
+    const pageDeps = { ...this.deps, trash, clock: this.clock };
     const sweep = new StorageSweep(storage, gc, this.options.graceSeconds * 1000);
     const nowMs = this.clock();
     const wouldDelete = new Map<string, number>();
@@ -232,6 +237,7 @@ export class GarbageCollector {
     let after: { reviewAfterMs: number; digest: string } | null = null;
     // Reviews due from now on wait for the next run, so a run ends even if deletions keep failing.
     const until = this.clock();
+    let emptying: Promise<void> = Promise.resolve();
     while (!this.signal?.aborted) {
       const page = await gc.dueReviews(until, after, this.batch);
       if (page.length === 0) break;
@@ -245,7 +251,11 @@ export class GarbageCollector {
           if (size !== undefined) wouldDelete.set(digest, size);
         }
       } else {
-        for (const { digest, size } of await this.deleteBytesIfGarbage(page.map((row) => row.digest), until)) {
+        const { deleted, emptied } = await deletePageOfBytes(pageDeps, page.map((row) => row.digest), until);
+        // One batch empties beside the next page's work, never more.
+        await emptying;
+        emptying = emptied;
+        for (const { digest, size } of deleted) {
           report.blobs.push({ digest, size });
           report.bytesFreed += size;
           this.deps.metrics?.bytesFreed.inc(size);
@@ -255,6 +265,7 @@ export class GarbageCollector {
       this.counted('blob', page.length, done);
       await yieldToEventLoop();
     }
+    await emptying;
     if (dryRun) {
       for (const [digest, size] of await this.cascadedBytes(report, gone, nowMs)) wouldDelete.set(digest, size);
       for (const [digest, size] of wouldDelete) {
@@ -285,55 +296,5 @@ export class GarbageCollector {
       });
     }
     return found;
-  }
-
-  /**
-   * Deletes the bytes of those due digests that nothing references, in one transaction per
-   * page; returns what it deleted. A digest is kept when it was touched again, is referenced,
-   * or another collector holds it. The bytes go while the locks are held and before the
-   * review rows' removal commits: a push that links a digest waits for its lock and then
-   * finds the bytes gone (push-guard.ts). One transaction per page rather than per blob, and
-   * a page's deletions side by side (bounded.ts), is what makes collection fast; the sizes
-   * are read before the transaction, so the locks are held only for the deletions. The page
-   * size (batchSize) bounds how long SQLite's write lock is held, so pushes wait at most one
-   * page. A deletion that fails is queued again, due at once, for the next run.
-   */
-  private async deleteBytesIfGarbage(digests: readonly string[], until: number): Promise<Array<{ digest: string; size: number }>> {
-    const { metadata, gc, blobs, logger } = this.deps;
-    const stats = await settleBounded(digests, STORAGE_CONCURRENCY, (digest) => blobs.stat(parseDigest(digest)));
-    const sizes = new Map<string, number>();
-    const unreadable = new Set<string>();
-    stats.forEach((result, index) => {
-      if (result.status === 'rejected') unreadable.add(digests[index]!);
-      else if (result.value) sizes.set(digests[index]!, result.value.size);
-    });
-    return metadata.transaction(async (tx) => {
-      const trx = tx as Knex.Transaction;
-      const locked = await gc.tryLockEach(trx, digests);
-      const taken = await gc.takeDueReviews(trx, [...locked], this.clock());
-      const referenced = await gc.referencedAmong(trx, [...taken]);
-      // A digest whose stat failed is retried; one whose bytes were absent has nothing to delete.
-      const unreferenced = [...taken].filter((digest) => !referenced.has(digest)).sort();
-      const retry = unreferenced.filter((digest) => unreadable.has(digest));
-      const garbage = unreferenced.flatMap((digest) => (sizes.has(digest) ? [{ digest, size: sizes.get(digest)! }] : []));
-      if (garbage.length > 0) {
-        // What made these garbage may be a commit not yet synced (SQLite, deferred syncs): make
-        // it durable first, so a power cut cannot bring back a reference to deleted bytes.
-        await walSyncOf(gc.db)?.flush();
-      }
-      const deletions = await settleBounded(garbage, STORAGE_CONCURRENCY, ({ digest }) => blobs.delete(parseDigest(digest)));
-      // false: the bytes went since the stat (another collector); nothing was freed here.
-      const deleted = garbage.filter((_, index) => {
-        const result = deletions[index]!;
-        return result.status === 'fulfilled' && result.value;
-      });
-      retry.push(...garbage.filter((_, index) => deletions[index]!.status === 'rejected').map((g) => g.digest));
-      if (retry.length > 0) {
-        const reasons = [...stats, ...deletions].flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
-        logger.warn({ digests: retry.length, reason: reasons[0] }, 'garbage collection could not delete some blobs; they are queued for the next pass');
-        await gc.enqueue(trx, retry, Math.max(this.clock(), until + 1));
-      }
-      return deleted;
-    });
   }
 }

@@ -68,7 +68,10 @@ export interface NameRange {
 }
 
 export interface MetadataStore {
-  /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
+  /**
+   * Runs fn in one transaction; commits when it resolves, rolls back when it throws. Resolves
+   * once the commit is durable (and with it every commit it could read).
+   */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
 
   /** True when the repository has at least one manifest, tag or blob link. */

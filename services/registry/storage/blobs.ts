@@ -123,6 +123,41 @@ export class BlobStore {
     return digest;
   }
 
+  /** True when this store can move a blob out of its place cheaply (moveOut). */
+  get canMoveOut(): boolean {
+    return this.driver.rename !== undefined;
+  }
+
+  /**
+   * Moves the blob's directory to `path` with the driver's cheap rename (only where
+   * canMoveOut): the blob is gone from its digest's place as after delete(); false if absent.
+   */
+  async moveOut(digest: Digest, path: string): Promise<boolean> {
+    if (!this.driver.rename) throw new Error(`${this.driver.name} storage cannot rename`);
+    this.cache.delete(digest.value);
+    try {
+      await this.driver.rename(blobDirectory(digest), path);
+      return true;
+    } catch (err) {
+      if (err instanceof PathNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /** Puts a directory moveOut moved back in the digest's place; false when the place is taken or `path` is gone. */
+  async moveBack(path: string, digest: Digest): Promise<boolean> {
+    if (!this.driver.rename) throw new Error(`${this.driver.name} storage cannot rename`);
+    if ((await this.stat(digest)) !== null) return false;
+    try {
+      await this.driver.rename(path, blobDirectory(digest));
+      return true;
+    } catch (err) {
+      // Absent source, or the place filled meanwhile (a push of the same bytes): nothing to put back.
+      if (err instanceof PathNotFoundError || (await this.stat(digest)) !== null) return false;
+      throw err;
+    }
+  }
+
   /** Removes the content; false if absent. */
   async delete(digest: Digest): Promise<boolean> {
     this.cache.delete(digest.value);

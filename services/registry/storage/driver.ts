@@ -98,6 +98,14 @@ export interface StorageDriver {
    * decides what is visible; leftovers are garbage).
    */
   delete(path: string): Promise<void>;
+  /**
+   * Optional, for stores where a rename is one cheap metadata operation (local file
+   * systems): moves an object or a whole directory tree to `destPath` atomically, creating
+   * its parent, without syncing (a power cut may undo it). `destPath` must not exist.
+   * PathNotFoundError if the source is absent. Object stores leave it out: their "rename" is
+   * a copy. The garbage collector moves doomed blobs aside with it (lifecycle/gc-trash.ts).
+   */
+  rename?(sourcePath: string, destPath: string): Promise<void>;
   /** Cheap liveness probe for /readyz. */
   ping(): Promise<void>;
   /**

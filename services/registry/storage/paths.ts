@@ -16,6 +16,10 @@
  *       the SHA-256 of the store's path): the repositories already complete.
  *   /imports/<source>/scratch/<random>
  *       A blob being copied and verified; moved to /blobs when its digest matches.
+ *   /gc-trash/<batch>/<algorithm>-<encoded>
+ *       A blob directory the garbage collector moved out of /blobs inside a deleting
+ *       transaction (`<batch>`: 16 hex, one per page), removed once that transaction is
+ *       durable; a crash leaves it for the next run to put back (lifecycle/gc-trash.ts).
  *
  * `<id>` is a random UUID v4 in lowercase. Repository names never become paths: they are
  * client strings, and keeping them out of the layout is what makes cross-repository
@@ -95,4 +99,32 @@ export function importProgressPath(source: string): string {
 /** Directory of an import's blobs in flight (removed at the start of every run). */
 export function importScratchDirectory(source: string): string {
   return `${importDirectory(source)}/scratch`;
+}
+
+const GC_TRASH_ROOT = '/gc-trash';
+const GC_TRASH_BATCH = /^[0-9a-f]{16}$/;
+
+/** Directory of the garbage collector's trash (only on stores that can rename). */
+export function gcTrashRoot(): string {
+  return GC_TRASH_ROOT;
+}
+
+/** Directory of one batch of trash (`batch`: 16 hex). */
+export function gcTrashBatchDirectory(batch: string): string {
+  if (!GC_TRASH_BATCH.test(batch)) throw new TypeError('not a trash batch key');
+  return `${GC_TRASH_ROOT}/${batch}`;
+}
+
+/** Where a blob's directory goes in a batch of trash. */
+export function gcTrashPath(batch: string, digest: Digest): string {
+  return `${gcTrashBatchDirectory(batch)}/${digest.algorithm}-${digest.encoded}`;
+}
+
+/** The digest of a trash entry (as gcTrashPath builds it), or null for anything else. */
+export function digestOfGcTrashPath(path: string): Digest | null {
+  const parts = path.split('/');
+  if (parts.length !== 4 || parts[0] !== '' || `/${parts[1]}` !== GC_TRASH_ROOT || !GC_TRASH_BATCH.test(parts[2]!)) return null;
+  const name = parts[3]!;
+  const dash = name.indexOf('-');
+  return dash > 0 ? tryParseDigest(`${name.slice(0, dash)}:${name.slice(dash + 1)}`) : null;
 }

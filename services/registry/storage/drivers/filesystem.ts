@@ -10,8 +10,8 @@
  * sweepTemporaryFiles finds it without walking the store.
  */
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { constants as fsConstants, type Dirent } from 'node:fs';
+import { access, link, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -36,6 +36,49 @@ const LINK_IMPOSSIBLE: ReadonlySet<string> = new Set(['EXDEV', 'EPERM', 'EMLINK'
 
 function errorCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | null)?.code;
+}
+
+/** Entries of one directory removeTree removes at once. */
+const REMOVE_CONCURRENCY = 8;
+
+/**
+ * Removes a file or a directory tree, ignoring what is already gone: a directory costs one
+ * readdir and one rmdir, a file one unlink, where fs.rm's generic walk makes about three
+ * calls per entry (the garbage collector deletes whole blob directories by the thousand).
+ */
+async function removeTree(full: string): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(full, { withFileTypes: true });
+  } catch (err) {
+    if (errorCode(err) === 'ENOTDIR') return unlinkIfPresent(full);
+    if (isMissing(err)) return;
+    throw err;
+  }
+  // A few entries at a time: one by one, each call waits its turn in the thread pool.
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < entries.length) {
+      const entry = entries[next++]!;
+      const path = join(full, entry.name);
+      if (entry.isDirectory()) await removeTree(path);
+      else await unlinkIfPresent(path);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(REMOVE_CONCURRENCY, entries.length) }, worker));
+  try {
+    await rmdir(full);
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+  }
+}
+
+async function unlinkIfPresent(full: string): Promise<void> {
+  try {
+    await unlink(full);
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+  }
 }
 
 /** ENOENT, and ENOTDIR (a file where a directory was expected), mean "nothing at this path". */
@@ -211,6 +254,27 @@ export class FilesystemDriver implements StorageDriver {
     await fsyncDirectory(dirname(dest));
   }
 
+  async rename(sourcePath: string, destPath: string): Promise<void> {
+    if (sourcePath === '/' || destPath === '/') throw new InvalidPathError('/');
+    const source = this.resolvePath(sourcePath);
+    const dest = this.resolvePath(destPath);
+    try {
+      await rename(source, dest);
+      return;
+    } catch (err) {
+      // ENOENT is either side: a missing source, or a destination parent not made yet.
+      if (!isMissing(err)) throw err;
+    }
+    await this.stat(sourcePath);
+    await mkdir(dirname(dest), { recursive: true });
+    try {
+      await rename(source, dest);
+    } catch (err) {
+      if (isMissing(err)) throw new PathNotFoundError(sourcePath);
+      throw err;
+    }
+  }
+
   async delete(path: string): Promise<void> {
     // Deleting the root would wipe the registry; no layout path ever asks for it.
     if (path === '/') throw new InvalidPathError(path);
@@ -221,7 +285,7 @@ export class FilesystemDriver implements StorageDriver {
       if (isMissing(err)) throw new PathNotFoundError(path);
       throw err;
     }
-    await rm(full, { recursive: true, force: true });
+    await removeTree(full);
   }
 
   /** Deletes putContent / linkFile temporary files older than `olderThanMs` (left by a crash); returns how many. */
