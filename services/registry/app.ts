@@ -113,7 +113,7 @@ export function createApp(config: RegistryConfig, deps: RegistryDeps): Koa {
     notifications: deps.notifications ?? createNotifications(deps.metadata.db, config.dataDir, deps.logger),
     pullTimes: deps.pullTimes ?? new PullTimes(deps.metadata.db, deps.logger).start(),
     retention: new Retention(deps.metadata.db, deps.metadata, ruleStore, locks),
-    gcRuns: deps.gcRuns ?? new GcRuns(() => createCollector(config, { metadata: deps.metadata, storage: deps.storage, blobs, logger: deps.logger }), deps.logger, deps.metadata.db),
+    gcRuns: deps.gcRuns ?? new GcRuns(() => createCollector(config, { metadata: deps.metadata, storage: deps.storage, blobs, logger: deps.logger, metrics: deps.metrics }), deps.logger, deps.metadata.db),
   };
   const app = new Koa();
   // Errors after the headers went out land here: usually a client hanging up mid-download,

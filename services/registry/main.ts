@@ -101,8 +101,8 @@ export async function startRegistryService(config: RegistryConfig, options: Star
     const metrics = options.metrics ?? createMetricsRegistry('registry');
     const notifications = createNotifications(metadata.db, config.dataDir, logger);
     const pullTimes = new PullTimes(metadata.db, logger).start();
-    // Runs started over the admin API; the collector has no metrics here (the schedule's registers them once).
-    const gcRuns = new GcRuns(() => createCollector(config, { metadata, storage, blobs, logger }), logger, metadata.db);
+    // Runs started over the admin API count in the same registry_gc_* series as the schedule's (gcMetrics registers them once).
+    const gcRuns = new GcRuns(() => createCollector(config, { metadata, storage, blobs, logger, metrics }), logger, metadata.db);
     const app = createApp(config, { storage, metadata, access, logger, blobs, uploads, metrics, notifications, pullTimes, gcRuns });
     // createServer turns Node's whole-request timeout off (a large layer upload outlasts it)
     // and drops connections idle for 5 minutes instead; headers still have to be quick.

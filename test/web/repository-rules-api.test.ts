@@ -97,5 +97,8 @@ describe('repository rules and garbage collection over the registry API', () => 
     assert.equal(status.running, null);
     assert.deepEqual(status.last?.report?.counts, { manifests: 0, links: 0, blobs: 0 });
     assert.equal(status.last?.report?.bytesFreed, 0);
+    // A run started over the API counts in the registry's GC series like a scheduled one.
+    const metrics = await (await fetch(`${stack.registryUrl}/metrics`, { headers: { Authorization: `Bearer ${admin}` } })).text();
+    assert.match(metrics, /^registry_gc_run_duration_seconds_count\{[^}]*\} 1$/m);
   });
 });
