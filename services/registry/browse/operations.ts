@@ -36,7 +36,15 @@ export const BROWSE_OPERATIONS: readonly BrowseOperation[] = [
     summary: 'The tags of a repository in name order with what each points at: digest, push date, media type, artifact type, content size (config and layers, each blob once, an index\'s children included) and, for an index, its platforms',
     query: [{ name: 'sort', description: '`name` (default) or `pushed`: newest push first (ties by name, descending); the `Link` keeps it' }, { name: 'n', description: 'page size (at most 100)' }, PAGING[1]!],
     response:
-      '200 `{"repository", "tags": [{"name", "digest", "pushedAt", "mediaType", "artifactType", "sizeBytes", "platforms": ["linux/amd64", …]}]}` with a `Link` to the next page',
+      '200 `{"repository", "tags": [{"name", "digest", "pushedAt", "mediaType", "artifactType", "sizeBytes", "platforms": ["linux/amd64", …], "immutable"}]}` with a `Link` to the next page; `immutable` is true when a tag rule keeps the tag where it is (docs/lifecycle.md "Tag rules")',
+    errors: '401/403 without pull (the same for a repository that does not exist); 404 `NAME_UNKNOWN`',
+  },
+  {
+    method: 'GET',
+    path: '/v2/<name>/_dockyard/rules',
+    access: '`repository:<name>:pull`',
+    summary: 'The tag rules that apply to this repository (the web UI\'s release-rule badges): kind and patterns, oldest rule first; who wrote a rule is not shown. The full list with ids is the lifecycle admin API\'s (`GET /v2/_dockyard/rules`, admins only)',
+    response: '200 `{"repository", "rules": [{"kind": "immutable"|"forbidden"|"format", "repositoryPattern", "tagPattern"}]}`',
     errors: '401/403 without pull (the same for a repository that does not exist); 404 `NAME_UNKNOWN`',
   },
   {
