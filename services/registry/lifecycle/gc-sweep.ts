@@ -22,7 +22,8 @@ export interface OrphanBlob {
   size: number;
 }
 
-async function listOrEmpty(storage: StorageDriver, path: string): Promise<string[]> {
+/** The entries of a directory of the store, none when it does not exist. */
+export async function listOrEmpty(storage: StorageDriver, path: string): Promise<string[]> {
   try {
     return await storage.list(path);
   } catch (err) {

@@ -24,15 +24,7 @@ import { PathNotFoundError, type StorageDriver } from '../storage/driver.js';
 import { digestOfGcTrashPath, gcTrashBatchDirectory, gcTrashPath, gcTrashRoot } from '../storage/paths.js';
 import type { Digest } from '../../../shared/grammar/reference.js';
 import { settleBounded, STORAGE_CONCURRENCY } from './bounded.js';
-
-async function listOrEmpty(storage: StorageDriver, path: string): Promise<string[]> {
-  try {
-    return await storage.list(path);
-  } catch (err) {
-    if (err instanceof PathNotFoundError) return [];
-    throw err;
-  }
-}
+import { listOrEmpty } from './gc-sweep.js';
 
 /** One page's trash: where its doomed blobs go, deleted together after the commit. */
 export class TrashBatch {

@@ -241,14 +241,7 @@ export class FilesystemDriver implements StorageDriver {
     const source = this.resolvePath(sourcePath);
     const dest = this.resolvePath(destPath);
     if (sourcePath === '/' || destPath === '/') throw new InvalidPathError('/');
-    await this.stat(sourcePath);
-    await mkdir(dirname(dest), { recursive: true });
-    try {
-      await rename(source, dest);
-    } catch (err) {
-      if (isMissing(err)) throw new PathNotFoundError(sourcePath);
-      throw err;
-    }
+    await this.renameMakingParent(sourcePath, source, dest);
     // Only the new name has to survive a power cut; the old one going is part of the same
     // journaled rename, and at worst a leftover in an upload directory is purged later.
     await fsyncDirectory(dirname(dest));
@@ -265,6 +258,11 @@ export class FilesystemDriver implements StorageDriver {
       // ENOENT is either side: a missing source, or a destination parent not made yet.
       if (!isMissing(err)) throw err;
     }
+    await this.renameMakingParent(sourcePath, source, dest);
+  }
+
+  /** Renames after checking the source exists and making the destination's directory. */
+  private async renameMakingParent(sourcePath: string, source: string, dest: string): Promise<void> {
     await this.stat(sourcePath);
     await mkdir(dirname(dest), { recursive: true });
     try {
