@@ -43,6 +43,32 @@ export class PerTarget<T> {
   }
 }
 
+/**
+ * A population several scenarios share, seeded once per target: `populate` gives it to a
+ * scenario's run, `prepare` (a Scenario's prepare) seeds it and returns the seeding's note
+ * to the report once.
+ */
+export function seededOncePerTarget<P>(seed: (target: Target) => Promise<{ population: P; note: string }>): {
+  populate(target: Target): Promise<P>;
+  prepare(target: Target): Promise<string | void>;
+} {
+  const populations = new PerTarget<P>();
+  const notes = new Map<TargetName, string>();
+  const populate = (target: Target): Promise<P> =>
+    populations.get(target, async () => {
+      const { population, note } = await seed(target);
+      notes.set(target.name, note);
+      return population;
+    });
+  const prepare = async (target: Target): Promise<string | void> => {
+    await populate(target);
+    const note = notes.get(target.name);
+    notes.delete(target.name);
+    return note;
+  };
+  return { populate, prepare };
+}
+
 /** A minimal image: a unique config, one small layer, and the manifest over them. */
 export interface SeedImage {
   config: SmallBlob;

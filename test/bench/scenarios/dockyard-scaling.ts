@@ -9,9 +9,9 @@
  */
 import { BenchError, closedLoop } from '../load.js';
 import type { Profile } from '../profile.js';
-import { count, PerTarget, pushSeedImage, seedImage, withRegistry, type SeedImage } from './common.js';
+import { count, pushSeedImage, seededOncePerTarget, seedImage, withRegistry, type SeedImage } from './common.js';
 import { seedRepositoriesInDatabase, seedTagsInDatabase } from './seed-db.js';
-import type { Scenario, Target } from './types.js';
+import type { Scenario } from './types.js';
 
 const SOURCE_REPO = 'bench/dscale-source';
 const TAG_REPO = 'bench/dscale-tags';
@@ -46,33 +46,20 @@ interface Population {
 export function dockyardScalingScenarios(profile: Profile): Scenario[] {
   const { smallRepos, largeRepos, tagsPerRepo, smallTags, largeTags } = profile.dockyardScaling;
   const repoTags = Array.from({ length: tagsPerRepo }, (_, t) => repoTag(t));
-  const notes = new Map<string, string>();
-  const populations = new PerTarget<Population>();
-
-  const populate = (target: Target): Promise<Population> =>
-    populations.get(target, async () => {
-      const database = target.metadataDatabase;
-      if (!database) throw new BenchError(`${target.name} exposes no metadata database to seed`);
-      const large = target.name === 'dockyard-large';
-      const population = { image: seedImage('dockyard-scaling'), repos: large ? largeRepos : smallRepos, tags: large ? largeTags : smallTags };
-      const started = Date.now();
-      await withRegistry(target, 1, [], (registry) => pushSeedImage(registry, SOURCE_REPO, population.image, 'source'));
-      const repos = Array.from({ length: population.repos }, (_, i) => repoName(i));
-      await seedRepositoriesInDatabase(database, repos, population.image, repoTags);
-      await seedTagsInDatabase(database, TAG_REPO, population.image, Array.from({ length: population.tags }, (_, i) => pagedTag(i)));
-      const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      notes.set(
-        target.name,
-        `seeded ${count(population.repos)} repositories (${count(population.repos * tagsPerRepo)} tags) and one repository of ${count(population.tags)} tags through the MetadataStore in ${seconds} s`,
-      );
-      return population;
-    });
-  const prepare = async (target: Target): Promise<string | void> => {
-    await populate(target);
-    const note = notes.get(target.name);
-    notes.delete(target.name);
-    return note;
-  };
+  const { populate, prepare } = seededOncePerTarget<Population>(async (target) => {
+    const database = target.metadataDatabase;
+    if (!database) throw new BenchError(`${target.name} exposes no metadata database to seed`);
+    const large = target.name === 'dockyard-large';
+    const population = { image: seedImage('dockyard-scaling'), repos: large ? largeRepos : smallRepos, tags: large ? largeTags : smallTags };
+    const started = Date.now();
+    await withRegistry(target, 1, [], (registry) => pushSeedImage(registry, SOURCE_REPO, population.image, 'source'));
+    const repos = Array.from({ length: population.repos }, (_, i) => repoName(i));
+    await seedRepositoriesInDatabase(database, repos, population.image, repoTags);
+    await seedTagsInDatabase(database, TAG_REPO, population.image, Array.from({ length: population.tags }, (_, i) => pagedTag(i)));
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const note = `seeded ${count(population.repos)} repositories (${count(population.repos * tagsPerRepo)} tags) and one repository of ${count(population.tags)} tags through the MetadataStore in ${seconds} s`;
+    return { population, note };
+  });
 
   // Both rows: request rates on the small/large pair, the same population and budget.
   const shared = {

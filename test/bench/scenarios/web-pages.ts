@@ -14,7 +14,7 @@ import type { Profile } from '../profile.js';
 import { openDatabase, type DatabaseConfig } from '../../../shared/db/index.js';
 import { toDate } from '../../../services/registry/metadata/rows.js';
 import { RegistryClient } from '../oci.js';
-import { count, PerTarget, pushSeedImage, seedImage } from './common.js';
+import { count, pushSeedImage, seededOncePerTarget, seedImage } from './common.js';
 import { seedRepositoriesInDatabase, seedTagsInDatabase } from './seed-db.js';
 import type { Scenario, Target, WebStackInfo } from './types.js';
 
@@ -141,39 +141,28 @@ function pageRow(id: string, description: string, path: (p: Population, i: numbe
 /** The web UI's pages on a small and a large deployment. */
 export function webPageScenarios(profile: Profile): Scenario[] {
   const { smallRepos, largeRepos, smallTags, largeTags } = profile.webScaling;
-  const notes = new Map<string, string>();
-  const populations = new PerTarget<Population>();
-
-  const populate = (target: Target): Promise<Population> =>
-    populations.get(target, async () => {
-      const database = target.metadataDatabase;
-      const web = target.web;
-      if (!database || !web) throw new BenchError(`${target.name} is not a web UI deployment`);
-      const large = target.name === 'web-large';
-      const repos = large ? largeRepos : smallRepos;
-      const tags = large ? largeTags : smallTags;
-      const started = Date.now();
-      await adminPost(web, '/users', { name: USER.name, password: USER.password });
-      await adminPost(web, '/grants', { subject: `user:${USER.name}`, pattern: 'bench/**', actions: 'pull' });
-      const image = seedImage('web-pages');
-      const http = new HttpClient(web.registryUrl, 1);
-      try {
-        await pushSeedImage(new RegistryClient(http, await adminPushToken(web, SOURCE_REPO)), SOURCE_REPO, image, 'source');
-      } finally {
-        http.close();
-      }
-      await seedRepositoriesInDatabase(database, Array.from({ length: repos }, (_, i) => repoName(i)), image, ['v0']);
-      await seedTagsInDatabase(database, TAG_REPO, image, Array.from({ length: tags }, (_, i) => pagedTag(i)));
-      const population: Population = { repos, tags, digest: image.manifest.digest, cookie: await signIn(target.url), deep: await deepPositions(database, tags) };
-      notes.set(target.name, `seeded ${count(repos)} repositories and one repository of ${count(tags)} tags through the MetadataStore in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      return population;
-    });
-  const prepare = async (target: Target): Promise<string | void> => {
-    await populate(target);
-    const note = notes.get(target.name);
-    notes.delete(target.name);
-    return note;
-  };
+  const { populate, prepare } = seededOncePerTarget<Population>(async (target) => {
+    const database = target.metadataDatabase;
+    const web = target.web;
+    if (!database || !web) throw new BenchError(`${target.name} is not a web UI deployment`);
+    const large = target.name === 'web-large';
+    const repos = large ? largeRepos : smallRepos;
+    const tags = large ? largeTags : smallTags;
+    const started = Date.now();
+    await adminPost(web, '/users', { name: USER.name, password: USER.password });
+    await adminPost(web, '/grants', { subject: `user:${USER.name}`, pattern: 'bench/**', actions: 'pull' });
+    const image = seedImage('web-pages');
+    const http = new HttpClient(web.registryUrl, 1);
+    try {
+      await pushSeedImage(new RegistryClient(http, await adminPushToken(web, SOURCE_REPO)), SOURCE_REPO, image, 'source');
+    } finally {
+      http.close();
+    }
+    await seedRepositoriesInDatabase(database, Array.from({ length: repos }, (_, i) => repoName(i)), image, ['v0']);
+    await seedTagsInDatabase(database, TAG_REPO, image, Array.from({ length: tags }, (_, i) => pagedTag(i)));
+    const population: Population = { repos, tags, digest: image.manifest.digest, cookie: await signIn(target.url), deep: await deepPositions(database, tags) };
+    return { population, note: `seeded ${count(repos)} repositories and one repository of ${count(tags)} tags through the MetadataStore in ${((Date.now() - started) / 1000).toFixed(1)} s` };
+  });
   const shared = {
     unit: 'req/s',
     latency: true,
