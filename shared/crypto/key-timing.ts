@@ -40,3 +40,34 @@ export async function awaitPublication(next: { kid: string; publishedAt: number 
   if (waitMs > 0) await sleep(Math.min(waitMs, publishAheadMs));
   return next.kid;
 }
+
+/** What a key store does at each step of a rotation (rotateWhenPublished). */
+export interface RotationSteps {
+  /** The next key as stored now; undefined when there is none (an earlier version rotated it away). */
+  readNext(): Promise<{ kid: string; publishedAt: number } | undefined>;
+  /** Publishes a next key where there is none. */
+  ensureNext(): Promise<void>;
+  /** Under the store's lock: makes `kid` the signer if it is still the next key; false when another rotation came first. */
+  switchTo(kid: string): Promise<boolean>;
+}
+
+/**
+ * The rotation both key stores share: wait, outside any lock, until the next key has been
+ * published for the publish-ahead time, then switch to it under the lock only if it is
+ * still the next key (another rotation meanwhile means waiting for the new next key).
+ */
+export async function rotateWhenPublished(steps: RotationSteps, publishAheadMs: number, now: () => number): Promise<void> {
+  let waitedFor: string | undefined;
+  for (;;) {
+    const next = await steps.readNext();
+    if (next === undefined) {
+      await steps.ensureNext();
+      continue;
+    }
+    if (next.kid !== waitedFor) {
+      waitedFor = await awaitPublication(next, publishAheadMs, now());
+      continue; // another rotation may have happened meanwhile
+    }
+    if (await steps.switchTo(waitedFor)) return;
+  }
+}

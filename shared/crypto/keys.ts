@@ -16,7 +16,7 @@ import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { acquirePidLock, LockHeldError, type PidLock } from '../process/pid-lock.js';
-import { awaitPublication, keyTimings, type KeyStoreOptions } from './key-timing.js';
+import { keyTimings, rotateWhenPublished, type KeyStoreOptions } from './key-timing.js';
 import { libtrustKeyId, MANIFEST, parseManifest, readKeyFiles, readManifest, writeFileAtomic, writeNewFile, type Manifest, type ManifestEntry } from './key-manifest.js';
 import { certificateToPem, createSelfSignedCertificate } from './x509.js';
 
@@ -160,42 +160,40 @@ export class KeyStore implements SigningKeys {
    */
   async rotate(): Promise<SigningKey> {
     const path = join(this.dir, MANIFEST);
-    let waitedFor: string | undefined;
-    for (;;) {
-      const seen = parseManifest(await readFile(path, 'utf8'), path);
-      const seenNext = seen.keys.find((k) => k.kid === seen.next);
-      if (seenNext === undefined) {
-        await this.ensureNext(); // an earlier version rotated and wrote no next key
-        continue;
-      }
-      if (seenNext.kid !== waitedFor) {
-        waitedFor = await awaitPublication({ kid: seenNext.kid, publishedAt: Date.parse(seenNext.createdAt) }, this.publishAheadMs, this.now());
-        continue; // another rotation may have happened meanwhile
-      }
-      const done = await this.withLock(async () => {
-        const manifest = parseManifest(await readFile(path, 'utf8'), path);
-        const nextKid = manifest.next;
-        if (nextKid === undefined || nextKid !== waitedFor) return false;
-        const now = this.now();
-        const retainUntil = new Date(now + this.retainMs).toISOString();
-        const kept: ManifestEntry[] = [];
-        const expired: ManifestEntry[] = [];
-        for (const entry of manifest.keys) {
-          if (entry.kid === manifest.current) kept.push({ ...entry, retainUntil });
-          else if (entry.kid === nextKid || (entry.retainUntil !== null && Date.parse(entry.retainUntil) > now)) kept.push(entry);
-          else expired.push(entry);
-        }
-        const fresh = await this.createKeyFiles();
-        const next: Manifest = { version: 1, generation: manifest.generation + 1, current: nextKid, next: fresh.kid, keys: [...kept, fresh] };
-        await writeFileAtomic(path, JSON.stringify(next, null, 2));
-        for (const entry of expired) {
-          await rm(join(this.dir, `${entry.file}.key`), { force: true });
-          await rm(join(this.dir, `${entry.file}.crt`), { force: true });
-        }
-        return true;
-      });
-      if (done) break;
-    }
+    await rotateWhenPublished(
+      {
+        readNext: async () => {
+          const seen = parseManifest(await readFile(path, 'utf8'), path);
+          const next = seen.keys.find((k) => k.kid === seen.next);
+          return next && { kid: next.kid, publishedAt: Date.parse(next.createdAt) };
+        },
+        ensureNext: () => this.ensureNext(),
+        switchTo: (nextKid) =>
+          this.withLock(async () => {
+            const manifest = parseManifest(await readFile(path, 'utf8'), path);
+            if (manifest.next !== nextKid) return false;
+            const now = this.now();
+            const retainUntil = new Date(now + this.retainMs).toISOString();
+            const kept: ManifestEntry[] = [];
+            const expired: ManifestEntry[] = [];
+            for (const entry of manifest.keys) {
+              if (entry.kid === manifest.current) kept.push({ ...entry, retainUntil });
+              else if (entry.kid === nextKid || (entry.retainUntil !== null && Date.parse(entry.retainUntil) > now)) kept.push(entry);
+              else expired.push(entry);
+            }
+            const fresh = await this.createKeyFiles();
+            const next: Manifest = { version: 1, generation: manifest.generation + 1, current: nextKid, next: fresh.kid, keys: [...kept, fresh] };
+            await writeFileAtomic(path, JSON.stringify(next, null, 2));
+            for (const entry of expired) {
+              await rm(join(this.dir, `${entry.file}.key`), { force: true });
+              await rm(join(this.dir, `${entry.file}.crt`), { force: true });
+            }
+            return true;
+          }),
+      },
+      this.publishAheadMs,
+      this.now,
+    );
     await this.reload();
     return this.current();
   }

@@ -10,7 +10,7 @@
  */
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { Knex } from 'knex';
-import { awaitPublication, keyTimings, type KeyStoreOptions } from '../../../shared/crypto/key-timing.js';
+import { keyTimings, rotateWhenPublished, type KeyStoreOptions } from '../../../shared/crypto/key-timing.js';
 import { generateSigningKey, libtrustKeyId, publicJwkOf, type PublicJwk, type SigningKey, type SigningKeys } from '../../../shared/crypto/keys.js';
 import { certificateToPem } from '../../../shared/crypto/x509.js';
 import { isPostgres, toMillis, toMillisOrNull } from '../store/common.js';
@@ -98,31 +98,33 @@ export class DatabaseKeyStore implements SigningKeys {
    * and publishes a fresh next key. The previous key is retained; expired ones are deleted.
    */
   async rotate(): Promise<SigningKey> {
-    let waitedFor: string | undefined;
-    for (;;) {
-      const seen = await nextRow(this.db);
-      if (seen === undefined) {
-        await this.locked(async (trx) => {
-          if (!(await nextRow(trx))) await this.insertFresh(trx, true); // an earlier version rotated it away
-        });
-        continue;
-      }
-      if (seen.kid !== waitedFor) {
-        waitedFor = await awaitPublication({ kid: seen.kid, publishedAt: toMillis(seen.created_at) }, this.publishAheadMs, this.now());
-        continue; // another rotation may have happened meanwhile
-      }
-      let done = false;
-      await this.locked(async (trx) => {
-        if ((await nextRow(trx))?.kid !== waitedFor) return;
-        const now = this.now();
-        await trx('signing_keys').where('retain_until', '<=', now).delete();
-        await trx('signing_keys').whereNull('retain_until').where({ is_next: false }).update({ retain_until: now + this.retainMs });
-        await trx('signing_keys').where({ kid: waitedFor }).update({ is_next: false });
-        await this.insertFresh(trx, true);
-        done = true;
-      });
-      if (done) break;
-    }
+    await rotateWhenPublished(
+      {
+        readNext: async () => {
+          const row = await nextRow(this.db);
+          return row && { kid: row.kid, publishedAt: toMillis(row.created_at) };
+        },
+        ensureNext: () =>
+          this.locked(async (trx) => {
+            if (!(await nextRow(trx))) await this.insertFresh(trx, true);
+          }),
+        switchTo: async (kid) => {
+          let done = false;
+          await this.locked(async (trx) => {
+            if ((await nextRow(trx))?.kid !== kid) return;
+            const now = this.now();
+            await trx('signing_keys').where('retain_until', '<=', now).delete();
+            await trx('signing_keys').whereNull('retain_until').where({ is_next: false }).update({ retain_until: now + this.retainMs });
+            await trx('signing_keys').where({ kid }).update({ is_next: false });
+            await this.insertFresh(trx, true);
+            done = true;
+          });
+          return done;
+        },
+      },
+      this.publishAheadMs,
+      this.now,
+    );
     await this.reload();
     return this.current();
   }
