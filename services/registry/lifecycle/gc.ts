@@ -55,6 +55,12 @@ export interface GcReport {
 }
 
 const DEFAULT_BATCH = 100;
+/**
+ * Trash batches emptied side by side beside the next pages' work: the device overlaps the
+ * waits of removals in different directories (filesystem-remover.ts); fewer than its
+ * removal threads, so a push's own removal still finds an idle thread.
+ */
+const EMPTYING_BATCHES = 6;
 /** Deleting an index can make its children garbage; this many manifest passes at most per run. */
 const MANIFEST_PASSES = 8;
 
@@ -237,7 +243,7 @@ export class GarbageCollector {
     let after: { reviewAfterMs: number; digest: string } | null = null;
     // Reviews due from now on wait for the next run, so a run ends even if deletions keep failing.
     const until = this.clock();
-    let emptying: Promise<void> = Promise.resolve();
+    const emptying: Array<Promise<void>> = [];
     while (!this.signal?.aborted) {
       const page = await gc.dueReviews(until, after, this.batch);
       if (page.length === 0) break;
@@ -252,9 +258,8 @@ export class GarbageCollector {
         }
       } else {
         const { deleted, emptied } = await deletePageOfBytes(pageDeps, page.map((row) => row.digest), until);
-        // One batch empties beside the next page's work, never more.
-        await emptying;
-        emptying = emptied;
+        emptying.push(emptied);
+        if (emptying.length > EMPTYING_BATCHES) await emptying.shift();
         for (const { digest, size } of deleted) {
           report.blobs.push({ digest, size });
           report.bytesFreed += size;
@@ -265,7 +270,7 @@ export class GarbageCollector {
       this.counted('blob', page.length, done);
       await yieldToEventLoop();
     }
-    await emptying;
+    await Promise.all(emptying);
     if (dryRun) {
       for (const [digest, size] of await this.cascadedBytes(report, gone, nowMs)) wouldDelete.set(digest, size);
       for (const [digest, size] of wouldDelete) {

@@ -10,8 +10,8 @@
  * sweepTemporaryFiles finds it without walking the store.
  */
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, type Dirent } from 'node:fs';
-import { access, link, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants as fsConstants, type Stats } from 'node:fs';
+import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -23,6 +23,7 @@ import {
   type FileWriter,
   type StorageDriver,
 } from '../driver.js';
+import { treeRemover } from './filesystem-remover.js';
 import { FilesystemFileWriter, fsyncDirectory, writeAll } from './filesystem-writer.js';
 
 /** Directory under the root for putContent's temporary files (same filesystem, so rename is atomic). */
@@ -36,41 +37,6 @@ const LINK_IMPOSSIBLE: ReadonlySet<string> = new Set(['EXDEV', 'EPERM', 'EMLINK'
 
 function errorCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | null)?.code;
-}
-
-/** Entries of one directory removeTree removes at once. */
-const REMOVE_CONCURRENCY = 8;
-
-/**
- * Removes a file or a directory tree, ignoring what is already gone: a directory costs one
- * readdir and one rmdir, a file one unlink, where fs.rm's generic walk makes about three
- * calls per entry (the garbage collector deletes whole blob directories by the thousand).
- */
-async function removeTree(full: string): Promise<void> {
-  let entries: Dirent[];
-  try {
-    entries = await readdir(full, { withFileTypes: true });
-  } catch (err) {
-    if (errorCode(err) === 'ENOTDIR') return unlinkIfPresent(full);
-    if (isMissing(err)) return;
-    throw err;
-  }
-  // A few entries at a time: one by one, each call waits its turn in the thread pool.
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < entries.length) {
-      const entry = entries[next++]!;
-      const path = join(full, entry.name);
-      if (entry.isDirectory()) await removeTree(path);
-      else await unlinkIfPresent(path);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(REMOVE_CONCURRENCY, entries.length) }, worker));
-  try {
-    await rmdir(full);
-  } catch (err) {
-    if (!isMissing(err)) throw err;
-  }
 }
 
 async function unlinkIfPresent(full: string): Promise<void> {
@@ -277,13 +243,15 @@ export class FilesystemDriver implements StorageDriver {
     // Deleting the root would wipe the registry; no layout path ever asks for it.
     if (path === '/') throw new InvalidPathError(path);
     const full = this.resolvePath(path);
+    let info: Stats;
     try {
-      await stat(full);
+      info = await stat(full);
     } catch (err) {
       if (isMissing(err)) throw new PathNotFoundError(path);
       throw err;
     }
-    await removeTree(full);
+    if (info.isDirectory()) await treeRemover.remove(full);
+    else await unlinkIfPresent(full);
   }
 
   /** Deletes putContent / linkFile temporary files older than `olderThanMs` (left by a crash); returns how many. */
