@@ -10,8 +10,8 @@
  * sweepTemporaryFiles finds it without walking the store.
  */
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, type Stats } from 'node:fs';
-import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants as fsConstants, type Dirent, type Stats } from 'node:fs';
+import { access, link, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -42,6 +42,33 @@ function errorCode(err: unknown): string | undefined {
 async function unlinkIfPresent(full: string): Promise<void> {
   try {
     await unlink(full);
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+  }
+}
+
+/** Entries a directory removed in place may have; a larger one goes to a removal thread. */
+const IN_PLACE_ENTRIES = 16;
+
+/**
+ * Removes a directory. A few files (an upload session: a request's own) are unlinked right
+ * here, side by side; a tree, or many entries (the collector's trash batches), is removed on
+ * a removal thread (filesystem-remover.ts). Each such thread costs about 8 MiB while it
+ * lives: with every upload's removal on a thread, the registry's peak RSS in the 32-client
+ * load test went from under its 320 MiB bound to 359 MiB, for no gain on removals this small.
+ */
+async function removeDirectory(full: string): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(full, { withFileTypes: true });
+  } catch (err) {
+    if (isMissing(err)) return;
+    throw err;
+  }
+  if (entries.length > IN_PLACE_ENTRIES || entries.some((entry) => entry.isDirectory())) return treeRemover.remove(full);
+  await Promise.all(entries.map((entry) => unlinkIfPresent(join(full, entry.name))));
+  try {
+    await rmdir(full);
   } catch (err) {
     if (!isMissing(err)) throw err;
   }
@@ -250,7 +277,7 @@ export class FilesystemDriver implements StorageDriver {
       if (isMissing(err)) throw new PathNotFoundError(path);
       throw err;
     }
-    if (info.isDirectory()) await treeRemover.remove(full);
+    if (info.isDirectory()) await removeDirectory(full);
     else await unlinkIfPresent(full);
   }
 
