@@ -57,8 +57,10 @@ export interface GcReport {
 const DEFAULT_BATCH = 100;
 /**
  * Trash batches emptied side by side beside the next pages' work: the device overlaps the
- * waits of removals in different directories (filesystem-remover.ts); fewer than its
- * removal threads, so a push's own removal still finds an idle thread.
+ * waits of removals in different directories (filesystem-remover.ts). Bounded, so at most
+ * this many pages' blobs wait in the trash; fewer than the removal threads, so another
+ * tree's removal in the same process (an import's scratch directory) need not queue behind
+ * the collector. (A push's upload session is removed in place, not on a thread.)
  */
 const EMPTYING_BATCHES = 6;
 /** Deleting an index can make its children garbage; this many manifest passes at most per run. */
