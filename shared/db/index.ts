@@ -75,15 +75,21 @@ interface SqliteConnection {
 }
 
 /**
- * How long one attempt may wait for another connection's write lock. better-sqlite3 runs
- * statements synchronously, so SQLite's busy wait freezes the event loop: every other
- * request of this process waits with it. Attempts are kept short and the waiting between
- * them happens on a timer instead (retryingWhileBusy).
+ * How long one attempt may wait for another connection's write lock: not at all.
+ * better-sqlite3 runs statements synchronously, so SQLite's busy wait freezes the event
+ * loop: every other request of this process waits with it. The waiting between attempts
+ * happens on a timer instead (retryingWhileBusy). With 10 ms here, a registry beside a
+ * running `gc run` (which holds the lock for 10-20 ms at a time) spent 300 of every 1,000 ms
+ * frozen in that wait; with none, 20 (docs/performance.md, "fifth round").
  */
-const SQLITE_BUSY_TIMEOUT_MS = 10;
+const SQLITE_BUSY_TIMEOUT_MS = 0;
 /** How long a statement keeps retrying while the database stays locked before it fails (503). */
 const SQLITE_BUSY_DEADLINE_MS = 5_000;
-const SQLITE_BUSY_BACKOFF_MAX_MS = 100;
+/**
+ * Retries start 1 ms apart and are never more than this apart: a failed attempt costs
+ * microseconds, and a longer gap would let the lock go to another process and back unseen.
+ */
+const SQLITE_BUSY_BACKOFF_MAX_MS = 8;
 
 function isBusy(err: unknown): boolean {
   return /^SQLITE_BUSY/.test((err as { code?: unknown } | null)?.code as string ?? '');
@@ -99,7 +105,7 @@ export function sqliteBusyWaits(): number {
 /** Runs `attempt` until it is not refused as busy, backing off on a timer, up to the deadline. */
 async function retryingWhileBusy<T>(attempt: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + SQLITE_BUSY_DEADLINE_MS;
-  for (let delay = 2; ; delay = Math.min(delay * 2, SQLITE_BUSY_BACKOFF_MAX_MS)) {
+  for (let delay = 1; ; delay = Math.min(delay * 2, SQLITE_BUSY_BACKOFF_MAX_MS)) {
     try {
       return await attempt();
     } catch (err) {
