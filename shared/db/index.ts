@@ -102,8 +102,12 @@ export function sqliteBusyWaits(): number {
   return busyWaits;
 }
 
-/** Runs `attempt` until it is not refused as busy, backing off on a timer, up to the deadline. */
-async function retryingWhileBusy<T>(attempt: () => Promise<T>): Promise<T> {
+/**
+ * Runs `attempt` until it is not refused as busy, backing off on a timer, up to the deadline.
+ * Every write to an SQLite database must reach the lock through here: with no busy wait in
+ * SQLite itself, a write outside it fails at once whenever another process holds the lock.
+ */
+export async function retryingWhileBusy<T>(attempt: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + SQLITE_BUSY_DEADLINE_MS;
   for (let delay = 1; ; delay = Math.min(delay * 2, SQLITE_BUSY_BACKOFF_MAX_MS)) {
     try {

@@ -3,6 +3,7 @@
  * are JSON; callers never put passwords, secrets or tokens in them.
  */
 import type { Knex } from 'knex';
+import { retryingWhileBusy } from '../../../shared/db/index.js';
 import { isPostgres, toMillis, type Queryable } from './common.js';
 
 /** One audit entry as written. */
@@ -92,8 +93,11 @@ function fromRow(row: AuditRow): AuditRecord {
 interface SqliteConnection {
   pragma(source: string): unknown;
   prepare(source: string): { run(...params: unknown[]): unknown };
-  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
+  transaction<A extends unknown[]>(fn: (...args: A) => void): SqliteTransaction<A>;
 }
+
+/** A better-sqlite3 transaction function: called plainly it begins DEFERRED. */
+type SqliteTransaction<A extends unknown[]> = ((...args: A) => void) & { immediate(...args: A): void };
 
 /**
  * What a deferred append runs, compiled once per connection: preparing the INSERT, the two
@@ -103,7 +107,8 @@ interface SqliteConnection {
 interface DeferredAppend {
   relaxSync: { run(): unknown };
   restoreSync: { run(): unknown };
-  insertAll: (rows: readonly Omit<AuditRow, 'id'>[]) => void;
+  /** `.immediate` takes the write lock at BEGIN, where a busy database is refused before any row is written. */
+  insertAll: SqliteTransaction<[rows: readonly Omit<AuditRow, 'id'>[]]>;
 }
 
 const INSERT_SQL = 'insert into audit (at, actor, action, target, client_address, outcome, details) values (?, ?, ?, ?, ?, ?, ?)';
@@ -163,16 +168,20 @@ export class AuditStore {
       });
       return;
     }
-    await this.withSqliteConnection((connection) => {
-      const append = deferredAppendOn(connection);
-      append.relaxSync.run();
-      try {
-        append.insertAll(rows);
-      } finally {
-        // Every other write on this connection keeps the fsync per commit that db.ts sets.
-        append.restoreSync.run();
-      }
-    });
+    // The connection is given back between attempts, so this process's other statements
+    // run while another process holds the write lock.
+    await retryingWhileBusy(() =>
+      this.withSqliteConnection((connection) => {
+        const append = deferredAppendOn(connection);
+        append.relaxSync.run();
+        try {
+          append.insertAll.immediate(rows);
+        } finally {
+          // Every other write on this connection keeps the fsync per commit that db.ts sets.
+          append.restoreSync.run();
+        }
+      }),
+    );
   }
 
   /** Makes deferred appends durable against power loss (a WAL checkpoint syncs the log); a no-op on PostgreSQL, which flushes on its own. */
