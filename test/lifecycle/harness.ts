@@ -75,9 +75,9 @@ async function databaseFor(dialect: Dialect, dir: string): Promise<{ database: D
 }
 
 /** Storage operations a test can hold up. */
-export type StorageOp = 'putContent' | 'move' | 'delete';
+export type StorageOp = 'putContent' | 'move' | 'delete' | 'rename';
 
-/** Called before each write, move and delete; the operation waits for the returned promise. */
+/** Called before each write, move, rename (the collector's moves into its trash) and delete; the operation waits for the returned promise. */
 export type StorageHook = (op: StorageOp, path: string) => Promise<void> | void;
 
 /**
@@ -102,6 +102,13 @@ function hooked<T extends StorageDriver>(driver: T, hook: StorageHook | undefine
     await hook('delete', path);
     return remove(path);
   };
+  const rename = driver.rename?.bind(driver);
+  if (rename) {
+    driver.rename = async (source, dest) => {
+      await hook('rename', dest);
+      return rename(source, dest);
+    };
+  }
   return driver;
 }
 

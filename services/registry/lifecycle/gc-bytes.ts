@@ -1,18 +1,18 @@
 /**
  * The collector's last step: deleting the bytes of one page of due digests that nothing
- * references, in one transaction. A digest is kept when it was touched again, is
- * referenced, or another collector holds it. The bytes leave their place while the locks
- * are held and before the review rows' removal commits: a push that links a digest waits
- * for its lock and then finds the bytes gone (push-guard.ts). One transaction per page
- * rather than per blob, and a page's storage operations side by side (bounded.ts), is what
- * makes collection fast; the sizes are read before the transaction, so the locks are held
- * only for the re-check and the removals. A removal that fails is queued again, due at
- * once, for the next run.
+ * references. A digest is kept when it was touched again, is referenced, or another
+ * collector holds it. One decision per page rather than per blob, and a page's storage
+ * operations side by side (bounded.ts), is what makes collection fast; the sizes are read
+ * before the deciding transaction, so its locks are held only for the re-check. A removal
+ * that fails is queued again, due at once, for the next run.
  *
  * How bytes leave their place depends on the store. Where it renames cheaply (a file
- * system) they are moved into a trash batch inside the transaction and deleted after the
- * durable commit, outside the lock (gc-trash.ts). Elsewhere (object stores) they are
- * deleted inside the transaction, after a sync of the database log.
+ * system) the deciding transaction marks the digests condemned (gc-condemned.ts), the bytes
+ * move into a trash batch after its commit, outside the lock, a second short transaction
+ * ends the marks, and the batch is deleted once that is durable (gc-trash.ts); a push of a
+ * condemned digest waits for the marks to end (push-guard.ts). Elsewhere (object stores) the
+ * bytes are deleted inside the deciding transaction, after a sync of the database log, while
+ * the locks are held: a push that links a digest waits for its lock and then finds them gone.
  */
 import type { Knex } from 'knex';
 import { walSyncOf } from '../../../shared/db/index.js';
@@ -22,7 +22,7 @@ import type { MetadataStore } from '../metadata/store.js';
 import type { BlobStore } from '../storage/blobs.js';
 import { settleBounded, STORAGE_CONCURRENCY } from './bounded.js';
 import type { GcStore } from './gc-store.js';
-import type { BlobTrash } from './gc-trash.js';
+import type { BlobTrash, TrashBatch } from './gc-trash.js';
 
 /** What deleting a page needs. */
 export interface PageDeps {
@@ -53,41 +53,90 @@ export async function deletePageOfBytes(
     if (result.status === 'rejected') unreadable.add(digests[index]!);
     else if (result.value) sizes.set(digests[index]!, result.value.size);
   });
+  const page: Page = {
+    async decide(trx) {
+      const locked = await gc.tryLockEach(trx, digests);
+      const taken = await gc.takeDueReviews(trx, [...locked], clock());
+      const referenced = await gc.referencedAmong(trx, [...taken]);
+      const unreferenced = [...taken].filter((digest) => !referenced.has(digest)).sort();
+      // A digest whose stat failed is retried; one whose bytes were absent has nothing to delete.
+      const retry = unreferenced.filter((digest) => unreadable.has(digest));
+      const garbage = unreferenced.flatMap((digest) => (sizes.has(digest) ? [{ digest, size: sizes.get(digest)! }] : []));
+      return { garbage, retry };
+    },
+    async requeue(trx, retry, removals) {
+      if (retry.length === 0) return;
+      const reasons = [...stats, ...removals].flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+      if (reasons.length > 0) logger.warn({ digests: retry.length, reason: reasons[0] }, 'garbage collection could not delete some blobs; they are queued for the next pass');
+      await gc.enqueue(trx, retry, Math.max(clock(), until + 1));
+    },
+  };
   const batch = trash?.batch() ?? null;
+  if (batch) return moveOutPage(deps, page, batch);
   const deleted = await metadata.transaction(async (tx) => {
     const trx = tx as Knex.Transaction;
-    const locked = await gc.tryLockEach(trx, digests);
-    const taken = await gc.takeDueReviews(trx, [...locked], clock());
-    const referenced = await gc.referencedAmong(trx, [...taken]);
-    // A digest whose stat failed is retried; one whose bytes were absent has nothing to delete.
-    const unreferenced = [...taken].filter((digest) => !referenced.has(digest)).sort();
-    const retry = unreferenced.filter((digest) => unreadable.has(digest));
-    const garbage = unreferenced.flatMap((digest) => (sizes.has(digest) ? [{ digest, size: sizes.get(digest)! }] : []));
-    if (garbage.length > 0 && !batch) {
-      // What made these garbage may be a commit not yet synced (SQLite, deferred syncs): make
-      // it durable first, so a power cut cannot bring back a reference to deleted bytes.
-      // (Moved to the trash instead, they are deleted only after the sync that follows the commit.)
-      await walSyncOf(gc.db)?.flush();
-    }
-    const removals = batch
-      ? await batch.moveOut(garbage.map(({ digest }) => parseDigest(digest)))
-      : await settleBounded(garbage, STORAGE_CONCURRENCY, ({ digest }) => blobs.delete(parseDigest(digest)));
-    // false: the bytes went since the stat (another collector); nothing was freed here.
-    const removed = garbage.filter((_, index) => {
-      const result = removals[index]!;
-      return result.status === 'fulfilled' && result.value;
-    });
+    const { garbage, retry } = await page.decide(trx);
+    // What made these garbage may be a commit not yet synced (SQLite, deferred syncs): make
+    // it durable first, so a power cut cannot bring back a reference to deleted bytes.
+    if (garbage.length > 0) await walSyncOf(gc.db)?.flush();
+    const removals = await settleBounded(garbage, STORAGE_CONCURRENCY, ({ digest }) => blobs.delete(parseDigest(digest)));
     retry.push(...garbage.filter((_, index) => removals[index]!.status === 'rejected').map((g) => g.digest));
-    if (retry.length > 0) {
-      const reasons = [...stats, ...removals].flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
-      logger.warn({ digests: retry.length, reason: reasons[0] }, 'garbage collection could not delete some blobs; they are queued for the next pass');
-      await gc.enqueue(trx, retry, Math.max(clock(), until + 1));
-    }
-    return removed;
+    await page.requeue(trx, retry, removals);
+    // false: the bytes went since the stat (another collector); nothing was freed here.
+    return garbage.filter((_, index) => isTrue(removals[index]!));
   });
-  // metadata.transaction resolved: the commit, and every commit it read, is on disk.
+  return { deleted, emptied: Promise.resolve() };
+}
+
+/** One page's decision and its bookkeeping, shared by both ways of removing bytes. */
+interface Page {
+  /** Under the locks: what is garbage now, and what to queue again. */
+  decide(trx: Knex.Transaction): Promise<{ garbage: Array<{ digest: string; size: number }>; retry: string[] }>;
+  /** Queues `retry` again, due for the next run, logging the first failure among `removals`. */
+  requeue(trx: Knex.Transaction, retry: string[], removals: Array<PromiseSettledResult<boolean>>): Promise<void>;
+}
+
+function isTrue(result: PromiseSettledResult<boolean>): boolean {
+  return result.status === 'fulfilled' && result.value;
+}
+
+/**
+ * The trash path: the deciding transaction marks the garbage condemned and commits; the
+ * bytes move into the batch outside the lock; a second transaction ends the marks. A mark
+ * a push took for stale in between (gc-condemned.ts) means its bytes go back in place. The
+ * batch is emptied once both commits are durable (metadata.transaction resolves after the
+ * log sync).
+ */
+async function moveOutPage(deps: PageDeps, page: Page, batch: TrashBatch): Promise<{ deleted: Array<{ digest: string; size: number }>; emptied: Promise<void> }> {
+  const { metadata, gc, logger, clock } = deps;
+  const garbage = await metadata.transaction(async (tx) => {
+    const trx = tx as Knex.Transaction;
+    const decided = await page.decide(trx);
+    await gc.condemned.condemn(trx, decided.garbage.map((g) => g.digest), batch.key, clock());
+    await page.requeue(trx, decided.retry, []);
+    return decided.garbage;
+  });
+  if (garbage.length === 0) return { deleted: [], emptied: Promise.resolve() };
+  const removals = await batch.moveOut(garbage.map(({ digest }) => parseDigest(digest)));
+  // Not moved (false): the bytes went since the stat (another collector); nothing was freed here.
+  const moved = garbage.filter((_, index) => isTrue(removals[index]!));
+  const kept = await metadata.transaction(async (tx) => {
+    const trx = tx as Knex.Transaction;
+    const still = await gc.condemned.release(trx, batch.key);
+    await page.requeue(trx, garbage.filter((_, index) => removals[index]!.status === 'rejected').map((g) => g.digest), removals);
+    return still;
+  });
+  const deleted = moved.filter(({ digest }) => kept.has(digest));
+  const claimed = moved.filter(({ digest }) => !kept.has(digest));
+  try {
+    await batch.putBack(claimed.map(({ digest }) => parseDigest(digest)));
+  } catch (err) {
+    // Never emptied then: the next run, or the registry's start, puts the whole batch back.
+    logger.error({ err, blobs: claimed.length }, 'garbage collection could not put back blobs a push claimed; they stay in the trash until the next run puts them back');
+    return { deleted, emptied: Promise.resolve() };
+  }
   const emptied =
-    batch && deleted.length > 0
+    moved.length > 0
       ? batch.empty().catch((err: unknown) => {
           logger.warn({ err }, 'garbage collection could not empty its trash; the next run puts the blobs back and collects them again');
         })

@@ -7,6 +7,7 @@
  */
 import type { Knex } from 'knex';
 import { toNumber } from '../metadata/rows.js';
+import { CondemnedMarks } from './gc-condemned.js';
 
 /** Anything knex can run a query on: the database or one of its transactions. */
 export type Executor = Knex | Knex.Transaction;
@@ -94,7 +95,12 @@ function collectableLinks(db: Executor, horizon: Horizon, gone: readonly number[
 
 /** Queries of the collector and of the push paths that must exclude it. */
 export class GcStore {
-  constructor(readonly db: Knex) {}
+  /** The collector's marks on digests it is moving out (gc-condemned.ts). */
+  readonly condemned: CondemnedMarks;
+
+  constructor(readonly db: Knex) {
+    this.condemned = new CondemnedMarks(db);
+  }
 
   private get postgres(): boolean {
     return this.db.client.dialect === 'postgresql';

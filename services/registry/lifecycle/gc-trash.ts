@@ -1,11 +1,9 @@
 /**
  * The collector's trash, on stores that rename cheaply (StorageDriver.rename: local file
- * systems). A blob's bytes must leave their place inside the transaction that decides they
- * are garbage, before its commit (docs/architecture.md), and on SQLite every push waits for
- * that transaction's write lock meanwhile. A recursive delete of a blob directory is half a
- * dozen file-system calls, a rename one; so inside the transaction the collector only moves
- * a page's doomed directories here, and deletes them after the commit, outside the lock,
- * once the commit is durable. The bytes leave /blobs at the same moment as before.
+ * systems). A recursive delete of a blob directory is half a dozen file-system calls, a
+ * rename one; so the collector only moves a page's doomed directories here while their
+ * digests are condemned (gc-condemned.ts), and deletes them later, once the commits that
+ * decided it are durable.
  *
  * The database log is synced after the commit instead of before the moves (the sync every
  * deletion of bytes needs: the state the decision read may hold another connection's
@@ -43,6 +41,13 @@ export class TrashBatch {
     const move = (digest: Digest) => this.blobs.moveOut(digest, gcTrashPath(this.key, digest));
     const first = await settleBounded(digests.slice(0, 1), 1, move);
     return [...first, ...(await settleBounded(digests.slice(1), STORAGE_CONCURRENCY, move))];
+  }
+
+  /** Puts blobs this batch moved out back in their places (a push claimed them meanwhile, gc-condemned.ts). */
+  async putBack(digests: readonly Digest[]): Promise<void> {
+    const results = await settleBounded(digests, STORAGE_CONCURRENCY, (digest) => this.blobs.moveBack(gcTrashPath(this.key, digest), digest));
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 
   /** Deletes the batch (only once the transaction that moved its blobs is durable). */

@@ -5,9 +5,10 @@
  * links no manifest of their repository references, (3) a sweep of storage queueing
  * unreferenced bytes, (4) the review queue: bytes whose review is due and that nothing
  * references. Every deletion happens in a transaction that takes the digest's lock,
- * re-checks the very condition that made it a candidate and only then deletes (bytes leave
- * their place while the lock is held, before the commit); phase 4 does this for a page of
- * digests per transaction (gc-bytes.ts), phases 1 and 2 for one at a time. Anything touched
+ * re-checks the very condition that made it a candidate and only then deletes (or, for
+ * bytes on a store with a trash, condemns them: they leave their place right after the
+ * commit, and pushes treat them as gone meanwhile); phase 4 does this for a page of digests
+ * per transaction (gc-bytes.ts), phases 1 and 2 for one at a time. Anything touched
  * within the grace period is left alone. See docs/lifecycle.md and docs/architecture.md.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -229,7 +230,11 @@ export class GarbageCollector {
     const { gc, storage } = this.deps;
     const trash = BlobTrash.of(storage, this.deps.blobs);
     // Before the sweep, so what an interrupted run moved aside is swept and reviewed again.
-    if (trash && !dryRun) await trash.restore(this.deps.logger);
+    if (trash && !dryRun) {
+      await trash.restore(this.deps.logger);
+      // Marks a killed collector left would make pushes of their digests wait until they go stale.
+      await gc.condemned.purgeStale(this.clock());
+    }
     const pageDeps = { ...this.deps, trash, clock: this.clock };
     const sweep = new StorageSweep(storage, gc, this.options.graceSeconds * 1000);
     const nowMs = this.clock();

@@ -1,14 +1,16 @@
 /**
  * The push side of online garbage collection. Every path that makes a digest referenced
  * again (upload completion, mount, HEAD before a skipped upload, manifest PUT) first
- * pushes the digest's review back by the grace period, and every transaction that adds a
- * reference takes the digest's lock and re-checks that what it references is still there
- * while holding it. The collector deletes only under the same lock after its own re-check,
- * so of two racing transactions one always sees the other's committed result
+ * pushes the digest's review back by the grace period and waits until no collector is
+ * moving it out (a condemned digest, gc-condemned.ts), and every transaction that adds a
+ * reference takes the digest's lock and re-checks that what it references is still there,
+ * and not condemned, while holding it. The collector deletes or condemns only under the
+ * same lock after its own re-check, so of two racing transactions one always sees the
+ * other's committed result
  * (docs/architecture.md, "Online garbage collection", has the full argument).
  */
 import type { Knex } from 'knex';
-import { fail } from '../../../shared/http/errors.js';
+import { DockyardError, fail } from '../../../shared/http/errors.js';
 import { parseDigest } from '../../../shared/grammar/reference.js';
 import { mayBeAbsent, type ParsedManifest } from '../manifests.js';
 import { verifyReferences } from '../manifests/references.js';
@@ -36,9 +38,23 @@ export class PushGuard {
    * Keeps the digests out of the collector's reach for the grace period: called before an
    * upload's bytes move into place and on a HEAD that finds a blob (the client will
    * reference it without uploading). Not synced: a power cut loses at most a postponement.
+   * Resolves once no collector is moving any of them either (awaitCollectors), so bytes
+   * put in place afterwards stay there.
    */
   async touch(digests: readonly string[]): Promise<void> {
     await this.gc.touch(this.gc.db, digests, this.reviewAfter());
+    await this.awaitCollectors(digests);
+  }
+
+  /**
+   * Waits until no collector is moving any of the digests out (gc-condemned.ts): a push
+   * calls it before it puts bytes in place. 503, to be retried, when a mark outlives the
+   * wait (a collector stalled mid-page).
+   */
+  async awaitCollectors(digests: readonly string[]): Promise<void> {
+    if (!(await this.gc.condemned.awaitNone(digests, this.clock))) {
+      throw new DockyardError('UNAVAILABLE', 'garbage collection is removing this content right now; retry shortly', { headers: { 'Retry-After': '1' } });
+    }
   }
 
   /** Refuses an upload of known size that cannot fit its namespace's quota, before its bytes are read. */
@@ -57,13 +73,17 @@ export class PushGuard {
    */
   async linkBlob(repository: string, digest: string, size: number, inTransaction?: (tx: Tx) => Promise<void>): Promise<boolean> {
     const parsed = parseDigest(digest);
-    await this.metadata.transaction(async (tx) => {
+    const linked = await this.metadata.transaction(async (tx) => {
       await this.gc.lockDigests(asKnex(tx), [digest]);
+      // A collector is moving the bytes out: they are as good as gone.
+      if ((await this.gc.condemned.condemnedAmong(asKnex(tx), [digest], this.clock())).size > 0) return false;
       await this.gc.touch(asKnex(tx), [digest], this.reviewAfter());
       await this.quotas.checkAdd(asKnex(tx), repository, digest, size);
       await this.metadata.linkBlob(repository, digest, size, tx);
       await inTransaction?.(tx);
+      return true;
     });
+    if (!linked) return false;
     if ((await this.blobs.stat(parsed)) !== null) return true;
     await this.metadata.transaction(async (tx) => {
       await this.gc.lockDigests(asKnex(tx), [digest]);
@@ -72,18 +92,30 @@ export class PushGuard {
     return false;
   }
 
+  /** Before a manifest PUT stores its bytes: waits until no collector is moving them or what they reference. */
+  async beforeManifestStored(digest: string, manifest: ParsedManifest): Promise<void> {
+    await this.awaitCollectors(guardedDigests(digest, manifest).digests);
+  }
+
   /**
    * Inside the manifest PUT's transaction, before its rows are written: locks the manifest's
-   * digest and everything it references, postpones their review, re-verifies the references
+   * digest and everything it references, refuses what a collector is moving out (503 for the
+   * manifest's own bytes, to be retried; MANIFEST_BLOB_UNKNOWN for a reference), postpones
+   * their review, re-verifies the references
    * (links, children, and that linked bytes exist), checks the namespace's quota for the
    * manifest's own bytes, and restores those bytes if
    * the collector took them after the PUT stored them.
    */
   async guardManifest(tx: Tx, repository: string, digest: string, manifest: ParsedManifest, bytes: Buffer): Promise<void> {
     const trx = asKnex(tx);
-    const stored = [...(manifest.config ? [manifest.config] : []), ...manifest.layers].filter((d) => !mayBeAbsent(d));
-    const digests = [digest, ...stored.map((d) => d.digest.value), ...manifest.manifests.map((d) => d.digest.value)];
+    const { stored, digests } = guardedDigests(digest, manifest);
     await this.gc.lockDigests(trx, digests);
+    const condemned = await this.gc.condemned.condemnedAmong(trx, digests, this.clock());
+    if (condemned.has(digest)) {
+      throw new DockyardError('UNAVAILABLE', 'garbage collection is removing this manifest\'s earlier copy right now; retry shortly', { headers: { 'Retry-After': '1' } });
+    }
+    const [taken] = condemned;
+    if (taken !== undefined) throw fail('MANIFEST_BLOB_UNKNOWN', `${taken} is being garbage-collected`, { digest: taken });
     await this.gc.touch(trx, digests, this.reviewAfter());
     await verifyReferences(this.metadata, repository, manifest, tx);
     for (const descriptor of stored) {
@@ -95,6 +127,12 @@ export class PushGuard {
     const own = parseDigest(digest);
     if ((await this.blobs.stat(own)) === null) await this.blobs.putBytes(bytes, own.algorithm);
   }
+}
+
+/** A manifest's own digest and everything it references; `stored`: the references whose bytes must be here. */
+function guardedDigests(digest: string, manifest: ParsedManifest) {
+  const stored = [...(manifest.config ? [manifest.config] : []), ...manifest.layers].filter((d) => !mayBeAbsent(d));
+  return { stored, digests: [digest, ...stored.map((d) => d.digest.value), ...manifest.manifests.map((d) => d.digest.value)] };
 }
 
 /** The knex transaction behind the metadata store's opaque handle (both are the same knex store). */

@@ -79,6 +79,7 @@ export async function putManifest({ ctx, route, query, grant, services }: Reques
     });
   }
   await verifyReferences(services.metadata, route.name, manifest);
+  await services.pushGuard.beforeManifestStored(digest.value, manifest);
   await services.blobs.putBytes(bytes, digest.algorithm);
   const target = { repository: route.name, digest: digest.value, mediaType: manifest.mediaType, size: bytes.length };
   const { recorder } = services.notifications;
