@@ -156,7 +156,7 @@ export function certificateBundleResolver(path: string, options: { recheckSecond
 /**
  * Trusted keys from a JWKS URL. The key is looked up by kid (alg and kty must fit); an
  * x5c header is not consulted because the key set itself is the trust. The set is fetched
- * on first use, when older than `cacheMaxAgeSeconds`, and on an unknown kid, but never
+ * on first use, once it is `cacheMaxAgeSeconds` old, and on an unknown kid, but never
  * twice within `cooldownSeconds`. A failed fetch keeps the previous set.
  */
 export function jwksResolver(
@@ -198,7 +198,8 @@ export function jwksResolver(
       // Only what selects a key from the set goes to jose: never the token's own jwk or x5c.
       const selector: TokenHeader = { alg: header.alg };
       if (typeof header.kid === 'string') selector.kid = header.kid;
-      if (keySet === undefined || Date.now() - fetchedAt > cacheMaxAgeMs) await limiter.run(fetchKeys);
+      // >=: with a maximum age of 0 every lookup fetches, even within the millisecond of the last fetch.
+      if (keySet === undefined || Date.now() - fetchedAt >= cacheMaxAgeMs) await limiter.run(fetchKeys);
       if (keySet === undefined) throw new KeySourceUnavailableError(`cannot fetch the token key set from ${source.href}`, { cause: lastFailure });
       try {
         return await lookup(selector);
