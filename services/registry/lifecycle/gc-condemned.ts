@@ -86,7 +86,11 @@ export class CondemnedMarks {
    * taken for stale by a push, whose bytes the collector must put back.
    */
   async release(trx: Knex.Transaction, batch: string): Promise<Set<string>> {
-    const rows: Array<{ digest: string }> = await trx('gc_condemned').select('digest').where('batch', batch);
+    // FOR UPDATE: a push deleting one of these marks as stale either commits first (the row is
+    // then not read) or waits for this commit, after which its stat sees the moved bytes gone.
+    // SQLite's write lock, held since BEGIN IMMEDIATE, serialises the two the same way.
+    const marks = trx('gc_condemned').select('digest').where('batch', batch);
+    const rows: Array<{ digest: string }> = await (trx.client.dialect === 'postgresql' ? marks.forUpdate() : marks);
     if (rows.length > 0) await trx('gc_condemned').where('batch', batch).del();
     return new Set(rows.map((row) => row.digest));
   }
