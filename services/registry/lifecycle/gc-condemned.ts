@@ -22,15 +22,6 @@ export const CONDEMNED_STALE_MS = 60_000;
 /** How long a push waits for a mark to end before it answers 503 (a live collector ends it within a page). */
 const AWAIT_DEADLINE_MS = 5_000;
 const AWAIT_POLL_MS = 5;
-/** Digests per statement (SQLite's bound-variable limit leaves room). */
-const CHUNK = 500;
-
-function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let start = 0; start < items.length; start += CHUNK) out.push(items.slice(start, start + CHUNK));
-  return out;
-}
-
 /** The gc_condemned table. */
 export class CondemnedMarks {
   constructor(private readonly db: Knex) {}
@@ -42,12 +33,13 @@ export class CondemnedMarks {
    * gone at release and put its copy back, which only adds bytes.
    */
   async condemn(trx: Knex.Transaction, digests: readonly string[], batch: string, nowMs: number): Promise<void> {
-    for (const chunk of chunks([...new Set(digests)].sort())) {
-      await trx('gc_condemned')
-        .insert(chunk.map((digest) => ({ digest, batch, condemned_at_ms: nowMs })))
-        .onConflict('digest')
-        .merge(['batch', 'condemned_at_ms']);
-    }
+    const unique = [...new Set(digests)].sort();
+    if (unique.length === 0) return;
+    // One statement: a page (gc.ts, 100 digests) is bound whole by the page's other queries too.
+    await trx('gc_condemned')
+      .insert(unique.map((digest) => ({ digest, batch, condemned_at_ms: nowMs })))
+      .onConflict('digest')
+      .merge(['batch', 'condemned_at_ms']);
   }
 
   /**

@@ -1,10 +1,11 @@
 /**
  * The push side of online garbage collection. Every path that makes a digest referenced
  * again (upload completion, mount, HEAD before a skipped upload, manifest PUT) first
- * pushes the digest's review back by the grace period and waits until no collector is
- * moving it out (a condemned digest, gc-condemned.ts), and every transaction that adds a
- * reference takes the digest's lock and re-checks that what it references is still there,
- * and not condemned, while holding it. The collector deletes or condemns only under the
+ * pushes the digest's review back by the grace period; one that puts bytes in place (upload
+ * completion, manifest PUT) also waits until no collector is moving them out (a condemned
+ * digest, gc-condemned.ts); and every transaction that adds a reference takes the digest's
+ * lock and re-checks that what it references is still there, and not condemned, while
+ * holding it. The collector deletes or condemns only under the
  * same lock after its own re-check, so of two racing transactions one always sees the
  * other's committed result
  * (docs/architecture.md, "Online garbage collection", has the full argument).
@@ -35,26 +36,26 @@ export class PushGuard {
   }
 
   /**
-   * Keeps the digests out of the collector's reach for the grace period: called before an
-   * upload's bytes move into place and on a HEAD that finds a blob (the client will
-   * reference it without uploading). Not synced: a power cut loses at most a postponement.
-   * Resolves once no collector is moving any of them either (awaitCollectors), so bytes
-   * put in place afterwards stay there.
+   * Keeps the digests out of the collector's reach for the grace period: called on a HEAD
+   * that finds a blob (the client will reference it without uploading). Not synced: a power
+   * cut loses at most a postponement.
    */
   async touch(digests: readonly string[]): Promise<void> {
     await this.gc.touch(this.gc.db, digests, this.reviewAfter());
-    await this.awaitCollectors(digests);
   }
 
   /**
-   * Waits until no collector is moving any of the digests out (gc-condemned.ts): a push
-   * calls it before it puts bytes in place. 503, to be retried, when a mark outlives the
-   * wait (a collector stalled mid-page).
+   * Before an upload's bytes move into place: touches the digest, then waits until no
+   * collector is moving it out, so the bytes put in place afterwards stay there.
    */
-  async awaitCollectors(digests: readonly string[]): Promise<void> {
-    if (!(await this.gc.condemned.awaitNone(digests, this.clock))) {
-      throw new DockyardError('UNAVAILABLE', 'garbage collection is removing this content right now; retry shortly', { headers: { 'Retry-After': '1' } });
-    }
+  async beforeBlobPlaced(digest: string): Promise<void> {
+    await this.touch([digest]);
+    await this.awaitCollectors([digest]);
+  }
+
+  /** Waits until no collector is moving any of the digests out (gc-condemned.ts); 503 when a mark outlives the wait. */
+  private async awaitCollectors(digests: readonly string[]): Promise<void> {
+    if (!(await this.gc.condemned.awaitNone(digests, this.clock))) throw collectorBusy('this content');
   }
 
   /** Refuses an upload of known size that cannot fit its namespace's quota, before its bytes are read. */
@@ -112,7 +113,7 @@ export class PushGuard {
     await this.gc.lockDigests(trx, digests);
     const condemned = await this.gc.condemned.condemnedAmong(trx, digests, this.clock());
     if (condemned.has(digest)) {
-      throw new DockyardError('UNAVAILABLE', 'garbage collection is removing this manifest\'s earlier copy right now; retry shortly', { headers: { 'Retry-After': '1' } });
+      throw collectorBusy('this manifest\'s earlier copy');
     }
     const [taken] = condemned;
     if (taken !== undefined) throw fail('MANIFEST_BLOB_UNKNOWN', `${taken} is being garbage-collected`, { digest: taken });
@@ -127,6 +128,11 @@ export class PushGuard {
     const own = parseDigest(digest);
     if ((await this.blobs.stat(own)) === null) await this.blobs.putBytes(bytes, own.algorithm);
   }
+}
+
+/** 503 for content a collector is moving out right now (a stalled one, or a manifest's own bytes): retry shortly. */
+function collectorBusy(what: string): DockyardError {
+  return new DockyardError('UNAVAILABLE', `garbage collection is removing ${what} right now; retry shortly`, { headers: { 'Retry-After': '1' } });
 }
 
 /** A manifest's own digest and everything it references; `stored`: the references whose bytes must be here. */

@@ -107,7 +107,7 @@ async function monolithicUpload(request: RequestContext<RouteOf<'uploads'>>): Pr
   const length = requestContentLength(ctx);
   if (length !== undefined) await services.pushGuard.precheckQuota(route.name, digest.value, length);
   const session = await services.uploads.start(route.name, grant.subject);
-  await services.pushGuard.touch([digest.value]);
+  await services.pushGuard.beforeBlobPlaced(digest.value);
   let blob: { digest: Digest; size: number };
   try {
     const body = requestHasBody(ctx) ? ctx.req : undefined;
@@ -170,7 +170,7 @@ export async function completeUpload(request: RequestContext<RouteOf<'upload'>>)
   const position = hasBody ? await chunkPosition(request) : {};
   let blob: { digest: Digest; size: number };
   // Before the bytes move into place: the collector leaves the digest alone from here on.
-  await services.pushGuard.touch([digest.value]);
+  await services.pushGuard.beforeBlobPlaced(digest.value);
   try {
     blob = await services.uploads.complete(route.name, route.uploadId, grant.subject, digest, hasBody ? ctx.req : undefined, position);
   } catch (err) {
